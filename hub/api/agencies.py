@@ -1,0 +1,69 @@
+"""Agencies and their bearer tokens (operator writes; any token reads)."""
+
+from __future__ import annotations
+
+from flask import url_for
+
+from .. import auth
+from ..registry import agencies
+from ..schemas.common import PageArgsSchema
+from ..schemas.registry import AgencyPageSchema, AgencySchema, TokenListSchema, TokenRequestSchema, TokenSchema
+from .base import HubBlueprint, context, hub
+
+blp = HubBlueprint("agencies", __name__, url_prefix="/api/v1/agencies", description="Agencies and their tokens")
+READERS = ("operator", "agency", "portal")
+
+
+@blp.route("", methods=["POST"])
+@blp.requires("operator")
+@blp.idempotent()
+@blp.arguments(AgencySchema)
+@blp.response(201, AgencySchema)
+def create_agency(data):
+    """Register an agency."""
+    record = agencies.create_agency(hub().store, context(), data)
+    return record, 201, {"Location": url_for("agencies.get_agency", code=record["code"])}
+
+
+@blp.route("", methods=["GET"])
+@blp.requires(*READERS)
+@blp.arguments(PageArgsSchema, location="query")
+@blp.response(200, AgencyPageSchema)
+def list_agencies(args):
+    """List agencies by code."""
+    return agencies.list_agencies(hub().store, args["limit"], args["cursor"])
+
+
+@blp.route("/<code>", methods=["GET"])
+@blp.requires(*READERS)
+@blp.response(200, AgencySchema)
+def get_agency(code):
+    """One agency."""
+    return agencies.get_agency(hub().store, code)
+
+
+@blp.route("/<code>/tokens", methods=["POST"])
+@blp.requires("operator")
+@blp.idempotent(redact=("token",))
+@blp.arguments(TokenRequestSchema)
+@blp.response(201, TokenSchema)
+def create_token(data, code):
+    """Issue a bearer token for an agency; the secret is in this answer only (a replay omits it)."""
+    return auth.create_token(hub().store, context(), code, data["roles"])
+
+
+@blp.route("/<code>/tokens", methods=["GET"])
+@blp.requires("operator")
+@blp.response(200, TokenListSchema)
+def list_tokens(code):
+    """An agency's tokens, without their secrets."""
+    agencies.get_agency(hub().store, code)
+    return {"items": auth.list_tokens(hub().store, code)}
+
+
+@blp.route("/<code>/tokens/<token_id>", methods=["DELETE"])
+@blp.requires("operator")
+@blp.response(204)
+def revoke_token(code, token_id):
+    """Revoke one of an agency's tokens."""
+    auth.revoke_token(hub().store, context(), code, token_id)

@@ -1,0 +1,72 @@
+"""What every API blueprint shares: the hub's services, the caller, and auth and idempotency decorators."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any, Callable
+
+from flask import current_app, g, request
+from flask_smorest import Blueprint
+
+from .. import auth
+from ..context import Context, Principal
+from ..errors import Forbidden
+from ..idempotency import idempotent as _idempotent
+from ..schemas.common import ProblemSchema
+from ..state import HubState
+
+
+def hub() -> HubState:
+    """The current app's hub: settings and store."""
+    return current_app.extensions["hub"]
+
+
+def caller() -> Principal:
+    """The authenticated principal of this request."""
+    return g.principal
+
+
+def context() -> Context:
+    """The actor and request id for audit entries written by this request."""
+    return Context(actor=g.principal.actor, request_id=g.request_id)
+
+
+class HubBlueprint(Blueprint):
+    """A flask-smorest blueprint with the hub's auth and idempotency decorators."""
+
+    def requires(self, *roles: str) -> Callable:
+        """Admit only bearer tokens carrying one of ``roles`` (401 without a token, 403 without the role)."""
+
+        def decorator(view: Callable) -> Callable:
+            @functools.wraps(view)
+            def wrapper(*args: Any, **kwargs: Any) -> Any:
+                principal = auth.authenticate(hub().store, request.headers.get("Authorization"))
+                g.principal = principal
+                if not principal.roles & set(roles):
+                    raise Forbidden(f"This needs a token with the role {' or '.join(roles)}.")
+                return view(*args, **kwargs)
+
+            documented = self.doc(security=[{"bearerAuth": []}])(wrapper)
+            documented = self.alt_response(401, schema=ProblemSchema, description="No valid bearer token")(documented)
+            return self.alt_response(403, schema=ProblemSchema, description="The token lacks the right")(documented)
+
+        return decorator
+
+    def idempotent(self, redact: tuple[str, ...] = ()) -> Callable:
+        """Honour ``Idempotency-Key`` on a creating POST (see :mod:`hub.idempotency`)."""
+
+        def decorator(view: Callable) -> Callable:
+            wrapped = _idempotent(lambda: hub().store, lambda: hub().settings.idempotency_ttl, redact)(view)
+            return self.doc(
+                parameters=[
+                    {
+                        "in": "header",
+                        "name": "Idempotency-Key",
+                        "required": False,
+                        "schema": {"type": "string", "maxLength": 255},
+                        "description": "A repeat with the same key and body returns the first answer.",
+                    }
+                ]
+            )(wrapped)
+
+        return decorator

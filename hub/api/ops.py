@@ -1,0 +1,41 @@
+"""Operational routes: liveness, readiness and Prometheus metrics."""
+
+from __future__ import annotations
+
+from flask import Response
+from marshmallow import Schema, fields
+
+from .. import metrics
+from ..errors import problem
+from .base import HubBlueprint, hub
+
+blp = HubBlueprint("ops", __name__, description="Liveness, readiness and metrics")
+
+
+class StatusSchema(Schema):
+    status = fields.String(required=True)
+
+
+@blp.route("/healthz", methods=["GET"])
+@blp.response(200, StatusSchema)
+def healthz():
+    """The process is up."""
+    return {"status": "ok"}
+
+
+@blp.route("/readyz", methods=["GET"])
+@blp.response(200, StatusSchema)
+@blp.alt_response(503, description="Redis cannot be reached")
+def readyz():
+    """Redis answers; 503 otherwise."""
+    if not hub().store.ping():
+        return problem(503, "Service Unavailable", "Redis does not answer.", "store-unavailable")
+    return {"status": "ready"}
+
+
+@blp.route("/metrics", methods=["GET"])
+@blp.doc(responses={"200": {"description": "Prometheus text format", "content": {"text/plain": {}}}})
+def metrics_view():
+    """Prometheus metrics of every worker."""
+    body, content_type = metrics.exposition()
+    return Response(body, mimetype=content_type.split(";")[0], content_type=content_type)

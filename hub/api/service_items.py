@@ -1,0 +1,74 @@
+"""Service items with their version history, and the public service guide."""
+
+from __future__ import annotations
+
+from flask import url_for
+
+from ..registry import guide, service_items
+from ..schemas.common import ProblemSchema
+from ..schemas.registry import (
+    GuideSchema,
+    ServiceItemListArgsSchema,
+    ServiceItemPageSchema,
+    ServiceItemQuerySchema,
+    ServiceItemSchema,
+    VersionListSchema,
+)
+from ..web import pages
+from .agencies import READERS
+from .base import HubBlueprint, context, hub
+
+blp = HubBlueprint("service_items", __name__, url_prefix="/api/v1/service-items", description="The service catalogue")
+
+
+@blp.route("", methods=["POST"])
+@blp.requires("operator")
+@blp.idempotent()
+@blp.arguments(ServiceItemSchema)
+@blp.response(201, ServiceItemSchema)
+def create_service_item(data):
+    """Register a service item; posting an existing code makes its next version."""
+    state = hub()
+    record = service_items.create_service_item(state.store, context(), data, state.today())
+    location = url_for("service_items.get_service_item", code=record["code"], version=record["version"])
+    return record, 201, {"Location": location}
+
+
+@blp.route("", methods=["GET"])
+@blp.requires(*READERS)
+@blp.arguments(ServiceItemListArgsSchema, location="query")
+@blp.response(200, ServiceItemPageSchema)
+def list_service_items(args):
+    """List service items (newest versions) by code, optionally of one region."""
+    return service_items.list_service_items(hub().store, args["limit"], args["cursor"], args["region"])
+
+
+@blp.route("/<code>", methods=["GET"])
+@blp.requires(*READERS)
+@blp.arguments(ServiceItemQuerySchema, location="query")
+@blp.response(200, ServiceItemSchema)
+def get_service_item(args, code):
+    """The newest version of a service item, or ``?version=N``."""
+    return service_items.get_service_item(hub().store, code, args.get("version"))
+
+
+@blp.route("/<code>/versions", methods=["GET"])
+@blp.requires(*READERS)
+@blp.response(200, VersionListSchema)
+def list_versions(code):
+    """Every version of a service item, oldest first."""
+    return {"items": service_items.list_versions(hub().store, code)}
+
+
+@blp.route("/<code>/guide", methods=["GET"])
+@blp.arguments(ServiceItemQuerySchema, location="query")
+@blp.response(200, GuideSchema)
+@blp.alt_response(404, schema=ProblemSchema)
+@blp.doc(responses={"200": {"content": {"text/html": {"schema": {"type": "string"}}}}})
+def get_guide(args, code):
+    """Public, no token: the service guide, as JSON or (``Accept: text/html``) as a page."""
+    state = hub()
+    document = guide.build_guide(state.store, code, args.get("version"), state.settings.base_url)
+    if pages.wants_html():
+        return pages.render_guide(document)
+    return document

@@ -1,0 +1,38 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+import atexit
+from typing import Any, Mapping
+
+from flask import Flask
+
+from . import api, auth, errors, http, logs
+from .config import Settings, load_settings
+from .state import HubState
+from .store import Store
+from .web import pages
+
+
+def create_app(config: Mapping[str, Any] | None = None, settings: Settings | None = None) -> Flask:
+    """Build the hub: settings from the environment (overridden by ``config``), store, routes."""
+    settings = (settings or load_settings()).with_overrides(config or {})
+    logs.configure(settings.log_level)
+    app = Flask(__name__, template_folder="web/templates", static_folder="web/static")
+    app.config.update(MAX_CONTENT_LENGTH=settings.max_body_bytes, JSON_SORT_KEYS=False)
+    app.json.ensure_ascii = False
+    if settings.trusted_proxies:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        n = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_prefix=n)  # type: ignore[method-assign]
+    store = Store(settings)
+    app.extensions["hub"] = HubState(settings=settings, store=store)
+    if settings.admin_token:
+        auth.ensure_operator_token(store, settings.admin_token)
+    http.init_app(app)
+    api.init_app(app)
+    app.register_blueprint(pages.blp)
+    errors.init_app(app)
+    atexit.register(store.close)
+    return app

@@ -1,0 +1,121 @@
+"""Bearer tokens: issued once, stored only as SHA-256 hashes, bound to an agency or the operator.
+
+Tokens are 256-bit random secrets, so a plain SHA-256 is the right hash: there is nothing to
+brute-force, and looking a token up costs one GET.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from typing import Any
+
+from . import audit, keys
+from .context import Context, Principal, now, rfc3339
+from .errors import Invalid, NotFound, Unauthorized
+from .store import Store, Tx
+
+ROLES = ("operator", "agency", "portal")
+AGENCY_ROLES = frozenset({"agency", "portal"})
+OPERATOR_OWNER = "operator"
+TOKEN_PREFIX = "hub_"
+
+
+def hash_token(secret: str) -> str:
+    """The stored form of a token."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _check_roles(agency: str | None, roles: list[str]) -> frozenset[str]:
+    wanted = frozenset(roles)
+    if not wanted:
+        raise Invalid("A token needs at least one role.", errors={"roles": ["Give at least one role."]})
+    if agency is None and wanted != {"operator"}:
+        raise Invalid("Operator tokens carry the operator role only.", errors={"roles": ["Only 'operator'."]})
+    if agency is not None and not wanted <= AGENCY_ROLES:
+        bad = ", ".join(sorted(wanted - AGENCY_ROLES))
+        raise Invalid(
+            f"An agency token may carry 'agency' and 'portal' only, not {bad}.",
+            errors={"roles": [f"Not allowed for an agency: {bad}."]},
+        )
+    return wanted
+
+
+def _write_token(tx: Tx, ctx: Context, secret: str, agency: str | None, roles: frozenset[str]) -> dict[str, Any]:
+    record = {
+        "id": uuid.uuid4().hex[:16],
+        "agency": agency,
+        "roles": sorted(roles),
+        "created_at": rfc3339(now()),
+        "created_by": ctx.actor,
+    }
+    token_hash = hash_token(secret)
+    tx.set_json(keys.token(token_hash), record)
+    tx.hash_set(keys.tokens_of(agency or OPERATOR_OWNER), record["id"], token_hash)
+    audit.append(tx, keys.REGISTRY, ctx, "token.create", f"token:{record['id']}", {"agency": agency, "roles": record["roles"]})
+    return record
+
+
+def create_token(store: Store, ctx: Context, agency: str | None, roles: list[str]) -> dict[str, Any]:
+    """Issue a new token for ``agency`` (None: the operator); the answer holds the secret once."""
+    wanted = _check_roles(agency, roles)
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+    def work(tx: Tx) -> dict[str, Any]:
+        if agency is not None and not tx.exists(keys.agency(agency)):
+            raise NotFound(f"No agency with code {agency!r}.")
+        return _write_token(tx, ctx, secret, agency, wanted)
+
+    record = store.atomic(work)
+    return record | {"token": secret}
+
+
+def ensure_operator_token(store: Store, secret: str) -> bool:
+    """Make ``secret`` a valid operator token (HUB_ADMIN_TOKEN); True if it was new."""
+    if len(secret) < 16:
+        raise Invalid("HUB_ADMIN_TOKEN must be at least 16 characters.")
+
+    def work(tx: Tx) -> bool:
+        if tx.exists(keys.token(hash_token(secret))):
+            return False
+        _write_token(tx, Context.system("admin-token"), secret, None, frozenset({"operator"}))
+        return True
+
+    return store.atomic(work)
+
+
+def list_tokens(store: Store, agency: str | None) -> list[dict[str, Any]]:
+    """Every token of one owner, without secrets."""
+    by_id = store.hash_get_all(keys.tokens_of(agency or OPERATOR_OWNER))
+    records = store.get_many_json([keys.token(h) for h in by_id.values()])
+    return sorted((r for r in records if r), key=lambda r: r["created_at"])
+
+
+def revoke_token(store: Store, ctx: Context, agency: str | None, token_id: str) -> None:
+    """Revoke one token of ``agency`` (None: the operator)."""
+    owner = agency or OPERATOR_OWNER
+
+    def work(tx: Tx) -> None:
+        token_hash = tx.hash_get(keys.tokens_of(owner), token_id)
+        if token_hash is None:
+            raise NotFound(f"No token {token_id!r} for {owner}.")
+        tx.delete(keys.token(token_hash))
+        tx.hash_delete(keys.tokens_of(owner), token_id)
+        audit.append(tx, keys.REGISTRY, ctx, "token.revoke", f"token:{token_id}", {"agency": agency})
+
+    store.atomic(work)
+
+
+def authenticate(store: Store, authorization: str | None) -> Principal:
+    """The principal behind an ``Authorization: Bearer`` header; Unauthorized if none is valid."""
+    if not authorization:
+        raise Unauthorized("This route needs a bearer token (Authorization: Bearer <token>).")
+    scheme, _, secret = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not secret.strip():
+        raise Unauthorized("Use the Bearer scheme: Authorization: Bearer <token>.")
+    record = store.get_json(keys.token(hash_token(secret.strip())))
+    if record is None:
+        raise Unauthorized("The bearer token is not valid (unknown or revoked).")
+    return Principal(token_id=record["id"], roles=frozenset(record["roles"]), agency=record["agency"])
+

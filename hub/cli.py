@@ -1,0 +1,175 @@
+"""The ``hub`` command line: serve, tokens, audit and registry import/export.
+
+Commands that need data attach to the running hub's embedded Redis (or ``REDIS_URL``); if no hub
+is running they start the embedded server for themselves and stop it when done. Errors are one
+plain sentence on stderr and a non-zero exit status.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import click
+import yaml
+
+from . import audit, auth
+from .config import describe, load_settings
+from .context import Context
+from .errors import HubError
+from .registry import catalogue
+from .state import HubState
+from .store import Store
+
+
+def _settings():
+    try:
+        return load_settings()
+    except ValueError as exc:
+        raise click.ClickException(f"bad configuration: {exc}") from None
+
+
+@contextmanager
+def _hub() -> Iterator[HubState]:
+    """The store for one command, with hub errors turned into plain messages."""
+    settings = _settings()
+    try:
+        store = Store(settings)
+    except Exception as exc:  # the embedded server could not start, or REDIS_URL is unreachable
+        raise click.ClickException(f"cannot reach the store: {exc}") from None
+    try:
+        yield HubState(settings, store)
+    except HubError as exc:
+        lines = [exc.detail]
+        for field, messages in (exc.errors or {}).items():
+            lines.extend(f"  {field}: {message}" for message in messages)
+        raise click.ClickException("\n".join(lines)) from None
+    finally:
+        store.stop_embedded_if_last()
+        store.close()
+
+
+def _environment_help() -> str:
+    rows = "\n".join(f"  {name:<22} {doc}" + (f" (default {default})" if default else "") for name, default, doc in describe())
+    return "Environment variables:\n\n\b\n" + rows
+
+
+@click.group(epilog=_environment_help())
+def main() -> None:
+    """The hub: data sharing and e-licence exchange for online government services."""
+
+
+@main.command()
+@click.option("--workers", type=int, help="gunicorn workers (default HUB_WORKERS)")
+@click.option("--port", type=int, help="port (default HUB_PORT)")
+def serve(workers: int | None, port: int | None) -> None:
+    """Serve the hub under gunicorn in the foreground until interrupted."""
+    import os
+
+    if workers is not None:
+        os.environ["HUB_WORKERS"] = str(workers)
+    if port is not None:
+        os.environ["HUB_PORT"] = str(port)
+    _settings()  # fail early, in plain words, on a malformed environment
+    from gunicorn.app.wsgiapp import WSGIApplication
+
+    sys.argv = ["hub", "--config", "python:hub.gunicorn_conf"]
+    WSGIApplication("%(prog)s [OPTIONS]").run()
+
+
+@main.group()
+def tokens() -> None:
+    """Bearer tokens."""
+
+
+@tokens.command("create")
+@click.option("--agency", help="agency code; omit with --operator")
+@click.option("--operator", is_flag=True, help="an operator token")
+@click.option("--role", "roles", multiple=True, type=click.Choice(auth.ROLES), help="repeatable")
+def tokens_create(agency: str | None, operator: bool, roles: tuple[str, ...]) -> None:
+    """Issue a token and print it (it is shown only this once)."""
+    if operator == bool(agency):
+        raise click.UsageError("give exactly one of --agency CODE or --operator")
+    wanted = list(roles) or (["operator"] if operator else ["agency"])
+    with _hub() as state:
+        record = auth.create_token(state.store, Context.system("cli"), agency, wanted)
+    click.echo(record["token"])
+    click.echo(f"id {record['id']}, roles {', '.join(record['roles'])}", err=True)
+
+
+@main.group("audit")
+def audit_group() -> None:
+    """The hash-chained audit log."""
+
+
+@audit_group.command("verify")
+def audit_verify() -> None:
+    """Recompute every audit chain; exit 1 if any is broken."""
+    with _hub() as state:
+        report = audit.verify(state.store)
+    click.echo(json.dumps({"intact": report.intact, "entries": report.entries}))
+    for problem in report.problems:
+        click.echo(problem, err=True)
+    if not report.intact:
+        sys.exit(1)
+
+
+@main.group()
+def registry() -> None:
+    """Import and export the catalogue (agencies, types, connectors, service items)."""
+
+
+@registry.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="validate only; write nothing")
+def registry_import(file: Path, dry_run: bool) -> None:
+    """Validate FILE (YAML or JSON) completely, then apply it in one transaction."""
+    with _hub() as state:
+        document = catalogue.read_file(file)
+        total = sum(len(v) for v in document.values() if isinstance(v, list))
+        with click.progressbar(length=total, label="validating", file=sys.stderr) as bar:
+            records = catalogue.validate(document, progress=bar.update)
+        if dry_run:
+            click.echo(f"{file}: {total} records are valid; nothing written (--dry-run)")
+            return
+        with click.progressbar(length=total, label="applying  ", file=sys.stderr) as bar:
+            report = catalogue.apply(state.store, Context.system("cli"), records, state.today(), progress=bar.update)
+    for section, counts in report.counts.items():
+        click.echo(f"{section:<15} " + ", ".join(f"{n} {what}" for what, n in counts.items()))
+
+
+@registry.command("export")
+@click.argument("file", required=False, type=click.Path(dir_okay=False, writable=True, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["yaml", "json"]), help="default: from FILE's suffix, else yaml")
+def registry_export(file: Path | None, fmt: str | None) -> None:
+    """Write the registry as a catalogue file (to FILE, or standard output)."""
+    with _hub() as state:
+        document = catalogue.export(state.store)
+    fmt = fmt or ("json" if file and file.suffix.lower() == ".json" else "yaml")
+    if fmt == "json":
+        text = json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+    else:
+        text = yaml.safe_dump(document, allow_unicode=True, sort_keys=False)
+    if file is None:
+        click.echo(text, nl=False)
+    else:
+        file.write_text(text, encoding="utf-8")
+        click.echo(f"wrote {sum(len(v) for v in document.values())} records to {file}", err=True)
+
+
+@main.group()
+def demo() -> None:
+    """The demo province."""
+
+
+@demo.command("load")
+def demo_load() -> None:
+    """Load the demo province and print its tokens."""
+    from . import demo as demo_data
+
+    with _hub() as state:
+        tokens = demo_data.load(state.store, state.settings.data_dir, state.today())
+        click.echo(demo_data.banner(tokens, state.settings.base_url))

@@ -1,0 +1,131 @@
+"""Every setting the hub reads from its environment, declared once with its type and default.
+
+Nothing else in the hub reads ``os.environ``; tests pass overrides to ``create_app``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any, Mapping
+
+
+def _bool(text: str) -> bool:
+    value = text.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off", ""}:
+        return False
+    raise ValueError(f"not a boolean: {text!r}")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The hub's configuration; each field names the environment variable it comes from."""
+
+    port: int = field(default=8000, metadata={"env": "HUB_PORT", "doc": "TCP port to serve on"})
+    host: str = field(default="127.0.0.1", metadata={"env": "HUB_HOST", "doc": "address to bind"})
+    data_dir: Path = field(
+        default=Path("./var"),
+        metadata={"env": "HUB_DATA_DIR", "doc": "embedded Redis data, metrics files, demo tokens"},
+    )
+    redis_url: str | None = field(
+        default=None, metadata={"env": "REDIS_URL", "doc": "external Redis; unset = embedded server"}
+    )
+    redis_cluster: bool = field(
+        default=False, metadata={"env": "REDIS_CLUSTER", "doc": "REDIS_URL names a cluster node"}
+    )
+    redis_appendfsync: str = field(
+        default="everysec",
+        metadata={"env": "HUB_REDIS_APPENDFSYNC", "doc": "embedded server: everysec or always"},
+    )
+    public_url: str | None = field(
+        default=None,
+        metadata={"env": "HUB_PUBLIC_URL", "doc": "base of public links (default http://127.0.0.1:PORT)"},
+    )
+    admin_token: str | None = field(
+        default=None, metadata={"env": "HUB_ADMIN_TOKEN", "doc": "seeds an operator bearer token"}
+    )
+    demo: bool = field(default=False, metadata={"env": "HUB_DEMO", "doc": "load the demo province"})
+    workers: int = field(default=2, metadata={"env": "HUB_WORKERS", "doc": "gunicorn worker processes"})
+    threads: int = field(default=4, metadata={"env": "HUB_THREADS", "doc": "threads per worker"})
+    timeout: int = field(
+        default=30, metadata={"env": "HUB_TIMEOUT", "doc": "seconds before a silent worker is restarted"}
+    )
+    graceful_timeout: int = field(
+        default=20,
+        metadata={"env": "HUB_GRACEFUL_TIMEOUT", "doc": "seconds to finish requests after SIGTERM"},
+    )
+    max_body_bytes: int = field(
+        default=1_048_576, metadata={"env": "HUB_MAX_BODY_BYTES", "doc": "largest request body (413 past it)"}
+    )
+    idempotency_ttl: int = field(
+        default=86_400, metadata={"env": "HUB_IDEMPOTENCY_TTL", "doc": "seconds an Idempotency-Key is kept"}
+    )
+    timezone: str = field(
+        default="Asia/Shanghai", metadata={"env": "HUB_TIMEZONE", "doc": "the province's time zone (dates, days)"}
+    )
+    log_level: str = field(default="INFO", metadata={"env": "HUB_LOG_LEVEL", "doc": "logging level"})
+    trusted_proxies: int = field(
+        default=0,
+        metadata={"env": "HUB_TRUSTED_PROXIES", "doc": "reverse proxies whose X-Forwarded-* to trust"},
+    )
+
+    @property
+    def base_url(self) -> str:
+        """The public base URL without a trailing slash."""
+        return (self.public_url or f"http://127.0.0.1:{self.port}").rstrip("/")
+
+    @property
+    def embedded_redis(self) -> bool:
+        """True when the hub runs its own Redis server."""
+        return not self.redis_url
+
+    def with_overrides(self, overrides: Mapping[str, Any]) -> "Settings":
+        """Return a copy with some fields replaced (used by tests and the CLI)."""
+        known = {f.name for f in fields(self)}
+        unknown = set(overrides) - known
+        if unknown:
+            raise ValueError(f"unknown settings: {', '.join(sorted(unknown))}")
+        values = {k: (Path(v) if k == "data_dir" else v) for k, v in overrides.items()}
+        return replace(self, **values)
+
+
+def _convert(kind: Any, text: str) -> Any:
+    if kind in (bool, "bool"):
+        return _bool(text)
+    if kind in (int, "int"):
+        return int(text)
+    if kind in (Path, "Path"):
+        return Path(text)
+    return text
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Read the settings from the environment; raise ValueError naming a malformed variable."""
+    environ = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    for spec in fields(Settings):
+        name = spec.metadata["env"]
+        raw = environ.get(name)
+        if raw is None or raw == "":
+            continue
+        kind = str(spec.type).replace(" | None", "")
+        try:
+            values[spec.name] = _convert(kind, raw)
+        except ValueError as exc:
+            raise ValueError(f"{name}: {exc}") from None
+    settings = Settings(**values)
+    if settings.redis_appendfsync not in {"everysec", "always"}:
+        raise ValueError("HUB_REDIS_APPENDFSYNC: must be everysec or always")
+    return settings
+
+
+def describe() -> list[tuple[str, str, str]]:
+    """(variable, default, meaning) for every setting, for the README and `hub --help`."""
+    rows = []
+    for spec in fields(Settings):
+        default = spec.default
+        rows.append((spec.metadata["env"], "" if default is None else str(default), spec.metadata["doc"]))
+    return rows

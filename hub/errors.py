@@ -1,0 +1,168 @@
+"""The hub's exceptions and their one mapping to RFC 9457 problem details.
+
+Services raise :class:`HubError` subclasses carrying domain data; :func:`init_app` turns them, and
+every HTTP-level error (malformed JSON, wrong content type, unknown route or method, oversized
+body, unexpected exception), into ``application/problem+json``. Nothing else writes error bodies.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, Response, g, json, render_template, request
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+log = logging.getLogger(__name__)
+PROBLEM_TYPE_BASE = "urn:hub:problem:"
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+
+class HubError(Exception):
+    """Base of every error the hub reports to a caller."""
+
+    status = 500
+    slug = "internal-error"
+    title = "Internal error"
+
+    def __init__(self, detail: str, errors: dict[str, list[str]] | None = None, **extra: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.errors = errors
+        self.extra = extra
+
+
+class Invalid(HubError):
+    status, slug, title = 422, "validation", "Invalid request"
+
+
+class UnknownReference(Invalid):
+    """A body names an agency, evidence type or other record that does not exist."""
+
+    slug, title = "unknown-reference", "Unknown reference"
+
+
+class NotFound(HubError):
+    status, slug, title = 404, "not-found", "Not found"
+
+
+class Conflict(HubError):
+    status, slug, title = 409, "conflict", "Conflict"
+
+
+class Unauthorized(HubError):
+    status, slug, title = 401, "unauthorized", "Authentication required"
+
+
+class Forbidden(HubError):
+    status, slug, title = 403, "forbidden", "Forbidden"
+
+
+class StoreUnavailable(HubError):
+    """Redis cannot be reached; callers fail closed."""
+
+    status, slug, title = 503, "store-unavailable", "Storage unavailable"
+
+
+def problem(status: int, title: str, detail: str, slug: str | None = None, **members: Any) -> Response:
+    """A problem+json response; ``members`` become extension members (``errors``, ...)."""
+    body: dict[str, Any] = {
+        "type": PROBLEM_TYPE_BASE + slug if slug else "about:blank",
+        "title": title,
+        "status": status,
+        "detail": detail,
+    }
+    request_id = getattr(g, "request_id", None)
+    if request_id:
+        body["request_id"] = request_id
+    body.update({k: v for k, v in members.items() if v is not None})
+    response = Response(json.dumps(body), status=status, mimetype=PROBLEM_MEDIA_TYPE)
+    return response
+
+
+def _wants_html() -> bool:
+    if request.path.startswith("/api/") or request.path in ("/openapi.json", "/metrics"):
+        return False
+    best = request.accept_mimetypes.best_match(["application/json", PROBLEM_MEDIA_TYPE, "text/html"])
+    return best == "text/html"
+
+
+def _flatten_validation(messages: Any) -> dict[str, list[str]]:
+    """webargs nests field errors by location ({"json": {...}}); callers want {field: [messages]}."""
+    errors: dict[str, list[str]] = {}
+    if not isinstance(messages, dict):
+        return {"_body": [str(messages)]}
+    for location, fields in messages.items():
+        if not isinstance(fields, dict):
+            errors.setdefault("_" + str(location), []).extend(_as_list(fields))
+            continue
+        for name, field_messages in fields.items():
+            errors.setdefault(str(name), []).extend(_as_list(field_messages))
+    return errors
+
+
+def _as_list(messages: Any) -> list[str]:
+    if isinstance(messages, list):
+        return [m if isinstance(m, str) else json.dumps(m) for m in messages]
+    if isinstance(messages, dict):
+        return [f"{key}: {'; '.join(_as_list(value))}" for key, value in messages.items()]
+    return [str(messages)]
+
+
+def handle_hub_error(error: HubError) -> Response:
+    if isinstance(error, StoreUnavailable):
+        log.error("store unavailable", extra={"error": error.detail})
+    return problem(error.status, error.title, error.detail, error.slug, errors=error.errors, **error.extra)
+
+
+def handle_http_exception(error: HTTPException) -> Response:
+    status = error.code or 500
+    if status >= 500:
+        return handle_unexpected(error)
+    data = getattr(error, "data", None) or {}
+    headers = dict(data.get("headers") or {})
+    if status == 422 and "messages" in data:
+        response = problem(
+            422,
+            "Invalid request",
+            "The request has invalid fields; see errors.",
+            "validation",
+            errors=_flatten_validation(data["messages"]),
+        )
+    elif status == 400 and "messages" in data:
+        response = problem(400, "Bad request", "The body is not valid JSON.", "malformed-json")
+    elif _wants_html():
+        response = Response(
+            render_template("error.html", status=status, title=error.name, detail=error.description),
+            status=status,
+            mimetype="text/html",
+        )
+    else:
+        response = problem(status, error.name, error.description or error.name)
+    if status == 405:
+        allowed = error.get_headers()
+        headers.update({k: v for k, v in allowed if k.lower() == "allow"})
+    for name, value in headers.items():
+        response.headers[name] = value
+    return response
+
+
+def handle_unexpected(error: Exception) -> Response:
+    original = getattr(error, "original_exception", None) or error
+    if isinstance(original, HubError):
+        return handle_hub_error(original)
+    log.error("unhandled exception", exc_info=original)
+    return problem(
+        500,
+        "Internal error",
+        f"The hub could not complete the request; quote request id {getattr(g, 'request_id', '-')} "
+        "when reporting it.",
+    )
+
+
+def init_app(app: Flask) -> None:
+    """Register the one mapping from exceptions to problem+json (after flask-smorest's)."""
+    app.register_error_handler(HubError, handle_hub_error)
+    app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(InternalServerError, handle_unexpected)
+    app.register_error_handler(Exception, handle_unexpected)

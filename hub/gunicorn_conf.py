@@ -1,0 +1,68 @@
+"""The one gunicorn configuration: ``hub serve`` uses it, and so does ``gunicorn -c python:hub.gunicorn_conf wsgi:app``.
+
+The master starts (or attaches to) the embedded Redis before any worker, loads the demo when
+asked, and stops Redis after the last worker has gone. SIGTERM is a graceful stop: workers finish
+their requests for up to ``HUB_GRACEFUL_TIMEOUT`` seconds.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+
+from hub import logs
+from hub.config import load_settings
+
+_settings = load_settings()
+_metrics_dir = _settings.data_dir.resolve() / "metrics"
+# Must be in the environment before any worker imports prometheus_client.
+os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(_metrics_dir)
+
+bind = f"{_settings.host}:{_settings.port}"
+workers = _settings.workers
+threads = _settings.threads
+worker_class = "gthread"
+timeout = _settings.timeout
+graceful_timeout = _settings.graceful_timeout
+keepalive = 5
+worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
+forwarded_allow_ips = "*" if _settings.trusted_proxies else "127.0.0.1"
+accesslog = None  # the hub logs each request itself, as JSON, with its request id
+logconfig_dict = logs.gunicorn_logconfig(_settings.log_level)
+wsgi_app = "hub:create_app()"
+proc_name = "hub"
+
+
+def on_starting(server) -> None:
+    """In the master, before workers: fresh metrics files, the store, the admin token, the demo."""
+    shutil.rmtree(_metrics_dir, ignore_errors=True)
+    _metrics_dir.mkdir(parents=True, exist_ok=True)
+    from hub import auth, demo
+    from hub.state import HubState
+    from hub.store import Store
+
+    store = Store(_settings)
+    try:
+        if _settings.admin_token:
+            auth.ensure_operator_token(store, _settings.admin_token)
+        if _settings.demo:
+            tokens = demo.load(store, _settings.data_dir, HubState(_settings, store).today())
+            print(demo.banner(tokens, _settings.base_url), file=sys.stderr, flush=True)
+    finally:
+        store.close()  # workers open their own connections after the fork
+
+
+def child_exit(server, worker) -> None:
+    from hub import metrics
+
+    metrics.worker_exited(worker.pid)
+
+
+def on_exit(server) -> None:
+    """After the last worker: stop the embedded Redis unless another hub still uses it."""
+    if not _settings.embedded_redis:
+        return
+    from hub.store import Store
+
+    Store(_settings).stop_embedded_if_last()

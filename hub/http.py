@@ -1,0 +1,92 @@
+"""What happens around every request: request ids, body checks, security headers, metrics, access log."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+
+from flask import Flask, Response, abort, g, request
+
+from . import metrics
+from .errors import problem
+
+log = logging.getLogger("hub.access")
+REQUEST_ID_HEADER = "X-Request-ID"
+_SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,128}$")
+BODY_METHODS = {"POST", "PUT", "PATCH"}
+
+
+def accepts_multipart(view):
+    """Mark a view that takes ``multipart/form-data`` bodies as well as JSON."""
+    view.accepts_multipart = True
+    return view
+
+
+def _is_json(mimetype: str) -> bool:
+    return mimetype == "application/json" or mimetype.endswith("+json")
+
+
+def _start() -> Response | None:
+    g.started = time.perf_counter()
+    offered = request.headers.get(REQUEST_ID_HEADER, "")
+    g.request_id = offered if _SAFE_REQUEST_ID.match(offered) else uuid.uuid4().hex
+    if request.method not in BODY_METHODS or not request.path.startswith("/api/"):
+        return None
+    max_length = request.max_content_length
+    if request.content_length is not None and max_length is not None and request.content_length > max_length:
+        abort(413)
+    has_body = bool(request.content_length) or request.headers.get("Transfer-Encoding", "").lower() == "chunked"
+    if not has_body:
+        return None
+    view = request.url_rule and request.url_rule.endpoint and _view_function()
+    allowed_multipart = bool(view and getattr(view, "accepts_multipart", False))
+    if _is_json(request.mimetype) or (allowed_multipart and request.mimetype == "multipart/form-data"):
+        return None
+    expected = "application/json" + (" or multipart/form-data" if allowed_multipart else "")
+    return problem(
+        415,
+        "Unsupported Media Type",
+        f"Send the body as {expected}, not {request.mimetype or 'an untyped body'}.",
+        "unsupported-media-type",
+    )
+
+
+def _view_function():
+    from flask import current_app
+
+    return current_app.view_functions.get(request.url_rule.endpoint)
+
+
+def _finish(response: Response) -> Response:
+    response.headers[REQUEST_ID_HEADER] = g.get("request_id", "")
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "no-referrer")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    if request.path.startswith("/api/"):
+        response.headers.setdefault("Cache-Control", "no-store")
+    started = g.get("started")
+    if started is not None:
+        seconds = time.perf_counter() - started
+        route = request.url_rule.rule if request.url_rule else "unmatched"
+        metrics.observe_request(request.method, route, response.status_code, seconds)
+        principal = g.get("principal")
+        log.info(
+            "request",
+            extra={
+                "method": request.method,
+                "path": request.path,
+                "route": route,
+                "status": response.status_code,
+                "duration_ms": round(seconds * 1000, 3),
+                "actor": principal.actor if principal else None,
+            },
+        )
+    return response
+
+
+def init_app(app: Flask) -> None:
+    """Install the request hooks."""
+    app.before_request(_start)
+    app.after_request(_finish)

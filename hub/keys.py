@@ -1,0 +1,94 @@
+"""Every Redis key the hub uses, built in one place.
+
+Each key carries a hash tag (the part in braces) naming the partition it lives in. All keys of one
+partition hash to the same Redis Cluster slot, so a change that touches several of them, together
+with its audit entry, is one MULTI/EXEC on a single server and on a cluster alike.
+
+The registry (agencies, tokens, evidence and licence types, connectors, service items) is one
+partition, ``{reg}``: it is small, written rarely by operators, and whole-catalogue imports must
+be atomic, which on a cluster is only possible within one slot.
+"""
+
+from __future__ import annotations
+
+PREFIX = "hub"
+REGISTRY = "reg"
+
+
+def key(partition: str, *parts: str) -> str:
+    """The key for ``parts`` inside ``partition``: ``hub:{partition}:part:part``."""
+    return ":".join((PREFIX, "{" + partition + "}", *parts))
+
+
+# -- registry aggregates and their indexes (sorted sets of codes, scored 0, read by lex range)
+def agency(code: str) -> str:
+    return key(REGISTRY, "agency", code)
+
+
+def agency_index() -> str:
+    return key(REGISTRY, "index", "agencies")
+
+
+def token(token_hash: str) -> str:
+    return key(REGISTRY, "token", token_hash)
+
+
+def tokens_of(owner: str) -> str:
+    """Hash of token id -> token hash for one owner (an agency code, or ``operator``)."""
+    return key(REGISTRY, "tokens-of", owner)
+
+
+def evidence_type(code: str) -> str:
+    return key(REGISTRY, "evidence-type", code)
+
+
+def evidence_type_index() -> str:
+    return key(REGISTRY, "index", "evidence-types")
+
+
+def licence_type(code: str) -> str:
+    return key(REGISTRY, "licence-type", code)
+
+
+def licence_type_index() -> str:
+    return key(REGISTRY, "index", "licence-types")
+
+
+def connector(connector_id: str) -> str:
+    return key(REGISTRY, "connector", connector_id)
+
+
+def connector_index() -> str:
+    return key(REGISTRY, "index", "connectors")
+
+
+def service_item_versions(code: str) -> str:
+    """List of every version of one service item; element N-1 is version N."""
+    return key(REGISTRY, "service-item", code)
+
+
+def service_item_index() -> str:
+    return key(REGISTRY, "index", "service-items")
+
+
+def service_item_region_index(region: str) -> str:
+    return key(REGISTRY, "index", "service-items-in", region)
+
+
+# -- audit: one hash-chained stream per partition, plus its head (last sequence number and hash)
+def audit_stream(partition: str) -> str:
+    return key(partition, "audit")
+
+
+def audit_head(partition: str) -> str:
+    return key(partition, "audit-head")
+
+
+def audit_partitions() -> str:
+    """Set of partitions that have an audit chain (read by verification)."""
+    return key("audit", "partitions")
+
+
+# -- idempotency records, per caller and key
+def idempotency(actor: str, idempotency_key: str) -> str:
+    return key("idem:" + actor, idempotency_key)

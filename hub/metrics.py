@@ -1,0 +1,41 @@
+"""Prometheus metrics: per-route request latency, exposed at ``/metrics``.
+
+Under gunicorn, ``PROMETHEUS_MULTIPROC_DIR`` (set by the gunicorn config before any worker starts)
+makes every worker write its samples to files there, and ``/metrics`` merges them, so a scrape
+sees the whole server whichever worker answers it.
+"""
+
+from __future__ import annotations
+
+import os
+
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram, generate_latest
+from prometheus_client import REGISTRY as PROCESS_REGISTRY
+from prometheus_client import multiprocess
+
+REQUEST_LATENCY = Histogram(
+    "hub_http_request_duration_seconds",
+    "Time to answer an HTTP request, by route template, method and status.",
+    ["method", "route", "status"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+)
+
+
+def observe_request(method: str, route: str, status: int, seconds: float) -> None:
+    """Record one answered request."""
+    REQUEST_LATENCY.labels(method=method, route=route, status=str(status)).observe(seconds)
+
+
+def exposition() -> tuple[bytes, str]:
+    """The current metrics in the Prometheus text format, and its content type."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+        return generate_latest(registry), CONTENT_TYPE_LATEST
+    return generate_latest(PROCESS_REGISTRY), CONTENT_TYPE_LATEST
+
+
+def worker_exited(pid: int) -> None:
+    """Forget a dead worker's live gauges (gunicorn's child_exit hook)."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        multiprocess.mark_process_dead(pid)

@@ -1,0 +1,33 @@
+"""Opaque cursors for ``?limit=&cursor=`` paging."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+from .errors import Invalid
+
+
+def encode_cursor(position: str) -> str:
+    """The cursor that resumes after ``position``."""
+    return base64.urlsafe_b64encode(position.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> str | None:
+    """The position a cursor resumes after; Invalid if it was not made by :func:`encode_cursor`."""
+    if cursor is None:
+        return None
+    try:
+        return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise Invalid("The cursor is not one this hub gave out.", errors={"cursor": ["Not a valid cursor."]}) from None
+
+
+def page(items: list, limit: int, position_of) -> dict:
+    """The listing answer: ``items`` cut to ``limit`` and the cursor after the last one kept.
+
+    Callers fetch ``limit + 1`` items so that a full last page does not advertise an empty next one.
+    """
+    kept = items[:limit]
+    more = len(items) > limit
+    return {"items": kept, "next": encode_cursor(position_of(kept[-1])) if more and kept else None}

@@ -1,0 +1,32 @@
+"""Agencies: the administrative organs that provide data, implement service items and issue licences."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import keys
+from ..context import Context
+from ..store import Store, Tx
+from . import records
+
+KIND = "agency"
+
+
+def put_agency(tx: Tx, ctx: Context, data: dict[str, Any], replace: bool = False) -> str:
+    """Write an agency; see :func:`records.put`."""
+    record = records.stamped(data, ctx)
+    return records.put(tx, ctx, KIND, keys.agency(data["code"]), keys.agency_index(), data["code"], record, replace)
+
+
+def create_agency(store: Store, ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
+    """Register a new agency; Conflict if the code is taken."""
+    store.atomic(lambda tx: put_agency(tx, ctx, data))
+    return get_agency(store, data["code"])
+
+
+def get_agency(store: Store, code: str) -> dict[str, Any]:
+    return records.get(store, KIND, keys.agency(code), code)
+
+
+def list_agencies(store: Store, limit: int, cursor: str | None) -> dict:
+    return records.listing(store, keys.agency_index(), keys.agency, limit, cursor)

@@ -1,0 +1,63 @@
+"""The plumbing every registry aggregate shares: stamping, writing with audit, reading, listing."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from .. import audit, keys
+from ..context import Context, now, rfc3339
+from ..errors import Conflict, NotFound
+from ..paging import decode_cursor, page
+from ..store import Store, Tx
+
+
+def stamped(data: dict[str, Any], ctx: Context) -> dict[str, Any]:
+    """``data`` with the time and actor of its creation."""
+    return {**data, "created_at": rfc3339(now()), "created_by": ctx.actor}
+
+
+def content_of(record: dict[str, Any]) -> dict[str, Any]:
+    """A record without the fields the hub stamps, to compare two versions of it."""
+    return {k: v for k, v in record.items() if k not in {"created_at", "created_by", "version"}}
+
+
+def put(
+    tx: Tx,
+    ctx: Context,
+    kind: str,
+    key: str,
+    index: str,
+    code: str,
+    record: dict[str, Any],
+    replace: bool,
+) -> str:
+    """Write one record with its audit entry; return 'created', 'updated' or 'unchanged'.
+
+    Without ``replace``, an existing record with that code is a Conflict.
+    """
+    existing = tx.get_json(key)
+    if existing is not None:
+        if not replace:
+            raise Conflict(f"The {kind.replace('-', ' ')} {code!r} exists already.")
+        if content_of(existing) == content_of(record):
+            return "unchanged"
+    tx.set_json(key, record)
+    tx.index_add(index, code)
+    action = "updated" if existing is not None else "created"
+    audit.append(tx, keys.REGISTRY, ctx, f"{kind}.{'update' if existing else 'create'}", f"{kind}:{code}", content_of(record))
+    return action
+
+
+def get(store: Store, kind: str, key: str, code: str) -> dict[str, Any]:
+    """One record, or NotFound."""
+    record = store.get_json(key)
+    if record is None:
+        raise NotFound(f"No {kind} with code {code!r}.")
+    return record
+
+
+def listing(store: Store, index: str, key_of: Callable[[str], str], limit: int, cursor: str | None) -> dict:
+    """A page of records from a lexicographic index of codes."""
+    codes = store.index_page(index, decode_cursor(cursor), limit + 1)
+    records = store.get_many_json([key_of(code) for code in codes])
+    return page([r for r in records if r is not None], limit, lambda r: r.get("code") or r["id"])

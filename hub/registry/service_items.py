@@ -1,0 +1,112 @@
+"""Service items: the versioned catalogue of what applicants can apply for (regulation Art. 5-7).
+
+Each code keeps every version in a list; posting a code again appends version N+1, so a case can
+always be read against the version in force when it was submitted. ``entry_type`` separates the
+provincial catalogue (list of contents) from implementation entries, and the region code's level
+(GB/T 2260: ``XX0000`` province, ``XXYY00`` city, else county) marks city and county supplements.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from .. import audit, keys
+from ..context import Context
+from ..errors import Conflict, NotFound
+from ..paging import decode_cursor, page
+from ..store import Store, Tx
+from . import records
+from .references import ReferenceCheck
+
+
+def level_of(region: str) -> str:
+    """'province', 'city' or 'county' for a GB/T 2260 region code."""
+    if region.endswith("0000"):
+        return "province"
+    if region.endswith("00"):
+        return "city"
+    return "county"
+
+
+def _check_references(tx: Tx, data: dict[str, Any]) -> None:
+    check = ReferenceCheck(tx)
+    check.require("agency", "agency", data["agency"])
+    for code in data["co_agencies"]:
+        check.require("co_agencies", "agency", code)
+    check.require("produces", "licence type", data["produces"])
+    for material in data["materials"]:
+        check.require("materials", "evidence type", material["evidence_type"])
+    if data["catalogue_code"] is not None:
+        catalogue = tx.list_last_json(keys.service_item_versions(data["catalogue_code"]))
+        if catalogue is None:
+            check.add("catalogue_code", f"Unknown service item {data['catalogue_code']!r}.")
+        elif catalogue["entry_type"] != "catalogue":
+            check.add("catalogue_code", f"{data['catalogue_code']!r} is not a catalogue entry.")
+    check.raise_if_any(f"Service item {data['code']!r}")
+
+
+def put_service_item(tx: Tx, ctx: Context, data: dict[str, Any], today: date, only_if_changed: bool = False) -> str:
+    """Append a new version of a service item; 'created', 'updated', or 'unchanged' (import only)."""
+    _check_references(tx, data)
+    versions_key = keys.service_item_versions(data["code"])
+    latest = tx.list_last_json(versions_key)
+    effective_from = data["effective_from"] or today
+    content = {
+        **data,
+        "effective_from": effective_from.isoformat() if isinstance(effective_from, date) else effective_from,
+        "level": level_of(data["region"]),
+        "supplementary": level_of(data["region"]) != "province",
+    }
+    if latest is not None and latest["entry_type"] != content["entry_type"]:
+        raise Conflict(f"{data['code']!r} is a {latest['entry_type']} entry; a new version cannot change that.")
+    if only_if_changed and latest is not None and records.content_of(latest) == content:
+        return "unchanged"
+    version = 1 if latest is None else latest["version"] + 1
+    record = records.stamped({**content, "version": version}, ctx)
+    tx.list_push_json(versions_key, record)
+    tx.index_add(keys.service_item_index(), data["code"])
+    tx.index_add(keys.service_item_region_index(data["region"]), data["code"])
+    if latest is not None and latest["region"] != data["region"]:
+        tx.index_remove(keys.service_item_region_index(latest["region"]), data["code"])
+    audit.append(
+        tx,
+        keys.REGISTRY,
+        ctx,
+        "service-item.create" if version == 1 else "service-item.new-version",
+        f"service-item:{data['code']}@{version}",
+        records.content_of(record),
+    )
+    return "created" if version == 1 else "updated"
+
+
+def create_service_item(store: Store, ctx: Context, data: dict[str, Any], today: date) -> dict[str, Any]:
+    """Register a service item, or its next version if the code exists."""
+    store.atomic(lambda tx: put_service_item(tx, ctx, data, today))
+    return get_service_item(store, data["code"])
+
+
+def get_service_item(store: Store, code: str, version: int | None = None) -> dict[str, Any]:
+    """The newest version of a service item, or version ``version``."""
+    key = keys.service_item_versions(code)
+    record = store.list_get_json(key, -1 if version is None else version - 1)
+    if record is None or (version is not None and record["version"] != version):
+        which = f" version {version}" if version is not None else ""
+        raise NotFound(f"No service item {code!r}{which}.")
+    return record
+
+
+def list_versions(store: Store, code: str) -> list[dict[str, Any]]:
+    """Every version of a service item, oldest first."""
+    versions = store.list_all_json(keys.service_item_versions(code))
+    if not versions:
+        raise NotFound(f"No service item {code!r}.")
+    return versions
+
+
+def list_service_items(store: Store, limit: int, cursor: str | None, region: str | None = None) -> dict:
+    """A page of service items (newest versions), optionally of one region."""
+    index = keys.service_item_region_index(region) if region else keys.service_item_index()
+    codes = store.index_page(index, decode_cursor(cursor), limit + 1)
+    items = store.list_last_many_json([keys.service_item_versions(code) for code in codes])
+    return page([item for item in items if item is not None], limit, lambda item: item["code"])

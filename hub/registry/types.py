@@ -1,0 +1,73 @@
+"""Evidence types (what proof is made of) and licence types (each also an evidence type)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import keys
+from ..context import Context
+from ..errors import Conflict
+from ..store import Store, Tx
+from . import records
+from .references import ReferenceCheck
+
+
+def put_evidence_type(tx: Tx, ctx: Context, data: dict[str, Any], replace: bool = False) -> str:
+    """Write an evidence type; a licence type's evidence type cannot be overwritten here."""
+    existing = tx.get_json(keys.evidence_type(data["code"]))
+    if existing and existing.get("licence_type"):
+        raise Conflict(f"{data['code']!r} is a licence type's evidence type; change the licence type instead.")
+    record = records.stamped({**data, "licence_type": False}, ctx)
+    key = keys.evidence_type(data["code"])
+    return records.put(tx, ctx, "evidence-type", key, keys.evidence_type_index(), data["code"], record, replace)
+
+
+def put_licence_type(tx: Tx, ctx: Context, data: dict[str, Any], replace: bool = False) -> str:
+    """Write a licence type and the evidence type of the same code that stands for it in resolution."""
+    check = ReferenceCheck(tx)
+    check.require("issuer", "agency", data["issuer"])
+    check.raise_if_any(f"Licence type {data['code']!r}")
+    existing_evidence = tx.get_json(keys.evidence_type(data["code"]))
+    if existing_evidence and not existing_evidence.get("licence_type"):
+        raise Conflict(f"An evidence type {data['code']!r} exists already and is not a licence type.")
+    outcome = records.put(
+        tx,
+        ctx,
+        "licence-type",
+        keys.licence_type(data["code"]),
+        keys.licence_type_index(),
+        data["code"],
+        records.stamped(data, ctx),
+        replace,
+    )
+    if outcome != "unchanged":
+        evidence = {"code": data["code"], "name": data["name"], "fields": data["fields"], "licence_type": True}
+        tx.set_json(keys.evidence_type(data["code"]), records.stamped(evidence, ctx))
+        tx.index_add(keys.evidence_type_index(), data["code"])
+    return outcome
+
+
+def create_evidence_type(store: Store, ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
+    store.atomic(lambda tx: put_evidence_type(tx, ctx, data))
+    return get_evidence_type(store, data["code"])
+
+
+def create_licence_type(store: Store, ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
+    store.atomic(lambda tx: put_licence_type(tx, ctx, data))
+    return get_licence_type(store, data["code"])
+
+
+def get_evidence_type(store: Store, code: str) -> dict[str, Any]:
+    return records.get(store, "evidence type", keys.evidence_type(code), code)
+
+
+def get_licence_type(store: Store, code: str) -> dict[str, Any]:
+    return records.get(store, "licence type", keys.licence_type(code), code)
+
+
+def list_evidence_types(store: Store, limit: int, cursor: str | None) -> dict:
+    return records.listing(store, keys.evidence_type_index(), keys.evidence_type, limit, cursor)
+
+
+def list_licence_types(store: Store, limit: int, cursor: str | None) -> dict:
+    return records.listing(store, keys.licence_type_index(), keys.licence_type, limit, cursor)

@@ -1,0 +1,209 @@
+"""Request and answer schemas of the registry: agencies, tokens, types, connectors, service items."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from .common import code_field, page_of, region_field
+
+FIELD_TYPES = ("string", "date", "number", "boolean")
+FIELD_NAME = validate.Regexp(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$", error="Use a letter or '_' then letters, digits, '_'.")
+ROLE = validate.OneOf(("operator", "agency", "portal"))
+ENTRY_TYPES = ("catalogue", "implementation")
+
+
+class Recorded(Schema):
+    """Fields the hub adds to every registry record it answers with."""
+
+    created_at = fields.String(dump_only=True)
+    created_by = fields.String(dump_only=True)
+
+
+class AgencySchema(Recorded):
+    code = code_field(required=True)
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    region = region_field(required=True)
+
+
+class TokenRequestSchema(Schema):
+    roles = fields.List(fields.String(validate=ROLE), required=True, validate=validate.Length(min=1, max=3))
+
+
+class TokenSchema(Schema):
+    """A token record; ``token`` (the secret) appears only in the answer that created it."""
+
+    id = fields.String(dump_only=True)
+    agency = fields.String(dump_only=True, allow_none=True)
+    roles = fields.List(fields.String(), dump_only=True)
+    created_at = fields.String(dump_only=True)
+    created_by = fields.String(dump_only=True)
+    token = fields.String(dump_only=True, metadata={"description": "the bearer secret, shown once"})
+
+
+class TokenListSchema(Schema):
+    items = fields.List(fields.Nested(TokenSchema), required=True)
+
+
+class FieldSpecSchema(Schema):
+    type = fields.String(required=True, validate=validate.OneOf(FIELD_TYPES))
+    required = fields.Boolean(load_default=False)
+    label = fields.String(validate=validate.Length(max=200))
+
+
+class FieldsMapField(fields.Dict):
+    """``{"<name>": {"type", "required"}}`` with validated names."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(
+            keys=fields.String(validate=FIELD_NAME),
+            values=fields.Nested(FieldSpecSchema),
+            validate=validate.Length(max=200),
+            **kwargs,
+        )
+
+
+class EvidenceTypeSchema(Recorded):
+    code = code_field(required=True)
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    licence_type = fields.Boolean(dump_only=True, metadata={"description": "true for a licence type's evidence"})
+    fields = FieldsMapField(required=True)  # last: the name shadows marshmallow.fields in the class body
+
+
+class LicenceTypeSchema(Recorded):
+    code = code_field(required=True)
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    issuer = code_field(required=True, metadata={"description": "agency code"})
+    validity_days = fields.Integer(required=True, validate=validate.Range(min=1, max=36_500))
+    fields = FieldsMapField(required=True)  # last: the name shadows marshmallow.fields in the class body
+
+
+class ConnectorSchema(Recorded):
+    id = code_field(required=True)
+    agency = code_field(required=True)
+    kind = fields.String(required=True, validate=validate.Regexp(r"^[a-z][a-z0-9-]{0,31}$"))
+    provides = fields.List(code_field(), required=True, validate=validate.Length(min=1, max=100))
+    config = fields.Dict(keys=fields.String(), load_default=dict)
+    timeout_ms = fields.Integer(load_default=3000, validate=validate.Range(min=1, max=60_000))
+    active = fields.Boolean(dump_only=True)
+
+
+class MaterialSchema(Schema):
+    code = code_field(required=True)
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    evidence_type = code_field(load_default=None, allow_none=True)
+    required = fields.Boolean(load_default=True)
+    paper_required = fields.Boolean(
+        load_default=False, metadata={"description": "true only where a law requires a paper original"}
+    )
+    description = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000))
+
+
+class ServiceItemSchema(Recorded):
+    code = code_field(required=True)
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    region = region_field(required=True)
+    agency = code_field(required=True, metadata={"description": "implementing (lead) agency"})
+    co_agencies = fields.List(code_field(), load_default=list, validate=validate.Length(max=50))
+    online = fields.Boolean(load_default=True)
+    in_person_required = fields.Boolean(load_default=False)
+    statutory_days = fields.Integer(required=True, validate=validate.Range(min=1, max=3650))
+    committed_days = fields.Integer(required=True, validate=validate.Range(min=1, max=3650))
+    produces = code_field(load_default=None, allow_none=True, metadata={"description": "licence type"})
+    materials = fields.List(fields.Nested(MaterialSchema), load_default=list, validate=validate.Length(max=200))
+    entry_type = fields.String(
+        load_default="implementation",
+        validate=validate.OneOf(ENTRY_TYPES),
+        metadata={"description": "catalogue (list of contents) or implementation entry"},
+    )
+    catalogue_code = code_field(
+        load_default=None, allow_none=True, metadata={"description": "the catalogue entry this implements"}
+    )
+    legal_basis = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=20_000))
+    effective_from = fields.Date(load_default=None, allow_none=True)
+    where_to_apply = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000))
+    version = fields.Integer(dump_only=True)
+    level = fields.String(dump_only=True, metadata={"description": "province, city or county (from region)"})
+    supplementary = fields.Boolean(dump_only=True, metadata={"description": "a city or county supplement"})
+
+    @validates_schema
+    def _consistent(self, data: dict, **kwargs) -> None:
+        errors: dict[str, list[str]] = {}
+        if data.get("committed_days", 0) > data.get("statutory_days", 10**9):
+            errors["committed_days"] = ["The committed time limit cannot exceed the statutory one."]
+        codes = [m["code"] for m in data.get("materials", [])]
+        if len(codes) != len(set(codes)):
+            errors["materials"] = ["Material codes must be unique within a service item."]
+        co_agencies = data.get("co_agencies", [])
+        if data.get("agency") in co_agencies or len(co_agencies) != len(set(co_agencies)):
+            errors["co_agencies"] = ["List each co-agency once, and not the lead agency."]
+        if data.get("entry_type") == "catalogue" and data.get("catalogue_code"):
+            errors["catalogue_code"] = ["A catalogue entry does not implement another entry."]
+        if errors:
+            raise ValidationError(errors)
+
+
+class ServiceItemQuerySchema(Schema):
+    version = fields.Integer(validate=validate.Range(min=1))
+
+
+class ServiceItemListArgsSchema(Schema):
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
+    cursor = fields.String(load_default=None, validate=validate.Length(max=512))
+    region = region_field(load_default=None)
+
+
+class VersionSummarySchema(Schema):
+    version = fields.Integer()
+    name = fields.String()
+    effective_from = fields.String(allow_none=True)
+    legal_basis = fields.String(allow_none=True)
+    created_at = fields.String()
+    created_by = fields.String()
+
+
+class VersionListSchema(Schema):
+    items = fields.List(fields.Nested(VersionSummarySchema), required=True)
+
+
+class GuideMaterialSchema(Schema):
+    code = fields.String()
+    name = fields.String()
+    required = fields.Boolean()
+    evidence_type = fields.String(allow_none=True)
+    shared = fields.Boolean(metadata={"description": "a platform data source provides it: no need to bring it"})
+    paper_required = fields.Boolean()
+    description = fields.String(allow_none=True)
+
+
+class GuideAgencySchema(Schema):
+    code = fields.String()
+    name = fields.String()
+    region = fields.String()
+
+
+class GuideSchema(Schema):
+    """The public service guide of a service item (regulation Art. 6)."""
+
+    code = fields.String()
+    name = fields.String()
+    version = fields.Integer()
+    effective_from = fields.String(allow_none=True)
+    legal_basis = fields.String(allow_none=True)
+    region = fields.String()
+    level = fields.String()
+    agency = fields.Nested(GuideAgencySchema)
+    co_agencies = fields.List(fields.Nested(GuideAgencySchema))
+    online = fields.Boolean()
+    in_person_required = fields.Boolean()
+    where_to_apply = fields.Dict(keys=fields.String(), values=fields.String(allow_none=True))
+    time_limits = fields.Dict(keys=fields.String(), values=fields.Raw())
+    materials = fields.List(fields.Nested(GuideMaterialSchema))
+    process = fields.List(fields.String())
+    produces = fields.Dict(keys=fields.String(), values=fields.String(), allow_none=True)
+
+
+AgencyPageSchema = page_of(AgencySchema)
+EvidenceTypePageSchema = page_of(EvidenceTypeSchema)
+LicenceTypePageSchema = page_of(LicenceTypeSchema)
+ConnectorPageSchema = page_of(ConnectorSchema)
+ServiceItemPageSchema = page_of(ServiceItemSchema)

@@ -1,0 +1,291 @@
+"""The hub's only door to Redis: connection, optimistic transactions and the few reads services need.
+
+Services never see a Redis client. They read through :class:`Store` and change data inside
+:meth:`Store.atomic`, which runs a function against a :class:`Tx`: every key the function reads
+is WATCHed, every write is queued, and the writes are applied in one MULTI/EXEC. If another client
+changed a watched key meanwhile, the function runs again on fresh data. Keys come from
+:mod:`hub.keys`; all keys one transaction touches share a hash tag, so this holds on a Redis
+Cluster too.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from typing import Any, Callable, Iterator, TypeVar
+
+import redis
+from redis.exceptions import BusyLoadingError, ConnectionError, RedisError, TimeoutError, WatchError
+
+from . import embedded_redis
+from .config import Settings
+from .errors import StoreUnavailable
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+CLIENT_NAME_PREFIX = "hub-"
+MAX_TRANSACTION_ATTEMPTS = 50
+
+
+def _dump(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+
+
+def _load(raw: bytes | str | None) -> Any:
+    return None if raw is None else json.loads(raw)
+
+
+_DELETED = object()
+
+
+class Tx:
+    """One optimistic transaction: watched reads now, queued writes applied together at the end.
+
+    Reads see the writes already queued in the same transaction, so several changes (a whole
+    catalogue import) compose into one MULTI/EXEC and still check each other's references.
+    """
+
+    def __init__(self, pipe: Any) -> None:
+        self._pipe = pipe
+        self._writes: list[Callable[[Any], Any]] = []
+        self._pending: dict[str, Any] = {}  # key -> value queued by set_json, or _DELETED
+        self._pushed: dict[str, list[Any]] = {}  # list key -> values queued by list_push_json
+        self.scratch: dict[str, Any] = {}  # per-attempt state for helpers (the audit chain head)
+
+    # reads: each watches its key first, so a concurrent change aborts and retries the attempt
+    def get_json(self, key: str) -> Any:
+        """The JSON value at ``key`` (as this transaction left it so far), or None."""
+        if key in self._pending:
+            value = self._pending[key]
+            return None if value is _DELETED else json.loads(_dump(value))
+        self._pipe.watch(key)
+        return _load(self._pipe.get(key))
+
+    def exists(self, key: str) -> bool:
+        if key in self._pending:
+            return self._pending[key] is not _DELETED
+        self._pipe.watch(key)
+        return bool(self._pipe.exists(key))
+
+    def list_len(self, key: str) -> int:
+        self._pipe.watch(key)
+        return int(self._pipe.llen(key)) + len(self._pushed.get(key, ()))
+
+    def list_last_json(self, key: str) -> Any:
+        """The last element of a list, or None."""
+        if self._pushed.get(key):
+            return json.loads(_dump(self._pushed[key][-1]))
+        self._pipe.watch(key)
+        return _load(self._pipe.lindex(key, -1))
+
+    def hash_get(self, key: str, field: str) -> str | None:
+        self._pipe.watch(key)
+        value = self._pipe.hget(key, field)
+        return value.decode() if isinstance(value, bytes) else value
+
+    # writes: queued, applied in one MULTI/EXEC
+    def set_json(self, key: str, value: Any) -> None:
+        self._pending[key] = value
+        self._writes.append(lambda p: p.set(key, _dump(value)))
+
+    def delete(self, key: str) -> None:
+        self._pending[key] = _DELETED
+        self._writes.append(lambda p: p.delete(key))
+
+    def list_push_json(self, key: str, value: Any) -> None:
+        self._pushed.setdefault(key, []).append(value)
+        self._writes.append(lambda p: p.rpush(key, _dump(value)))
+
+    def index_add(self, key: str, member: str) -> None:
+        """Add ``member`` to a lexicographic index (a sorted set scored 0)."""
+        self._writes.append(lambda p: p.zadd(key, {member: 0}))
+
+    def index_remove(self, key: str, member: str) -> None:
+        self._writes.append(lambda p: p.zrem(key, member))
+
+    def hash_set(self, key: str, field: str, value: str) -> None:
+        self._writes.append(lambda p: p.hset(key, field, value))
+
+    def hash_delete(self, key: str, field: str) -> None:
+        self._writes.append(lambda p: p.hdel(key, field))
+
+    def set_add(self, key: str, member: str) -> None:
+        self._writes.append(lambda p: p.sadd(key, member))
+
+    def stream_add(self, key: str, fields: dict[str, str]) -> None:
+        self._writes.append(lambda p: p.xadd(key, fields))
+
+    def _commit(self) -> None:
+        self._pipe.multi()
+        for write in self._writes:
+            write(self._pipe)
+        self._pipe.execute()
+
+
+class Store:
+    """A connection to the hub's Redis, embedded or external."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.embedded: embedded_redis.EmbeddedServer | None = None
+        self.client_name = f"{CLIENT_NAME_PREFIX}{os.getpid()}"
+        if settings.embedded_redis:
+            self.embedded = embedded_redis.attach_or_start(settings.data_dir, settings.redis_appendfsync)
+            self._client = redis.Redis(
+                unix_socket_path=str(self.embedded.socket_path),
+                client_name=self.client_name,
+                socket_timeout=10,
+                health_check_interval=30,
+            )
+            self._wait_until_ready()
+        elif settings.redis_cluster:
+            self._client = redis.RedisCluster.from_url(settings.redis_url, socket_timeout=10)
+        else:
+            self._client = redis.Redis.from_url(
+                settings.redis_url, client_name=self.client_name, socket_timeout=10, health_check_interval=30
+            )
+
+    def _wait_until_ready(self, wait_seconds: float = 60.0) -> None:
+        deadline = time.monotonic() + wait_seconds
+        while True:
+            try:
+                self._client.ping()
+                return
+            except (BusyLoadingError, ConnectionError, TimeoutError) as exc:  # loading the AOF, or not up
+                if time.monotonic() > deadline:
+                    raise StoreUnavailable(f"Redis not ready: {exc}") from exc
+                time.sleep(0.05)
+
+    # -- health and lifecycle
+    def ping(self) -> bool:
+        """True when Redis answers."""
+        try:
+            return bool(self._client.ping())
+        except RedisError:
+            return False
+
+    def close(self) -> None:
+        """Drop this process's connections (before a fork, or at exit)."""
+        self._client.close()
+        pool = getattr(self._client, "connection_pool", None)
+        if pool is not None:
+            pool.disconnect()
+
+    def other_hub_clients(self) -> int:
+        """How many other hub processes are connected to this server."""
+        names = {c.get("name", "") for c in self._client.client_list()}
+        return len({n for n in names if n.startswith(CLIENT_NAME_PREFIX) and n != self.client_name})
+
+    def stop_embedded_if_last(self) -> bool:
+        """Shut the embedded server down cleanly if no other hub process uses it; True if stopped."""
+        if self.embedded is None:
+            return False
+        try:
+            if self.other_hub_clients():
+                return False
+            self._client.shutdown(save=False, nosave=False)
+        except ConnectionError:
+            pass  # the server closes the connection as it exits
+        except RedisError as exc:
+            log.warning("embedded Redis shutdown failed", extra={"error": str(exc)})
+            return False
+        self.close()
+        return embedded_redis.wait_stopped(self.settings.data_dir)
+
+    # -- reads
+    def get_json(self, key: str) -> Any:
+        """The JSON value at ``key``, or None."""
+        return _load(self._guard(self._client.get, key))
+
+    def get_many_json(self, keys: list[str]) -> list[Any]:
+        """The JSON values at ``keys`` (None where absent), in one round trip."""
+        if not keys:
+            return []
+        return [_load(raw) for raw in self._guard(self._client.mget, keys)]
+
+    def list_len(self, key: str) -> int:
+        return int(self._guard(self._client.llen, key))
+
+    def list_get_json(self, key: str, index: int) -> Any:
+        return _load(self._guard(self._client.lindex, key, index))
+
+    def list_last_many_json(self, list_keys: list[str]) -> list[Any]:
+        """The last element of each list (None where empty), in one round trip."""
+        pipe = self._client.pipeline(transaction=False)
+        for key in list_keys:
+            pipe.lindex(key, -1)
+        return [_load(raw) for raw in self._guard(pipe.execute)]
+
+    def list_all_json(self, key: str) -> list[Any]:
+        return [_load(raw) for raw in self._guard(self._client.lrange, key, 0, -1)]
+
+    def index_page(self, key: str, after: str | None, limit: int) -> list[str]:
+        """Up to ``limit`` members of a lexicographic index that sort after ``after``."""
+        start = "-" if after is None else "(" + after
+        members = self._guard(self._client.zrangebylex, key, start, "+", 0, limit)
+        return [m.decode() for m in members]
+
+    def hash_get_all(self, key: str) -> dict[str, str]:
+        raw = self._guard(self._client.hgetall, key)
+        return {k.decode(): v.decode() for k, v in raw.items()}
+
+    def set_members(self, key: str) -> set[str]:
+        return {m.decode() for m in self._guard(self._client.smembers, key)}
+
+    def stream_entries(self, key: str, batch: int = 1000) -> Iterator[tuple[str, dict[str, str]]]:
+        """Every entry of a stream in order, fetched in batches."""
+        start = "-"
+        while True:
+            rows = self._guard(self._client.xrange, key, start, "+", batch)
+            for entry_id, fields in rows:
+                yield entry_id.decode(), {k.decode(): v.decode() for k, v in fields.items()}
+            if len(rows) < batch:
+                return
+            start = "(" + rows[-1][0].decode()
+
+    def stream_page_newest_first(
+        self, key: str, before: str | None, limit: int
+    ) -> list[tuple[str, dict[str, str]]]:
+        """Up to ``limit`` stream entries older than entry id ``before``, newest first."""
+        newest = "+" if before is None else "(" + before
+        rows = self._guard(self._client.xrevrange, key, newest, "-", limit)
+        return [(i.decode(), {k.decode(): v.decode() for k, v in f.items()}) for i, f in rows]
+
+    # -- plain writes outside transactions (idempotency records, caches)
+    def set_json_if_absent(self, key: str, value: Any, ttl_seconds: int) -> bool:
+        """Store ``value`` only if ``key`` is free; True if stored."""
+        return bool(self._guard(self._client.set, key, _dump(value), nx=True, ex=ttl_seconds))
+
+    def set_json(self, key: str, value: Any, ttl_seconds: int | None = None) -> None:
+        self._guard(self._client.set, key, _dump(value), ex=ttl_seconds)
+
+    def delete(self, key: str) -> None:
+        self._guard(self._client.delete, key)
+
+    # -- transactions
+    def atomic(self, work: Callable[[Tx], T]) -> T:
+        """Run ``work`` as one optimistic transaction, again on fresh data if a watched key changed."""
+        for _ in range(MAX_TRANSACTION_ATTEMPTS):
+            with self._client.pipeline(transaction=True) as pipe:
+                tx = Tx(pipe)
+                try:
+                    result = work(tx)
+                    tx._commit()
+                    return result
+                except WatchError:
+                    continue
+                except (ConnectionError, TimeoutError) as exc:
+                    raise StoreUnavailable(str(exc)) from exc
+        raise StoreUnavailable("too much contention: the transaction was retried too often")
+
+    def _guard(self, call: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        try:
+            return call(*args, **kwargs)
+        except (ConnectionError, TimeoutError, BusyLoadingError) as exc:
+            raise StoreUnavailable(str(exc)) from exc
+
+    def raw_client_for_tests(self) -> Any:
+        """The Redis client, for tests that tamper with stored data on purpose."""
+        return self._client

@@ -1,0 +1,53 @@
+"""The page views and the helpers API views use to answer with a page instead of JSON."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, current_app, render_template, request
+
+from ..errors import Invalid
+from ..registry import service_items
+from .i18n import COOKIE, LANGUAGES, current_language, translator
+
+blp = Blueprint("pages", __name__)
+
+
+def wants_html() -> bool:
+    """True when the client prefers an HTML page to JSON (a browser)."""
+    best = request.accept_mimetypes.best_match(["application/json", "text/html"], default="application/json")
+    return best == "text/html" and request.accept_mimetypes[best] > request.accept_mimetypes["application/json"]
+
+
+def render_page(template: str, **values: Any) -> Response:
+    """A page in the visitor's language; an explicit ``?lang=`` is remembered in a cookie."""
+    language = current_language()
+    html = render_template(template, t=translator(language), lang=language, languages=LANGUAGES, **values)
+    response = Response(html, mimetype="text/html")
+    if request.args.get("lang") in LANGUAGES:
+        response.set_cookie(COOKIE, language, max_age=365 * 86_400, samesite="Lax")
+    response.headers["Content-Language"] = language
+    response.headers["Vary"] = "Accept, Accept-Language, Cookie"
+    return response
+
+
+def render_guide(guide: dict[str, Any]) -> Response:
+    return render_page("guide.html", guide=guide)
+
+
+@blp.route("/")
+def home():
+    return render_catalogue()
+
+
+@blp.route("/service-items")
+def render_catalogue():
+    """The public catalogue, a page at a time."""
+    store = current_app.extensions["hub"].store
+    region = request.args.get("region")
+    region = region if region and region.isdigit() and len(region) == 6 else None
+    try:
+        listing = service_items.list_service_items(store, 50, request.args.get("cursor"), region)
+    except Invalid:  # a hand-edited cursor: start from the top rather than fail the page
+        listing = service_items.list_service_items(store, 50, None, region)
+    return render_page("catalogue.html", listing=listing, region=region)

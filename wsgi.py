@@ -1,0 +1,2 @@
+from hub import create_app
+app = create_app()
