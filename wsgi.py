@@ -1,2 +1,3 @@
 from hub import create_app
+
 app = create_app()

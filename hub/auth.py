@@ -19,7 +19,7 @@ from .store import Store, Tx
 ROLES = ("operator", "agency", "portal")
 AGENCY_ROLES = frozenset({"agency", "portal"})
 OPERATOR_OWNER = "operator"
-TOKEN_PREFIX = "hub_"
+TOKEN_PREFIX = "hub_"  # noqa: S105 - a prefix, not a secret
 
 
 def hash_token(secret: str) -> str:
@@ -53,7 +53,9 @@ def _write_token(tx: Tx, ctx: Context, secret: str, agency: str | None, roles: f
     token_hash = hash_token(secret)
     tx.set_json(keys.token(token_hash), record)
     tx.hash_set(keys.tokens_of(agency or OPERATOR_OWNER), record["id"], token_hash)
-    audit.append(tx, keys.REGISTRY, ctx, "token.create", f"token:{record['id']}", {"agency": agency, "roles": record["roles"]})
+    audit.append(
+        tx, keys.REGISTRY, ctx, "token.create", f"token:{record['id']}", {"agency": agency, "roles": record["roles"]}
+    )
     return record
 
 
@@ -118,4 +120,3 @@ def authenticate(store: Store, authorization: str | None) -> Principal:
     if record is None:
         raise Unauthorized("The bearer token is not valid (unknown or revoked).")
     return Principal(token_id=record["id"], roles=frozenset(record["roles"]), agency=record["agency"])
-

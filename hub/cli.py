@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 import click
 import yaml
@@ -53,7 +53,9 @@ def _hub() -> Iterator[HubState]:
 
 
 def _environment_help() -> str:
-    rows = "\n".join(f"  {name:<22} {doc}" + (f" (default {default})" if default else "") for name, default, doc in describe())
+    rows = "\n".join(
+        f"  {name:<22} {doc}" + (f" (default {default})" if default else "") for name, default, doc in describe()
+    )
     return "Environment variables:\n\n\b\n" + rows
 
 

@@ -6,9 +6,10 @@ Nothing else in the hub reads ``os.environ``; tests pass overrides to ``create_a
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 
 def _bool(text: str) -> bool:
@@ -82,7 +83,7 @@ class Settings:
         """True when the hub runs its own Redis server."""
         return not self.redis_url
 
-    def with_overrides(self, overrides: Mapping[str, Any]) -> "Settings":
+    def with_overrides(self, overrides: Mapping[str, Any]) -> Settings:
         """Return a copy with some fields replaced (used by tests and the CLI)."""
         known = {f.name for f in fields(self)}
         unknown = set(overrides) - known

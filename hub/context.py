@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 
 def now() -> datetime:
     """The current time in UTC (one clock for the whole hub)."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def rfc3339(moment: datetime) -> str:
     """``moment`` as RFC 3339 with offset, to the microsecond."""
-    return moment.astimezone(timezone.utc).isoformat(timespec="microseconds")
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,6 @@ class Context:
     request_id: str = field(default_factory=lambda: uuid.uuid4().hex)
 
     @classmethod
-    def system(cls, what: str) -> "Context":
+    def system(cls, what: str) -> Context:
         """A context for work the hub does on its own behalf (start-up, CLI)."""
         return cls(actor=f"system:{what}")

@@ -128,11 +128,24 @@ def is_running(data_dir: Path) -> bool:
         os.close(lock_fd)
 
 
-def wait_stopped(data_dir: Path, wait_seconds: float = 30.0) -> bool:
-    """Wait until no server holds ``data_dir``; True if it stopped in time."""
+def wait_stopped(data_dir: Path, pid: int | None = None, wait_seconds: float = 30.0) -> bool:
+    """Wait until no server holds ``data_dir`` (reaping it if it is our child); True if it stopped in time."""
     deadline = time.monotonic() + wait_seconds
     while time.monotonic() < deadline:
         if not is_running(data_dir):
+            if pid is not None:
+                try:
+                    os.waitpid(pid, 0)
+                except ChildProcessError:
+                    pass  # not our child: its own parent, or init, reaps it
             return True
         time.sleep(0.05)
     return False
+
+
+def server_pid(data_dir: Path) -> int | None:
+    """The pid the running server wrote to its pid file, if any."""
+    try:
+        return int((Path(data_dir).resolve() / "redis.pid").read_text().strip())
+    except (OSError, ValueError):
+        return None

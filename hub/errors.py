@@ -155,8 +155,7 @@ def handle_unexpected(error: Exception) -> Response:
     return problem(
         500,
         "Internal error",
-        f"The hub could not complete the request; quote request id {getattr(g, 'request_id', '-')} "
-        "when reporting it.",
+        f"The hub could not complete the request; quote request id {getattr(g, 'request_id', '-')} when reporting it.",
     )
 
 

@@ -46,6 +46,7 @@ def gunicorn_logconfig(level: str) -> dict:
         "disable_existing_loggers": False,
         "formatters": {"json": {"()": "hub.logs.json_formatter"}},
         "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"}},
+        "root": {"level": level.upper(), "handlers": []},  # the app adds its own handler, with request ids
         "loggers": {
             "gunicorn.error": {"handlers": ["stderr"], "level": level.upper(), "propagate": False},
             "gunicorn.access": {"handlers": [], "level": "WARNING", "propagate": False},

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import os
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram, generate_latest, multiprocess
 from prometheus_client import REGISTRY as PROCESS_REGISTRY
-from prometheus_client import multiprocess
 
 REQUEST_LATENCY = Histogram(
     "hub_http_request_duration_seconds",

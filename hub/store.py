@@ -14,7 +14,8 @@ import json
 import logging
 import os
 import time
-from typing import Any, Callable, Iterator, TypeVar
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
 
 import redis
 from redis.exceptions import BusyLoadingError, ConnectionError, RedisError, TimeoutError, WatchError
@@ -182,17 +183,18 @@ class Store:
         """Shut the embedded server down cleanly if no other hub process uses it; True if stopped."""
         if self.embedded is None:
             return False
+        pid = embedded_redis.server_pid(self.settings.data_dir)
         try:
             if self.other_hub_clients():
                 return False
-            self._client.shutdown(save=False, nosave=False)
+            self._client.shutdown()  # with AOF on, Redis fsyncs it before exiting
         except ConnectionError:
             pass  # the server closes the connection as it exits
         except RedisError as exc:
             log.warning("embedded Redis shutdown failed", extra={"error": str(exc)})
             return False
         self.close()
-        return embedded_redis.wait_stopped(self.settings.data_dir)
+        return embedded_redis.wait_stopped(self.settings.data_dir, pid)
 
     # -- reads
     def get_json(self, key: str) -> Any:
@@ -245,9 +247,7 @@ class Store:
                 return
             start = "(" + rows[-1][0].decode()
 
-    def stream_page_newest_first(
-        self, key: str, before: str | None, limit: int
-    ) -> list[tuple[str, dict[str, str]]]:
+    def stream_page_newest_first(self, key: str, before: str | None, limit: int) -> list[tuple[str, dict[str, str]]]:
         """Up to ``limit`` stream entries older than entry id ``before``, newest first."""
         newest = "+" if before is None else "(" + before
         rows = self._guard(self._client.xrevrange, key, newest, "-", limit)

@@ -8,10 +8,11 @@ to what is stored are left alone, so importing the same file twice changes nothi
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import yaml
 from marshmallow import Schema, ValidationError
@@ -149,7 +150,8 @@ def export(store: Store) -> dict[str, list[dict[str, Any]]]:
         "connectors": (keys.connector_index(), keys.connector),
     }
     for section, (index, key_of) in indexes.items():
-        rows = [content_of(r) for r in _all(store, index, lambda codes: store.get_many_json([key_of(c) for c in codes]))]
+        records = _all(store, index, lambda codes, key_of=key_of: store.get_many_json([key_of(c) for c in codes]))
+        rows = [content_of(r) for r in records]
         if section == "evidence_types":
             rows = [r for r in rows if not r.get("licence_type")]
         document[section] = [{k: v for k, v in r.items() if k not in DERIVED} for r in rows]

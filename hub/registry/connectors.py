@@ -27,7 +27,9 @@ def put_connector(tx: Tx, ctx: Context, data: dict[str, Any], replace: bool = Fa
     existing = tx.get_json(keys.connector(data["id"]))
     active = bool(existing and existing.get("active"))
     record = records.stamped({**data, "active": active}, ctx)
-    return records.put(tx, ctx, "connector", keys.connector(data["id"]), keys.connector_index(), data["id"], record, replace)
+    return records.put(
+        tx, ctx, "connector", keys.connector(data["id"]), keys.connector_index(), data["id"], record, replace
+    )
 
 
 def create_connector(store: Store, ctx: Context, data: dict[str, Any]) -> dict[str, Any]:

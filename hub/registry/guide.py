@@ -46,7 +46,7 @@ def build_guide(store: Store, code: str, version: int | None, base_url: str) -> 
         "region": item["region"],
         "level": item["level"],
         "agency": _agency_summary(agencies[0], item["agency"]),
-        "co_agencies": [_agency_summary(a, c) for a, c in zip(agencies[1:], item["co_agencies"])],
+        "co_agencies": [_agency_summary(a, c) for a, c in zip(agencies[1:], item["co_agencies"], strict=True)],
         "online": item["online"],
         "in_person_required": item["in_person_required"],
         "where_to_apply": {

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from .. import audit, keys
 from ..context import Context, now, rfc3339
@@ -44,7 +45,9 @@ def put(
     tx.set_json(key, record)
     tx.index_add(index, code)
     action = "updated" if existing is not None else "created"
-    audit.append(tx, keys.REGISTRY, ctx, f"{kind}.{'update' if existing else 'create'}", f"{kind}:{code}", content_of(record))
+    audit.append(
+        tx, keys.REGISTRY, ctx, f"{kind}.{'update' if existing else 'create'}", f"{kind}:{code}", content_of(record)
+    )
     return action
 
 

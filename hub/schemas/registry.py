@@ -12,6 +12,13 @@ ROLE = validate.OneOf(("operator", "agency", "portal"))
 ENTRY_TYPES = ("catalogue", "implementation")
 
 
+class IsoDate(fields.Date):
+    """A date loaded from ISO 8601; stored records keep it as that string, and dump it unchanged."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return value if isinstance(value, str) else super()._serialize(value, attr, obj, **kwargs)
+
+
 class Recorded(Schema):
     """Fields the hub adds to every registry record it answers with."""
 
@@ -119,7 +126,7 @@ class ServiceItemSchema(Recorded):
         load_default=None, allow_none=True, metadata={"description": "the catalogue entry this implements"}
     )
     legal_basis = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=20_000))
-    effective_from = fields.Date(load_default=None, allow_none=True)
+    effective_from = IsoDate(load_default=None, allow_none=True)
     where_to_apply = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000))
     version = fields.Integer(dump_only=True)
     level = fields.String(dump_only=True, metadata={"description": "province, city or county (from region)"})

@@ -1,0 +1,53 @@
+# `make run` serves the hub with demo data; `make test` sets everything up and runs the suite.
+# Both work on a fresh clone: they create .venv and install what is missing, system packages included.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+SYSTEM_PACKAGES := chromium
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
+
+.PHONY: run test lint bench system-deps lock clean
+
+$(INSTALLED): requirements.txt requirements-dev.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.txt -r requirements-dev.txt
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
+	touch $@
+
+run: $(INSTALLED)
+	HUB_DEMO=$${HUB_DEMO:-1} $(BIN)/hub serve
+
+# Debian packages the tests drive (headless Chromium for the pages), installed only when missing.
+system-deps:
+	@missing=""; for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing system packages:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
+lint: $(INSTALLED)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy connectors certs policies
+
+test: $(INSTALLED) system-deps lint
+	$(BIN)/pytest
+
+bench: $(INSTALLED)
+	$(BIN)/python -m bench
+
+# Re-pin requirements*.txt from requirements*.in (needs the registries).
+lock:
+	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/pip install --quiet -r requirements.in
+	(echo "# Pinned runtime dependencies (from requirements.in via 'make lock')."; .lock-venv/bin/pip freeze) > requirements.txt
+	.lock-venv/bin/pip install --quiet -r requirements-dev.in
+	(echo "# Pinned test, lint and benchmark tools (from requirements-dev.in via 'make lock')."; \
+	 .lock-venv/bin/pip freeze | grep -v -x -F -f requirements.txt) > requirements-dev.txt
+	rm -rf .lock-venv
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache test-output
