@@ -18,9 +18,12 @@ def decode_cursor(cursor: str | None) -> str | None:
     if cursor is None:
         return None
     try:
-        return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        position = base64.b64decode(cursor + "=" * (-len(cursor) % 4), altchars=b"-_", validate=True).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise Invalid("The cursor is not one this hub gave out.", errors={"cursor": ["Not a valid cursor."]}) from None
+        position = None
+    if position is None or encode_cursor(position) != cursor:
+        raise Invalid("The cursor is not one this hub gave out.", errors={"cursor": ["Not a valid cursor."]})
+    return position
 
 
 def page(items: list, limit: int, position_of) -> dict:

