@@ -37,7 +37,7 @@ class ServerError(RuntimeError):
 
 def short_tempdir(prefix: str) -> Path:
     """A fresh directory under /tmp with a short path (a Unix socket path has at most 107 bytes)."""
-    return Path(tempfile.mkdtemp(prefix=prefix, dir="/tmp"))  # noqa: S108 - short paths on purpose
+    return Path(tempfile.mkdtemp(prefix=prefix, dir="/tmp"))
 
 
 def free_port() -> int:

@@ -10,7 +10,7 @@ import datetime as dt
 import json
 import os
 import platform
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -125,7 +125,7 @@ def comparison_json(comparison: Comparison, facts: dict[str, Any]) -> dict[str, 
         "title": comparison.title,
         "machine": facts,
         "servers": {"worker_class": "gthread", "workers": WORKERS, "threads": THREADS},
-        "load": vars(comparison.load),
+        "load": asdict(comparison.load),
         "hub": {"request": comparison.hub_request, **comparison.hub.as_dict()},
         "baseline": {"request": comparison.baseline_request, **comparison.baseline.as_dict()},
         "ratios_hub_over_baseline": comparison.ratios(),

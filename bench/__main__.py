@@ -1,0 +1,33 @@
+"""``python -m bench`` (``make bench``): run every benchmark, then write docs/benchmarks.md and bench/out/*.json."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+
+from . import report, service_item_get, wrk
+
+# Each benchmark starts and stops its own servers and returns one comparison for the report.
+BENCHMARKS: list[Callable[[wrk.WrkSettings], report.Comparison]] = [service_item_get.run]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmarks and write their report; the exit status."""
+    defaults = wrk.WrkSettings()
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--duration", type=int, default=defaults.duration_seconds, help="seconds measured per server")
+    parser.add_argument("--warmup", type=int, default=defaults.warmup_seconds, help="seconds of warm-up per server")
+    args = parser.parse_args(argv)
+    load = wrk.WrkSettings(warmup_seconds=args.warmup, duration_seconds=args.duration)
+    wrk.ensure_wrk()
+    facts = report.machine_facts()
+    comparisons = [benchmark(load) for benchmark in BENCHMARKS]
+    for path in report.write_all(comparisons, facts):
+        print(f"wrote {path.relative_to(report.REPO)}")
+    print(report.DOC_PATH.read_text())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
