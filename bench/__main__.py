@@ -16,10 +16,11 @@ def main(argv: list[str] | None = None) -> int:
     """Run the benchmarks and write their report; the exit status."""
     defaults = wrk.WrkSettings()
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("--duration", type=int, default=defaults.duration_seconds, help="seconds measured per server")
+    parser.add_argument("--rounds", type=int, default=defaults.rounds, help="measured rounds per server")
+    parser.add_argument("--seconds", type=int, default=defaults.round_seconds, help="seconds of one round")
     parser.add_argument("--warmup", type=int, default=defaults.warmup_seconds, help="seconds of warm-up per server")
     args = parser.parse_args(argv)
-    load = wrk.WrkSettings(warmup_seconds=args.warmup, duration_seconds=args.duration)
+    load = wrk.WrkSettings(warmup_seconds=args.warmup, rounds=args.rounds, round_seconds=args.seconds)
     wrk.ensure_wrk()
     facts = report.machine_facts()
     comparisons = [benchmark(load) for benchmark in BENCHMARKS]

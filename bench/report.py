@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .processes import REPO, THREADS, WORKERS
-from .wrk import WrkResult, WrkSettings
+from .wrk import Measurement, WrkSettings
 
 DOC_PATH = REPO / "docs" / "benchmarks.md"
 OUT_DIR = REPO / "bench" / "out"
@@ -29,8 +29,8 @@ class Comparison:
     title: str
     hub_request: str  # what the hub was asked, in words, for the report
     baseline_request: str  # what the baseline does, in words
-    hub: WrkResult
-    baseline: WrkResult
+    hub: Measurement
+    baseline: Measurement
     load: WrkSettings
     meaning: str  # a sentence on what the figures mean
 
@@ -58,6 +58,7 @@ def machine_facts() -> dict[str, Any]:
         "nproc": len(os.sched_getaffinity(0)),
         "cpu_model": cpu_model,
         "python": platform.python_version(),
+        "loadavg_1min": os.getloadavg()[0],
     }
 
 
@@ -107,10 +108,12 @@ def render_markdown(comparisons: list[Comparison], facts: dict[str, Any]) -> str
         f"- date: {facts['date']}",
         f"- machine: {facts['nproc']} CPUs (nproc), {facts['cpu_model']}, Python {facts['python']}",
         f"- servers: gunicorn gthread, {WORKERS} workers × {THREADS} threads each, on 127.0.0.1",
-        f"- load: `wrk -t{load.threads} -c{load.connections} -d{load.duration_seconds}s --latency`,"
-        f" after a {load.warmup_seconds} s warm-up; one server at a time",
-        f"- the load generator and the servers share the same {facts['nproc']} cores, so every absolute figure is",
-        "  lower than it would be with wrk on another machine; both rows pay that tax alike",
+        f"- load: `wrk -t{load.threads} -c{load.connections} -d{load.round_seconds}s --latency`, {load.rounds} rounds"
+        f" per server after a {load.warmup_seconds} s warm-up, the servers taking turns (one loaded at a time);"
+        " each figure is the median of its rounds",
+        f"- load average before the run: {facts['loadavg_1min']:.2f} (1 min)",
+        f"- wrk and the servers share the same {facts['nproc']} cores, so every absolute figure is lower than it",
+        "  would be with the load generator on another machine; both rows pay that tax alike",
         "",
     ]
     for comparison in comparisons:

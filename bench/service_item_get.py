@@ -2,15 +2,15 @@
 
 The hub runs with the demo province and reads the demo item with an operator token. The baseline
 serves, from its own Redis, the very JSON document the hub returned, so both send the same body.
+Both servers run at once and are loaded in turns (see :func:`bench.wrk.measure_interleaved`).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import secrets
 import shutil
-from pathlib import Path
+from contextlib import ExitStack
 
 from . import processes, wrk
 from .report import Comparison
@@ -20,63 +20,61 @@ BASELINE_KEY = "bench:service-item"
 
 
 def run(load: wrk.WrkSettings) -> Comparison:
-    """Measure the hub, stop it, then measure the baseline; every process is stopped on the way out."""
+    """Start the hub and the baseline, measure both, and stop every process however the run ends."""
     work = processes.short_tempdir("hb-")
+    hub_data = work / "hub"
+    redis_dir = work / "redis"
+    redis_dir.mkdir()
     try:
-        hub_result, body = _measure_hub(work, load)
-        baseline_result = _measure_baseline(work, load, body)
+        with ExitStack() as stack:
+            stack.callback(processes.kill_leftover_redis, hub_data)  # runs after the hub has stopped
+
+            admin_token = secrets.token_urlsafe(24)  # 32 characters
+            hub_port = processes.free_port()
+            hub_base = f"http://127.0.0.1:{hub_port}"
+            hub = wrk.Target(
+                "hub", f"{hub_base}/api/v1/service-items/{ITEM_CODE}", {"Authorization": f"Bearer {admin_token}"}
+            )
+            hub_server = processes.hub_server(hub_data, hub_port, admin_token, work / "hub.log")
+            stack.enter_context(processes.running(hub_server))
+            hub_server.wait_http(f"{hub_base}/readyz")
+            body = hub_server.wait_http(hub.url, hub.headers)
+            if json.loads(body).get("code") != ITEM_CODE:
+                raise processes.ServerError(f"the hub returned another item: {body[:200]!r}")
+
+            client = stack.enter_context(processes.redis_server(redis_dir))
+            client.set(BASELINE_KEY, body)
+            baseline_port = processes.free_port()
+            baseline = wrk.Target("baseline", f"http://127.0.0.1:{baseline_port}/value")
+            baseline_server = processes.baseline_server(
+                baseline_port, redis_dir / "redis.sock", BASELINE_KEY, work / "baseline.log"
+            )
+            stack.enter_context(processes.running(baseline_server))
+            if json.loads(baseline_server.wait_http(baseline.url)) != json.loads(body):
+                raise processes.ServerError("the baseline returned another document than the hub")
+
+            print(f"measuring {hub.url} and {baseline.url}", flush=True)
+            measured = wrk.measure_interleaved([hub, baseline], load)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    comparison = Comparison(
+    return Comparison(
         name="service_item_get",
         title="Read one service item",
         hub_request=f"`GET /api/v1/service-items/{ITEM_CODE}` with an operator bearer token ({len(body)} B of JSON)",
         baseline_request="`GET /value`: one Redis GET of the same JSON document, decoded and returned as JSON",
-        hub=hub_result,
-        baseline=baseline_result,
+        hub=measured["hub"],
+        baseline=measured["baseline"],
         load=load,
-        meaning="",
+        meaning=_meaning(measured["hub"], measured["baseline"]),
     )
-    ratios = comparison.ratios()
-    meaning = (
-        f"The hub answers this read at {ratios['requests_per_second']:.0%} of the baseline's rate, with a median"
-        f" latency {ratios['p50']:.1f}× the baseline's: the gap is what the hub does beyond Flask, gunicorn and one"
-        " Redis GET — the bearer-token lookup (a second Redis round trip), query-argument parsing and the response"
-        " schema, request ids and security headers, and the Prometheus request histogram."
+
+
+def _meaning(hub: wrk.Measurement, baseline: wrk.Measurement) -> str:
+    share = hub.requests_per_second / baseline.requests_per_second
+    slower = hub.p50_ms / baseline.p50_ms
+    return (
+        f"The hub serves this read at {share:.0%} of the baseline's rate, with a median latency {slower:.1f}× the"
+        " baseline's, on the same stack: the gap is the work the hub does beyond Flask, gunicorn and one Redis GET —"
+        " the bearer-token lookup (a second Redis round trip), query-argument parsing and the response schema,"
+        " request ids, security headers and the Prometheus request histogram."
     )
-    return dataclasses.replace(comparison, meaning=meaning)
-
-
-def _measure_hub(work: Path, load: wrk.WrkSettings) -> tuple[wrk.WrkResult, bytes]:
-    data_dir = work / "hub"
-    admin_token = secrets.token_urlsafe(24)  # 32 characters
-    headers = {"Authorization": f"Bearer {admin_token}"}
-    port = processes.free_port()
-    base = f"http://127.0.0.1:{port}"
-    url = f"{base}/api/v1/service-items/{ITEM_CODE}"
-    server = processes.hub_server(data_dir, port, admin_token, work / "hub.log")
-    try:
-        with processes.running(server):
-            server.wait_http(f"{base}/readyz")
-            body = server.wait_http(url, headers)
-            if json.loads(body).get("code") != ITEM_CODE:
-                raise processes.ServerError(f"the hub returned another item: {body[:200]!r}")
-            print(f"hub: measuring {url}", flush=True)
-            return wrk.measure(url, headers, load), body
-    finally:
-        processes.kill_leftover_redis(data_dir)
-
-
-def _measure_baseline(work: Path, load: wrk.WrkSettings, body: bytes) -> wrk.WrkResult:
-    redis_dir = work / "redis"
-    redis_dir.mkdir()
-    port = processes.free_port()
-    url = f"http://127.0.0.1:{port}/value"
-    with processes.redis_server(redis_dir) as client:
-        client.set(BASELINE_KEY, body)
-        server = processes.baseline_server(port, redis_dir / "redis.sock", BASELINE_KEY, work / "baseline.log")
-        with processes.running(server):
-            if json.loads(server.wait_http(url)) != json.loads(body):
-                raise processes.ServerError("the baseline returned another document than the hub")
-            print(f"baseline: measuring {url}", flush=True)
-            return wrk.measure(url, {}, load)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import statistics
 import subprocess
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 # wrk prints durations with these units (see its stats output); values are converted to milliseconds.
@@ -20,12 +21,13 @@ class WrkError(RuntimeError):
 
 @dataclass(frozen=True)
 class WrkSettings:
-    """How wrk loads the server: threads, open connections, seconds of warm-up and of measurement."""
+    """How wrk loads a server: threads, open connections, warm-up seconds, and rounds of measured seconds."""
 
     threads: int = 2
     connections: int = 16
-    warmup_seconds: int = 3
-    duration_seconds: int = 15
+    warmup_seconds: int = 2
+    rounds: int = 3
+    round_seconds: int = 8
 
 
 @dataclass(frozen=True)
@@ -40,9 +42,45 @@ class WrkResult:
     socket_errors: int
     raw: str
 
+
+@dataclass(frozen=True)
+class Target:
+    """A URL to load, with the headers to send and a name for the report."""
+
+    name: str
+    url: str
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """The rounds measured on one target; its figures are the medians over the rounds."""
+
+    rounds: list[WrkResult]
+
+    @property
+    def requests_per_second(self) -> float:
+        """Median requests/s over the rounds."""
+        return statistics.median(r.requests_per_second for r in self.rounds)
+
+    @property
+    def p50_ms(self) -> float:
+        """Median over the rounds of the 50th-percentile latency, in milliseconds."""
+        return statistics.median(r.p50_ms for r in self.rounds)
+
+    @property
+    def p99_ms(self) -> float:
+        """Median over the rounds of the 99th-percentile latency, in milliseconds."""
+        return statistics.median(r.p99_ms for r in self.rounds)
+
     def as_dict(self) -> dict[str, Any]:
-        """JSON-ready figures."""
-        return asdict(self)
+        """JSON-ready figures: the medians, then every round with wrk's own output."""
+        return {
+            "requests_per_second": self.requests_per_second,
+            "p50_ms": self.p50_ms,
+            "p99_ms": self.p99_ms,
+            "rounds": [asdict(r) for r in self.rounds],
+        }
 
 
 def ensure_wrk() -> str:
@@ -99,13 +137,33 @@ def _run(url: str, headers: dict[str, str], settings: WrkSettings, seconds: int)
     return done.stdout
 
 
-def measure(url: str, headers: dict[str, str], settings: WrkSettings) -> WrkResult:
-    """Warm the server up, then measure it; WrkError if any response was an error."""
-    if settings.warmup_seconds > 0:
-        _run(url, headers, settings, settings.warmup_seconds)
-    result = parse(_run(url, headers, settings, settings.duration_seconds))
+def _checked(target: Target, output: str) -> WrkResult:
+    result = parse(output)
     if result.non_2xx or result.socket_errors:
         raise WrkError(
-            f"{url}: {result.non_2xx} error responses and {result.socket_errors} socket errors\n{result.raw}"
+            f"{target.url}: {result.non_2xx} error responses and {result.socket_errors} socket errors\n{output}"
         )
     return result
+
+
+def measure_interleaved(targets: list[Target], settings: WrkSettings) -> dict[str, Measurement]:
+    """Warm each target up, then measure them in alternating rounds (the order reversed every other round).
+
+    Interleaving spreads any background load on the machine over all targets alike, which keeps their
+    ratios meaningful on a shared box. WrkError if any response was an error.
+    """
+    for target in targets:
+        if settings.warmup_seconds > 0:
+            _checked(target, _run(target.url, target.headers, settings, settings.warmup_seconds))
+    rounds: dict[str, list[WrkResult]] = {target.name: [] for target in targets}
+    for number in range(settings.rounds):
+        for target in targets if number % 2 == 0 else reversed(targets):
+            output = _run(target.url, target.headers, settings, settings.round_seconds)
+            result = _checked(target, output)
+            rounds[target.name].append(result)
+            print(
+                f"  round {number + 1}/{settings.rounds} {target.name}: {result.requests_per_second:,.0f} req/s,"
+                f" p50 {result.p50_ms:.2f} ms, p99 {result.p99_ms:.2f} ms",
+                flush=True,
+            )
+    return {name: Measurement(results) for name, results in rounds.items()}

@@ -14,10 +14,13 @@ import json
 import logging
 import os
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 from redis.exceptions import BusyLoadingError, ConnectionError, RedisError, TimeoutError, WatchError
 
 from . import embedded_redis
@@ -131,7 +134,7 @@ class Store:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.embedded: embedded_redis.EmbeddedServer | None = None
-        self.client_name = f"{CLIENT_NAME_PREFIX}{os.getpid()}"
+        self.client_name = f"{CLIENT_NAME_PREFIX}{os.getpid()}-{uuid.uuid4().hex[:8]}"
         if settings.embedded_redis:
             self.embedded = embedded_redis.attach_or_start(settings.data_dir, settings.redis_appendfsync)
             self._client = redis.Redis(
@@ -186,8 +189,11 @@ class Store:
         pid = embedded_redis.server_pid(self.settings.data_dir)
         try:
             if self.other_hub_clients():
+                self.close()  # this hub is leaving; the others keep the server
                 return False
-            self._client.shutdown()  # with AOF on, Redis fsyncs it before exiting
+            # A one-off connection without retries: the server hangs up as it exits, by design.
+            once = redis.Redis(unix_socket_path=str(self.embedded.socket_path), retry=Retry(NoBackoff(), 0))
+            once.shutdown()  # with AOF on, Redis fsyncs it before exiting
         except ConnectionError:
             pass  # the server closes the connection as it exits
         except RedisError as exc:
