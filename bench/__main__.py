@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from collections.abc import Callable
 
@@ -21,6 +22,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=int, default=defaults.warmup_seconds, help="seconds of warm-up per server")
     args = parser.parse_args(argv)
     load = wrk.WrkSettings(warmup_seconds=args.warmup, rounds=args.rounds, round_seconds=args.seconds)
+    # A SIGTERM (say, from a CI timeout) unwinds like Ctrl-C, so every server is still stopped on the way out.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     wrk.ensure_wrk()
     facts = report.machine_facts()
     comparisons = [benchmark(load) for benchmark in BENCHMARKS]

@@ -199,10 +199,10 @@ def test_docs_try_it_out_calls_the_hub(hub, open_page: OpenPage):
     operation.locator('tr[data-param-name="code"] input').fill(FOOD)
     operation.get_by_role("button", name="Execute").click()
 
-    answer = operation.locator(".live-responses-table .response")
-    answer.first.wait_for()
-    assert answer.first.locator(".response-col_status").inner_text().strip() == "200"
-    assert ITEMS[FOOD]["name"] in operation.locator(".live-responses-table .response-col_description").inner_text()
+    answer = operation.locator(".live-responses-table tr.response")
+    answer.wait_for()
+    assert answer.locator(".response-col_status").inner_text().strip() == "200"
+    assert ITEMS[FOOD]["name"] in answer.locator(".response-col_description").inner_text()
     assert hub.url + guide_path(FOOD) in watch.loaded
     watch.assert_clean()
 
