@@ -18,6 +18,14 @@ from ..web import pages
 from .agencies import READERS
 from .base import HubBlueprint, context, hub
 
+# The guide answers JSON or, for a browser, HTML; flask-smorest documents one content type by itself.
+GUIDE_CONTENT = {
+    "description": "The service guide",
+    "content": {
+        "application/json": {"schema": {"$ref": "#/components/schemas/Guide"}},
+        "text/html": {"schema": {"type": "string"}},
+    },
+}
 blp = HubBlueprint("service_items", __name__, url_prefix="/api/v1/service-items", description="The service catalogue")
 
 
@@ -64,7 +72,7 @@ def list_versions(code):
 @blp.arguments(ServiceItemQuerySchema, location="query")
 @blp.response(200, GuideSchema)
 @blp.alt_response(404, schema=ProblemSchema)
-@blp.doc(responses={"200": {"content": {"text/html": {"schema": {"type": "string"}}}}})
+@blp.doc(responses={"200": GUIDE_CONTENT})
 def get_guide(args, code):
     """Public, no token: the service guide, as JSON or (``Accept: text/html``) as a page."""
     state = hub()
