@@ -20,8 +20,8 @@ from typing import Any, TypeVar
 
 import redis
 from redis.backoff import NoBackoff
-from redis.retry import Retry
 from redis.exceptions import BusyLoadingError, ConnectionError, RedisError, TimeoutError, WatchError
+from redis.retry import Retry
 
 from . import embedded_redis
 from .config import Settings

@@ -130,5 +130,5 @@ def test_audit_entries_page_newest_first(client, registry):
     first = client.get("/api/v1/audit/entries?limit=2", headers=OPERATOR).get_json()
     assert [e["target"] for e in first["items"]] == ["agency:c", "agency:b"]
     rest = client.get(f"/api/v1/audit/entries?limit=2&cursor={first['next']}", headers=OPERATOR).get_json()
-    assert [e["target"] for e in rest["items"]][0] == "agency:a"
+    assert rest["items"][0]["target"] == "agency:a"
     assert rest["next"] is None

@@ -164,7 +164,14 @@ def test_guide_json_is_public_and_complete(client, base):
         ("id", True, False),
         ("plan", False, True),
     ]
-    assert guide["process"] == ["apply_online", "platform_check", "accept", "joint_processing", "decide", "issue_licence"]
+    assert guide["process"] == [
+        "apply_online",
+        "platform_check",
+        "accept",
+        "joint_processing",
+        "decide",
+        "issue_licence",
+    ]
     assert guide["where_to_apply"]["online"].endswith("/apply?service_item=food")
     assert guide["where_to_apply"]["in_person"] == "Window 3"
     assert guide["produces"] == {"code": "food-licence", "name": "Licence food-licence"}

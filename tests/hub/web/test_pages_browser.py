@@ -1,6 +1,6 @@
 """The public pages and the /docs UI in headless Chromium, against the hub served by gunicorn.
 
-Each test starts the real ``hub serve`` with the demo province and opens it in a fresh browser context
+The real ``hub serve`` runs with the demo province, and each test opens it in a fresh browser context
 that blocks, and records, every request to a host other than the hub's own: every test asserts that
 none was attempted, which proves the pages and the Swagger UI need no CDN (the hub runs in closed
 networks). Failed requests, unexpected error statuses and console errors fail a test too.
@@ -11,6 +11,8 @@ A full-page screenshot of every page visited is saved under ``test-output/``.
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +21,7 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests
-from conftest import OUTPUT
+from conftest import OUTPUT, ServedHub, _kill_redis_of, short_tempdir
 from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, Request, Response, sync_playwright
 
 from hub.demo import PROVINCE_FILE
@@ -158,9 +160,21 @@ def open_page(chromium: Browser) -> Iterator[OpenPage]:
         context.close()
 
 
-@pytest.fixture
-def hub(served_hub_factory):
-    return served_hub_factory(HUB_DEMO="1").start()
+@pytest.fixture(scope="module")
+def hub() -> Iterator[ServedHub]:
+    """One demo hub for the module, since the pages only read it; stopped and cleaned up like
+    ``served_hub_factory`` does (whose function scope would cost a start and stop per test)."""
+    data_dir = short_tempdir("hub-browser-")
+    served = ServedHub(data_dir, HUB_DEMO="1")
+    try:
+        yield served.start()
+    finally:
+        try:
+            served.stop()
+        except subprocess.TimeoutExpired:
+            served.process.kill()
+        _kill_redis_of(data_dir)
+        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 def lang_cookie(page: Page, url: str) -> str | None:
@@ -391,9 +405,7 @@ def test_in_person_only_guide_has_no_apply_online_link(hub, open_page: OpenPage,
     ids=["catalogue", "guide-zh", "guide-en", "in-person-guide"],
 )
 def test_pages_fit_a_phone_without_horizontal_scrolling(hub, open_page: OpenPage, path: str):
-    page, watch = open_page(
-        locale="zh-CN", viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True
-    )
+    page, watch = open_page(locale="zh-CN", viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True)
     response = page.goto(hub.url + path)
     assert response is not None and response.status == 200
     assert page.locator("h1").is_visible()
