@@ -1,0 +1,77 @@
+"""Bad input on every route that takes a body: each answer is a problem, and nothing is written."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import OPERATOR
+
+from hub import keys
+
+
+def body_routes(app) -> list[str]:
+    routes = []
+    for rule in app.url_map.iter_rules():
+        if rule.rule.startswith("/api/") and {"POST", "PUT", "PATCH"} & rule.methods:
+            routes.append(rule.rule.replace("<code>", "market").replace("<connector_id>", "c1"))
+    return sorted(routes)
+
+
+@pytest.fixture
+def routes(app, registry):
+    registry.agency("market")
+    return body_routes(app)
+
+
+def snapshot(store) -> dict:
+    raw = store.raw_client_for_tests()
+    return {key: raw.dump(key) for key in raw.scan_iter("*") if not key.startswith(b"hub:{idem:")}
+
+
+@pytest.mark.parametrize(
+    ("data", "content_type", "status"),
+    [
+        ("{broken", "application/json", 400),
+        ("plain words", "text/plain", 415),
+        ("<xml/>", "application/xml", 415),
+        ("{}", "application/json", 422),
+        ("[]", "application/json", 422),
+        ('"text"', "application/json", 422),
+        ("null", "application/json", 422),
+        ('{"unexpected": true}', "application/json", 422),
+    ],
+)
+def test_every_body_route_refuses_bad_input_cleanly(client, store, routes, data, content_type, status):
+    assert routes, "no routes with bodies were found"
+    before = snapshot(store)
+    for route in routes:
+        response = client.post(route, data=data, content_type=content_type, headers=OPERATOR)
+        assert response.status_code == status, (route, response.get_json())
+        assert response.mimetype == "application/problem+json", route
+        problem = response.get_json()
+        assert problem["status"] == status and problem["title"] and problem["detail"], route
+        if status == 422:
+            assert problem["errors"], route
+    assert snapshot(store) == before
+
+
+def test_every_route_without_a_token_is_401_problem(client, app):
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith("/api/") or rule.rule.endswith("/guide"):
+            continue
+        path = rule.rule.replace("<code>", "x").replace("<connector_id>", "x").replace("<token_id>", "x")
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            response = client.open(path, method=method, json={})
+            assert response.status_code == 401, (method, path)
+            assert response.mimetype == "application/problem+json"
+
+
+def test_registry_keys_all_carry_the_registry_hash_tag(client, registry, store):
+    registry.agency("market")
+    registry.evidence_type("identity")
+    registry.licence_type("lic", issuer="market")
+    registry.service_item("item-1")
+    raw = store.raw_client_for_tests()
+    names = [key.decode() for key in raw.scan_iter("*")]
+    assert names and all(name.startswith("hub:{") for name in names)
+    registry_keys = [name for name in names if not name.startswith(("hub:{idem:", "hub:{audit}"))]
+    assert all(name.startswith(f"hub:{{{keys.REGISTRY}}}:") for name in registry_keys), registry_keys
