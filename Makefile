@@ -5,7 +5,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
-SYSTEM_PACKAGES := chromium
+# Chromium for the page tests; a CJK font so that their screenshots show Chinese text.
+SYSTEM_PACKAGES := chromium fonts-wqy-microhei
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
 .PHONY: run test lint bench system-deps lock clean
@@ -20,7 +21,7 @@ $(INSTALLED): requirements.txt requirements-dev.txt pyproject.toml
 run: $(INSTALLED)
 	HUB_DEMO=$${HUB_DEMO:-1} $(BIN)/hub serve
 
-# Debian packages the tests drive (headless Chromium for the pages), installed only when missing.
+# Debian packages the tests need, installed only when missing.
 system-deps:
 	@missing=""; for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \

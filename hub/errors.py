@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, Response, g, json, render_template, request
+from flask import Flask, Response, g, json, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 log = logging.getLogger(__name__)
@@ -81,10 +81,23 @@ def problem(status: int, title: str, detail: str, slug: str | None = None, **mem
 
 
 def _wants_html() -> bool:
-    if request.path.startswith("/api/") or request.path in ("/openapi.json", "/metrics"):
+    """A browser asked for a page: a page route, or an API route that also answers as a page."""
+    from flask import current_app
+
+    view = current_app.view_functions.get(request.endpoint or "")
+    page_route = not request.path.startswith("/api/") and request.path not in ("/openapi.json", "/metrics")
+    if not (page_route or getattr(view, "serves_html", False)):
         return False
     best = request.accept_mimetypes.best_match(["application/json", PROBLEM_MEDIA_TYPE, "text/html"])
     return best == "text/html"
+
+
+def _error_page(status: int, title: str, detail: str) -> Response:
+    from .web.pages import render_page  # late: pages import the registry, which imports this module
+
+    response = render_page("error.html", status=status, title=title, detail=detail)
+    response.status_code = status
+    return response
 
 
 def _flatten_validation(messages: Any) -> dict[str, list[str]]:
@@ -112,6 +125,8 @@ def _as_list(messages: Any) -> list[str]:
 def handle_hub_error(error: HubError) -> Response:
     if isinstance(error, StoreUnavailable):
         log.error("store unavailable", extra={"error": error.detail})
+    if _wants_html():
+        return _error_page(error.status, error.title, error.detail)
     return problem(error.status, error.title, error.detail, error.slug, errors=error.errors, **error.extra)
 
 
@@ -132,11 +147,7 @@ def handle_http_exception(error: HTTPException) -> Response:
     elif status == 400 and "messages" in data:
         response = problem(400, "Bad request", "The body is not valid JSON.", "malformed-json")
     elif _wants_html():
-        response = Response(
-            render_template("error.html", status=status, title=error.name, detail=error.description),
-            status=status,
-            mimetype="text/html",
-        )
+        response = _error_page(status, error.name, error.description or error.name)
     else:
         response = problem(status, error.name, error.description or error.name)
     if status == 405:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -50,7 +51,9 @@ def settings(data_dir: Path) -> Settings:
 def session_app(settings: Settings):
     app = create_app(settings=settings)
     yield app
-    app.extensions["hub"].store.stop_embedded_if_last()
+    if not app.extensions["hub"].store.stop_embedded_if_last():
+        # Another app made by a test still holds a connection; the session is over, so stop it anyway.
+        _kill_redis_of(settings.data_dir, signal.SIGTERM)
 
 
 @pytest.fixture
@@ -216,11 +219,11 @@ def served_hub_factory():
         shutil.rmtree(data_dir, ignore_errors=True)
 
 
-def _kill_redis_of(data_dir: Path) -> None:
+def _kill_redis_of(data_dir: Path, how: int = signal.SIGKILL) -> None:
     """Make sure no Redis server outlives a test that may have left one on purpose."""
     pid_file = data_dir / "redis.pid"
     if pid_file.exists():
         try:
-            os.kill(int(pid_file.read_text()), 9)
+            os.kill(int(pid_file.read_text()), how)
         except (ProcessLookupError, ValueError):
             pass

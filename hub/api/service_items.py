@@ -56,7 +56,7 @@ def list_service_items(args):
 @blp.arguments(ServiceItemQuerySchema, location="query")
 @blp.response(200, ServiceItemSchema)
 def get_service_item(args, code):
-    """The newest version of a service item, or ``?version=N``."""
+    """The newest version of a service item, or an older one with version=N."""
     return service_items.get_service_item(hub().store, code, args.get("version"))
 
 
@@ -74,9 +74,11 @@ def list_versions(code):
 @blp.alt_response(404, schema=ProblemSchema)
 @blp.doc(responses={"200": GUIDE_CONTENT})
 def get_guide(args, code):
-    """Public, no token: the service guide, as JSON or (``Accept: text/html``) as a page."""
-    state = hub()
-    document = guide.build_guide(state.store, code, args.get("version"), state.settings.base_url)
+    """Public, no token: the service guide, as JSON, or as a page for a browser (Accept: text/html)."""
+    document = guide.build_guide(hub().store, code, args.get("version"), pages.apply_url(code))
     if pages.wants_html():
         return pages.render_guide(document)
     return document
+
+
+get_guide.serves_html = True  # errors on this route answer a browser with a page too

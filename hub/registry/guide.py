@@ -29,8 +29,11 @@ def _process(item: dict[str, Any]) -> list[str]:
     return steps
 
 
-def build_guide(store: Store, code: str, version: int | None, base_url: str) -> dict[str, Any]:
-    """The guide of one service item version, with agency names and which materials the platform holds."""
+def build_guide(store: Store, code: str, version: int | None, apply_url: str | None) -> dict[str, Any]:
+    """The guide of one service item version, with agency names and which materials the platform holds.
+
+    ``apply_url`` is where an applicant applies online, if the hub serves such a page.
+    """
     item = get_service_item(store, code, version)
     agency_codes = [item["agency"], *item["co_agencies"]]
     agencies = store.get_many_json([keys.agency(c) for c in agency_codes])
@@ -50,7 +53,7 @@ def build_guide(store: Store, code: str, version: int | None, base_url: str) -> 
         "online": item["online"],
         "in_person_required": item["in_person_required"],
         "where_to_apply": {
-            "online": f"{base_url}/apply?service_item={item['code']}" if can_apply_online else None,
+            "online": apply_url if can_apply_online else None,
             "in_person": item["where_to_apply"],
         },
         "time_limits": {

@@ -22,6 +22,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "level_county": {"zh": "县级（补充事项）", "en": "county (supplementary)"},
     "where_to_apply": {"zh": "办理方式", "en": "How to apply"},
     "apply_online_link": {"zh": "网上办理", "en": "Apply online"},
+    "online_hall": {
+        "zh": "可通过省网上政务服务大厅、移动端或自助终端在线申请。",
+        "en": "Apply online through the province's online hall, mobile app or self-service terminals.",
+    },
     "in_person_at": {"zh": "现场办理地点", "en": "In person at"},
     "in_person_only": {
         "zh": "依法须申请人本人到场办理，不能全程网办。",

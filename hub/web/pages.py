@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
-from flask import Blueprint, Response, current_app, render_template, request
+from flask import Blueprint, Response, current_app, render_template, request, url_for
 
 from ..errors import Invalid
 from ..registry import service_items
@@ -19,10 +20,24 @@ def wants_html() -> bool:
     return best == "text/html" and request.accept_mimetypes[best] > request.accept_mimetypes["application/json"]
 
 
+def apply_url(service_item: str) -> str | None:
+    """The absolute address of the hub's apply page for an item, once the hub serves one."""
+    if "pages.apply" not in current_app.view_functions:
+        return None
+    return current_app.extensions["hub"].settings.base_url + url_for("pages.apply", service_item=service_item)
+
+
+def language_url(language: str) -> str:
+    """This page in another language, keeping the rest of its query (region, cursor, version)."""
+    return request.path + "?" + urlencode({**request.args.to_dict(), "lang": language})
+
+
 def render_page(template: str, **values: Any) -> Response:
     """A page in the visitor's language; an explicit ``?lang=`` is remembered in a cookie."""
     language = current_language()
-    html = render_template(template, t=translator(language), lang=language, languages=LANGUAGES, **values)
+    html = render_template(
+        template, t=translator(language), lang=language, languages=LANGUAGES, language_url=language_url, **values
+    )
     response = Response(html, mimetype="text/html")
     if request.args.get("lang") in LANGUAGES:
         response.set_cookie(COOKIE, language, max_age=365 * 86_400, samesite="Lax")

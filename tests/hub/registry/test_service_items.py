@@ -172,7 +172,8 @@ def test_guide_json_is_public_and_complete(client, base):
         "decide",
         "issue_licence",
     ]
-    assert guide["where_to_apply"]["online"].endswith("/apply?service_item=food")
+    assert guide["online"] is True
+    assert guide["where_to_apply"]["online"] is None  # the hub's own apply page lands with the intake service
     assert guide["where_to_apply"]["in_person"] == "Window 3"
     assert guide["produces"] == {"code": "food-licence", "name": "Licence food-licence"}
     assert guide["legal_basis"] == "Food Safety Law art. 35"
@@ -217,3 +218,18 @@ def test_catalogue_page(client, base):
     page = client.get("/service-items?lang=en").get_data(as_text=True)
     assert "First item" in page and "/api/v1/service-items/item-1/guide" in page
     assert client.get("/service-items?cursor=garbage").status_code == 200
+
+
+def test_unknown_guide_for_a_browser_is_an_error_page(client, base):
+    response = client.get("/api/v1/service-items/nope/guide?lang=en", headers={"Accept": "text/html"})
+    assert response.status_code == 404 and response.mimetype == "text/html"
+    assert "nope" in response.get_data(as_text=True) and "Back to the catalogue" in response.get_data(as_text=True)
+    api = client.get("/api/v1/service-items/nope/guide")
+    assert api.status_code == 404 and api.mimetype == "application/problem+json"
+
+
+def test_language_links_keep_the_query(client, base):
+    base.service_item("item-1")
+    base.service_item("item-1")
+    page = client.get("/api/v1/service-items/item-1/guide?version=1", headers={"Accept": "text/html"})
+    assert 'href="/api/v1/service-items/item-1/guide?version=1&amp;lang=en"' in page.get_data(as_text=True)
