@@ -65,6 +65,12 @@ def http_get(url: str, headers: Mapping[str, str] | None = None, timeout: float 
         return error.code, error.read()
 
 
+def _stat(pid: int) -> list[str]:
+    """Fields of /proc/PID/stat after the command name (field 3, the state, comes first)."""
+    text = Path(f"/proc/{pid}/stat").read_text()
+    return text.rsplit(")", 1)[1].split()
+
+
 class Server:
     """A child process in its own session whose output goes to ``log_path``."""
 
@@ -88,6 +94,26 @@ class Server:
                 start_new_session=True,
             )
         return self
+
+    def worker_cpu_seconds(self) -> dict[int, float]:
+        """CPU seconds used so far by each gunicorn worker: the master's children in its process group.
+
+        The hub's embedded Redis is the master's child too, but runs in a session of its own.
+        """
+        if self.process is None:
+            return {}
+        master, tick = self.process.pid, os.sysconf("SC_CLK_TCK")
+        used = {}
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                fields = _stat(int(entry.name))
+            except (OSError, IndexError):
+                continue  # gone meanwhile
+            if int(fields[1]) == master and int(fields[2]) == master:  # ppid, pgrp
+                used[int(entry.name)] = (int(fields[11]) + int(fields[12])) / tick  # utime + stime
+        return used
 
     def log_tail(self, lines: int = 40) -> str:
         """The end of the process's log, for error messages."""

@@ -66,6 +66,17 @@ def _ms(value: float) -> str:
     return f"{value:.2f} ms" if value < 100 else f"{value:.0f} ms"
 
 
+def _round_notes(comparison: Comparison) -> list[str]:
+    notes = []
+    for label, measured in (("hub", comparison.hub), ("baseline", comparison.baseline)):
+        unbalanced = sum(not r.balanced for r in measured.rounds)
+        if measured.discarded:
+            notes.append(f"{label}: {len(measured.discarded)} round(s) run again because one worker took the load.")
+        if unbalanced:
+            notes.append(f"{label}: {unbalanced} kept round(s) were still served by mostly one worker.")
+    return [" ".join(notes), ""] if notes else []
+
+
 def _section(comparison: Comparison) -> list[str]:
     hub, base, ratios = comparison.hub, comparison.baseline, comparison.ratios()
     return [
@@ -80,6 +91,7 @@ def _section(comparison: Comparison) -> list[str]:
         f"| baseline | {base.requests_per_second:,.0f} | {_ms(base.p50_ms)} | {_ms(base.p99_ms)} |",
         f"| hub / baseline | {ratios['requests_per_second']:.2f}× | {ratios['p50']:.2f}× | {ratios['p99']:.2f}× |",
         "",
+        *_round_notes(comparison),
         comparison.meaning,
         "",
         f"Raw figures and wrk's output: `bench/out/{comparison.name}.json`.",
@@ -111,6 +123,10 @@ def render_markdown(comparisons: list[Comparison], facts: dict[str, Any]) -> str
         f"- load: `wrk -t{load.threads} -c{load.connections} -d{load.round_seconds}s --latency`, {load.rounds} rounds"
         f" per server after a {load.warmup_seconds} s warm-up, the servers taking turns (one loaded at a time);"
         " each figure is the median of its rounds",
+        "- gunicorn's workers do not share kept-alive connections, and now and then one worker accepts all",
+        "  of wrk's connections and serves a whole round alone, at about half the rate; a round in which a worker",
+        f"  did less than {load.min_fair_share / WORKERS:.0%} of the work is run again (at most {load.attempts} tries),"
+        " and the JSON keeps every round with its workers' CPU split",
         f"- load average before the run: {facts['loadavg_1min']:.2f} (1 min)",
         f"- wrk and the servers share the same {facts['nproc']} cores, so every absolute figure is lower than it",
         "  would be with the load generator on another machine; both rows pay that tax alike",

@@ -32,10 +32,13 @@ def run(load: wrk.WrkSettings) -> Comparison:
             admin_token = secrets.token_urlsafe(24)  # 32 characters
             hub_port = processes.free_port()
             hub_base = f"http://127.0.0.1:{hub_port}"
-            hub = wrk.Target(
-                "hub", f"{hub_base}/api/v1/service-items/{ITEM_CODE}", {"Authorization": f"Bearer {admin_token}"}
-            )
             hub_server = processes.hub_server(hub_data, hub_port, admin_token, work / "hub.log")
+            hub = wrk.Target(
+                "hub",
+                f"{hub_base}/api/v1/service-items/{ITEM_CODE}",
+                {"Authorization": f"Bearer {admin_token}"},
+                hub_server.worker_cpu_seconds,
+            )
             stack.enter_context(processes.running(hub_server))
             hub_server.wait_http(f"{hub_base}/readyz")
             body = hub_server.wait_http(hub.url, hub.headers)
@@ -45,9 +48,11 @@ def run(load: wrk.WrkSettings) -> Comparison:
             client = stack.enter_context(processes.redis_server(redis_dir))
             client.set(BASELINE_KEY, body)
             baseline_port = processes.free_port()
-            baseline = wrk.Target("baseline", f"http://127.0.0.1:{baseline_port}/value")
             baseline_server = processes.baseline_server(
                 baseline_port, redis_dir / "redis.sock", BASELINE_KEY, work / "baseline.log"
+            )
+            baseline = wrk.Target(
+                "baseline", f"http://127.0.0.1:{baseline_port}/value", worker_cpu=baseline_server.worker_cpu_seconds
             )
             stack.enter_context(processes.running(baseline_server))
             if json.loads(baseline_server.wait_http(baseline.url)) != json.loads(body):

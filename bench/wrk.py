@@ -7,7 +7,8 @@ import re
 import shutil
 import statistics
 import subprocess
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 # wrk prints durations with these units (see its stats output); values are converted to milliseconds.
@@ -27,7 +28,11 @@ class WrkSettings:
     connections: int = 16
     warmup_seconds: int = 2
     rounds: int = 3
-    round_seconds: int = 8
+    round_seconds: int = 6
+    # A round in which some worker did less than this share of a fair split of the work is run again
+    # (at most ``attempts`` times in all): see the note on kept-alive connections in measure_interleaved.
+    min_fair_share: float = 0.5
+    attempts: int = 3
 
 
 @dataclass(frozen=True)
@@ -41,15 +46,18 @@ class WrkResult:
     non_2xx: int
     socket_errors: int
     raw: str
+    worker_shares: list[float] = field(default_factory=list)  # each worker's share of the CPU, largest first
+    balanced: bool = True
 
 
 @dataclass(frozen=True)
 class Target:
-    """A URL to load, with the headers to send and a name for the report."""
+    """A URL to load, with the headers to send, a name for the report, and how to read its workers' CPU time."""
 
     name: str
     url: str
     headers: dict[str, str] = field(default_factory=dict)
+    worker_cpu: Callable[[], dict[int, float]] | None = None
 
 
 @dataclass(frozen=True)
@@ -57,6 +65,7 @@ class Measurement:
     """The rounds measured on one target; its figures are the medians over the rounds."""
 
     rounds: list[WrkResult]
+    discarded: list[WrkResult] = field(default_factory=list)  # unbalanced rounds that were run again
 
     @property
     def requests_per_second(self) -> float:
@@ -80,6 +89,7 @@ class Measurement:
             "p50_ms": self.p50_ms,
             "p99_ms": self.p99_ms,
             "rounds": [asdict(r) for r in self.rounds],
+            "discarded_unbalanced_rounds": [asdict(r) for r in self.discarded],
         }
 
 
@@ -146,24 +156,54 @@ def _checked(target: Target, output: str) -> WrkResult:
     return result
 
 
+def _shares(before: dict[int, float], after: dict[int, float]) -> list[float]:
+    """Each worker's share of the CPU its server used in between, largest first; [] if workers changed."""
+    if not before or set(before) != set(after):
+        return []
+    used = [after[pid] - before[pid] for pid in before]
+    total = sum(used)
+    return sorted((u / total for u in used), reverse=True) if total > 0 else []
+
+
+def _round(target: Target, settings: WrkSettings) -> WrkResult:
+    before = target.worker_cpu() if target.worker_cpu else {}
+    output = _run(target.url, target.headers, settings, settings.round_seconds)
+    after = target.worker_cpu() if target.worker_cpu else {}
+    shares = _shares(before, after)
+    balanced = not shares or min(shares) >= settings.min_fair_share / len(shares)
+    return replace(_checked(target, output), worker_shares=shares, balanced=balanced)
+
+
 def measure_interleaved(targets: list[Target], settings: WrkSettings) -> dict[str, Measurement]:
     """Warm each target up, then measure them in alternating rounds (the order reversed every other round).
 
     Interleaving spreads any background load on the machine over all targets alike, which keeps their
-    ratios meaningful on a shared box. WrkError if any response was an error.
+    ratios meaningful on a shared box.
+
+    gunicorn's workers do not share kept-alive connections: all of wrk's connections are opened at
+    the start of a run, and when one worker happens to accept (nearly) all of them, it alone serves
+    the whole run at about half the throughput. Such a round says more about that race than about
+    the server, so it is run again, up to ``settings.attempts`` times; the last attempt is kept
+    whatever its split. WrkError if any response was an error.
     """
     for target in targets:
         if settings.warmup_seconds > 0:
             _checked(target, _run(target.url, target.headers, settings, settings.warmup_seconds))
-    rounds: dict[str, list[WrkResult]] = {target.name: [] for target in targets}
+    kept: dict[str, list[WrkResult]] = {target.name: [] for target in targets}
+    discarded: dict[str, list[WrkResult]] = {target.name: [] for target in targets}
     for number in range(settings.rounds):
         for target in targets if number % 2 == 0 else reversed(targets):
-            output = _run(target.url, target.headers, settings, settings.round_seconds)
-            result = _checked(target, output)
-            rounds[target.name].append(result)
-            print(
-                f"  round {number + 1}/{settings.rounds} {target.name}: {result.requests_per_second:,.0f} req/s,"
-                f" p50 {result.p50_ms:.2f} ms, p99 {result.p99_ms:.2f} ms",
-                flush=True,
-            )
-    return {name: Measurement(results) for name, results in rounds.items()}
+            for attempt in range(1, settings.attempts + 1):
+                result = _round(target, settings)
+                split = "/".join(f"{share:.0%}" for share in result.worker_shares) or "?"
+                print(
+                    f"  round {number + 1}/{settings.rounds} {target.name}: {result.requests_per_second:,.0f} req/s,"
+                    f" p50 {result.p50_ms:.2f} ms, p99 {result.p99_ms:.2f} ms, worker CPU split {split}",
+                    flush=True,
+                )
+                if result.balanced or attempt == settings.attempts:
+                    kept[target.name].append(result)
+                    break
+                print("    one worker took (nearly) all connections; running the round again", flush=True)
+                discarded[target.name].append(result)
+    return {name: Measurement(kept[name], discarded[name]) for name in kept}
