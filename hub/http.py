@@ -7,7 +7,7 @@ import re
 import time
 import uuid
 
-from flask import Flask, Response, abort, g, request
+from flask import Flask, Response, abort, current_app, g, request
 
 from . import metrics
 from .errors import problem
@@ -54,8 +54,6 @@ def _start() -> Response | None:
 
 
 def _view_function():
-    from flask import current_app
-
     return current_app.view_functions.get(request.url_rule.endpoint)
 
 

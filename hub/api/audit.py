@@ -6,6 +6,7 @@ from marshmallow import Schema, fields, validate
 
 from .. import audit, keys
 from ..paging import decode_cursor, encode_cursor
+from ..schemas.common import PageArgsSchema
 from .base import HubBlueprint, hub
 
 blp = HubBlueprint("audit", __name__, url_prefix="/api/v1/audit", description="The hash-chained audit log")
@@ -35,9 +36,7 @@ class AuditPageSchema(Schema):
     next = fields.String(allow_none=True, required=True)
 
 
-class AuditArgsSchema(Schema):
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
-    cursor = fields.String(load_default=None, validate=validate.Length(max=512))
+class AuditArgsSchema(PageArgsSchema):
     partition = fields.String(load_default=keys.REGISTRY, validate=validate.Regexp(r"^[a-z0-9-]{1,32}$"))
 
 

@@ -10,7 +10,7 @@ from flask import current_app, g, request
 from flask_smorest import Blueprint
 
 from .. import auth
-from ..context import Context, Principal
+from ..context import Context
 from ..errors import Forbidden
 from ..idempotency import idempotent as _idempotent
 from ..schemas.common import ProblemSchema
@@ -20,11 +20,6 @@ from ..state import HubState
 def hub() -> HubState:
     """The current app's hub: settings and store."""
     return current_app.extensions["hub"]
-
-
-def caller() -> Principal:
-    """The authenticated principal of this request."""
-    return g.principal
 
 
 def context() -> Context:

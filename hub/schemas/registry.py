@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from .common import code_field, page_of, region_field
+from .common import PageArgsSchema, code_field, page_of, region_field
 
 FIELD_TYPES = ("string", "date", "number", "boolean")
 FIELD_NAME = validate.Regexp(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$", error="Use a letter or '_' then letters, digits, '_'.")
@@ -153,9 +153,7 @@ class ServiceItemQuerySchema(Schema):
     version = fields.Integer(validate=validate.Range(min=1))
 
 
-class ServiceItemListArgsSchema(Schema):
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
-    cursor = fields.String(load_default=None, validate=validate.Length(max=512))
+class ServiceItemListArgsSchema(PageArgsSchema):
     region = region_field(load_default=None)
 
 
