@@ -64,6 +64,26 @@ class Settings:
     idempotency_ttl: int = field(
         default=86_400, metadata={"env": "HUB_IDEMPOTENCY_TTL", "doc": "seconds an Idempotency-Key is kept"}
     )
+    secret_key: str | None = field(
+        default=None,
+        metadata={
+            "env": "HUB_SECRET_KEY",
+            "doc": "keys subject hashes and the signing key at rest (default: made once in HUB_DATA_DIR)",
+        },
+    )
+    connector_allowlist: str = field(
+        default="",
+        metadata={"env": "HUB_CONNECTOR_ALLOWLIST", "doc": "comma-separated CIDRs REST connectors may reach"},
+    )
+    policy_dir: Path | None = field(
+        default=None, metadata={"env": "HUB_POLICY_DIR", "doc": "directory of operators' extra .cedar policy files"}
+    )
+    resolution_deadline_ms: int = field(
+        default=5000, metadata={"env": "HUB_RESOLUTION_DEADLINE_MS", "doc": "overall deadline of one resolution"}
+    )
+    resolution_threads: int = field(
+        default=32, metadata={"env": "HUB_RESOLUTION_THREADS", "doc": "concurrent source calls per worker"}
+    )
     timezone: str = field(
         default="Asia/Shanghai", metadata={"env": "HUB_TIMEZONE", "doc": "the province's time zone (dates, days)"}
     )

@@ -89,6 +89,45 @@ def audit_partitions() -> str:
     return key("audit", "partitions")
 
 
+def signing_key() -> str:
+    """The hub's interim JWS signing key (PKCS#8 PEM, encrypted with HUB_SECRET_KEY)."""
+    return key(REGISTRY, "signing-key")
+
+
+def policy(name: str) -> str:
+    """An operator's Cedar policy text."""
+    return key(REGISTRY, "policy", name)
+
+
+def policy_index() -> str:
+    return key(REGISTRY, "index", "policies")
+
+
+def policy_version() -> str:
+    """Counter bumped by every change to the operator's policies, so workers reload them."""
+    return key(REGISTRY, "policy-version")
+
+
+# -- events about people (resolutions, their access logs): spread over a fixed set of partitions by
+# subject, each with its own audit chain, so one resolution commits with its audit entry and the
+# person's access-log line in one slot.
+EVENT_PARTITIONS = 16
+
+
+def event_partition(subject_hash: str) -> str:
+    """The partition of everything recorded about one subject."""
+    return f"ev{int(subject_hash[:8], 16) % EVENT_PARTITIONS:02d}"
+
+
+def resolution(partition: str, resolution_id: str) -> str:
+    return key(partition, "resolution", resolution_id)
+
+
+def access_log(partition: str, subject_hash: str) -> str:
+    """Stream of who read what about one subject."""
+    return key(partition, "access", subject_hash)
+
+
 # -- idempotency records, per caller and key
 def idempotency(actor: str, idempotency_key: str) -> str:
     return key("idem:" + actor, idempotency_key)

@@ -20,6 +20,19 @@ REQUEST_LATENCY = Histogram(
 )
 
 
+SOURCE_LATENCY = Histogram(
+    "hub_source_call_duration_seconds",
+    "Time a connector took to answer one fetch, by connector and outcome (record, not-held, error).",
+    ["connector", "outcome"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+)
+
+
+def observe_source(connector: str, outcome: str, seconds: float) -> None:
+    """Record one connector call."""
+    SOURCE_LATENCY.labels(connector=connector, outcome=outcome).observe(seconds)
+
+
 def observe_request(method: str, route: str, status: int, seconds: float) -> None:
     """Record one answered request."""
     REQUEST_LATENCY.labels(method=method, route=route, status=str(status)).observe(seconds)

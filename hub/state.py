@@ -1,9 +1,15 @@
-"""The per-application hub object kept in ``app.extensions["hub"]``: settings and the store."""
+"""The per-application hub object kept in ``app.extensions["hub"]``: settings, store and services.
+
+Services that hold state across requests (the signing key, parsed policies, connectors with their
+circuit breakers, the pool that calls sources) are made once per process, on first use.
+"""
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cached_property
 from zoneinfo import ZoneInfo
 
 from .config import Settings
@@ -24,3 +30,26 @@ class HubState:
 
     def local_time(self, moment: datetime) -> datetime:
         return moment.astimezone(ZoneInfo(self.settings.timezone))
+
+    @cached_property
+    def keyring(self):
+        from .keyring import Keyring
+
+        return Keyring(self.settings, self.store)
+
+    @cached_property
+    def policies(self):
+        from .policy import Policies
+
+        return Policies(self.store, self.settings.policy_dir)
+
+    @cached_property
+    def sources(self):
+        from .sources import Sources
+
+        return Sources(self.settings, self.store)
+
+    @cached_property
+    def executor(self) -> ThreadPoolExecutor:
+        """The pool that calls sources; sized so one resolution's calls all run at once."""
+        return ThreadPoolExecutor(max_workers=self.settings.resolution_threads, thread_name_prefix="source")

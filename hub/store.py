@@ -260,7 +260,7 @@ class Store:
         return [(i.decode(), {k.decode(): v.decode() for k, v in f.items()}) for i, f in rows]
 
     # -- plain writes outside transactions (idempotency records, caches)
-    def set_json_if_absent(self, key: str, value: Any, ttl_seconds: int) -> bool:
+    def set_json_if_absent(self, key: str, value: Any, ttl_seconds: int | None) -> bool:
         """Store ``value`` only if ``key`` is free; True if stored."""
         return bool(self._guard(self._client.set, key, _dump(value), nx=True, ex=ttl_seconds))
 

@@ -44,7 +44,7 @@ def data_dir() -> Iterator[Path]:
 
 @pytest.fixture(scope="session")
 def settings(data_dir: Path) -> Settings:
-    return Settings(data_dir=data_dir, admin_token=ADMIN_TOKEN, log_level="WARNING")
+    return Settings(data_dir=data_dir, admin_token=ADMIN_TOKEN, log_level="WARNING", connector_allowlist="127.0.0.1/32")
 
 
 @pytest.fixture(scope="session")
@@ -157,6 +157,7 @@ class ServedHub:
             "HUB_ADMIN_TOKEN": ADMIN_TOKEN,
             "HUB_WORKERS": "2",
             "HUB_DEMO": "0",
+            "HUB_CONNECTOR_ALLOWLIST": "127.0.0.1/32",
             **env,
         }
         self.process: subprocess.Popen | None = None

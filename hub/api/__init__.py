@@ -8,9 +8,18 @@ from flask import Flask, send_from_directory
 from flask_smorest import Api
 
 from ..schemas.common import ProblemSchema
-from . import agencies, audit, connectors, ops, service_items, types
+from . import agencies, audit, connectors, ops, policies, resolutions, service_items, types
 
-BLUEPRINTS = (ops.blp, agencies.blp, types.blp, connectors.blp, service_items.blp, audit.blp)
+BLUEPRINTS = (
+    ops.blp,
+    agencies.blp,
+    types.blp,
+    connectors.blp,
+    service_items.blp,
+    resolutions.blp,
+    policies.blp,
+    audit.blp,
+)
 DOCS_ASSETS = "/docs/assets/"
 
 

@@ -1,4 +1,4 @@
-"""Connector records (operator only: their config says how to reach agency systems)."""
+"""Connector records, their tests and activation (operator only: configs say how to reach agencies)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,13 @@ from flask import url_for
 
 from ..registry import connectors
 from ..schemas.common import PageArgsSchema
-from ..schemas.registry import ConnectorPageSchema, ConnectorSchema
+from ..schemas.registry import (
+    ActivationSchema,
+    ConnectorPageSchema,
+    ConnectorSchema,
+    ConnectorTestRequestSchema,
+    ConnectorTestSchema,
+)
 from .base import HubBlueprint, context, hub
 
 blp = HubBlueprint("connectors", __name__, url_prefix="/api/v1/connectors", description="Data source connectors")
@@ -18,8 +24,11 @@ blp = HubBlueprint("connectors", __name__, url_prefix="/api/v1/connectors", desc
 @blp.arguments(ConnectorSchema)
 @blp.response(201, ConnectorSchema)
 def create_connector(data):
-    """Register a connector (inactive until tested and activated)."""
-    record = connectors.create_connector(hub().store, context(), data)
+    """Register a connector; its kind checks the config. It stays inactive until tested and activated."""
+    state = hub()
+    connectors.check_references(state.store, data)
+    data = state.sources.checked(data)
+    record = connectors.create_connector(state.store, context(), data)
     return record, 201, {"Location": url_for("connectors.get_connector", connector_id=record["id"])}
 
 
@@ -38,3 +47,25 @@ def list_connectors(args):
 def get_connector(connector_id):
     """One connector."""
     return connectors.get_connector(hub().store, connector_id)
+
+
+@blp.route("/<connector_id>/test", methods=["POST"])
+@blp.requires("operator")
+@blp.arguments(ConnectorTestRequestSchema)
+@blp.response(200, ConnectorTestSchema)
+def test_connector(args, connector_id):
+    """Probe the source's health and, if a subject is given, fetch a sample (field names only are shown)."""
+    state = hub()
+    record = connectors.get_connector(state.store, connector_id)
+    result = state.sources.test(record, args["evidence_type"], args["subject_id_type"], args["subject_id"])
+    connectors.record_test(state.store, context(), connector_id, result)
+    return result
+
+
+@blp.route("/<connector_id>/activation", methods=["POST"])
+@blp.requires("operator")
+@blp.arguments(ActivationSchema)
+@blp.response(200, ConnectorSchema)
+def set_activation(data, connector_id):
+    """Let the connector serve resolution (it must have passed its last test), or take it out."""
+    return connectors.set_active(hub().store, context(), connector_id, data["active"])

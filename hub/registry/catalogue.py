@@ -137,7 +137,7 @@ def import_document(store: Store, ctx: Context, document: dict[str, Any], today:
     return apply(store, ctx, validate(document), today)
 
 
-DERIVED = {"level", "supplementary", "active", "licence_type"}
+DERIVED = {"level", "supplementary", "active", "licence_type", "last_test"}
 
 
 def export(store: Store) -> dict[str, list[dict[str, Any]]]:

@@ -8,15 +8,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import keys
-from ..context import Context
+from .. import audit, keys
+from ..context import Context, now, rfc3339
+from ..errors import Conflict, NotFound
 from ..store import Store, Tx
 from . import records
 from .references import ReferenceCheck
 
+CONNECTION_FIELDS = ("agency", "kind", "provides", "config", "timeout_ms")
 
-def put_connector(tx: Tx, ctx: Context, data: dict[str, Any], replace: bool = False) -> str:
-    """Write a connector record after checking its agency and evidence types exist."""
+
+def check_references(store: Store, data: dict[str, Any]) -> None:
+    """Refuse a connector naming unknown records before its config is checked (which may resolve hosts)."""
+    store.atomic(lambda tx: _check_references(tx, data))
+
+
+def _check_references(tx: Tx, data: dict[str, Any]) -> None:
     check = ReferenceCheck(tx)
     check.require("agency", "agency", data["agency"])
     for code in data["provides"]:
@@ -24,9 +31,16 @@ def put_connector(tx: Tx, ctx: Context, data: dict[str, Any], replace: bool = Fa
     if len(set(data["provides"])) != len(data["provides"]):
         check.add("provides", "List each evidence type once.")
     check.raise_if_any(f"Connector {data['id']!r}")
-    existing = tx.get_json(keys.connector(data["id"]))
-    active = bool(existing and existing.get("active"))
-    record = records.stamped({**data, "active": active}, ctx)
+
+
+def put_connector(tx: Tx, ctx: Context, data: dict[str, Any], replace: bool = False) -> str:
+    """Write a connector record after checking its agency and evidence types exist."""
+    _check_references(tx, data)
+    existing = tx.get_json(keys.connector(data["id"])) or {}
+    # Activation and the last test hold only for the configuration they were made with.
+    same = all(existing.get(name) == data[name] for name in CONNECTION_FIELDS)
+    state = {"active": existing.get("active", False), "last_test": existing.get("last_test")} if same else {}
+    record = records.stamped({**data, "active": False, "last_test": None, **state}, ctx)
     return records.put(
         tx, ctx, "connector", keys.connector(data["id"]), keys.connector_index(), data["id"], record, replace
     )
@@ -39,6 +53,40 @@ def create_connector(store: Store, ctx: Context, data: dict[str, Any]) -> dict[s
 
 def get_connector(store: Store, connector_id: str) -> dict[str, Any]:
     return records.get(store, "connector", keys.connector(connector_id), connector_id)
+
+
+def record_test(store: Store, ctx: Context, connector_id: str, result: dict[str, Any]) -> None:
+    """Keep the outcome of an operator's test on the connector, audited."""
+
+    def work(tx: Tx) -> None:
+        record = tx.get_json(keys.connector(connector_id))
+        if record is None:
+            raise NotFound(f"No connector {connector_id!r}.")
+        last_test = {"at": rfc3339(now()), "ok": result["ok"], "latency_ms": result["latency_ms"]}
+        tx.set_json(keys.connector(connector_id), {**record, "last_test": last_test})
+        audit.append(tx, keys.REGISTRY, ctx, "connector.test", f"connector:{connector_id}", last_test)
+
+    store.atomic(work)
+
+
+def set_active(store: Store, ctx: Context, connector_id: str, active: bool) -> dict[str, Any]:
+    """Activate a connector that passed its last test, or deactivate one."""
+
+    def work(tx: Tx) -> dict[str, Any]:
+        record = tx.get_json(keys.connector(connector_id))
+        if record is None:
+            raise NotFound(f"No connector {connector_id!r}.")
+        if active and not (record.get("last_test") or {}).get("ok"):
+            raise Conflict(f"Test connector {connector_id!r} successfully before activating it.")
+        if record.get("active") == active:
+            return record
+        updated = {**record, "active": active}
+        tx.set_json(keys.connector(connector_id), updated)
+        action = "connector.activate" if active else "connector.deactivate"
+        audit.append(tx, keys.REGISTRY, ctx, action, f"connector:{connector_id}", None)
+        return updated
+
+    return store.atomic(work)
 
 
 def list_connectors(store: Store, limit: int, cursor: str | None) -> dict:

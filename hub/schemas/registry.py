@@ -92,6 +92,28 @@ class ConnectorSchema(Recorded):
     config = fields.Dict(keys=fields.String(), load_default=dict)
     timeout_ms = fields.Integer(load_default=3000, validate=validate.Range(min=1, max=60_000))
     active = fields.Boolean(dump_only=True)
+    last_test = fields.Dict(dump_only=True, allow_none=True, metadata={"description": "at, ok, latency_ms"})
+
+
+class ActivationSchema(Schema):
+    active = fields.Boolean(required=True)
+
+
+class ConnectorTestRequestSchema(Schema):
+    """An optional sample fetch to run after the health probe."""
+
+    evidence_type = code_field(load_default=None)
+    subject_id_type = fields.String(load_default=None, validate=validate.OneOf(("resident-id", "credit-code")))
+    subject_id = fields.String(load_default=None, validate=validate.Regexp(r"^[0-9A-Za-z]{1,64}$"))
+
+
+class ConnectorTestSchema(Schema):
+    ok = fields.Boolean(required=True)
+    latency_ms = fields.Float(required=True)
+    detail = fields.String(required=True)
+    sample = fields.Dict(
+        allow_none=True, metadata={"description": "status of the sample fetch and the field names it returned"}
+    )
 
 
 class MaterialSchema(Schema):

@@ -34,7 +34,12 @@ def hub_cli(app, settings):
     """Run ``hub ARGS`` with the test hub's data directory; returns the finished process."""
 
     def run(*args: str, env: dict | None = None, check: bool = False) -> subprocess.CompletedProcess:
-        environment = {**os.environ, "HUB_DATA_DIR": str(settings.data_dir), "HUB_LOG_LEVEL": "WARNING"}
+        environment = {
+            **os.environ,
+            "HUB_DATA_DIR": str(settings.data_dir),
+            "HUB_LOG_LEVEL": "WARNING",
+            "HUB_CONNECTOR_ALLOWLIST": "127.0.0.1/32",
+        }
         environment.pop("REDIS_URL", None)
         environment.update(env or {})
         result = subprocess.run(

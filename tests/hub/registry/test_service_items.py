@@ -143,7 +143,7 @@ def test_city_supplements_by_region(client, base):
 def test_guide_json_is_public_and_complete(client, base):
     base.post(
         "/api/v1/connectors",
-        {"id": "police-id", "agency": "market", "kind": "rest", "provides": ["identity"], "config": {}},
+        {"id": "police-id", "agency": "market", "kind": "licences", "provides": ["identity"], "config": {}},
     )
     base.service_item(
         "food",

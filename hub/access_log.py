@@ -1,0 +1,27 @@
+"""A person's access log: who read what about them, when, for which service (regulation Art. 8, 9)."""
+
+from __future__ import annotations
+
+from . import keys
+from .paging import decode_cursor, encode_cursor
+from .state import HubState
+
+
+def page(state: HubState, id_type: str, subject_id: str, limit: int, cursor: str | None) -> dict:
+    """The newest entries first, ``limit`` at a time."""
+    subject_hash = state.keyring.subject_hash(id_type, subject_id)
+    stream = keys.access_log(keys.event_partition(subject_hash), subject_hash)
+    rows = state.store.stream_page_newest_first(stream, decode_cursor(cursor), limit + 1)
+    items = [
+        {
+            "at": fields["at"],
+            "agency": fields["agency"],
+            "service_item": fields["service_item"],
+            "evidence_types": [t for t in fields["evidence_types"].split(",") if t],
+            "outcome": fields["outcome"],
+            "resolution": fields["resolution"] or None,
+        }
+        for _, fields in rows[:limit]
+    ]
+    more = len(rows) > limit
+    return {"items": items, "next": encode_cursor(rows[limit - 1][0]) if more else None}

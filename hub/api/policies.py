@@ -1,0 +1,56 @@
+"""The Cedar policies in force, and the operator's own rules (validated before they take effect)."""
+
+from __future__ import annotations
+
+import re
+
+from marshmallow import Schema, fields, validate
+
+from ..errors import Invalid
+from ..schemas.common import CODE_PATTERN
+from .base import HubBlueprint, context, hub
+
+blp = HubBlueprint("policies", __name__, url_prefix="/api/v1/policies", description="Access policies (Cedar)")
+
+
+class PolicyTextSchema(Schema):
+    text = fields.String(required=True, validate=validate.Length(min=1, max=100_000))
+
+
+class PolicySchema(Schema):
+    name = fields.String()
+    text = fields.String()
+    source = fields.String(metadata={"description": "file (shipped or HUB_POLICY_DIR) or api"})
+    updated_at = fields.String()
+    updated_by = fields.String()
+
+
+class PolicyListSchema(Schema):
+    items = fields.List(fields.Nested(PolicySchema), required=True)
+
+
+@blp.route("", methods=["GET"])
+@blp.requires("operator")
+@blp.response(200, PolicyListSchema)
+def list_policies():
+    """Every policy in force."""
+    return {"items": hub().policies.listing()}
+
+
+@blp.route("/<name>", methods=["PUT"])
+@blp.requires("operator")
+@blp.arguments(PolicyTextSchema)
+@blp.response(200, PolicySchema)
+def put_policy(data, name):
+    """Add or replace an operator rule; refused (422) unless it and every rule in force pass the schema."""
+    if not re.match(CODE_PATTERN, name):
+        raise Invalid("Policy names are codes.", errors={"name": ["Use 1-64 letters, digits, '.', '_' or '-'."]})
+    return hub().policies.put(context(), name, data["text"]) | {"source": "api"}
+
+
+@blp.route("/<name>", methods=["DELETE"])
+@blp.requires("operator")
+@blp.response(204)
+def delete_policy(name):
+    """Remove an operator rule."""
+    hub().policies.delete(context(), name)

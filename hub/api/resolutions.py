@@ -1,0 +1,51 @@
+"""Once-only proof resolution and the subject's access log."""
+
+from __future__ import annotations
+
+from flask import g, request
+
+from connectors.api import Subject
+
+from .. import access_log, resolution
+from ..errors import Forbidden
+from ..schemas.resolution import (
+    AccessLogArgsSchema,
+    AccessLogPageSchema,
+    JwksSchema,
+    ResolutionRequestSchema,
+    ResolutionSchema,
+)
+from ..web.i18n import LANGUAGES
+from .base import HubBlueprint, context, hub
+
+blp = HubBlueprint("resolutions", __name__, url_prefix="/api/v1", description="Once-only proof resolution")
+
+
+@blp.route("/resolutions", methods=["POST"])
+@blp.requires("agency")
+@blp.idempotent()
+@blp.arguments(ResolutionRequestSchema)
+@blp.response(201, ResolutionSchema)
+def create_resolution(data):
+    """Fetch every material of a service item the platform holds; say at once what is still missing."""
+    if g.principal.agency is None:
+        raise Forbidden("Resolutions are asked for by an agency.")
+    language = request.accept_languages.best_match(LANGUAGES, default="zh") or "zh"
+    subject = Subject(id_type=data["subject"]["id_type"], id=data["subject"]["id"])
+    return resolution.resolve(hub(), context(), g.principal.agency, data["service_item"], subject, language)
+
+
+@blp.route("/access-log", methods=["GET"])
+@blp.requires("operator")
+@blp.arguments(AccessLogArgsSchema, location="query")
+@blp.response(200, AccessLogPageSchema)
+def get_access_log(args):
+    """Who read what about one person, for which service, when (newest first)."""
+    return access_log.page(hub(), args["id_type"], args["id"], args["limit"], args["cursor"])
+
+
+@blp.route("/resolutions/keys", methods=["GET"])
+@blp.response(200, JwksSchema)
+def signing_keys():
+    """Public: the keys resolution envelopes are signed with (JWKS)."""
+    return hub().keyring.jwks()

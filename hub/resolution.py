@@ -1,0 +1,206 @@
+"""Once-only proof resolution (regulation Art. 8): ask every source at once, tell the applicant once.
+
+For one service item version and one subject, every material with an evidence type is fetched
+from every active connector that provides it, concurrently, under one overall deadline; the first
+good answer wins. Each material ends ``resolved``, ``missing`` (nothing holds it, or it has no
+evidence type) or ``unavailable`` (a source exists but failed or timed out). Policies decide first
+what the asking agency may read, field by field. The resolution, its audit entry and the subject's
+access-log line are written in one transaction; the evidence is returned in a signed envelope.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Mapping
+from concurrent.futures import FIRST_COMPLETED, Future, wait
+from dataclasses import dataclass
+from typing import Any
+
+from connectors.api import ConnectorError, NotHeld, Record, Subject
+
+from . import audit, keys
+from .context import Context, now, rfc3339
+from .errors import Forbidden
+from .notice import notice_for
+from .registry.service_items import get_service_item
+from .state import HubState as HubServices
+from .store import Tx
+
+RESOLVED, MISSING, UNAVAILABLE = "resolved", "missing", "unavailable"
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """What one source said about one evidence type."""
+
+    evidence_type: str
+    connector_id: str
+    agency: str
+    outcome: Record | NotHeld | ConnectorError | None  # None: still running at the deadline
+
+
+def _evidence_types_of(item: dict[str, Any]) -> list[str]:
+    seen: dict[str, None] = {}
+    for material in item["materials"]:
+        if material["evidence_type"]:
+            seen.setdefault(material["evidence_type"], None)
+    return list(seen)
+
+
+def _fan_out(services: HubServices, wanted: Mapping[str, list], subject: Subject) -> dict[str, list[Attempt]]:
+    """Ask every provider of every wanted evidence type at once; stop each type at its first record."""
+    deadline = time.monotonic() + services.settings.resolution_deadline_ms / 1000
+    running: dict[Future, tuple[str, Any]] = {}
+    for evidence_type, providers in wanted.items():
+        for source in providers:
+            timeout_s = min(source.timeout_s, max(0.0, deadline - time.monotonic()))
+            future = services.executor.submit(source.fetch, evidence_type, subject, timeout_s)
+            running[future] = (evidence_type, source)
+    attempts: dict[str, list[Attempt]] = {evidence_type: [] for evidence_type in wanted}
+    settled: set[str] = set()
+    pending = set(running)
+    while pending:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            break
+        done, pending = wait(pending, timeout=remaining, return_when=FIRST_COMPLETED)
+        for future in done:
+            evidence_type, source = running[future]
+            outcome = future.result()  # sources return their failure; they do not raise
+            attempts[evidence_type].append(Attempt(evidence_type, source.id, source.agency, outcome))
+            if isinstance(outcome, Record):
+                settled.add(evidence_type)
+        # Nothing more is needed from a type that has its record; leave those calls to finish alone.
+        pending = {f for f in pending if running[f][0] not in settled}
+    for future in pending:
+        evidence_type, source = running[future]
+        future.cancel()
+        attempts[evidence_type].append(Attempt(evidence_type, source.id, source.agency, None))
+    return attempts
+
+
+def _material_result(material: dict, attempts: dict[str, list[Attempt]], permitted: Mapping[str, frozenset]) -> dict:
+    evidence_type = material["evidence_type"]
+    result = {
+        "code": material["code"],
+        "name": material["name"],
+        "required": material["required"],
+        "evidence_type": evidence_type,
+    }
+    tried = attempts.get(evidence_type, []) if evidence_type else []
+    record = next((a for a in tried if isinstance(a.outcome, Record)), None)
+    if record is not None:
+        fields = permitted.get(evidence_type, frozenset())
+        data = {name: value for name, value in record.outcome.fields.items() if name in fields}
+        return result | {
+            "status": RESOLVED,
+            "source": {"agency": record.agency, "connector": record.connector_id},
+            "data": data,
+        }
+    failed = [a for a in tried if not isinstance(a.outcome, NotHeld)]
+    status = UNAVAILABLE if failed else MISSING
+    return result | {"status": status, "source": None, "data": None}
+
+
+def resolve(services: HubServices, ctx: Context, agency: str, service_item: str, subject: Subject, language: str):
+    """Resolve every material of the newest version of ``service_item`` for ``subject``, as ``agency``."""
+    item = get_service_item(services.store, service_item)
+    evidence_types = _evidence_types_of(item)
+    subject_hash = services.keyring.subject_hash(subject.id_type, subject.id)
+    partition = keys.event_partition(subject_hash)
+    decisions = services.policies.decide(agency, item, evidence_types)
+    refused = [evidence_type for evidence_type in evidence_types if not decisions[evidence_type].allowed]
+    if refused:
+        _record_refusal(services, ctx, agency, item, refused, subject_hash, partition)
+        raise Forbidden(
+            f"Agency {agency!r} may not read {', '.join(refused)} for service item {item['code']!r}.",
+            evidence_types=refused,
+        )
+    wanted = {evidence_type: services.sources.providers_of(evidence_type) for evidence_type in evidence_types}
+    attempts = _fan_out(services, {t: p for t, p in wanted.items() if p}, subject)
+    permitted = {evidence_type: decisions[evidence_type].fields for evidence_type in evidence_types}
+    materials = [_material_result(m, attempts, permitted) for m in item["materials"]]
+    for evidence_type_attempts in attempts.values():
+        services.sources.observe(evidence_type_attempts)
+    resolution_id = f"{partition}-{uuid.uuid4().hex}"
+    created_at = rfc3339(now())
+    notice = notice_for(materials, language)
+    summary = {
+        "id": resolution_id,
+        "service_item": item["code"],
+        "version": item["version"],
+        "agency": agency,
+        "subject": subject_hash,
+        "created_at": created_at,
+        "materials": [{k: m[k] for k in ("code", "evidence_type", "status", "source")} for m in materials],
+        "notice": notice,
+    }
+    read = sorted({m["evidence_type"] for m in materials if m["status"] == RESOLVED})
+
+    def write(tx: Tx) -> None:
+        tx.set_json(keys.resolution(partition, resolution_id), summary)
+        tx.stream_add(
+            keys.access_log(partition, subject_hash),
+            {
+                "at": created_at,
+                "agency": agency,
+                "service_item": item["code"],
+                "evidence_types": ",".join(read),
+                "outcome": "read" if read else "nothing-read",
+                "resolution": resolution_id,
+            },
+        )
+        audit.append(
+            tx,
+            partition,
+            ctx,
+            "resolution.create",
+            f"resolution:{resolution_id}",
+            {k: summary[k] for k in ("service_item", "version", "agency", "subject", "materials")},
+        )
+
+    services.store.atomic(write)
+    envelope = services.keyring.sign(
+        {
+            "resolution": resolution_id,
+            "issued_at": created_at,
+            "agency": agency,
+            "service_item": item["code"],
+            "version": item["version"],
+            "subject": {"id_type": subject.id_type, "id": subject.id},
+            "materials": [
+                {k: m[k] for k in ("code", "evidence_type", "source", "data")}
+                for m in materials
+                if m["status"] == RESOLVED
+            ],
+        }
+    )
+    return {**summary, "subject": {"id_type": subject.id_type}, "materials": materials, "envelope": envelope}
+
+
+def _record_refusal(services, ctx, agency, item, refused, subject_hash, partition) -> None:
+    at = rfc3339(now())
+
+    def write(tx: Tx) -> None:
+        tx.stream_add(
+            keys.access_log(partition, subject_hash),
+            {
+                "at": at,
+                "agency": agency,
+                "service_item": item["code"],
+                "evidence_types": ",".join(refused),
+                "outcome": "refused",
+                "resolution": "",
+            },
+        )
+        audit.append(
+            tx,
+            partition,
+            ctx,
+            "resolution.refuse",
+            f"service-item:{item['code']}@{item['version']}",
+            {"agency": agency, "subject": subject_hash, "evidence_types": refused},
+        )
+
+    services.store.atomic(write)

@@ -1,0 +1,141 @@
+"""The hub's side of the connectors: build each registered connector once, guard it, call it, watch it.
+
+A connector is built from its record by its kind (found through the ``hub.connectors`` entry
+points), wrapped with a circuit breaker and bounded retries, and kept for the life of the worker so
+that its breaker and connection pool persist; a changed record builds a new one. Each call's
+latency and outcome go to ``/metrics`` and to an in-process window the operator console reads.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from connectors import registry as kinds
+from connectors.api import ConfigError, ConnectorError, ConnectorSpec, Environment, NotHeld, Record, Subject
+from connectors.resilience import GuardedConnector
+
+from . import keys, metrics
+from .config import Settings
+from .errors import Invalid
+from .store import Store
+
+WINDOW_SECONDS = 3600
+
+
+@dataclass
+class Source:
+    """One built connector, ready to call from the resolution's thread pool."""
+
+    id: str
+    agency: str
+    timeout_s: float
+    guarded: GuardedConnector
+    calls: deque = field(default_factory=lambda: deque(maxlen=2000))  # (time, latency_ms, outcome)
+
+    def fetch(self, evidence_type: str, subject: Subject, timeout_s: float) -> Record | NotHeld | ConnectorError:
+        """The outcome of asking this source; failures are returned, never raised."""
+        result = self.guarded.fetch(evidence_type, subject, time.monotonic() + timeout_s)
+        outcome = result.outcome
+        label = "record" if isinstance(outcome, Record) else "not-held" if isinstance(outcome, NotHeld) else "error"
+        metrics.observe_source(self.id, label, result.latency_ms / 1000)
+        self.calls.append((time.time(), result.latency_ms, label))
+        return outcome
+
+    @property
+    def breaker_state(self) -> str:
+        return self.guarded.breaker.state
+
+
+class Sources:
+    """Every connector of this worker, built on first use."""
+
+    def __init__(self, settings: Settings, store: Store) -> None:
+        self._store = store
+        allowlist = tuple(part.strip() for part in settings.connector_allowlist.split(",") if part.strip())
+        self.environment = Environment(allowed_networks=allowlist)
+        self._built: dict[str, tuple[str, Source]] = {}
+        self._lock = threading.Lock()
+
+    # -- registration
+    def checked(self, data: dict[str, Any]) -> dict[str, Any]:
+        """``data`` with its config normalised by its kind; Invalid naming the problem otherwise."""
+        try:
+            kind = kinds.get_kind(data["kind"])
+            config = kind.validate_config(data["config"], self.environment)
+        except ConfigError as exc:
+            errors = {f"config.{name}": messages for name, messages in exc.errors.items()} or {"config": [exc.detail]}
+            if isinstance(exc, kinds.UnknownKind):
+                errors = {"kind": [exc.detail]}
+            raise Invalid(f"Connector {data.get('id')!r}: {exc.detail}", errors=errors) from None
+        return {**data, "config": config}
+
+    # -- calling
+    def source(self, record: dict[str, Any]) -> Source:
+        """The built connector for a record, rebuilt when the record changed."""
+        fingerprint = hashlib.sha256(json.dumps(record, sort_keys=True, default=str).encode()).hexdigest()
+        with self._lock:
+            cached = self._built.get(record["id"])
+            if cached and cached[0] == fingerprint:
+                return cached[1]
+            spec = ConnectorSpec(
+                id=record["id"],
+                agency=record["agency"],
+                kind=record["kind"],
+                provides=tuple(record["provides"]),
+                config=record["config"],
+                timeout_ms=record["timeout_ms"],
+            )
+            connector = kinds.get_kind(record["kind"]).build(spec, self.environment)
+            timeout_s = record["timeout_ms"] / 1000
+            built = Source(record["id"], record["agency"], timeout_s, GuardedConnector(connector, timeout_s))
+            self._built[record["id"]] = (fingerprint, built)
+            return built
+
+    def providers_of(self, evidence_type: str) -> list[Source]:
+        """The active connectors that provide ``evidence_type``."""
+        return [self.source(record) for record in self._active_records() if evidence_type in record["provides"]]
+
+    def _active_records(self) -> list[dict[str, Any]]:
+        records: list[dict[str, Any]] = []
+        after = None
+        while True:
+            ids = self._store.index_page(keys.connector_index(), after, 500)
+            records += [r for r in self._store.get_many_json([keys.connector(i) for i in ids]) if r and r["active"]]
+            if len(ids) < 500:
+                return records
+            after = ids[-1]
+
+    def observe(self, attempts: list) -> None:
+        """Hook for per-resolution bookkeeping (metrics are recorded per call already)."""
+
+    def test(
+        self, record: dict[str, Any], evidence_type: str | None, id_type: str | None, subject_id: str | None
+    ) -> dict[str, Any]:
+        """Probe a connector and, given a subject, fetch a sample; only field names are shown."""
+        source = self.source(record)
+        timeout_s = record["timeout_ms"] / 1000
+        health = source.guarded.probe(timeout_s)
+        result = {"ok": health.ok, "latency_ms": round(health.latency_ms, 3), "detail": health.detail, "sample": None}
+        if subject_id and id_type:
+            wanted = evidence_type or record["provides"][0]
+            if wanted not in record["provides"]:
+                raise Invalid(
+                    f"Connector {record['id']!r} does not provide {wanted!r}.",
+                    errors={"evidence_type": [f"Not provided by {record['id']}."]},
+                )
+            outcome = source.guarded.fetch(wanted, Subject(id_type, subject_id), time.monotonic() + timeout_s).outcome
+            if isinstance(outcome, Record):
+                sample = {"status": "resolved", "fields": sorted(outcome.fields)}
+            elif isinstance(outcome, NotHeld):
+                sample = {"status": "missing", "fields": []}
+            else:
+                sample = {"status": "unavailable", "fields": [], "detail": outcome.detail}
+            result["sample"] = {"evidence_type": wanted, **sample}
+            result["ok"] = result["ok"] and sample["status"] != "unavailable"
+        return result
