@@ -40,7 +40,7 @@ class Source:
 
     def fetch(self, evidence_type: str, subject: Subject, timeout_s: float) -> Record | NotHeld | ConnectorError:
         """The outcome of asking this source; failures are returned, never raised."""
-        result = self.guarded.fetch(evidence_type, subject, time.monotonic() + timeout_s)
+        result = self.guarded.fetch(evidence_type, subject, timeout_s)
         outcome = result.outcome
         label = "record" if isinstance(outcome, Record) else "not-held" if isinstance(outcome, NotHeld) else "error"
         metrics.observe_source(self.id, label, result.latency_ms / 1000)
@@ -93,7 +93,7 @@ class Sources:
             )
             connector = kinds.get_kind(record["kind"]).build(spec, self.environment)
             timeout_s = record["timeout_ms"] / 1000
-            built = Source(record["id"], record["agency"], timeout_s, GuardedConnector(connector, timeout_s))
+            built = Source(record["id"], record["agency"], timeout_s, GuardedConnector(connector))
             self._built[record["id"]] = (fingerprint, built)
             return built
 
@@ -129,7 +129,7 @@ class Sources:
                     f"Connector {record['id']!r} does not provide {wanted!r}.",
                     errors={"evidence_type": [f"Not provided by {record['id']}."]},
                 )
-            outcome = source.guarded.fetch(wanted, Subject(id_type, subject_id), time.monotonic() + timeout_s).outcome
+            outcome = source.guarded.fetch_once(wanted, Subject(id_type, subject_id), timeout_s).outcome
             if isinstance(outcome, Record):
                 sample = {"status": "resolved", "fields": sorted(outcome.fields)}
             elif isinstance(outcome, NotHeld):
