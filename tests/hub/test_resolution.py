@@ -1,0 +1,292 @@
+"""Once-only resolution against real stand-in agency services on 127.0.0.1."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+
+import pytest
+from conftest import OPERATOR
+from joserfc import jws
+from joserfc.jwk import ECKey
+
+from hub import keys
+from hub.demo.agency import StandInAgency
+
+RESIDENT = "440106199001011234"
+SUBJECT = {"id_type": "resident-id", "id": RESIDENT}
+RECORDS = {
+    "identity": {RESIDENT: {"identity": {"name": "李伟", "id_number": RESIDENT, "address": "体育西路 1 号"}}},
+    "marriage": {RESIDENT: {"marriage": {"status": "已婚"}}},
+    "health": {},
+}
+
+
+@pytest.fixture
+def agency_service():
+    service = StandInAgency(RECORDS).start()
+    yield service
+    service.stop()
+
+
+def connector(registry, client, connector_id, agency, provides, url, timeout_ms=2000, activate=True):
+    body = {"id": connector_id, "agency": agency, "kind": "rest", "provides": provides, "config": {"url": url}}
+    registry.post("/api/v1/connectors", body | {"timeout_ms": timeout_ms})
+    if activate:
+        assert client.post(f"/api/v1/connectors/{connector_id}/test", json={}, headers=OPERATOR).get_json()["ok"]
+        response = client.post(f"/api/v1/connectors/{connector_id}/activation", json={"active": True}, headers=OPERATOR)
+        assert response.status_code == 200 and response.get_json()["active"] is True
+
+
+@pytest.fixture
+def province(registry, client, agency_service):
+    for code in ("market", "health", "police", "civil", "stats"):
+        registry.agency(code)
+    registry.evidence_type(
+        "identity", name={"type": "string"}, id_number={"type": "string"}, address={"type": "string"}
+    )
+    registry.evidence_type("marriage", status={"type": "string", "required": True})
+    registry.evidence_type("health-cert", holder={"type": "string"}, valid_until={"type": "date"})
+    registry.service_item(
+        "food",
+        agency="market",
+        co_agencies=["health"],
+        materials=[
+            {"code": "id", "name": "身份证明", "evidence_type": "identity", "required": True},
+            {"code": "marriage", "name": "婚姻状况", "evidence_type": "marriage", "required": True},
+            {"code": "cert", "name": "健康证明", "evidence_type": "health-cert", "required": True},
+            {"code": "plan", "name": "平面图", "evidence_type": None, "required": True},
+            {"code": "photo", "name": "照片", "evidence_type": None, "required": False},
+        ],
+    )
+    connector(registry, client, "police-id", "police", ["identity"], agency_service.url_for("identity"))
+    connector(registry, client, "civil-marriage", "civil", ["marriage"], agency_service.url_for("marriage"))
+    connector(registry, client, "health-certs", "health", ["health-cert"], agency_service.url_for("health"))
+    return {"market": registry.token("market", "agency"), "health": registry.token("health", "agency")}
+
+
+def resolve(client, headers, item="food", subject=SUBJECT, language="zh"):
+    body = {"service_item": item, "subject": subject}
+    return client.post("/api/v1/resolutions", json=body, headers=headers | {"Accept-Language": language})
+
+
+def by_code(answer):
+    return {m["code"]: m for m in answer["materials"]}
+
+
+def test_resolved_missing_and_the_one_time_notice(client, province):
+    response = resolve(client, province["market"])
+    assert response.status_code == 201, response.get_json()
+    answer = response.get_json()
+    materials = by_code(answer)
+    assert materials["id"]["status"] == "resolved"
+    assert materials["id"]["data"] == {"name": "李伟", "id_number": RESIDENT, "address": "体育西路 1 号"}
+    assert materials["id"]["source"] == {"agency": "police", "connector": "police-id"}
+    assert materials["marriage"]["status"] == "resolved"
+    assert materials["cert"]["status"] == "missing" and materials["cert"]["data"] is None
+    assert materials["plan"]["status"] == "missing" and materials["plan"]["source"] is None
+    assert answer["notice"]["missing"] == ["cert", "plan"]  # at one time; the optional photo is not demanded
+    assert "健康证明" in answer["notice"]["text"] and "平面图" in answer["notice"]["text"]
+    assert answer["notice"]["unavailable"] == []
+    english = resolve(client, province["market"], language="en").get_json()
+    assert english["notice"]["text"].startswith("Please provide these materials, all at once")
+
+
+def test_failing_and_slow_sources_are_unavailable_within_the_deadline(client, app, province, agency_service):
+    agency_service.behaviour["identity"] = {"status": 500}
+    agency_service.behaviour["marriage"] = {"delay_s": 3}
+    state = app.extensions["hub"]
+    original = state.settings
+    state.settings = dataclasses.replace(original, resolution_deadline_ms=800)
+    try:
+        started = time.monotonic()
+        answer = resolve(client, province["market"]).get_json()
+        elapsed = time.monotonic() - started
+    finally:
+        state.settings = original
+        agency_service.behaviour.clear()
+    materials = by_code(answer)
+    assert materials["id"]["status"] == "unavailable"
+    assert materials["marriage"]["status"] == "unavailable"
+    assert answer["notice"]["unavailable"] == ["id", "marriage"]
+    assert "id" not in answer["notice"]["missing"]  # the applicant is not asked for what a source may supply
+    assert elapsed < 2.5  # the overall deadline, not the slow source, bounds the answer
+
+
+def test_first_good_answer_wins(client, registry, province, agency_service):
+    slow = StandInAgency(RECORDS).start()
+    slow.behaviour["identity"] = {"delay_s": 1.5}
+    try:
+        connector(registry, client, "slow-id", "police", ["identity"], slow.url_for("identity"))
+        started = time.monotonic()
+        answer = resolve(client, province["market"]).get_json()
+        assert time.monotonic() - started < 1.4
+    finally:
+        slow.stop()
+    assert by_code(answer)["id"]["source"]["connector"] == "police-id"
+
+
+def test_inactive_connectors_are_not_asked(client, registry, province, agency_service):
+    response = client.post("/api/v1/connectors/police-id/activation", json={"active": False}, headers=OPERATOR)
+    assert response.status_code == 200
+    agency_service.calls.clear()
+    answer = resolve(client, province["market"]).get_json()
+    assert by_code(answer)["id"]["status"] == "missing"
+    assert "identity" not in agency_service.calls
+
+
+def test_activation_needs_a_passing_test(client, registry, province):
+    registry.post(
+        "/api/v1/connectors",
+        {
+            "id": "dead",
+            "agency": "police",
+            "kind": "rest",
+            "provides": ["identity"],
+            "config": {"url": "http://127.0.0.1:9/x/{subject_id}"},
+        },
+    )
+    refused = client.post("/api/v1/connectors/dead/activation", json={"active": True}, headers=OPERATOR)
+    assert refused.status_code == 409
+    test = client.post("/api/v1/connectors/dead/test", json={}, headers=OPERATOR).get_json()
+    assert test["ok"] is False
+    assert client.post("/api/v1/connectors/dead/activation", json={"active": True}, headers=OPERATOR).status_code == 409
+
+
+def test_connector_test_with_a_sample_shows_field_names_only(client, province):
+    body = {"evidence_type": "identity", "subject_id_type": "resident-id", "subject_id": RESIDENT}
+    result = client.post("/api/v1/connectors/police-id/test", json=body, headers=OPERATOR).get_json()
+    assert result["ok"] is True
+    assert result["sample"] == {
+        "evidence_type": "identity",
+        "status": "resolved",
+        "fields": ["address", "id_number", "name"],
+    }
+    assert "李伟" not in str(result)
+
+
+def test_ssrf_outside_the_allowlist_is_refused(client, registry, province):
+    body = {"id": "evil", "agency": "police", "kind": "rest", "provides": ["identity"]}
+    for url in ("http://10.0.0.1/x/{subject_id}", "http://169.254.169.254/latest/{subject_id}", "file:///etc/passwd"):
+        response = client.post("/api/v1/connectors", json=body | {"config": {"url": url}}, headers=OPERATOR)
+        assert response.status_code == 422, url
+        assert any(name.startswith("config") for name in response.get_json()["errors"])
+    assert client.get("/api/v1/connectors/evil", headers=OPERATOR).status_code == 404
+
+
+def test_co_agency_may_resolve(client, province):
+    assert resolve(client, province["health"]).status_code == 201
+
+
+def test_refused_agency_gets_403_naming_the_evidence_types_and_it_is_audited(client, registry, province, store):
+    stats = registry.token("stats", "agency")
+    response = resolve(client, stats)
+    assert response.status_code == 403
+    problem = response.get_json()
+    assert problem["evidence_types"] == ["identity", "marriage", "health-cert"]
+    assert "identity" in problem["detail"]
+    log = client.get("/api/v1/access-log", query_string=SUBJECT, headers=OPERATOR).get_json()["items"]
+    assert log[0]["outcome"] == "refused" and log[0]["agency"] == "stats"
+    actions = [
+        fields["action"]
+        for partition in store.set_members(keys.audit_partitions())
+        for _, fields in store.stream_entries(keys.audit_stream(partition))
+    ]
+    assert "resolution.refuse" in actions
+    assert client.get("/api/v1/audit/verify", headers=OPERATOR).get_json()["intact"] is True
+
+
+def test_operator_rules_limit_fields_and_widen_access(client, province, registry):
+    forbid = """
+    @id("no-address-for-health")
+    forbid (principal == Agency::"health", action == Action::"read_field", resource)
+    when { resource.name == "address" };
+    """
+    assert client.put("/api/v1/policies/no-address", json={"text": forbid}, headers=OPERATOR).status_code == 200
+    seen_by_health = by_code(resolve(client, province["health"]).get_json())["id"]["data"]
+    assert set(seen_by_health) == {"name", "id_number"}
+    assert set(by_code(resolve(client, province["market"]).get_json())["id"]["data"]) == {
+        "name",
+        "id_number",
+        "address",
+    }
+    permit = """
+    @id("stats-identity")
+    permit (principal == Agency::"stats", action == Action::"read", resource == EvidenceType::"identity")
+    when { context.service_item.code == "food" };
+    """
+    assert client.put("/api/v1/policies/stats", json={"text": permit}, headers=OPERATOR).status_code == 200
+    still = resolve(client, registry.token("stats", "agency"))
+    assert still.status_code == 403 and still.get_json()["evidence_types"] == ["marriage", "health-cert"]
+
+
+def test_invalid_operator_policy_is_refused_and_changes_nothing(client, province):
+    response = client.put(
+        "/api/v1/policies/bad",
+        json={"text": "permit (principal, action, resource) when { resource.nope };"},
+        headers=OPERATOR,
+    )
+    assert response.status_code == 422
+    names = [p["name"] for p in client.get("/api/v1/policies", headers=OPERATOR).get_json()["items"]]
+    assert "bad" not in names
+    assert resolve(client, province["market"]).status_code == 201
+
+
+def test_access_log_shows_every_use_and_keeps_no_identifier(client, province, store):
+    resolve(client, province["market"])
+    resolve(client, province["health"])
+    log = client.get("/api/v1/access-log", query_string=SUBJECT | {"limit": 1}, headers=OPERATOR).get_json()
+    assert log["items"][0]["agency"] == "health" and log["next"]
+    older = client.get(
+        "/api/v1/access-log", query_string=SUBJECT | {"cursor": log["next"]}, headers=OPERATOR
+    ).get_json()
+    assert older["items"][0]["agency"] == "market"
+    assert older["items"][0]["evidence_types"] == ["identity", "marriage"]
+    assert older["items"][0]["service_item"] == "food" and older["items"][0]["outcome"] == "read"
+    raw = store.raw_client_for_tests()
+    everything = b"".join(key + (raw.dump(key) or b"") for key in raw.scan_iter("*"))
+    assert RESIDENT.encode() not in everything
+
+
+def test_envelope_is_signed_and_verifiable_with_the_published_keys(client, province):
+    answer = resolve(client, province["market"]).get_json()
+    jwks = client.get("/api/v1/resolutions/keys").get_json()
+    key = ECKey.import_key(jwks["keys"][0])
+    import json
+
+    payload = json.loads(jws.deserialize_compact(answer["envelope"], key).payload)
+    assert payload["resolution"] == answer["id"]
+    assert {m["code"]: m["data"] for m in payload["materials"]} == {
+        "id": by_code(answer)["id"]["data"],
+        "marriage": {"status": "已婚"},
+    }
+    tampered = answer["envelope"][:-4] + ("AAAA" if not answer["envelope"].endswith("AAAA") else "BBBB")
+    with pytest.raises(Exception):
+        jws.deserialize_compact(tampered, key)
+
+
+def test_resolution_is_audited_in_an_unbroken_chain(client, province):
+    for _ in range(3):
+        resolve(client, province["market"])
+    report = client.get("/api/v1/audit/verify", headers=OPERATOR).get_json()
+    assert report["intact"] is True
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        ({"service_item": "food", "subject": {"id_type": "passport", "id": "x"}}, 422),
+        ({"service_item": "food", "subject": {"id_type": "resident-id", "id": "../../etc"}}, 422),
+        ({"service_item": "nope", "subject": SUBJECT}, 404),
+        ({"service_item": "food"}, 422),
+    ],
+)
+def test_bad_requests(client, province, body, status):
+    response = client.post("/api/v1/resolutions", json=body, headers=province["market"])
+    assert response.status_code == status
+    assert response.mimetype == "application/problem+json"
+
+
+def test_operator_and_portal_tokens_cannot_resolve(client, registry, province):
+    assert resolve(client, OPERATOR).status_code == 403
+    assert resolve(client, registry.token("market", "portal")).status_code == 403
