@@ -19,7 +19,7 @@ $(INSTALLED): requirements.txt requirements-dev.txt pyproject.toml
 	touch $@
 
 run: $(INSTALLED)
-	HUB_DEMO=$${HUB_DEMO:-1} $(BIN)/hub serve
+	HUB_DEMO=$${HUB_DEMO:-1} HUB_CONNECTOR_ALLOWLIST=$${HUB_CONNECTOR_ALLOWLIST:-127.0.0.1/32} $(BIN)/hub serve
 
 # Debian packages the tests need, installed only when missing.
 system-deps:

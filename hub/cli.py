@@ -133,7 +133,7 @@ def registry_import(file: Path, dry_run: bool) -> None:
         document = catalogue.read_file(file)
         total = sum(len(v) for v in document.values() if isinstance(v, list))
         with click.progressbar(length=total, label="validating", file=sys.stderr) as bar:
-            records = catalogue.validate(document, progress=bar.update)
+            records = catalogue.validate(document, progress=bar.update, check_connector=state.sources.checked)
         if dry_run:
             click.echo(f"{file}: {total} records are valid; nothing written (--dry-run)")
             return
@@ -173,5 +173,5 @@ def demo_load() -> None:
     from . import demo as demo_data
 
     with _hub() as state:
-        tokens = demo_data.load(state.store, state.settings.data_dir, state.today())
+        tokens = demo_data.load(state)
         click.echo(demo_data.banner(tokens, state.settings.base_url))

@@ -32,6 +32,7 @@ accesslog = None  # the hub logs each request itself, as JSON, with its request 
 logconfig_dict = logs.gunicorn_logconfig(_settings.log_level)
 wsgi_app = "hub:create_app()"
 proc_name = "hub"
+_demo_agency = None  # the demo agency service, when HUB_DEMO=1 started it
 
 
 def on_starting(server) -> None:
@@ -47,7 +48,9 @@ def on_starting(server) -> None:
         if _settings.admin_token:
             auth.ensure_operator_token(store, _settings.admin_token)
         if _settings.demo:
-            tokens = demo.load(store, _settings.data_dir, HubState(_settings, store).today())
+            global _demo_agency
+            _demo_agency = demo.start_agency_service()
+            tokens = demo.load(HubState(_settings, store))
             print(demo.banner(tokens, _settings.base_url), file=sys.stderr, flush=True)
     finally:
         store.close()  # workers open their own connections after the fork
@@ -60,7 +63,10 @@ def child_exit(server, worker) -> None:
 
 
 def on_exit(server) -> None:
-    """After the last worker: stop the embedded Redis unless another hub still uses it."""
+    """After the last worker: stop the demo agency service, and the embedded Redis unless another hub uses it."""
+    if _demo_agency is not None:
+        _demo_agency.terminate()
+        _demo_agency.wait(10)
     if not _settings.embedded_redis:
         return
     from hub.store import Store

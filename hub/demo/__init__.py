@@ -8,15 +8,19 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import date
+import socket
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 from .. import auth, keys
 from ..context import Context
-from ..registry import catalogue
-from ..store import Store
+from ..registry import catalogue, connectors
+from ..state import HubState
 
 PROVINCE_FILE = Path(__file__).with_name("province.yaml")
+AGENCY_PORT = 8001  # the demo connectors in province.yaml point here
 TOKENS_FILE = "demo-tokens.json"
 # Who gets a demo token, with which roles. The government service centre runs the online hall.
 DEMO_HOLDERS = {
@@ -30,11 +34,14 @@ DEMO_HOLDERS = {
 }
 
 
-def load(store: Store, data_dir: Path, today: date) -> dict[str, str]:
-    """Import the demo province and return holder -> demo token, making the tokens on first use."""
-    ctx = Context.system("demo")
-    catalogue.import_document(store, ctx, catalogue.read_file(PROVINCE_FILE), today)
-    tokens_path = Path(data_dir) / TOKENS_FILE
+def load(state: HubState) -> dict[str, str]:
+    """Import the demo province, activate the connectors that answer, and return holder -> demo token."""
+    store, ctx = state.store, Context.system("demo")
+    catalogue.import_document(
+        store, ctx, catalogue.read_file(PROVINCE_FILE), state.today(), check_connector=state.sources.checked
+    )
+    _activate_answering_connectors(state, ctx)
+    tokens_path = Path(state.settings.data_dir) / TOKENS_FILE
     if tokens_path.exists():
         tokens = json.loads(tokens_path.read_text())
         if all(store.get_json(keys.token(auth.hash_token(secret))) for secret in tokens.values()):
@@ -46,6 +53,35 @@ def load(store: Store, data_dir: Path, today: date) -> dict[str, str]:
     with os.fdopen(descriptor, "w") as handle:
         json.dump(tokens, handle, indent=2)
     return tokens
+
+
+def _activate_answering_connectors(state: HubState, ctx: Context) -> None:
+    """Test each demo connector and activate those that pass (the demo agency service must be up)."""
+    for record in catalogue.export(state.store)["connectors"]:
+        stored = connectors.get_connector(state.store, record["id"])
+        if stored["active"]:
+            continue
+        result = state.sources.test(stored, None, None, None)
+        connectors.record_test(state.store, ctx, record["id"], result)
+        if result["ok"]:
+            connectors.set_active(state.store, ctx, record["id"], True)
+
+
+def start_agency_service(port: int = AGENCY_PORT) -> subprocess.Popen | None:
+    """Run the demo agency service beside the hub, unless something already listens on its port."""
+    with socket.socket() as probe:
+        if probe.connect_ex(("127.0.0.1", port)) == 0:
+            return None
+    process = subprocess.Popen(
+        [sys.executable, "-m", "hub.demo.agency", "--port", str(port)], stdout=subprocess.DEVNULL
+    )
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return process
+        time.sleep(0.05)
+    return process
 
 
 def banner(tokens: dict[str, str], base_url: str) -> str:

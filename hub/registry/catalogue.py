@@ -65,8 +65,15 @@ def read_file(path: Path) -> dict[str, Any]:
     return document
 
 
-def validate(document: dict[str, Any], progress: Progress | None = None) -> dict[str, list[dict[str, Any]]]:
-    """Every record of every section loaded through its schema; Invalid listing every error with its place."""
+def validate(
+    document: dict[str, Any],
+    progress: Progress | None = None,
+    check_connector: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+) -> dict[str, list[dict[str, Any]]]:
+    """Every record of every section loaded through its schema; Invalid listing every error with its place.
+
+    ``check_connector`` has each connector's kind check (and normalise) its configuration.
+    """
     unknown = set(document) - set(SECTIONS)
     errors: dict[str, list[str]] = {}
     if unknown:
@@ -81,9 +88,15 @@ def validate(document: dict[str, Any], progress: Progress | None = None) -> dict
         loaded[section] = []
         for position, row in enumerate(rows):
             try:
-                loaded[section].append(schema.load(row))
+                record = schema.load(row)
+                if section == "connectors" and check_connector is not None:
+                    record = check_connector(record)
+                loaded[section].append(record)
             except ValidationError as exc:
                 for name, messages in _flatten(exc.messages).items():
+                    errors[f"{section}[{position}].{name}"] = messages
+            except Invalid as exc:
+                for name, messages in (exc.errors or {"_": [exc.detail]}).items():
                     errors[f"{section}[{position}].{name}"] = messages
             if progress:
                 progress(1)
@@ -132,9 +145,15 @@ def apply(
         raise type(exc)(f"Nothing was imported: {exc.detail}", errors=exc.errors) from None
 
 
-def import_document(store: Store, ctx: Context, document: dict[str, Any], today: date) -> ImportReport:
+def import_document(
+    store: Store,
+    ctx: Context,
+    document: dict[str, Any],
+    today: date,
+    check_connector: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+) -> ImportReport:
     """Validate and apply a parsed catalogue document."""
-    return apply(store, ctx, validate(document), today)
+    return apply(store, ctx, validate(document, check_connector=check_connector), today)
 
 
 DERIVED = {"level", "supplementary", "active", "licence_type", "last_test"}

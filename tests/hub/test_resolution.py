@@ -8,6 +8,7 @@ import time
 import pytest
 from conftest import OPERATOR
 from joserfc import jws
+from joserfc.errors import BadSignatureError
 from joserfc.jwk import ECKey
 
 from hub import keys
@@ -261,7 +262,7 @@ def test_envelope_is_signed_and_verifiable_with_the_published_keys(client, provi
         "marriage": {"status": "已婚"},
     }
     tampered = answer["envelope"][:-4] + ("AAAA" if not answer["envelope"].endswith("AAAA") else "BBBB")
-    with pytest.raises(Exception):
+    with pytest.raises(BadSignatureError):
         jws.deserialize_compact(tampered, key)
 
 
