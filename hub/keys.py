@@ -108,6 +108,17 @@ def policy_version() -> str:
     return key(REGISTRY, "policy-version")
 
 
+# -- connector health: recent calls and the last circuit state seen, one partition per connector
+def connector_calls(connector_id: str) -> str:
+    """Stream of recent calls (time, latency, outcome), trimmed to about the last hour's worth."""
+    return key("conn:" + connector_id, "calls")
+
+
+def connector_circuit(connector_id: str) -> str:
+    """The circuit state the last call saw, and when (each worker keeps its own breaker)."""
+    return key("conn:" + connector_id, "circuit")
+
+
 # -- events about people (resolutions, their access logs): spread over a fixed set of partitions by
 # subject, each with its own audit chain, so one resolution commits with its audit entry and the
 # person's access-log line in one slot.

@@ -24,6 +24,7 @@ from .context import Context, now, rfc3339
 from .errors import Forbidden
 from .notice import notice_for
 from .registry.service_items import get_service_item
+from .sources import Observed
 from .state import HubState as HubServices
 from .store import Tx
 
@@ -48,8 +49,13 @@ def _evidence_types_of(item: dict[str, Any]) -> list[str]:
     return list(seen)
 
 
-def _fan_out(services: HubServices, wanted: Mapping[str, list], subject: Subject) -> dict[str, list[Attempt]]:
-    """Ask every provider of every wanted evidence type at once; stop each type at its first record."""
+def _fan_out(
+    services: HubServices, wanted: Mapping[str, list], subject: Subject
+) -> tuple[dict[str, list[Attempt]], list[tuple[str, Observed]]]:
+    """Ask every provider of every wanted evidence type at once; stop each type at its first record.
+
+    Returns what each source said per evidence type, and every finished call for the health view.
+    """
     deadline = time.monotonic() + services.settings.resolution_deadline_ms / 1000
     running: dict[Future, tuple[str, Any]] = {}
     for evidence_type, providers in wanted.items():
@@ -58,6 +64,7 @@ def _fan_out(services: HubServices, wanted: Mapping[str, list], subject: Subject
             future = services.executor.submit(source.fetch, evidence_type, subject, timeout_s)
             running[future] = (evidence_type, source)
     attempts: dict[str, list[Attempt]] = {evidence_type: [] for evidence_type in wanted}
+    observed: list[tuple[str, Observed]] = []
     settled: set[str] = set()
     pending = set(running)
     while pending:
@@ -67,9 +74,10 @@ def _fan_out(services: HubServices, wanted: Mapping[str, list], subject: Subject
         done, pending = wait(pending, timeout=remaining, return_when=FIRST_COMPLETED)
         for future in done:
             evidence_type, source = running[future]
-            outcome = future.result()  # sources return their failure; they do not raise
-            attempts[evidence_type].append(Attempt(evidence_type, source.id, source.agency, outcome))
-            if isinstance(outcome, Record):
+            call = future.result()  # sources return their failure; they do not raise
+            observed.append((source.id, call))
+            attempts[evidence_type].append(Attempt(evidence_type, source.id, source.agency, call.outcome))
+            if isinstance(call.outcome, Record):
                 settled.add(evidence_type)
         # Nothing more is needed from a type that has its record; leave those calls to finish alone.
         pending = {f for f in pending if running[f][0] not in settled}
@@ -77,7 +85,7 @@ def _fan_out(services: HubServices, wanted: Mapping[str, list], subject: Subject
         evidence_type, source = running[future]
         future.cancel()
         attempts[evidence_type].append(Attempt(evidence_type, source.id, source.agency, None))
-    return attempts
+    return attempts, observed
 
 
 def _material_result(material: dict, attempts: dict[str, list[Attempt]], permitted: Mapping[str, frozenset]) -> dict:
@@ -118,11 +126,9 @@ def resolve(services: HubServices, ctx: Context, agency: str, service_item: str,
             evidence_types=refused,
         )
     wanted = {evidence_type: services.sources.providers_of(evidence_type) for evidence_type in evidence_types}
-    attempts = _fan_out(services, {t: p for t, p in wanted.items() if p}, subject)
+    attempts, observed = _fan_out(services, {t: p for t, p in wanted.items() if p}, subject)
     permitted = {evidence_type: decisions[evidence_type].fields for evidence_type in evidence_types}
     materials = [_material_result(m, attempts, permitted) for m in item["materials"]]
-    for evidence_type_attempts in attempts.values():
-        services.sources.observe(evidence_type_attempts)
     resolution_id = f"{partition}-{uuid.uuid4().hex}"
     created_at = rfc3339(now())
     notice = notice_for(materials, language)
@@ -161,6 +167,7 @@ def resolve(services: HubServices, ctx: Context, agency: str, service_item: str,
         )
 
     services.store.atomic(write)
+    services.sources.observe(observed)
     envelope = services.keyring.sign(
         {
             "resolution": resolution_id,

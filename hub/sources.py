@@ -11,21 +11,27 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-import time
-from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from connectors import registry as kinds
 from connectors.api import ConfigError, ConnectorError, ConnectorSpec, Environment, NotHeld, Record, Subject
 from connectors.resilience import GuardedConnector
 
-from . import keys, metrics
+from . import health, keys, metrics
 from .config import Settings
 from .errors import Invalid
 from .store import Store
 
-WINDOW_SECONDS = 3600
+
+@dataclass(frozen=True)
+class Observed:
+    """One call to a source: what it said, how long it took, and the circuit state after it."""
+
+    outcome: Record | NotHeld | ConnectorError
+    latency_ms: float
+    label: str
+    circuit: str
 
 
 @dataclass
@@ -36,16 +42,13 @@ class Source:
     agency: str
     timeout_s: float
     guarded: GuardedConnector
-    calls: deque = field(default_factory=lambda: deque(maxlen=2000))  # (time, latency_ms, outcome)
 
-    def fetch(self, evidence_type: str, subject: Subject, timeout_s: float) -> Record | NotHeld | ConnectorError:
-        """The outcome of asking this source; failures are returned, never raised."""
+    def fetch(self, evidence_type: str, subject: Subject, timeout_s: float) -> Observed:
+        """The outcome of asking this source, with its latency; failures are returned, never raised."""
         result = self.guarded.fetch(evidence_type, subject, timeout_s)
-        outcome = result.outcome
-        label = "record" if isinstance(outcome, Record) else "not-held" if isinstance(outcome, NotHeld) else "error"
+        label = health.outcome_label(result.outcome)
         metrics.observe_source(self.id, label, result.latency_ms / 1000)
-        self.calls.append((time.time(), result.latency_ms, label))
-        return outcome
+        return Observed(result.outcome, result.latency_ms, label, self.guarded.breaker.state)
 
     @property
     def breaker_state(self) -> str:
@@ -111,8 +114,9 @@ class Sources:
                 return records
             after = ids[-1]
 
-    def observe(self, attempts: list) -> None:
-        """Hook for per-resolution bookkeeping (metrics are recorded per call already)."""
+    def observe(self, calls: list[tuple[str, Observed]]) -> None:
+        """Keep the calls of one resolution for the operator's health view, in one round trip."""
+        health.record_calls(self._store, [(cid, o.latency_ms, o.label, o.circuit) for cid, o in calls])
 
     def test(
         self, record: dict[str, Any], evidence_type: str | None, id_type: str | None, subject_id: str | None

@@ -259,6 +259,25 @@ class Store:
         rows = self._guard(self._client.xrevrange, key, newest, "-", limit)
         return [(i.decode(), {k.decode(): v.decode() for k, v in f.items()}) for i, f in rows]
 
+    def stream_since(self, key: str, since_ms: int, limit: int = 20_000) -> list[tuple[int, dict[str, str]]]:
+        """Entries added since ``since_ms`` (epoch milliseconds), oldest first, with the time each was added."""
+        rows = self._guard(self._client.xrange, key, str(since_ms), "+", limit)
+        return [
+            (int(entry_id.split(b"-")[0]), {k.decode(): v.decode() for k, v in fields.items()})
+            for entry_id, fields in rows
+        ]
+
+    def record_many(
+        self, streams: list[tuple[str, dict[str, str], int]], hashes: list[tuple[str, dict[str, str]]]
+    ) -> None:
+        """Append to capped streams and set hash fields in one round trip (best effort: observations)."""
+        pipe = self._client.pipeline(transaction=False)
+        for key, fields, max_length in streams:
+            pipe.xadd(key, fields, maxlen=max_length, approximate=True)
+        for key, fields in hashes:
+            pipe.hset(key, mapping=fields)
+        self._guard(pipe.execute)
+
     # -- plain writes outside transactions (idempotency records, caches)
     def set_json_if_absent(self, key: str, value: Any, ttl_seconds: int | None) -> bool:
         """Store ``value`` only if ``key`` is free; True if stored."""

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from flask import url_for
 
+from .. import health
 from ..registry import connectors
 from ..schemas.common import PageArgsSchema
 from ..schemas.registry import (
     ActivationSchema,
+    ConnectorHealthSchema,
     ConnectorPageSchema,
     ConnectorSchema,
     ConnectorTestRequestSchema,
@@ -69,3 +71,13 @@ def test_connector(args, connector_id):
 def set_activation(data, connector_id):
     """Let the connector serve resolution (it must have passed its last test), or take it out."""
     return connectors.set_active(hub().store, context(), connector_id, data["active"])
+
+
+@blp.route("/<connector_id>/health", methods=["GET"])
+@blp.requires("operator")
+@blp.response(200, ConnectorHealthSchema)
+def connector_health(connector_id):
+    """The last hour of calls: count, errors, p50/p95 latency, a five-minute series, circuit state."""
+    state = hub()
+    record = connectors.get_connector(state.store, connector_id)
+    return health.summary(state.store, connector_id) | {"active": record["active"], "last_test": record["last_test"]}

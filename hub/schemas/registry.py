@@ -95,6 +95,25 @@ class ConnectorSchema(Recorded):
     last_test = fields.Dict(dump_only=True, allow_none=True, metadata={"description": "at, ok, latency_ms"})
 
 
+class HealthPointSchema(Schema):
+    start_ms = fields.Integer()
+    calls = fields.Integer()
+    p50_ms = fields.Float(allow_none=True)
+
+
+class ConnectorHealthSchema(Schema):
+    connector = fields.String()
+    active = fields.Boolean()
+    last_test = fields.Dict(allow_none=True)
+    calls = fields.Integer(metadata={"description": "calls in the last hour"})
+    errors = fields.Integer()
+    error_rate = fields.Float()
+    p50_ms = fields.Float(allow_none=True)
+    p95_ms = fields.Float(allow_none=True)
+    circuit = fields.String(metadata={"enum": ["closed", "open", "half-open"]})
+    series = fields.List(fields.Nested(HealthPointSchema), metadata={"description": "five-minute buckets"})
+
+
 class ActivationSchema(Schema):
     active = fields.Boolean(required=True)
 

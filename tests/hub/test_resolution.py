@@ -291,3 +291,26 @@ def test_bad_requests(client, province, body, status):
 def test_operator_and_portal_tokens_cannot_resolve(client, registry, province):
     assert resolve(client, OPERATOR).status_code == 403
     assert resolve(client, registry.token("market", "portal")).status_code == 403
+
+
+def test_connector_health_shows_calls_errors_and_circuit(client, province, agency_service):
+    for _ in range(3):
+        resolve(client, province["market"])
+    agency_service.behaviour["identity"] = {"status": 503}
+    try:
+        for _ in range(3):  # each resolution tries the failing source twice (one retry)
+            resolve(client, province["market"])
+    finally:
+        agency_service.behaviour.clear()
+    report = client.get("/api/v1/connectors/police-id/health", headers=OPERATOR).get_json()
+    assert report["calls"] == 6 and report["errors"] == 3
+    assert report["circuit"] == "open"  # five consecutive failed attempts open it
+    assert report["p50_ms"] is not None and report["active"] is True and report["last_test"]["ok"] is True
+    assert len(report["series"]) == 12 and sum(point["calls"] for point in report["series"]) == 6
+    # An open circuit refuses at once: the material is unavailable without a call to the agency.
+    agency_service.calls.clear()
+    answer = resolve(client, province["market"]).get_json()
+    assert by_code(answer)["id"]["status"] == "unavailable"
+    assert "identity" not in agency_service.calls
+    metrics = client.get("/metrics").get_data(as_text=True)
+    assert 'hub_source_call_duration_seconds_count{connector="police-id",outcome="error"}' in metrics
