@@ -20,7 +20,8 @@ def create_app(config: Mapping[str, Any] | None = None, settings: Settings | Non
     settings = (settings or load_settings()).with_overrides(config or {})
     logs.configure(settings.log_level)
     app = Flask(__name__, template_folder="web/templates", static_folder="web/static")
-    app.config.update(MAX_CONTENT_LENGTH=settings.max_body_bytes, JSON_SORT_KEYS=False)
+    # The larger limit here; hub.http narrows it per request to the route's own (JSON or upload).
+    app.config.update(MAX_CONTENT_LENGTH=max(settings.max_body_bytes, settings.max_upload_bytes))
     app.json.ensure_ascii = False
     if settings.trusted_proxies:
         from werkzeug.middleware.proxy_fix import ProxyFix
@@ -28,7 +29,9 @@ def create_app(config: Mapping[str, Any] | None = None, settings: Settings | Non
         n = settings.trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_prefix=n)  # type: ignore[method-assign]
     store = Store(settings)
-    app.extensions["hub"] = HubState(settings=settings, store=store)
+    state = HubState(settings=settings, store=store)
+    app.extensions["hub"] = state
+    app.secret_key = state.keyring.derive(b"flask-session")  # signs the operator console's session cookie
     if settings.admin_token:
         auth.ensure_operator_token(store, settings.admin_token)
     http.init_app(app)

@@ -61,6 +61,10 @@ class Settings:
     max_body_bytes: int = field(
         default=1_048_576, metadata={"env": "HUB_MAX_BODY_BYTES", "doc": "largest request body (413 past it)"}
     )
+    max_upload_bytes: int = field(
+        default=20_971_520,
+        metadata={"env": "HUB_MAX_UPLOAD_BYTES", "doc": "largest file upload (multipart; datasets, PDFs)"},
+    )
     idempotency_ttl: int = field(
         default=86_400, metadata={"env": "HUB_IDEMPOTENCY_TTL", "doc": "seconds an Idempotency-Key is kept"}
     )

@@ -34,14 +34,16 @@ def _start() -> Response | None:
     g.request_id = offered if _SAFE_REQUEST_ID.match(offered) else uuid.uuid4().hex
     if request.method not in BODY_METHODS or not request.path.startswith("/api/"):
         return None
-    max_length = request.max_content_length
-    if request.content_length is not None and max_length is not None and request.content_length > max_length:
+    view = request.url_rule and request.url_rule.endpoint and _view_function()
+    allowed_multipart = bool(view and getattr(view, "accepts_multipart", False))
+    settings = current_app.extensions["hub"].settings
+    limit = settings.max_upload_bytes if allowed_multipart else settings.max_body_bytes
+    request.max_content_length = limit  # also bounds chunked bodies, which declare no length
+    if request.content_length is not None and request.content_length > limit:
         abort(413)
     has_body = bool(request.content_length) or request.headers.get("Transfer-Encoding", "").lower() == "chunked"
     if not has_body:
         return None
-    view = request.url_rule and request.url_rule.endpoint and _view_function()
-    allowed_multipart = bool(view and getattr(view, "accepts_multipart", False))
     if _is_json(request.mimetype) or (allowed_multipart and request.mimetype == "multipart/form-data"):
         return None
     expected = "application/json" + (" or multipart/form-data" if allowed_multipart else "")

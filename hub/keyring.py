@@ -50,6 +50,10 @@ class Keyring:
         self._store = store
         self._signing_key: ECKey | None = None
 
+    def derive(self, purpose: bytes) -> bytes:
+        """A key for one purpose, derived from HUB_SECRET_KEY."""
+        return hmac.new(self._secret, b"hub-derive:" + purpose, hashlib.sha256).digest()
+
     def subject_hash(self, id_type: str, subject_id: str) -> str:
         """The stored stand-in for a subject identifier."""
         return hmac.new(self._secret, f"{id_type}:{subject_id}".encode(), hashlib.sha256).hexdigest()

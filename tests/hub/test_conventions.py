@@ -48,7 +48,7 @@ def test_unknown_method_is_405_problem_with_allow(client):
 
 
 def test_oversized_body_is_413_problem(client, app):
-    limit = app.config["MAX_CONTENT_LENGTH"]
+    limit = app.extensions["hub"].settings.max_body_bytes
     body = '{"code": "x", "name": "' + "a" * limit + '", "region": "440000"}'
     response = client.post("/api/v1/agencies", data=body, content_type="application/json", headers=OPERATOR)
     assert_problem(response, 413)
