@@ -134,6 +134,11 @@ def resolution(partition: str, resolution_id: str) -> str:
     return key(partition, "resolution", resolution_id)
 
 
+def evidence_cache(partition: str, evidence_type: str, subject_hash: str) -> str:
+    """A source's answer kept for the TTL its evidence type allows."""
+    return key(partition, "cache", evidence_type, subject_hash)
+
+
 def access_log(partition: str, subject_hash: str) -> str:
     """Stream of who read what about one subject."""
     return key(partition, "access", subject_hash)

@@ -60,13 +60,15 @@ class Policies:
             return self._engine
 
     def decide(
-        self, agency: str, item: dict[str, Any], evidence_types: list[str], subject_id_type: str = ""
+        self,
+        agency: str,
+        item: dict[str, Any],
+        evidence_records: dict[str, dict[str, Any] | None],
+        subject_id_type: str = "",
     ) -> dict[str, Decision]:
-        """Per evidence type: may ``agency`` read it for this service item version, and which fields."""
-        records = self._store.get_many_json([keys.evidence_type(code) for code in evidence_types])
-        fields_of = {
-            code: sorted((record or {}).get("fields", {})) for code, record in zip(evidence_types, records, strict=True)
-        }
+        """Per evidence type (code -> its registry record): may ``agency`` read it for this item, which fields."""
+        evidence_types = list(evidence_records)
+        fields_of = {code: sorted((record or {}).get("fields", {})) for code, record in evidence_records.items()}
         return self.engine().decide(
             agency, ItemFacts.from_record(item), evidence_types, fields_of, subject_id_type=subject_id_type
         )

@@ -19,7 +19,7 @@ from typing import Any
 
 from connectors.api import ConnectorError, NotHeld, Record, Subject
 
-from . import audit, keys
+from . import audit, evidence_cache, keys
 from .context import Context, now, rfc3339
 from .errors import Forbidden
 from .notice import notice_for
@@ -39,6 +39,7 @@ class Attempt:
     connector_id: str
     agency: str
     outcome: Record | NotHeld | ConnectorError | None  # None: still running at the deadline
+    cached: bool = False
 
 
 def _evidence_types_of(item: dict[str, Any]) -> list[str]:
@@ -103,7 +104,7 @@ def _material_result(material: dict, attempts: dict[str, list[Attempt]], permitt
         data = {name: value for name, value in record.outcome.fields.items() if name in fields}
         return result | {
             "status": RESOLVED,
-            "source": {"agency": record.agency, "connector": record.connector_id},
+            "source": {"agency": record.agency, "connector": record.connector_id, "cached": record.cached},
             "data": data,
         }
     failed = [a for a in tried if not isinstance(a.outcome, NotHeld)]
@@ -113,11 +114,15 @@ def _material_result(material: dict, attempts: dict[str, list[Attempt]], permitt
 
 def resolve(services: HubServices, ctx: Context, agency: str, service_item: str, subject: Subject, language: str):
     """Resolve every material of the newest version of ``service_item`` for ``subject``, as ``agency``."""
-    item = get_service_item(services.store, service_item)
+    store = services.store
+    item = get_service_item(store, service_item)
     evidence_types = _evidence_types_of(item)
+    evidence_records = dict(
+        zip(evidence_types, store.get_many_json([keys.evidence_type(c) for c in evidence_types]), strict=True)
+    )
     subject_hash = services.keyring.subject_hash(subject.id_type, subject.id)
     partition = keys.event_partition(subject_hash)
-    decisions = services.policies.decide(agency, item, evidence_types)
+    decisions = services.policies.decide(agency, item, evidence_records, subject.id_type)
     refused = [evidence_type for evidence_type in evidence_types if not decisions[evidence_type].allowed]
     if refused:
         _record_refusal(services, ctx, agency, item, refused, subject_hash, partition)
@@ -125,8 +130,20 @@ def resolve(services: HubServices, ctx: Context, agency: str, service_item: str,
             f"Agency {agency!r} may not read {', '.join(refused)} for service item {item['code']!r}.",
             evidence_types=refused,
         )
-    wanted = {evidence_type: services.sources.providers_of(evidence_type) for evidence_type in evidence_types}
-    attempts, observed = _fan_out(services, {t: p for t, p in wanted.items() if p}, subject)
+    cacheable = evidence_cache.ttls(evidence_records)
+    cached = evidence_cache.read(store, partition, subject_hash, cacheable)
+    providers = services.sources.providers([t for t in evidence_types if t not in cached])
+    attempts, observed = _fan_out(services, {t: p for t, p in providers.items() if p}, subject)
+    for evidence_type, entry in cached.items():
+        attempts[evidence_type] = [
+            Attempt(evidence_type, entry["connector"], entry["agency"], evidence_cache.as_record(entry), cached=True)
+        ]
+    fresh = {
+        evidence_type: record
+        for evidence_type in cacheable
+        if evidence_type not in cached
+        and (record := next((a for a in attempts.get(evidence_type, []) if isinstance(a.outcome, Record)), None))
+    }
     permitted = {evidence_type: decisions[evidence_type].fields for evidence_type in evidence_types}
     materials = [_material_result(m, attempts, permitted) for m in item["materials"]]
     resolution_id = f"{partition}-{uuid.uuid4().hex}"
@@ -146,6 +163,13 @@ def resolve(services: HubServices, ctx: Context, agency: str, service_item: str,
 
     def write(tx: Tx) -> None:
         tx.set_json(keys.resolution(partition, resolution_id), summary)
+        for evidence_type, attempt in fresh.items():
+            entry = {
+                "fields": dict(attempt.outcome.fields),
+                "agency": attempt.agency,
+                "connector": attempt.connector_id,
+            }
+            evidence_cache.remember(tx, partition, subject_hash, evidence_type, entry, cacheable[evidence_type])
         tx.stream_add(
             keys.access_log(partition, subject_hash),
             {

@@ -100,16 +100,28 @@ class Sources:
             self._built[record["id"]] = (fingerprint, built)
             return built
 
-    def providers_of(self, evidence_type: str) -> list[Source]:
-        """The active connectors that provide ``evidence_type``."""
-        return [self.source(record) for record in self._active_records() if evidence_type in record["provides"]]
+    def providers(self, evidence_types: list[str]) -> dict[str, list[Source]]:
+        """For each evidence type, the active connectors that provide it (one read of the registry)."""
+        active = self._active_records()
+        return {
+            evidence_type: [self.source(record) for record in active if evidence_type in record["provides"]]
+            for evidence_type in evidence_types
+        }
+
+    def provider_agencies(self, evidence_type: str) -> list[str]:
+        """The agencies with a connector (active or not) that provides ``evidence_type``."""
+        return sorted({r["agency"] for r in self._records(active_only=False) if evidence_type in r["provides"]})
 
     def _active_records(self) -> list[dict[str, Any]]:
+        return self._records(active_only=True)
+
+    def _records(self, active_only: bool) -> list[dict[str, Any]]:
         records: list[dict[str, Any]] = []
         after = None
         while True:
             ids = self._store.index_page(keys.connector_index(), after, 500)
-            records += [r for r in self._store.get_many_json([keys.connector(i) for i in ids]) if r and r["active"]]
+            found = self._store.get_many_json([keys.connector(i) for i in ids])
+            records += [r for r in found if r and (r["active"] or not active_only)]
             if len(ids) < 500:
                 return records
             after = ids[-1]

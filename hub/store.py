@@ -90,9 +90,9 @@ class Tx:
         return value.decode() if isinstance(value, bytes) else value
 
     # writes: queued, applied in one MULTI/EXEC
-    def set_json(self, key: str, value: Any) -> None:
+    def set_json(self, key: str, value: Any, ttl_seconds: int | None = None) -> None:
         self._pending[key] = value
-        self._writes.append(lambda p: p.set(key, _dump(value)))
+        self._writes.append(lambda p: p.set(key, _dump(value), ex=ttl_seconds))
 
     def delete(self, key: str) -> None:
         self._pending[key] = _DELETED

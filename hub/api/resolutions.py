@@ -6,11 +6,12 @@ from flask import g, request
 
 from connectors.api import Subject
 
-from .. import access_log, resolution
+from .. import access_log, evidence_cache, resolution
 from ..errors import Forbidden
 from ..schemas.resolution import (
     AccessLogArgsSchema,
     AccessLogPageSchema,
+    InvalidationSchema,
     JwksSchema,
     ResolutionRequestSchema,
     ResolutionSchema,
@@ -49,3 +50,17 @@ def get_access_log(args):
 def signing_keys():
     """Public: the keys resolution envelopes are signed with (JWKS)."""
     return hub().keyring.jwks()
+
+
+@blp.route("/evidence-cache/invalidations", methods=["POST"])
+@blp.requires("agency", "operator")
+@blp.arguments(InvalidationSchema)
+@blp.response(204)
+def invalidate_cached_evidence(data):
+    """A providing agency says its data about a subject changed: drop the hub's cached answer."""
+    state = hub()
+    subject = data["subject"]
+    evidence_type = data["evidence_type"]
+    providers = state.sources.provider_agencies(evidence_type)
+    subject_hash = state.keyring.subject_hash(subject["id_type"], subject["id"])
+    evidence_cache.forget(state.store, context(), g.principal.agency, providers, evidence_type, subject_hash)

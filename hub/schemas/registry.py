@@ -73,6 +73,12 @@ class EvidenceTypeSchema(Recorded):
     code = code_field(required=True)
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     licence_type = fields.Boolean(dump_only=True, metadata={"description": "true for a licence type's evidence"})
+    personal = fields.Boolean(load_default=True, metadata={"description": "about a natural person"})
+    cache_ttl_seconds = fields.Integer(
+        load_default=0,
+        validate=validate.Range(min=0, max=7 * 86_400),
+        metadata={"description": "how long a source's answer may be reused; 0 (the default) never"},
+    )
     fields = FieldsMapField(required=True)  # last: the name shadows marshmallow.fields in the class body
 
 

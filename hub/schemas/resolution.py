@@ -23,9 +23,15 @@ class ResolutionRequestSchema(Schema):
     subject = fields.Nested(SubjectSchema, required=True)
 
 
+class InvalidationSchema(Schema):
+    evidence_type = code_field(required=True)
+    subject = fields.Nested(SubjectSchema, required=True)
+
+
 class SourceSchema(Schema):
     agency = fields.String()
     connector = fields.String()
+    cached = fields.Boolean(metadata={"description": "reused within the evidence type's cache TTL"})
 
 
 class ResolvedMaterialSchema(Schema):

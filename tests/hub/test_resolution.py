@@ -82,7 +82,7 @@ def test_resolved_missing_and_the_one_time_notice(client, province):
     materials = by_code(answer)
     assert materials["id"]["status"] == "resolved"
     assert materials["id"]["data"] == {"name": "李伟", "id_number": RESIDENT, "address": "体育西路 1 号"}
-    assert materials["id"]["source"] == {"agency": "police", "connector": "police-id"}
+    assert materials["id"]["source"] == {"agency": "police", "connector": "police-id", "cached": False}
     assert materials["marriage"]["status"] == "resolved"
     assert materials["cert"]["status"] == "missing" and materials["cert"]["data"] is None
     assert materials["plan"]["status"] == "missing" and materials["plan"]["source"] is None
@@ -314,3 +314,38 @@ def test_connector_health_shows_calls_errors_and_circuit(client, province, agenc
     assert "identity" not in agency_service.calls
     metrics = client.get("/metrics").get_data(as_text=True)
     assert 'hub_source_call_duration_seconds_count{connector="police-id",outcome="error"}' in metrics
+
+
+def test_cache_is_off_for_personal_data_by_default(client, province, agency_service):
+    resolve(client, province["market"])
+    agency_service.calls.clear()
+    resolve(client, province["market"])
+    assert agency_service.calls.count("identity") == 1  # asked again
+
+
+def test_cached_answers_are_reused_within_their_ttl_and_dropped_when_the_source_says_so(
+    client, registry, province, store
+):
+    records = {"biz": {RESIDENT: {"business": {"name": "李记餐馆"}}}}
+    registry_service = StandInAgency(records).start()
+    try:
+        body = {"code": "business", "name": "Business", "fields": {"name": {"type": "string"}}}
+        registry.post("/api/v1/evidence-types", body | {"cache_ttl_seconds": 600, "personal": False})
+        url = registry_service.url + "/biz/{subject_id}?type={evidence_type}"
+        connector(registry, client, "biz-reg", "police", ["business"], url)
+        registry.service_item("shop", materials=[{"code": "biz", "name": "营业执照", "evidence_type": "business"}])
+        first = by_code(resolve(client, province["market"], item="shop").get_json())["biz"]
+        assert first["status"] == "resolved" and first["source"]["cached"] is False
+        second = by_code(resolve(client, province["market"], item="shop").get_json())["biz"]
+        assert second["data"] == {"name": "李记餐馆"} and second["source"]["cached"] is True
+        assert registry_service.calls.count("biz") == 1
+        police = registry.token("police", "agency")
+        invalidate = {"evidence_type": "business", "subject": SUBJECT}
+        path = "/api/v1/evidence-cache/invalidations"
+        assert client.post(path, json=invalidate, headers=province["market"]).status_code == 403  # not the source
+        assert client.post(path, json=invalidate, headers=police).status_code == 204
+        third = by_code(resolve(client, province["market"], item="shop").get_json())["biz"]
+        assert third["source"]["cached"] is False and registry_service.calls.count("biz") == 2
+    finally:
+        registry_service.stop()
+    assert client.get("/api/v1/audit/verify", headers=OPERATOR).get_json()["intact"] is True
