@@ -6,6 +6,7 @@ import logging
 import re
 import time
 import uuid
+from collections.abc import Callable
 
 from flask import Flask, Response, abort, current_app, g, request
 
@@ -18,10 +19,18 @@ _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,128}$")
 BODY_METHODS = {"POST", "PUT", "PATCH"}
 
 
-def accepts_multipart(view):
-    """Mark a view that takes ``multipart/form-data`` bodies as well as JSON."""
-    view.accepts_multipart = True
-    return view
+JSON = "application/json"
+MULTIPART = "multipart/form-data"
+
+
+def accepts(*media_types: str) -> Callable:
+    """Mark the body types a view takes (JSON unless marked); multipart ones get the upload size limit."""
+
+    def mark(view: Callable) -> Callable:
+        view.accepted_media_types = frozenset(media_types)  # type: ignore[attr-defined]
+        return view
+
+    return mark
 
 
 def _is_json(mimetype: str) -> bool:
@@ -35,18 +44,18 @@ def _start() -> Response | None:
     if request.method not in BODY_METHODS or not request.path.startswith("/api/"):
         return None
     view = request.url_rule and request.url_rule.endpoint and _view_function()
-    allowed_multipart = bool(view and getattr(view, "accepts_multipart", False))
+    accepted = getattr(view, "accepted_media_types", frozenset({JSON})) if view else frozenset({JSON})
     settings = current_app.extensions["hub"].settings
-    limit = settings.max_upload_bytes if allowed_multipart else settings.max_body_bytes
+    limit = settings.max_upload_bytes if MULTIPART in accepted else settings.max_body_bytes
     request.max_content_length = limit  # also bounds chunked bodies, which declare no length
     if request.content_length is not None and request.content_length > limit:
         abort(413)
     has_body = bool(request.content_length) or request.headers.get("Transfer-Encoding", "").lower() == "chunked"
     if not has_body:
         return None
-    if _is_json(request.mimetype) or (allowed_multipart and request.mimetype == "multipart/form-data"):
+    if (JSON in accepted and _is_json(request.mimetype)) or request.mimetype in accepted:
         return None
-    expected = "application/json" + (" or multipart/form-data" if allowed_multipart else "")
+    expected = " or ".join(sorted(accepted))
     return problem(
         415,
         "Unsupported Media Type",

@@ -108,6 +108,20 @@ def policy_version() -> str:
     return key(REGISTRY, "policy-version")
 
 
+# -- uploaded datasets of ``csv`` connectors: one partition per connector, with its own audit chain
+def dataset_partition(connector_id: str) -> str:
+    return "ds:" + connector_id
+
+
+def dataset_rows(connector_id: str, evidence_type: str) -> str:
+    """Hash of subject hash -> row (JSON) for one evidence type of one dataset."""
+    return key(dataset_partition(connector_id), "rows", evidence_type)
+
+
+def dataset_meta(connector_id: str) -> str:
+    return key(dataset_partition(connector_id), "meta")
+
+
 # -- connector health: recent calls and the last circuit state seen, one partition per connector
 def connector_calls(connector_id: str) -> str:
     """Stream of recent calls (time, latency, outcome), trimmed to about the last hour's worth."""

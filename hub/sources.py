@@ -18,9 +18,10 @@ from connectors import registry as kinds
 from connectors.api import ConfigError, ConnectorError, ConnectorSpec, Environment, NotHeld, Record, Subject
 from connectors.resilience import GuardedConnector
 
-from . import health, keys, metrics
+from . import datasets, health, keys, metrics
 from .config import Settings
 from .errors import Invalid
+from .keyring import Keyring
 from .store import Store
 
 
@@ -58,10 +59,15 @@ class Source:
 class Sources:
     """Every connector of this worker, built on first use."""
 
-    def __init__(self, settings: Settings, store: Store) -> None:
+    def __init__(self, settings: Settings, store: Store, keyring: Keyring) -> None:
         self._store = store
         allowlist = tuple(part.strip() for part in settings.connector_allowlist.split(",") if part.strip())
-        self.environment = Environment(allowed_networks=allowlist)
+        self.environment = Environment(
+            allowed_networks=allowlist,
+            dataset_lookup=lambda connector_id, evidence_type, subject: datasets.lookup(
+                store, keyring, connector_id, evidence_type, subject
+            ),
+        )
         self._built: dict[str, tuple[str, Source]] = {}
         self._lock = threading.Lock()
 

@@ -47,7 +47,7 @@ class HubState:
     def sources(self):
         from .sources import Sources
 
-        return Sources(self.settings, self.store)
+        return Sources(self.settings, self.store, self.keyring)
 
     @cached_property
     def executor(self) -> ThreadPoolExecutor:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import random
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -108,6 +109,13 @@ class Tx:
 
     def index_remove(self, key: str, member: str) -> None:
         self._writes.append(lambda p: p.zrem(key, member))
+
+    def hash_set_json_many(self, key: str, mapping: dict[str, Any]) -> None:
+        """Set many hash fields to JSON values, in chunks that keep each command small."""
+        items = [(field, _dump(value)) for field, value in mapping.items()]
+        for start in range(0, len(items), 1000):
+            chunk = dict(items[start : start + 1000])
+            self._writes.append(lambda p, chunk=chunk: p.hset(key, mapping=chunk))
 
     def hash_set(self, key: str, field: str, value: str) -> None:
         self._writes.append(lambda p: p.hset(key, field, value))
@@ -235,6 +243,10 @@ class Store:
         members = self._guard(self._client.zrangebylex, key, start, "+", 0, limit)
         return [m.decode() for m in members]
 
+    def hash_get_json(self, key: str, field: str) -> Any:
+        """The JSON value of one hash field, or None."""
+        return _load(self._guard(self._client.hget, key, field))
+
     def hash_get_all(self, key: str) -> dict[str, str]:
         raw = self._guard(self._client.hgetall, key)
         return {k.decode(): v.decode() for k, v in raw.items()}
@@ -292,7 +304,7 @@ class Store:
     # -- transactions
     def atomic(self, work: Callable[[Tx], T]) -> T:
         """Run ``work`` as one optimistic transaction, again on fresh data if a watched key changed."""
-        for _ in range(MAX_TRANSACTION_ATTEMPTS):
+        for attempt in range(MAX_TRANSACTION_ATTEMPTS):
             with self._client.pipeline(transaction=True) as pipe:
                 tx = Tx(pipe)
                 try:
@@ -300,6 +312,8 @@ class Store:
                     tx._commit()
                     return result
                 except WatchError:
+                    # Another writer won this round; back off a little, at random, so the losers spread out.
+                    time.sleep(random.uniform(0, 0.001 * min(attempt + 1, 20)))  # noqa: S311 - not crypto
                     continue
                 except (ConnectionError, TimeoutError) as exc:
                     raise StoreUnavailable(str(exc)) from exc

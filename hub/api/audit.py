@@ -37,7 +37,7 @@ class AuditPageSchema(Schema):
 
 
 class AuditArgsSchema(PageArgsSchema):
-    partition = fields.String(load_default=keys.REGISTRY, validate=validate.Regexp(r"^[a-z0-9-]{1,32}$"))
+    partition = fields.String(load_default=keys.REGISTRY, validate=validate.Regexp(r"^[A-Za-z0-9:._-]{1,80}$"))
 
 
 @blp.route("/verify", methods=["GET"])

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from flask import url_for
+from flask import g, url_for
 
-from .. import health
-from ..registry import connectors
+from .. import datasets, health
+from ..errors import Conflict, Forbidden
+from ..http import MULTIPART, accepts
+from ..registry import connectors, types
 from ..schemas.common import PageArgsSchema
 from ..schemas.registry import (
     ActivationSchema,
@@ -14,6 +16,8 @@ from ..schemas.registry import (
     ConnectorSchema,
     ConnectorTestRequestSchema,
     ConnectorTestSchema,
+    DatasetSchema,
+    DatasetUploadSchema,
 )
 from .base import HubBlueprint, context, hub
 
@@ -81,3 +85,22 @@ def connector_health(connector_id):
     state = hub()
     record = connectors.get_connector(state.store, connector_id)
     return health.summary(state.store, connector_id) | {"active": record["active"], "last_test": record["last_test"]}
+
+
+@blp.route("/<connector_id>/dataset", methods=["PUT"])
+@blp.requires("operator", "agency")
+@blp.arguments(DatasetUploadSchema, location="files")
+@blp.response(200, DatasetSchema)
+@accepts(MULTIPART)
+def put_dataset(files, connector_id):
+    """Replace a csv connector's dataset (the operator, or a token of the connector's agency)."""
+    state = hub()
+    record = connectors.get_connector(state.store, connector_id)
+    if g.principal.agency is not None and g.principal.agency != record["agency"]:
+        raise Forbidden(f"Only {record['agency']!r} may upload the dataset of {connector_id!r}.")
+    if record["kind"] != "csv":
+        raise Conflict(f"{connector_id!r} is a {record['kind']} connector; only csv connectors take datasets.")
+    content = files["file"].read()
+    evidence = {code: types.get_evidence_type(state.store, code) for code in record["provides"]}
+    rows = datasets.parse(content, record, evidence, state.keyring)
+    return datasets.replace(state.store, context(), connector_id, rows, content)

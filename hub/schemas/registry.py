@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_smorest.fields import Upload
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from .common import PageArgsSchema, code_field, page_of, region_field
@@ -118,6 +119,18 @@ class ConnectorHealthSchema(Schema):
     p95_ms = fields.Float(allow_none=True)
     circuit = fields.String(metadata={"enum": ["closed", "open", "half-open"]})
     series = fields.List(fields.Nested(HealthPointSchema), metadata={"description": "five-minute buckets"})
+
+
+class DatasetUploadSchema(Schema):
+    file = Upload(required=True, metadata={"description": "UTF-8 CSV with a header row"})
+
+
+class DatasetSchema(Schema):
+    connector = fields.String()
+    rows = fields.Integer()
+    sha256 = fields.String()
+    uploaded_at = fields.String()
+    uploaded_by = fields.String()
 
 
 class ActivationSchema(Schema):

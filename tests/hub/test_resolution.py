@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import io
 import time
 
 import pytest
@@ -349,3 +350,59 @@ def test_cached_answers_are_reused_within_their_ttl_and_dropped_when_the_source_
     finally:
         registry_service.stop()
     assert client.get("/api/v1/audit/verify", headers=OPERATOR).get_json()["intact"] is True
+
+
+CSV_HEADER = "subject_id,holder,valid_until\n"
+
+
+def upload(client, headers, text: str, connector_id: str = "health-csv"):
+    data = {"file": (io.BytesIO(text.encode("utf-8")), "certs.csv", "text/csv")}
+    return client.put(f"/api/v1/connectors/{connector_id}/dataset", data=data, headers=headers)
+
+
+def test_a_csv_dataset_serves_resolution(client, registry, province):
+    client.post("/api/v1/connectors/health-certs/activation", json={"active": False}, headers=OPERATOR)
+    body = {"id": "health-csv", "agency": "health", "kind": "csv", "provides": ["health-cert"], "config": {}}
+    registry.post("/api/v1/connectors", body)
+    uploaded = upload(
+        client, province["health"], CSV_HEADER + f"{RESIDENT},李伟,2027-06-30\n440104198512125678,陈静,2026-12-31\n"
+    )
+    assert uploaded.status_code == 200, uploaded.get_json()
+    assert uploaded.get_json()["rows"] == 2
+    client.post("/api/v1/connectors/health-csv/test", json={}, headers=OPERATOR)
+    client.post("/api/v1/connectors/health-csv/activation", json={"active": True}, headers=OPERATOR)
+    cert = by_code(resolve(client, province["market"]).get_json())["cert"]
+    assert cert["status"] == "resolved"
+    assert cert["data"] == {"holder": "李伟", "valid_until": "2027-06-30"}
+    other = {"id_type": "resident-id", "id": "440101200001010000"}
+    assert by_code(resolve(client, province["market"], subject=other).get_json())["cert"]["status"] == "missing"
+
+
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [
+        ("name,holder\n1,x\n", "header"),
+        (CSV_HEADER + "1,x,not-a-date\n", "line 2"),
+        (CSV_HEADER + "1,,2027-01-01\n1,y,2027-01-01\n", "line 3"),
+        (CSV_HEADER + ",x,2027-01-01\n", "line 2"),
+        ("subject_id,holder,valid_until,extra\n1,x,2027-01-01,z\n", "header"),
+    ],
+)
+def test_a_bad_dataset_is_refused_whole(client, registry, province, store, text, where):
+    body = {"id": "health-csv", "agency": "health", "kind": "csv", "provides": ["health-cert"], "config": {}}
+    registry.post("/api/v1/connectors", body)
+    assert upload(client, province["health"], CSV_HEADER + "9,old,2027-01-01\n").status_code == 200
+    response = upload(client, province["health"], text)
+    assert response.status_code == 422
+    assert where in response.get_json()["errors"]
+    assert store.raw_client_for_tests().hlen(keys.dataset_rows("health-csv", "health-cert")) == 1  # the old one stays
+
+
+def test_only_the_owning_agency_or_operator_uploads(client, registry, province):
+    body = {"id": "health-csv", "agency": "health", "kind": "csv", "provides": ["health-cert"], "config": {}}
+    registry.post("/api/v1/connectors", body)
+    assert upload(client, province["market"], CSV_HEADER).status_code == 403
+    assert upload(client, OPERATOR, CSV_HEADER).status_code == 200
+    assert upload(client, OPERATOR, CSV_HEADER, connector_id="police-id").status_code == 409
+    not_utf8 = {"file": (io.BytesIO("subject_id\n李".encode("gbk")), "x.csv", "text/csv")}
+    assert client.put("/api/v1/connectors/health-csv/dataset", data=not_utf8, headers=OPERATOR).status_code == 422
