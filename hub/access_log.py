@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from . import keys
-from .paging import decode_cursor, encode_cursor
+from .paging import decode_stream_cursor, encode_cursor
 from .state import HubState
 
 
@@ -11,7 +11,7 @@ def page(state: HubState, id_type: str, subject_id: str, limit: int, cursor: str
     """The newest entries first, ``limit`` at a time."""
     subject_hash = state.keyring.subject_hash(id_type, subject_id)
     stream = keys.access_log(keys.event_partition(subject_hash), subject_hash)
-    rows = state.store.stream_page_newest_first(stream, decode_cursor(cursor), limit + 1)
+    rows = state.store.stream_page_newest_first(stream, decode_stream_cursor(cursor), limit + 1)
     items = [
         {
             "at": fields["at"],

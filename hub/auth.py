@@ -18,7 +18,6 @@ from .store import Store, Tx
 
 ROLES = ("operator", "agency", "portal")
 AGENCY_ROLES = frozenset({"agency", "portal"})
-OPERATOR_OWNER = "operator"
 TOKEN_PREFIX = "hub_"  # noqa: S105 - a prefix, not a secret
 
 
@@ -52,7 +51,7 @@ def _write_token(tx: Tx, ctx: Context, secret: str, agency: str | None, roles: f
     }
     token_hash = hash_token(secret)
     tx.set_json(keys.token(token_hash), record)
-    tx.hash_set(keys.tokens_of(agency or OPERATOR_OWNER), record["id"], token_hash)
+    tx.hash_set(keys.tokens_of(agency), record["id"], token_hash)
     audit.append(
         tx, keys.REGISTRY, ctx, "token.create", f"token:{record['id']}", {"agency": agency, "roles": record["roles"]}
     )
@@ -89,21 +88,21 @@ def ensure_operator_token(store: Store, secret: str) -> bool:
 
 def list_tokens(store: Store, agency: str | None) -> list[dict[str, Any]]:
     """Every token of one owner, without secrets."""
-    by_id = store.hash_get_all(keys.tokens_of(agency or OPERATOR_OWNER))
+    by_id = store.hash_get_all(keys.tokens_of(agency))
     records = store.get_many_json([keys.token(h) for h in by_id.values()])
     return sorted((r for r in records if r), key=lambda r: r["created_at"])
 
 
 def revoke_token(store: Store, ctx: Context, agency: str | None, token_id: str) -> None:
     """Revoke one token of ``agency`` (None: the operator)."""
-    owner = agency or OPERATOR_OWNER
+    owner = f"agency {agency!r}" if agency else "the operator"
 
     def work(tx: Tx) -> None:
-        token_hash = tx.hash_get(keys.tokens_of(owner), token_id)
+        token_hash = tx.hash_get(keys.tokens_of(agency), token_id)
         if token_hash is None:
-            raise NotFound(f"No token {token_id!r} for {owner}.")
+            raise NotFound(f"No token {token_id!r} of {owner}.")
         tx.delete(keys.token(token_hash))
-        tx.hash_delete(keys.tokens_of(owner), token_id)
+        tx.hash_delete(keys.tokens_of(agency), token_id)
         audit.append(tx, keys.REGISTRY, ctx, "token.revoke", f"token:{token_id}", {"agency": agency})
 
     store.atomic(work)

@@ -142,6 +142,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         except ValueError as exc:
             raise ValueError(f"{name}: {exc}") from None
     settings = Settings(**values)
+    if settings.admin_token is not None and len(settings.admin_token) < 16:
+        raise ValueError("HUB_ADMIN_TOKEN: use at least 16 characters")
     if settings.redis_appendfsync not in {"everysec", "always"}:
         raise ValueError("HUB_REDIS_APPENDFSYNC: must be everysec or always")
     return settings

@@ -127,7 +127,10 @@ def handle_hub_error(error: HubError) -> Response:
         log.error("store unavailable", extra={"error": error.detail})
     if _wants_html():
         return _error_page(error.status, error.title, error.detail)
-    return problem(error.status, error.title, error.detail, error.slug, errors=error.errors, **error.extra)
+    response = problem(error.status, error.title, error.detail, error.slug, errors=error.errors, **error.extra)
+    if isinstance(error, Unauthorized):
+        response.headers["WWW-Authenticate"] = 'Bearer realm="hub"'
+    return response
 
 
 def handle_http_exception(error: HTTPException) -> Response:

@@ -17,6 +17,7 @@ log = logging.getLogger("hub.access")
 REQUEST_ID_HEADER = "X-Request-ID"
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,128}$")
 BODY_METHODS = {"POST", "PUT", "PATCH"}
+KNOWN_METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
 
 
 JSON = "application/json"
@@ -79,7 +80,8 @@ def _finish(response: Response) -> Response:
     if started is not None:
         seconds = time.perf_counter() - started
         route = request.url_rule.rule if request.url_rule else "unmatched"
-        metrics.observe_request(request.method, route, response.status_code, seconds)
+        method = request.method if request.method in KNOWN_METHODS else "OTHER"  # bounded label values
+        metrics.observe_request(method, route, response.status_code, seconds)
         principal = g.get("principal")
         log.info(
             "request",

@@ -9,6 +9,7 @@ PKCS#8, so every hub process and host signs with the same key.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
@@ -17,8 +18,10 @@ import secrets
 from pathlib import Path
 from typing import Any
 
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from joserfc import jws
 from joserfc.jwk import ECKey
 
@@ -26,6 +29,7 @@ from . import keys
 from .config import Settings
 from .store import Store
 
+SEALED_PREFIX = "sealed:v1:"
 SECRET_FILE = "secret.key"  # noqa: S105 - a file name
 
 
@@ -53,6 +57,22 @@ class Keyring:
     def derive(self, purpose: bytes) -> bytes:
         """A key for one purpose, derived from HUB_SECRET_KEY."""
         return hmac.new(self._secret, b"hub-derive:" + purpose, hashlib.sha256).digest()
+
+    def encrypt(self, text: str) -> str:
+        """``text`` sealed with AES-GCM under a key derived from HUB_SECRET_KEY (credentials at rest)."""
+        nonce = os.urandom(12)
+        sealed = AESGCM(self.derive(b"secrets-at-rest")).encrypt(nonce, text.encode(), b"hub")
+        return SEALED_PREFIX + base64.urlsafe_b64encode(nonce + sealed).decode()
+
+    def decrypt(self, sealed: str) -> str:
+        """The text :meth:`encrypt` sealed; ValueError if it was not sealed by this hub's secret."""
+        if not sealed.startswith(SEALED_PREFIX):
+            raise ValueError("not a sealed value")
+        raw = base64.urlsafe_b64decode(sealed[len(SEALED_PREFIX) :])
+        try:
+            return AESGCM(self.derive(b"secrets-at-rest")).decrypt(raw[:12], raw[12:], b"hub").decode()
+        except InvalidTag:
+            raise ValueError("sealed with another HUB_SECRET_KEY") from None
 
     def subject_hash(self, id_type: str, subject_id: str) -> str:
         """The stored stand-in for a subject identifier."""

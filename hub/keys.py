@@ -33,9 +33,9 @@ def token(token_hash: str) -> str:
     return key(REGISTRY, "token", token_hash)
 
 
-def tokens_of(owner: str) -> str:
-    """Hash of token id -> token hash for one owner (an agency code, or ``operator``)."""
-    return key(REGISTRY, "tokens-of", owner)
+def tokens_of(agency: str | None) -> str:
+    """Hash of token id -> token hash for one agency, or (None) for the operator."""
+    return key(REGISTRY, "operator-tokens") if agency is None else key(REGISTRY, "tokens-of", agency)
 
 
 def evidence_type(code: str) -> str:
@@ -82,11 +82,6 @@ def audit_stream(partition: str) -> str:
 
 def audit_head(partition: str) -> str:
     return key(partition, "audit-head")
-
-
-def audit_partitions() -> str:
-    """Set of partitions that have an audit chain (read by verification)."""
-    return key("audit", "partitions")
 
 
 def signing_key() -> str:
@@ -137,6 +132,11 @@ def connector_circuit(connector_id: str) -> str:
 # subject, each with its own audit chain, so one resolution commits with its audit entry and the
 # person's access-log line in one slot.
 EVENT_PARTITIONS = 16
+
+
+def event_partitions() -> list[str]:
+    """Every event partition."""
+    return [f"ev{n:02d}" for n in range(EVENT_PARTITIONS)]
 
 
 def event_partition(subject_hash: str) -> str:

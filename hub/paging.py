@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 
 from .errors import Invalid
+
+_STREAM_ID = re.compile(r"^[0-9]{1,20}-[0-9]{1,20}$")
 
 
 def encode_cursor(position: str) -> str:
@@ -22,6 +25,14 @@ def decode_cursor(cursor: str | None) -> str | None:
     except (binascii.Error, UnicodeDecodeError, ValueError):
         position = None
     if position is None or encode_cursor(position) != cursor:
+        raise Invalid("The cursor is not one this hub gave out.", errors={"cursor": ["Not a valid cursor."]})
+    return position
+
+
+def decode_stream_cursor(cursor: str | None) -> str | None:
+    """A cursor over a Redis stream: it must hold a stream entry id."""
+    position = decode_cursor(cursor)
+    if position is not None and not _STREAM_ID.match(position):
         raise Invalid("The cursor is not one this hub gave out.", errors={"cursor": ["Not a valid cursor."]})
     return position
 

@@ -21,7 +21,7 @@ from connectors.resilience import GuardedConnector
 from . import datasets, health, keys, metrics
 from .config import Settings
 from .errors import Invalid
-from .keyring import Keyring
+from .keyring import SEALED_PREFIX, Keyring
 from .store import Store
 
 
@@ -61,6 +61,7 @@ class Sources:
 
     def __init__(self, settings: Settings, store: Store, keyring: Keyring) -> None:
         self._store = store
+        self._keyring = keyring
         allowlist = tuple(part.strip() for part in settings.connector_allowlist.split(",") if part.strip())
         self.environment = Environment(
             allowed_networks=allowlist,
@@ -82,7 +83,22 @@ class Sources:
             if isinstance(exc, kinds.UnknownKind):
                 errors = {"kind": [exc.detail]}
             raise Invalid(f"Connector {data.get('id')!r}: {exc.detail}", errors=errors) from None
+        if config.get("headers"):  # credentials: kept sealed at rest, opened only to build the connector
+            config = {**config, "headers": {k: self._seal(v) for k, v in config["headers"].items()}}
         return {**data, "config": config}
+
+    def _seal(self, value: str) -> str:
+        # An exported catalogue carries sealed values already: re-importing must not seal them twice.
+        if value.startswith(SEALED_PREFIX):
+            self._open(value)
+            return value
+        return self._keyring.encrypt(value)
+
+    def _open(self, value: str) -> str:
+        try:
+            return self._keyring.decrypt(value)
+        except ValueError:
+            raise Invalid("A connector credential cannot be opened: was HUB_SECRET_KEY changed?") from None
 
     # -- calling
     def source(self, record: dict[str, Any]) -> Source:
@@ -92,12 +108,15 @@ class Sources:
             cached = self._built.get(record["id"])
             if cached and cached[0] == fingerprint:
                 return cached[1]
+            config = record["config"]
+            if config.get("headers"):
+                config = {**config, "headers": {k: self._open(v) for k, v in config["headers"].items()}}
             spec = ConnectorSpec(
                 id=record["id"],
                 agency=record["agency"],
                 kind=record["kind"],
                 provides=tuple(record["provides"]),
-                config=record["config"],
+                config=config,
                 timeout_ms=record["timeout_ms"],
             )
             connector = kinds.get_kind(record["kind"]).build(spec, self.environment)

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 import redis
-from redis.backoff import NoBackoff
+from redis.backoff import ExponentialBackoff, NoBackoff
 from redis.exceptions import BusyLoadingError, ConnectionError, RedisError, TimeoutError, WatchError
 from redis.retry import Retry
 
@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 CLIENT_NAME_PREFIX = "hub-"
 MAX_TRANSACTION_ATTEMPTS = 50
+REDIS_TIMEOUT_S = 2.0
 
 
 def _dump(value: Any) -> str:
@@ -143,20 +144,26 @@ class Store:
         self.settings = settings
         self.embedded: embedded_redis.EmbeddedServer | None = None
         self.client_name = f"{CLIENT_NAME_PREFIX}{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        # A stalled Redis must cost a request seconds, not minutes: short timeouts, two quick retries.
+        timeouts = {
+            "socket_timeout": REDIS_TIMEOUT_S,
+            "socket_connect_timeout": REDIS_TIMEOUT_S,
+            "retry": Retry(ExponentialBackoff(cap=0.2, base=0.02), 2),
+        }
         if settings.embedded_redis:
             self.embedded = embedded_redis.attach_or_start(settings.data_dir, settings.redis_appendfsync)
             self._client = redis.Redis(
                 unix_socket_path=str(self.embedded.socket_path),
                 client_name=self.client_name,
-                socket_timeout=10,
                 health_check_interval=30,
+                **timeouts,
             )
             self._wait_until_ready()
         elif settings.redis_cluster:
-            self._client = redis.RedisCluster.from_url(settings.redis_url, socket_timeout=10)
+            self._client = redis.RedisCluster.from_url(settings.redis_url, **timeouts)
         else:
             self._client = redis.Redis.from_url(
-                settings.redis_url, client_name=self.client_name, socket_timeout=10, health_check_interval=30
+                settings.redis_url, client_name=self.client_name, health_check_interval=30, **timeouts
             )
 
     def _wait_until_ready(self, wait_seconds: float = 60.0) -> None:

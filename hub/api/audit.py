@@ -5,7 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from .. import audit, keys
-from ..paging import decode_cursor, encode_cursor
+from ..paging import decode_stream_cursor, encode_cursor
 from ..schemas.common import PageArgsSchema
 from .base import HubBlueprint, hub
 
@@ -55,7 +55,7 @@ def verify():
 @blp.response(200, AuditPageSchema)
 def entries(args):
     """The newest audit entries of one chain, newest first."""
-    rows = audit.page(hub().store, args["partition"], decode_cursor(args["cursor"]), args["limit"] + 1)
+    rows = audit.page(hub().store, args["partition"], decode_stream_cursor(args["cursor"]), args["limit"] + 1)
     kept = rows[: args["limit"]]
     more = len(rows) > args["limit"]
     return {"items": kept, "next": encode_cursor(kept[-1]["id"]) if more else None}

@@ -15,6 +15,7 @@ from ..errors import Forbidden
 from ..idempotency import idempotent as _idempotent
 from ..schemas.common import ProblemSchema
 from ..state import HubState
+from .parsing import HubParser
 
 
 def hub() -> HubState:
@@ -29,6 +30,8 @@ def context() -> Context:
 
 class HubBlueprint(Blueprint):
     """A flask-smorest blueprint with the hub's auth and idempotency decorators."""
+
+    ARGUMENTS_PARSER = HubParser()
 
     def requires(self, *roles: str) -> Callable:
         """Admit only bearer tokens carrying one of ``roles`` (401 without a token, 403 without the role)."""

@@ -20,8 +20,7 @@ def put_agency(tx: Tx, ctx: Context, data: dict[str, Any], replace: bool = False
 
 def create_agency(store: Store, ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
     """Register a new agency; Conflict if the code is taken."""
-    store.atomic(lambda tx: put_agency(tx, ctx, data))
-    return get_agency(store, data["code"])
+    return records.create(store, lambda tx: put_agency(tx, ctx, data), keys.agency(data["code"]))
 
 
 def get_agency(store: Store, code: str) -> dict[str, Any]:

@@ -41,14 +41,24 @@ def put_connector(tx: Tx, ctx: Context, data: dict[str, Any], replace: bool = Fa
     same = all(existing.get(name) == data[name] for name in CONNECTION_FIELDS)
     state = {"active": existing.get("active", False), "last_test": existing.get("last_test")} if same else {}
     record = records.stamped({**data, "active": False, "last_test": None, **state}, ctx)
+    # Header values are credentials: the audit log records that they changed, not what they are.
+    headers = record["config"].get("headers") or {}
+    redacted = {**record, "config": {**record["config"], "headers": dict.fromkeys(headers, "[redacted]")}}
     return records.put(
-        tx, ctx, "connector", keys.connector(data["id"]), keys.connector_index(), data["id"], record, replace
+        tx,
+        ctx,
+        "connector",
+        keys.connector(data["id"]),
+        keys.connector_index(),
+        data["id"],
+        record,
+        replace,
+        audit_detail=redacted if headers else None,
     )
 
 
 def create_connector(store: Store, ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
-    store.atomic(lambda tx: put_connector(tx, ctx, data))
-    return get_connector(store, data["id"])
+    return records.create(store, lambda tx: put_connector(tx, ctx, data), keys.connector(data["id"]))
 
 
 def get_connector(store: Store, connector_id: str) -> dict[str, Any]:

@@ -31,6 +31,7 @@ def put(
     code: str,
     record: dict[str, Any],
     replace: bool,
+    audit_detail: dict[str, Any] | None = None,
 ) -> str:
     """Write one record with its audit entry; return 'created', 'updated' or 'unchanged'.
 
@@ -46,9 +47,24 @@ def put(
     tx.index_add(index, code)
     action = "updated" if existing is not None else "created"
     audit.append(
-        tx, keys.REGISTRY, ctx, f"{kind}.{'update' if existing else 'create'}", f"{kind}:{code}", content_of(record)
+        tx,
+        keys.REGISTRY,
+        ctx,
+        f"{kind}.{'update' if existing else 'create'}",
+        f"{kind}:{code}",
+        content_of(audit_detail or record),
     )
     return action
+
+
+def create(store: Store, put_one: Callable[[Tx], Any], key: str) -> dict[str, Any]:
+    """Run one ``put`` and answer with the record exactly as that transaction wrote it."""
+
+    def work(tx: Tx) -> dict[str, Any]:
+        put_one(tx)
+        return tx.get_json(key)  # reads see the transaction's own queued writes
+
+    return store.atomic(work)
 
 
 def get(store: Store, kind: str, key: str, code: str) -> dict[str, Any]:

@@ -60,8 +60,13 @@ def put_service_item(tx: Tx, ctx: Context, data: dict[str, Any], today: date, on
     }
     if latest is not None and latest["entry_type"] != content["entry_type"]:
         raise Conflict(f"{data['code']!r} is a {latest['entry_type']} entry; a new version cannot change that.")
-    if only_if_changed and latest is not None and records.content_of(latest) == content:
-        return "unchanged"
+    if only_if_changed and latest is not None:
+        # A file that does not say when a version takes effect means "as stored", not "from today".
+        compared = (
+            {**content, "effective_from": latest["effective_from"]} if data["effective_from"] is None else content
+        )
+        if records.content_of(latest) == compared:
+            return "unchanged"
     version = 1 if latest is None else latest["version"] + 1
     record = records.stamped({**content, "version": version}, ctx)
     tx.list_push_json(versions_key, record)
@@ -82,8 +87,12 @@ def put_service_item(tx: Tx, ctx: Context, data: dict[str, Any], today: date, on
 
 def create_service_item(store: Store, ctx: Context, data: dict[str, Any], today: date) -> dict[str, Any]:
     """Register a service item, or its next version if the code exists."""
-    store.atomic(lambda tx: put_service_item(tx, ctx, data, today))
-    return get_service_item(store, data["code"])
+
+    def work(tx: Tx) -> dict[str, Any]:
+        put_service_item(tx, ctx, data, today)
+        return tx.list_last_json(keys.service_item_versions(data["code"]))  # the version this call wrote
+
+    return store.atomic(work)
 
 
 def get_service_item(store: Store, code: str, version: int | None = None) -> dict[str, Any]:

@@ -48,13 +48,11 @@ def put_licence_type(tx: Tx, ctx: Context, data: dict[str, Any], replace: bool =
 
 
 def create_evidence_type(store: Store, ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
-    store.atomic(lambda tx: put_evidence_type(tx, ctx, data))
-    return get_evidence_type(store, data["code"])
+    return records.create(store, lambda tx: put_evidence_type(tx, ctx, data), keys.evidence_type(data["code"]))
 
 
 def create_licence_type(store: Store, ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
-    store.atomic(lambda tx: put_licence_type(tx, ctx, data))
-    return get_licence_type(store, data["code"])
+    return records.create(store, lambda tx: put_licence_type(tx, ctx, data), keys.licence_type(data["code"]))
 
 
 def get_evidence_type(store: Store, code: str) -> dict[str, Any]:

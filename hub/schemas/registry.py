@@ -76,6 +76,7 @@ class EvidenceTypeSchema(Recorded):
     licence_type = fields.Boolean(dump_only=True, metadata={"description": "true for a licence type's evidence"})
     personal = fields.Boolean(load_default=True, metadata={"description": "about a natural person"})
     cache_ttl_seconds = fields.Integer(
+        strict=True,
         load_default=0,
         validate=validate.Range(min=0, max=7 * 86_400),
         metadata={"description": "how long a source's answer may be reused; 0 (the default) never"},
@@ -87,7 +88,7 @@ class LicenceTypeSchema(Recorded):
     code = code_field(required=True)
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     issuer = code_field(required=True, metadata={"description": "agency code"})
-    validity_days = fields.Integer(required=True, validate=validate.Range(min=1, max=36_500))
+    validity_days = fields.Integer(strict=True, required=True, validate=validate.Range(min=1, max=36_500))
     fields = FieldsMapField(required=True)  # last: the name shadows marshmallow.fields in the class body
 
 
@@ -97,7 +98,7 @@ class ConnectorSchema(Recorded):
     kind = fields.String(required=True, validate=validate.Regexp(r"^[a-z][a-z0-9-]{0,31}$"))
     provides = fields.List(code_field(), required=True, validate=validate.Length(min=1, max=100))
     config = fields.Dict(keys=fields.String(), load_default=dict)
-    timeout_ms = fields.Integer(load_default=3000, validate=validate.Range(min=1, max=60_000))
+    timeout_ms = fields.Integer(strict=True, load_default=3000, validate=validate.Range(min=1, max=60_000))
     active = fields.Boolean(dump_only=True)
     last_test = fields.Dict(dump_only=True, allow_none=True, metadata={"description": "at, ok, latency_ms"})
 
@@ -173,8 +174,8 @@ class ServiceItemSchema(Recorded):
     co_agencies = fields.List(code_field(), load_default=list, validate=validate.Length(max=50))
     online = fields.Boolean(load_default=True)
     in_person_required = fields.Boolean(load_default=False)
-    statutory_days = fields.Integer(required=True, validate=validate.Range(min=1, max=3650))
-    committed_days = fields.Integer(required=True, validate=validate.Range(min=1, max=3650))
+    statutory_days = fields.Integer(strict=True, required=True, validate=validate.Range(min=1, max=3650))
+    committed_days = fields.Integer(strict=True, required=True, validate=validate.Range(min=1, max=3650))
     produces = code_field(load_default=None, allow_none=True, metadata={"description": "licence type"})
     materials = fields.List(fields.Nested(MaterialSchema), load_default=list, validate=validate.Length(max=200))
     entry_type = fields.String(
@@ -210,7 +211,7 @@ class ServiceItemSchema(Recorded):
 
 
 class ServiceItemQuerySchema(Schema):
-    version = fields.Integer(validate=validate.Range(min=1))
+    version = fields.Integer(validate=validate.Range(min=1, max=1_000_000))
 
 
 class ServiceItemListArgsSchema(PageArgsSchema):

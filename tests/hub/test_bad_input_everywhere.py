@@ -88,5 +88,5 @@ def test_registry_keys_all_carry_the_registry_hash_tag(client, registry, store):
     raw = store.raw_client_for_tests()
     names = [key.decode() for key in raw.scan_iter("*")]
     assert names and all(name.startswith("hub:{") for name in names)
-    registry_keys = [name for name in names if not name.startswith(("hub:{idem:", "hub:{audit}"))]
+    registry_keys = [name for name in names if not name.startswith("hub:{idem:")]
     assert all(name.startswith(f"hub:{{{keys.REGISTRY}}}:") for name in registry_keys), registry_keys

@@ -12,7 +12,7 @@ from joserfc import jws
 from joserfc.errors import BadSignatureError
 from joserfc.jwk import ECKey
 
-from hub import keys
+from hub import audit, keys
 from hub.demo.agency import StandInAgency
 
 RESIDENT = "440106199001011234"
@@ -191,7 +191,7 @@ def test_refused_agency_gets_403_naming_the_evidence_types_and_it_is_audited(cli
     assert log[0]["outcome"] == "refused" and log[0]["agency"] == "stats"
     actions = [
         fields["action"]
-        for partition in store.set_members(keys.audit_partitions())
+        for partition in audit.known_partitions(store)
         for _, fields in store.stream_entries(keys.audit_stream(partition))
     ]
     assert "resolution.refuse" in actions
@@ -406,3 +406,16 @@ def test_only_the_owning_agency_or_operator_uploads(client, registry, province):
     assert upload(client, OPERATOR, CSV_HEADER, connector_id="police-id").status_code == 409
     not_utf8 = {"file": (io.BytesIO("subject_id\n李".encode("gbk")), "x.csv", "text/csv")}
     assert client.put("/api/v1/connectors/health-csv/dataset", data=not_utf8, headers=OPERATOR).status_code == 422
+
+
+def test_header_credentials_are_sealed_at_rest_and_kept_out_of_the_audit(client, registry, province, store):
+    url = "http://127.0.0.1:9/x/{subject_id}"
+    body = {"id": "keyed", "agency": "police", "kind": "rest", "provides": ["identity"]}
+    registry.post("/api/v1/connectors", body | {"config": {"url": url, "headers": {"X-Api-Key": "s3cr3t-key-123"}}})
+    raw = store.raw_client_for_tests()
+    everything = b"".join(key + (raw.dump(key) or b"") for key in raw.scan_iter("*"))
+    assert b"s3cr3t-key-123" not in everything
+    stored = client.get("/api/v1/connectors/keyed", headers=OPERATOR).get_json()
+    assert stored["config"]["headers"]["X-Api-Key"].startswith("sealed:v1:")
+    state = client.application.extensions["hub"]
+    assert state.keyring.decrypt(stored["config"]["headers"]["X-Api-Key"]) == "s3cr3t-key-123"

@@ -1,0 +1,266 @@
+"""The operator console: token sign-in, connectors with health and breaker state, tests, activation.
+
+The signed session cookie holds only the operator token's hash and id (never the secret) and a CSRF
+token; the token is looked up again on every console request, so revoking it ends the session at once.
+Every POST form carries the CSRF token. Services do the work: views gather, call and render.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from flask import Blueprint, Response, abort, current_app, flash, g, redirect, request, session, url_for
+from flask.sessions import SecureCookieSessionInterface
+
+from .. import audit, auth, health, keys
+from ..context import Context, Principal
+from ..errors import HubError, Invalid, Unauthorized
+from ..registry import agencies, connectors, service_items, types
+from ..state import HubState
+from ..store import Store
+from .i18n import current_language, translator
+from .pages import render_page
+
+blp = Blueprint("console", __name__, url_prefix="/console")
+
+SIGNED_IN = "console_operator"  # {"token_hash", "token_id"}
+CSRF = "console_csrf"
+CSRF_FIELD = "csrf_token"
+OPEN_ENDPOINTS = {"console.login", "console.sign_in"}
+CONNECTORS_PER_PAGE = 50
+AUDIT_SHOWN = 10
+SPARK_WIDTH, SPARK_HEIGHT, SPARK_PAD = 120, 32, 3
+
+
+class ConsoleSessionInterface(SecureCookieSessionInterface):
+    """Flask's signed cookie session, HttpOnly, SameSite=Strict, and Secure whenever the request came over HTTPS."""
+
+    def get_cookie_samesite(self, app) -> str:
+        return "Strict"
+
+    def get_cookie_httponly(self, app) -> bool:
+        return True
+
+    def get_cookie_secure(self, app) -> bool:
+        return request.is_secure
+
+
+blp.record_once(lambda setup: setattr(setup.app, "session_interface", ConsoleSessionInterface()))
+
+
+def _hub() -> HubState:
+    return current_app.extensions["hub"]
+
+
+# -- who is signed in, and the CSRF token
+def operator_for(store: Store, token_hash: str, token_id: str) -> Principal | None:
+    """The operator behind a stored token hash, or None once the token is revoked or is not an operator's."""
+    record = store.get_json(keys.token(token_hash))
+    if not record or record.get("id") != token_id or "operator" not in record.get("roles", ()):
+        return None
+    return Principal(token_id=record["id"], roles=frozenset(record["roles"]), agency=record.get("agency"))
+
+
+def csrf_token() -> str:
+    """This session's CSRF token, made on first use."""
+    if CSRF not in session:
+        session[CSRF] = secrets.token_urlsafe(32)
+    return session[CSRF]
+
+
+@blp.before_request
+def _guard() -> Response | None:
+    if request.method == "POST":
+        expected, given = session.get(CSRF), request.form.get(CSRF_FIELD, "")
+        if not expected or not hmac.compare_digest(expected.encode(), given.encode()):
+            abort(400, description=translator(current_language())("console_csrf"))
+    if request.endpoint in OPEN_ENDPOINTS:
+        return None
+    signed_in = session.get(SIGNED_IN) or {}
+    principal = operator_for(_hub().store, signed_in.get("token_hash", ""), signed_in.get("token_id", ""))
+    if principal is None:
+        session.pop(SIGNED_IN, None)
+        return redirect(url_for("console.login"), 303)
+    g.principal = principal
+    return None
+
+
+@blp.after_request
+def _no_store(response: Response) -> Response:
+    response.headers["Cache-Control"] = "no-store"  # operator pages show configuration and audit data
+    return response
+
+
+# -- sign-in and sign-out
+@blp.route("/login", methods=["GET"])
+def login() -> Response:
+    """The sign-in form."""
+    return render_page("console_login.html", csrf=csrf_token(), error=None)
+
+
+@blp.route("/login", methods=["POST"])
+def sign_in() -> Response:
+    """Admit an operator token: keep its hash and id in the session, never the secret."""
+    text = translator(current_language())
+    secret = request.form.get("token", "").strip()
+    try:
+        principal = auth.authenticate(_hub().store, "Bearer " + secret)
+    except Unauthorized:
+        return _login_refused(text("console_bad_token"), 401)
+    if "operator" not in principal.roles:
+        return _login_refused(text("console_not_operator"), 403)
+    session.clear()  # a fresh session, and a fresh CSRF token, for the signed-in operator
+    session[SIGNED_IN] = {"token_hash": auth.hash_token(secret), "token_id": principal.token_id}
+    csrf_token()
+    return redirect(url_for("console.overview"), 303)
+
+
+def _login_refused(message: str, status: int) -> Response:
+    response = render_page("console_login.html", csrf=csrf_token(), error=message)
+    response.status_code = status
+    return response
+
+
+@blp.route("/logout", methods=["POST"])
+def sign_out() -> Response:
+    """Forget the operator."""
+    session.clear()
+    flash(translator(current_language())("console_signed_out"), "ok")
+    return redirect(url_for("console.login"), 303)
+
+
+# -- the console
+@blp.route("", methods=["GET"])
+def overview() -> Response:
+    """Every connector with its health, and the registry and audit at a glance."""
+    state = _hub()
+    try:
+        listing = connectors.list_connectors(state.store, CONNECTORS_PER_PAGE, request.args.get("cursor"))
+    except Invalid:  # a hand-edited cursor: start from the top rather than fail the page
+        listing = connectors.list_connectors(state.store, CONNECTORS_PER_PAGE, None)
+    registry = registry_at_a_glance(state)
+    rows = [connector_view(state, record, registry["agency_names"]) for record in listing["items"]]
+    return render_page("console.html", csrf=csrf_token(), connectors=rows, next=listing["next"], registry=registry)
+
+
+@blp.route("/connectors/<connector_id>/test", methods=["POST"])
+def test_connector(connector_id: str) -> Response:
+    """Run the same test as the API, record it, and say how it went."""
+    state, text = _hub(), translator(current_language())
+    try:
+        record = connectors.get_connector(state.store, connector_id)
+        result = state.sources.test(record, None, None, None)
+        connectors.record_test(state.store, _context(), connector_id, result)
+    except HubError as error:
+        flash(text("console_test_failed").format(connector=connector_id, detail=error.detail), "error")
+    else:
+        if result["ok"]:
+            flash(text("console_test_passed").format(connector=connector_id, ms=result["latency_ms"]), "ok")
+        else:
+            detail = result.get("detail") or ""
+            flash(text("console_test_failed").format(connector=connector_id, detail=detail), "error")
+    return _back_to(connector_id)
+
+
+@blp.route("/connectors/<connector_id>/activation", methods=["POST"])
+def set_activation(connector_id: str) -> Response:
+    """Activate a connector that passed its last test, or deactivate one; a refusal says why."""
+    text = translator(current_language())
+    active = request.form.get("active") == "1"
+    try:
+        connectors.set_active(_hub().store, _context(), connector_id, active)
+    except HubError as error:
+        flash(text("console_activation_refused").format(connector=connector_id, reason=error.detail), "error")
+    else:
+        flash(text("console_activated" if active else "console_deactivated").format(connector=connector_id), "ok")
+    return _back_to(connector_id)
+
+
+def _context() -> Context:
+    return Context(actor=g.principal.actor, request_id=g.request_id)
+
+
+def _back_to(connector_id: str) -> Response:
+    return redirect(url_for("console.overview") + f"#connector-{connector_id}", 303)
+
+
+# -- what the page shows, gathered from the services
+def _every(lister: Callable[[str | None], dict]) -> list[dict[str, Any]]:
+    items, cursor = [], None
+    while True:
+        listing = lister(cursor)
+        items += listing["items"]
+        cursor = listing["next"]
+        if cursor is None:
+            return items
+
+
+def registry_at_a_glance(state: HubState) -> dict[str, Any]:
+    """Counts of registry records, the audit chain's verdict and the newest registry audit entries."""
+    store = state.store
+    agency_records = _every(lambda cursor: agencies.list_agencies(store, 500, cursor))
+    chain = audit.verify(store)
+    return {
+        "agencies": len(agency_records),
+        "agency_names": {record["code"]: record["name"] for record in agency_records},
+        "evidence_types": len(_every(lambda cursor: types.list_evidence_types(store, 500, cursor))),
+        "service_items": len(_every(lambda cursor: service_items.list_service_items(store, 500, cursor))),
+        "connectors": len(_every(lambda cursor: connectors.list_connectors(store, 500, cursor))),
+        "audit_intact": chain.intact,
+        "audit_entries": chain.entries,
+        "recent": [
+            entry | {"at": local_time(state, entry["at"])}
+            for entry in audit.page(store, keys.REGISTRY, None, AUDIT_SHOWN)
+        ],
+    }
+
+
+def connector_view(state: HubState, record: dict[str, Any], agency_names: dict[str, str]) -> dict[str, Any]:
+    """One connector as the console shows it: the record, its last hour of health and a sparkline."""
+    summary = health.summary(state.store, record["id"])
+    last_test = record.get("last_test")
+    if last_test:
+        last_test = last_test | {"at": local_time(state, last_test["at"])}
+    return {
+        "id": record["id"],
+        "agency": record["agency"],
+        "agency_name": agency_names.get(record["agency"], ""),
+        "kind": record["kind"],
+        "provides": record["provides"],
+        "active": record.get("active", False),
+        "last_test": last_test,
+        "health": summary,
+        "sparkline": sparkline(summary["series"]),
+    }
+
+
+def local_time(state: HubState, moment: str) -> str:
+    """An RFC 3339 time as the province's wall clock, to the second."""
+    return state.local_time(datetime.fromisoformat(moment)).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def sparkline(series: list[dict[str, Any]]) -> dict[str, Any]:
+    """Inline-SVG geometry of the p50 series: polylines through runs of buckets with calls, dots for lone ones."""
+    values = [bucket["p50_ms"] for bucket in series]
+    known = [value for value in values if value is not None]
+    peak = max(known, default=None)
+    step = (SPARK_WIDTH - 2 * SPARK_PAD) / max(len(values) - 1, 1)
+    runs: list[list[tuple[float, float]]] = [[]]
+    for index, value in enumerate(values):
+        if value is None:
+            runs.append([])  # a bucket without calls breaks the line
+            continue
+        height = (value / peak) if peak else 0.0
+        y = SPARK_HEIGHT - SPARK_PAD - height * (SPARK_HEIGHT - 2 * SPARK_PAD)
+        runs[-1].append((round(SPARK_PAD + index * step, 1), round(y, 1)))
+    return {
+        "width": SPARK_WIDTH,
+        "height": SPARK_HEIGHT,
+        "lines": [" ".join(f"{x},{y}" for x, y in run) for run in runs if len(run) > 1],
+        "dots": [run[0] for run in runs if len(run) == 1],
+        "peak": peak,
+    }
