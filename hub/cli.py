@@ -93,13 +93,43 @@ def tokens() -> None:
 @click.option("--role", "roles", multiple=True, type=click.Choice(auth.ROLES), help="repeatable")
 def tokens_create(agency: str | None, operator: bool, roles: tuple[str, ...]) -> None:
     """Issue a token and print it (it is shown only this once)."""
-    if operator == bool(agency):
-        raise click.UsageError("give exactly one of --agency CODE or --operator")
+    _owner(agency, operator)
     wanted = list(roles) or (["operator"] if operator else ["agency"])
     with _hub() as state:
         record = auth.create_token(state.store, Context.system("cli"), agency, wanted)
     click.echo(record["token"])
     click.echo(f"id {record['id']}, roles {', '.join(record['roles'])}", err=True)
+
+
+def _owner(agency: str | None, operator: bool) -> str | None:
+    if operator == bool(agency):
+        raise click.UsageError("give exactly one of --agency CODE or --operator")
+    return agency
+
+
+@tokens.command("list")
+@click.option("--agency", help="agency code; omit with --operator")
+@click.option("--operator", is_flag=True, help="the operator's tokens")
+def tokens_list(agency: str | None, operator: bool) -> None:
+    """List tokens (ids, roles, when made; never secrets)."""
+    owner = _owner(agency, operator)
+    with _hub() as state:
+        for record in auth.list_tokens(state.store, owner):
+            click.echo(
+                f"{record['id']}  {','.join(record['roles']):<14} {record['created_at']}  {record['created_by']}"
+            )
+
+
+@tokens.command("revoke")
+@click.argument("token_id")
+@click.option("--agency", help="agency code; omit with --operator")
+@click.option("--operator", is_flag=True, help="an operator token")
+def tokens_revoke(token_id: str, agency: str | None, operator: bool) -> None:
+    """Revoke a token at once (a leaked HUB_ADMIN_TOKEN too: revoke it, then change the variable)."""
+    owner = _owner(agency, operator)
+    with _hub() as state:
+        auth.revoke_token(state.store, Context.system("cli"), owner, token_id)
+    click.echo(f"revoked {token_id}")
 
 
 @main.group("audit")

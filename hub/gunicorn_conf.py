@@ -39,21 +39,29 @@ def on_starting(server) -> None:
     """In the master, before workers: fresh metrics files, the store, the admin token, the demo."""
     shutil.rmtree(_metrics_dir, ignore_errors=True)
     _metrics_dir.mkdir(parents=True, exist_ok=True)
-    from hub import auth, demo
-    from hub.state import HubState
     from hub.store import Store
 
     store = Store(_settings)
     try:
-        if _settings.admin_token:
-            auth.ensure_operator_token(store, _settings.admin_token)
-        if _settings.demo:
-            global _demo_agency
-            _demo_agency = demo.start_agency_service()
-            tokens = demo.load(HubState(_settings, store))
-            print(demo.banner(tokens, _settings.base_url), file=sys.stderr, flush=True)
+        _prepare(store)
+    except BaseException:
+        store.stop_embedded_if_last()  # a failed start must not leave its Redis behind
+        raise
     finally:
         store.close()  # workers open their own connections after the fork
+
+
+def _prepare(store) -> None:
+    global _demo_agency
+    from hub import auth, demo
+    from hub.state import HubState
+
+    if _settings.admin_token:
+        auth.ensure_operator_token(store, _settings.admin_token)
+    if _settings.demo:
+        _demo_agency = demo.start_agency_service()
+        tokens = demo.load(HubState(_settings, store))
+        print(demo.banner(tokens, _settings.base_url), file=sys.stderr, flush=True)
 
 
 def child_exit(server, worker) -> None:

@@ -233,3 +233,20 @@ def test_demo_load_prints_stable_tokens(hub_cli, settings):
     tokens_file = settings.data_dir / "demo-tokens.json"
     assert oct(tokens_file.stat().st_mode & 0o777) == "0o600"
     tokens_file.unlink()
+
+
+def test_tokens_list_and_revoke_for_the_operator(hub_cli, client):
+    secret = hub_cli("tokens", "create", "--operator", check=True).stdout.strip()
+    listed = hub_cli("tokens", "list", "--operator", check=True).stdout.splitlines()
+    assert len(listed) == 2 and all("operator" in line for line in listed)
+    assert secret not in "".join(listed)
+    token_id = next(line.split()[0] for line in listed if "system:cli" in line)
+    hub_cli("tokens", "revoke", token_id, "--operator", check=True)
+    assert client.get("/api/v1/audit/verify", headers={"Authorization": f"Bearer {secret}"}).status_code == 401
+    assert hub_cli("tokens", "revoke", token_id, "--operator").returncode == 1
+
+
+def test_an_agency_called_operator_does_not_share_the_operators_tokens(hub_cli, registry, client):
+    registry.agency("operator")
+    assert client.get("/api/v1/agencies/operator/tokens", headers=OPERATOR).get_json()["items"] == []
+    assert len(hub_cli("tokens", "list", "--operator", check=True).stdout.splitlines()) == 1
