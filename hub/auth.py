@@ -115,7 +115,15 @@ def authenticate(store: Store, authorization: str | None) -> Principal:
     scheme, _, secret = authorization.partition(" ")
     if scheme.lower() != "bearer" or not secret.strip():
         raise Unauthorized("Use the Bearer scheme: Authorization: Bearer <token>.")
-    record = store.get_json(keys.token(hash_token(secret.strip())))
-    if record is None:
+    principal = principal_for_hash(store, hash_token(secret.strip()))
+    if principal is None:
         raise Unauthorized("The bearer token is not valid (unknown or revoked).")
+    return principal
+
+
+def principal_for_hash(store: Store, token_hash: str) -> Principal | None:
+    """The principal of a stored token hash, or None if no such token is valid now."""
+    record = store.get_json(keys.token(token_hash))
+    if record is None:
+        return None
     return Principal(token_id=record["id"], roles=frozenset(record["roles"]), agency=record["agency"])

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, flash, g, redirect, request, session, url_for
+from flask import Blueprint, Flask, Response, abort, current_app, flash, g, redirect, request, session, url_for
 from flask.sessions import SecureCookieSessionInterface
 
 from .. import audit, auth, health, keys
@@ -39,16 +39,17 @@ SPARK_WIDTH, SPARK_HEIGHT, SPARK_PAD = 120, 32, 3
 class ConsoleSessionInterface(SecureCookieSessionInterface):
     """Flask's signed cookie session, HttpOnly, SameSite=Strict, and Secure whenever the request came over HTTPS."""
 
-    def get_cookie_samesite(self, app) -> str:
+    def get_cookie_samesite(self, app: Flask) -> str:
         return "Strict"
 
-    def get_cookie_httponly(self, app) -> bool:
+    def get_cookie_httponly(self, app: Flask) -> bool:
         return True
 
-    def get_cookie_secure(self, app) -> bool:
+    def get_cookie_secure(self, app: Flask) -> bool:
         return request.is_secure
 
 
+# The console is the only user of Flask's session (app.secret_key is derived for it), so it sets the cookie's rules.
 blp.record_once(lambda setup: setattr(setup.app, "session_interface", ConsoleSessionInterface()))
 
 
@@ -59,10 +60,10 @@ def _hub() -> HubState:
 # -- who is signed in, and the CSRF token
 def operator_for(store: Store, token_hash: str, token_id: str) -> Principal | None:
     """The operator behind a stored token hash, or None once the token is revoked or is not an operator's."""
-    record = store.get_json(keys.token(token_hash))
-    if not record or record.get("id") != token_id or "operator" not in record.get("roles", ()):
+    principal = auth.principal_for_hash(store, token_hash)
+    if principal is None or principal.token_id != token_id or "operator" not in principal.roles:
         return None
-    return Principal(token_id=record["id"], roles=frozenset(record["roles"]), agency=record.get("agency"))
+    return principal
 
 
 def csrf_token() -> str:
