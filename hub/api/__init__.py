@@ -5,10 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Flask, send_from_directory
-from flask_smorest import Api
 
-from ..schemas.common import ProblemSchema
 from . import agencies, audit, connectors, ops, policies, resolutions, service_items, types
+from .openapi import HubApi, ProblemContentPlugin
 
 BLUEPRINTS = (
     ops.blp,
@@ -29,7 +28,7 @@ def _swagger_ui_dir() -> Path:
     return Path(swagger_ui_bundle.swagger_ui_path)
 
 
-def init_app(app: Flask) -> Api:
+def init_app(app: Flask) -> HubApi:
     """Register every blueprint, the spec and the locally served docs UI."""
     app.config.update(
         API_TITLE="The hub: data sharing and e-licence exchange",
@@ -46,8 +45,7 @@ def init_app(app: Flask) -> Api:
             "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}},
         },
     )
-    Api.ERROR_SCHEMA = ProblemSchema
-    api = Api(app)
+    api = HubApi(app, spec_kwargs={"extra_plugins": [ProblemContentPlugin()]})
     for blueprint in BLUEPRINTS:
         api.register_blueprint(blueprint)
 

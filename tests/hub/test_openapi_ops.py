@@ -78,3 +78,13 @@ def test_settings_from_environment():
 def test_malformed_settings_name_the_variable(variable, value):
     with pytest.raises(ValueError, match=variable):
         load_settings({variable: value})
+
+
+def test_errors_are_documented_as_problem_json(client):
+    spec = client.get("/openapi.json").get_json()
+    assert list(spec["components"]["responses"]["UNPROCESSABLE_ENTITY"]["content"]) == ["application/problem+json"]
+    for path, item in spec["paths"].items():
+        for method, operation in item.items():
+            for status, response in operation["responses"].items():
+                if status.startswith(("4", "5")) and "content" in response:
+                    assert "application/json" not in response["content"], (method, path, status)
