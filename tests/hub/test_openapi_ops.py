@@ -85,6 +85,8 @@ def test_errors_are_documented_as_problem_json(client):
     assert list(spec["components"]["responses"]["UNPROCESSABLE_ENTITY"]["content"]) == ["application/problem+json"]
     for path, item in spec["paths"].items():
         for method, operation in item.items():
+            if method == "parameters":
+                continue
             for status, response in operation["responses"].items():
                 if status.startswith(("4", "5")) and "content" in response:
                     assert "application/json" not in response["content"], (method, path, status)
