@@ -6,7 +6,7 @@ from flask import Response
 from marshmallow import Schema, fields
 
 from .. import metrics
-from ..errors import problem
+from ..errors import StoreUnavailable
 from .base import HubBlueprint, hub
 
 blp = HubBlueprint("ops", __name__, description="Liveness, readiness and metrics")
@@ -29,7 +29,7 @@ def healthz():
 def readyz():
     """Redis answers; 503 otherwise."""
     if not hub().store.ping():
-        return problem(503, "Service Unavailable", "Redis does not answer.", "store-unavailable")
+        raise StoreUnavailable("Redis does not answer.")
     return {"status": "ready"}
 
 
