@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram, generate_latest, multiprocess
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, Histogram, generate_latest, multiprocess
 from prometheus_client import REGISTRY as PROCESS_REGISTRY
 
 REQUEST_LATENCY = Histogram(
@@ -28,9 +28,18 @@ SOURCE_LATENCY = Histogram(
 )
 
 
-def observe_source(connector: str, outcome: str, seconds: float) -> None:
-    """Record one connector call."""
+CIRCUIT_OPEN = Gauge(
+    "hub_source_circuit_open",
+    "1 while a connector's circuit breaker is open or half-open in some worker, else 0.",
+    ["connector"],
+    multiprocess_mode="livemax",
+)
+
+
+def observe_source(connector: str, outcome: str, seconds: float, circuit: str = "closed") -> None:
+    """Record one connector call and the state of its circuit after it."""
     SOURCE_LATENCY.labels(connector=connector, outcome=outcome).observe(seconds)
+    CIRCUIT_OPEN.labels(connector=connector).set(0 if circuit == "closed" else 1)
 
 
 def observe_request(method: str, route: str, status: int, seconds: float) -> None:

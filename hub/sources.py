@@ -48,8 +48,9 @@ class Source:
         """The outcome of asking this source, with its latency; failures are returned, never raised."""
         result = self.guarded.fetch(evidence_type, subject, timeout_s)
         label = health.outcome_label(result.outcome)
-        metrics.observe_source(self.id, label, result.latency_ms / 1000)
-        return Observed(result.outcome, result.latency_ms, label, self.guarded.breaker.state)
+        circuit = self.guarded.breaker.state
+        metrics.observe_source(self.id, label, result.latency_ms / 1000, circuit)
+        return Observed(result.outcome, result.latency_ms, label, circuit)
 
     @property
     def breaker_state(self) -> str:

@@ -315,6 +315,7 @@ def test_connector_health_shows_calls_errors_and_circuit(client, province, agenc
     assert "identity" not in agency_service.calls
     metrics = client.get("/metrics").get_data(as_text=True)
     assert 'hub_source_call_duration_seconds_count{connector="police-id",outcome="error"}' in metrics
+    assert 'hub_source_circuit_open{connector="police-id"} 1.0' in metrics
 
 
 def test_cache_is_off_for_personal_data_by_default(client, province, agency_service):
