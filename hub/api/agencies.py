@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import url_for
 
 from .. import auth
@@ -19,7 +21,7 @@ READERS = ("operator", "agency", "portal")
 @blp.idempotent()
 @blp.arguments(AgencySchema)
 @blp.response(201, AgencySchema)
-def create_agency(data):
+def create_agency(data: dict[str, Any]) -> tuple[dict[str, Any], int, dict[str, str]]:
     """Register an agency."""
     record = agencies.create_agency(hub().store, context(), data)
     return record, 201, {"Location": url_for("agencies.get_agency", code=record["code"])}
@@ -29,7 +31,7 @@ def create_agency(data):
 @blp.requires(*READERS)
 @blp.arguments(PageArgsSchema, location="query")
 @blp.response(200, AgencyPageSchema)
-def list_agencies(args):
+def list_agencies(args: dict[str, Any]) -> Any:
     """List agencies by code."""
     return agencies.list_agencies(hub().store, args["limit"], args["cursor"])
 
@@ -37,7 +39,7 @@ def list_agencies(args):
 @blp.route("/<code>", methods=["GET"])
 @blp.requires(*READERS)
 @blp.response(200, AgencySchema)
-def get_agency(code):
+def get_agency(code: str) -> Any:
     """One agency."""
     return agencies.get_agency(hub().store, code)
 
@@ -47,7 +49,7 @@ def get_agency(code):
 @blp.idempotent(redact=("token",))
 @blp.arguments(TokenRequestSchema)
 @blp.response(201, TokenSchema)
-def create_token(data, code):
+def create_token(data: dict[str, Any], code: str) -> Any:
     """Issue a bearer token for an agency; the secret is in this answer only (a replay omits it)."""
     return auth.create_token(hub().store, context(), code, data["roles"])
 
@@ -55,7 +57,7 @@ def create_token(data, code):
 @blp.route("/<code>/tokens", methods=["GET"])
 @blp.requires("operator")
 @blp.response(200, TokenListSchema)
-def list_tokens(code):
+def list_tokens(code: str) -> Any:
     """An agency's tokens, without their secrets."""
     agencies.get_agency(hub().store, code)
     return {"items": auth.list_tokens(hub().store, code)}
@@ -64,6 +66,6 @@ def list_tokens(code):
 @blp.route("/<code>/tokens/<token_id>", methods=["DELETE"])
 @blp.requires("operator")
 @blp.response(204)
-def revoke_token(code, token_id):
+def revoke_token(code: str, token_id: str) -> None:
     """Revoke one of an agency's tokens."""
     auth.revoke_token(hub().store, context(), code, token_id)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from marshmallow import Schema, fields, validate
 
 from .. import audit, keys
@@ -43,7 +45,7 @@ class AuditArgsSchema(PageArgsSchema):
 @blp.route("/verify", methods=["GET"])
 @blp.requires("operator")
 @blp.response(200, AuditReportSchema)
-def verify():
+def verify() -> Any:
     """Recompute every hash chain: ``intact`` and the number of ``entries``."""
     report = audit.verify(hub().store)
     return {"intact": report.intact, "entries": report.entries, "problems": list(report.problems)}
@@ -53,7 +55,7 @@ def verify():
 @blp.requires("operator")
 @blp.arguments(AuditArgsSchema, location="query")
 @blp.response(200, AuditPageSchema)
-def entries(args):
+def entries(args: dict[str, Any]) -> Any:
     """The newest audit entries of one chain, newest first."""
     rows = audit.page(hub().store, args["partition"], decode_stream_cursor(args["cursor"]), args["limit"] + 1)
     kept = rows[: args["limit"]]

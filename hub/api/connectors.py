@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import g, url_for
 
 from .. import datasets, health
@@ -29,7 +31,7 @@ blp = HubBlueprint("connectors", __name__, url_prefix="/api/v1/connectors", desc
 @blp.idempotent()
 @blp.arguments(ConnectorSchema)
 @blp.response(201, ConnectorSchema)
-def create_connector(data):
+def create_connector(data: dict[str, Any]) -> tuple[dict[str, Any], int, dict[str, str]]:
     """Register a connector; its kind checks the config. It stays inactive until tested and activated."""
     state = hub()
     connectors.check_references(state.store, data)
@@ -42,7 +44,7 @@ def create_connector(data):
 @blp.requires("operator")
 @blp.arguments(PageArgsSchema, location="query")
 @blp.response(200, ConnectorPageSchema)
-def list_connectors(args):
+def list_connectors(args: dict[str, Any]) -> Any:
     """List connectors by id."""
     return connectors.list_connectors(hub().store, args["limit"], args["cursor"])
 
@@ -50,7 +52,7 @@ def list_connectors(args):
 @blp.route("/<connector_id>", methods=["GET"])
 @blp.requires("operator")
 @blp.response(200, ConnectorSchema)
-def get_connector(connector_id):
+def get_connector(connector_id: str) -> Any:
     """One connector."""
     return connectors.get_connector(hub().store, connector_id)
 
@@ -59,7 +61,7 @@ def get_connector(connector_id):
 @blp.requires("operator")
 @blp.arguments(ConnectorTestRequestSchema)
 @blp.response(200, ConnectorTestSchema)
-def test_connector(args, connector_id):
+def test_connector(args: dict[str, Any], connector_id: str) -> Any:
     """Probe the source's health and, if a subject is given, fetch a sample (field names only are shown)."""
     state = hub()
     record = connectors.get_connector(state.store, connector_id)
@@ -72,7 +74,7 @@ def test_connector(args, connector_id):
 @blp.requires("operator")
 @blp.arguments(ActivationSchema)
 @blp.response(200, ConnectorSchema)
-def set_activation(data, connector_id):
+def set_activation(data: dict[str, Any], connector_id: str) -> Any:
     """Let the connector serve resolution (it must have passed its last test), or take it out."""
     return connectors.set_active(hub().store, context(), connector_id, data["active"])
 
@@ -80,7 +82,7 @@ def set_activation(data, connector_id):
 @blp.route("/<connector_id>/health", methods=["GET"])
 @blp.requires("operator")
 @blp.response(200, ConnectorHealthSchema)
-def connector_health(connector_id):
+def connector_health(connector_id: str) -> Any:
     """The last hour of calls: count, errors, p50/p95 latency, a five-minute series, circuit state."""
     state = hub()
     record = connectors.get_connector(state.store, connector_id)
@@ -92,7 +94,7 @@ def connector_health(connector_id):
 @blp.arguments(DatasetUploadSchema, location="files")
 @blp.response(200, DatasetSchema)
 @accepts(MULTIPART)
-def put_dataset(files, connector_id):
+def put_dataset(files: dict[str, Any], connector_id: str) -> Any:
     """Replace a csv connector's dataset (the operator, or a token of the connector's agency)."""
     state = hub()
     record = connectors.get_connector(state.store, connector_id)

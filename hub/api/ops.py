@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Response
 from marshmallow import Schema, fields
 
@@ -18,7 +20,7 @@ class StatusSchema(Schema):
 
 @blp.route("/healthz", methods=["GET"])
 @blp.response(200, StatusSchema)
-def healthz():
+def healthz() -> Any:
     """The process is up."""
     return {"status": "ok"}
 
@@ -26,7 +28,7 @@ def healthz():
 @blp.route("/readyz", methods=["GET"])
 @blp.response(200, StatusSchema)
 @blp.alt_response(503, description="Redis cannot be reached")
-def readyz():
+def readyz() -> Any:
     """Redis answers; 503 otherwise."""
     if not hub().store.ping():
         raise StoreUnavailable("Redis does not answer.")
@@ -35,7 +37,7 @@ def readyz():
 
 @blp.route("/metrics", methods=["GET"])
 @blp.doc(responses={"200": {"description": "Prometheus text format", "content": {"text/plain": {}}}})
-def metrics_view():
+def metrics_view() -> Any:
     """Prometheus metrics of every worker."""
     body, content_type = metrics.exposition()
     return Response(body, mimetype=content_type.split(";")[0], content_type=content_type)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from marshmallow import Schema, fields, validate
 
@@ -32,7 +33,7 @@ class PolicyListSchema(Schema):
 @blp.route("", methods=["GET"])
 @blp.requires("operator")
 @blp.response(200, PolicyListSchema)
-def list_policies():
+def list_policies() -> Any:
     """Every policy in force."""
     return {"items": hub().policies.listing()}
 
@@ -41,7 +42,7 @@ def list_policies():
 @blp.requires("operator")
 @blp.arguments(PolicyTextSchema)
 @blp.response(200, PolicySchema)
-def put_policy(data, name):
+def put_policy(data: dict[str, Any], name: str) -> Any:
     """Add or replace an operator rule; refused (422) unless it and every rule in force pass the schema."""
     if not re.match(CODE_PATTERN, name):
         raise Invalid("Policy names are codes.", errors={"name": ["Use 1-64 letters, digits, '.', '_' or '-'."]})
@@ -51,6 +52,6 @@ def put_policy(data, name):
 @blp.route("/<name>", methods=["DELETE"])
 @blp.requires("operator")
 @blp.response(204)
-def delete_policy(name):
+def delete_policy(name: str) -> None:
     """Remove an operator rule."""
     hub().policies.delete(context(), name)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import g, request
 
 from connectors.api import Subject
@@ -27,7 +29,7 @@ blp = HubBlueprint("resolutions", __name__, url_prefix="/api/v1", description="O
 @blp.idempotent()
 @blp.arguments(ResolutionRequestSchema)
 @blp.response(201, ResolutionSchema)
-def create_resolution(data):
+def create_resolution(data: dict[str, Any]) -> Any:
     """Fetch every material of a service item the platform holds; say at once what is still missing."""
     if g.principal.agency is None:
         raise Forbidden("Resolutions are asked for by an agency.")
@@ -40,14 +42,14 @@ def create_resolution(data):
 @blp.requires("operator")
 @blp.arguments(AccessLogArgsSchema, location="query")
 @blp.response(200, AccessLogPageSchema)
-def get_access_log(args):
+def get_access_log(args: dict[str, Any]) -> Any:
     """Who read what about one person, for which service, when (newest first)."""
     return access_log.page(hub(), args["id_type"], args["id"], args["limit"], args["cursor"])
 
 
 @blp.route("/resolutions/keys", methods=["GET"])
 @blp.response(200, JwksSchema)
-def signing_keys():
+def signing_keys() -> Any:
     """Public: the keys resolution envelopes are signed with (JWKS)."""
     return hub().keyring.jwks()
 
@@ -56,7 +58,7 @@ def signing_keys():
 @blp.requires("agency", "operator")
 @blp.arguments(InvalidationSchema)
 @blp.response(204)
-def invalidate_cached_evidence(data):
+def invalidate_cached_evidence(data: dict[str, Any]) -> None:
     """A providing agency says its data about a subject changed: drop the hub's cached answer."""
     state = hub()
     subject = data["subject"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import url_for
 
 from ..registry import guide, service_items
@@ -34,7 +36,7 @@ blp = HubBlueprint("service_items", __name__, url_prefix="/api/v1/service-items"
 @blp.idempotent()
 @blp.arguments(ServiceItemSchema)
 @blp.response(201, ServiceItemSchema)
-def create_service_item(data):
+def create_service_item(data: dict[str, Any]) -> tuple[dict[str, Any], int, dict[str, str]]:
     """Register a service item; posting an existing code makes its next version."""
     state = hub()
     record = service_items.create_service_item(state.store, context(), data, state.today())
@@ -46,7 +48,7 @@ def create_service_item(data):
 @blp.requires(*READERS)
 @blp.arguments(ServiceItemListArgsSchema, location="query")
 @blp.response(200, ServiceItemPageSchema)
-def list_service_items(args):
+def list_service_items(args: dict[str, Any]) -> Any:
     """List service items (newest versions) by code, optionally of one region."""
     return service_items.list_service_items(hub().store, args["limit"], args["cursor"], args["region"])
 
@@ -55,7 +57,7 @@ def list_service_items(args):
 @blp.requires(*READERS)
 @blp.arguments(ServiceItemQuerySchema, location="query")
 @blp.response(200, ServiceItemSchema)
-def get_service_item(args, code):
+def get_service_item(args: dict[str, Any], code: str) -> Any:
     """The newest version of a service item, or an older one with version=N."""
     return service_items.get_service_item(hub().store, code, args.get("version"))
 
@@ -63,7 +65,7 @@ def get_service_item(args, code):
 @blp.route("/<code>/versions", methods=["GET"])
 @blp.requires(*READERS)
 @blp.response(200, VersionListSchema)
-def list_versions(code):
+def list_versions(code: str) -> Any:
     """Every version of a service item, oldest first."""
     return {"items": service_items.list_versions(hub().store, code)}
 
@@ -73,7 +75,7 @@ def list_versions(code):
 @blp.response(200, GuideSchema)
 @blp.alt_response(404, schema=ProblemSchema)
 @blp.doc(responses={"200": GUIDE_CONTENT})
-def get_guide(args, code):
+def get_guide(args: dict[str, Any], code: str) -> Any:
     """Public, no token: the service guide, as JSON, or as a page for a browser (Accept: text/html)."""
     document = guide.build_guide(hub().store, code, args.get("version"), pages.apply_url(code))
     if pages.wants_html():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import url_for
 
 from ..registry import types
@@ -18,7 +20,7 @@ blp = HubBlueprint("types", __name__, url_prefix="/api/v1", description="Evidenc
 @blp.idempotent()
 @blp.arguments(EvidenceTypeSchema)
 @blp.response(201, EvidenceTypeSchema)
-def create_evidence_type(data):
+def create_evidence_type(data: dict[str, Any]) -> tuple[dict[str, Any], int, dict[str, str]]:
     """Register an evidence type with its field schema."""
     record = types.create_evidence_type(hub().store, context(), data)
     return record, 201, {"Location": url_for("types.get_evidence_type", code=record["code"])}
@@ -28,7 +30,7 @@ def create_evidence_type(data):
 @blp.requires(*READERS)
 @blp.arguments(PageArgsSchema, location="query")
 @blp.response(200, EvidenceTypePageSchema)
-def list_evidence_types(args):
+def list_evidence_types(args: dict[str, Any]) -> Any:
     """List evidence types (licence types included) by code."""
     return types.list_evidence_types(hub().store, args["limit"], args["cursor"])
 
@@ -36,7 +38,7 @@ def list_evidence_types(args):
 @blp.route("/evidence-types/<code>", methods=["GET"])
 @blp.requires(*READERS)
 @blp.response(200, EvidenceTypeSchema)
-def get_evidence_type(code):
+def get_evidence_type(code: str) -> Any:
     """One evidence type."""
     return types.get_evidence_type(hub().store, code)
 
@@ -46,7 +48,7 @@ def get_evidence_type(code):
 @blp.idempotent()
 @blp.arguments(LicenceTypeSchema)
 @blp.response(201, LicenceTypeSchema)
-def create_licence_type(data):
+def create_licence_type(data: dict[str, Any]) -> tuple[dict[str, Any], int, dict[str, str]]:
     """Register a licence type; it becomes an evidence type of the same code too."""
     record = types.create_licence_type(hub().store, context(), data)
     return record, 201, {"Location": url_for("types.get_licence_type", code=record["code"])}
@@ -56,7 +58,7 @@ def create_licence_type(data):
 @blp.requires(*READERS)
 @blp.arguments(PageArgsSchema, location="query")
 @blp.response(200, LicenceTypePageSchema)
-def list_licence_types(args):
+def list_licence_types(args: dict[str, Any]) -> Any:
     """List licence types by code."""
     return types.list_licence_types(hub().store, args["limit"], args["cursor"])
 
@@ -64,6 +66,6 @@ def list_licence_types(args):
 @blp.route("/licence-types/<code>", methods=["GET"])
 @blp.requires(*READERS)
 @blp.response(200, LicenceTypeSchema)
-def get_licence_type(code):
+def get_licence_type(code: str) -> Any:
     """One licence type."""
     return types.get_licence_type(hub().store, code)
