@@ -83,7 +83,13 @@ def parse(
     return rows
 
 
-def _row(raw, key_column, provides, evidence_records, keyring) -> tuple[str, str, dict[str, Any]]:
+def _row(
+    raw: dict[str, Any],
+    key_column: str,
+    provides: list[str],
+    evidence_records: dict[str, dict[str, Any]],
+    keyring: Keyring,
+) -> tuple[str, str, dict[str, Any]]:
     if None in raw:
         raise ValueError("More cells than header columns.")
     evidence_type = (raw.get("evidence_type") or provides[0]).strip()

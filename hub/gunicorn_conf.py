@@ -10,9 +10,13 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+from typing import TYPE_CHECKING, Any
 
 from hub import logs
 from hub.config import load_settings
+
+if TYPE_CHECKING:
+    from hub.store import Store
 
 _settings = load_settings()
 _metrics_dir = _settings.data_dir.resolve() / "metrics"
@@ -35,7 +39,7 @@ proc_name = "hub"
 _demo_agency = None  # the demo agency service, when HUB_DEMO=1 started it
 
 
-def on_starting(server) -> None:
+def on_starting(server: Any) -> None:
     """In the master, before workers: fresh metrics files, the store, the admin token, the demo."""
     shutil.rmtree(_metrics_dir, ignore_errors=True)
     _metrics_dir.mkdir(parents=True, exist_ok=True)
@@ -51,7 +55,7 @@ def on_starting(server) -> None:
         store.close()  # workers open their own connections after the fork
 
 
-def _prepare(store) -> None:
+def _prepare(store: Store) -> None:
     global _demo_agency
     from hub import auth, demo
     from hub.state import HubState
@@ -64,13 +68,13 @@ def _prepare(store) -> None:
         print(demo.banner(tokens, _settings.base_url), file=sys.stderr, flush=True)
 
 
-def child_exit(server, worker) -> None:
+def child_exit(server: Any, worker: Any) -> None:
     from hub import metrics
 
     metrics.worker_exited(worker.pid)
 
 
-def on_exit(server) -> None:
+def on_exit(server: Any) -> None:
     """After the last worker: stop the demo agency service, and the embedded Redis unless another hub uses it."""
     if _demo_agency is not None:
         _demo_agency.terminate()

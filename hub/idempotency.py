@@ -48,7 +48,9 @@ def _stored_body(response: Response, redact: tuple[str, ...]) -> str:
     return response.json_module.dumps(body)
 
 
-def idempotent(get_store: Callable[[], Store], ttl_seconds: Callable[[], int], redact: tuple[str, ...] = ()):
+def idempotent(
+    get_store: Callable[[], Store], ttl_seconds: Callable[[], int], redact: tuple[str, ...] = ()
+) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
     """Decorate a creating view so that it honours ``Idempotency-Key``."""
 
     def decorator(view: Callable[..., Response]) -> Callable[..., Response]:

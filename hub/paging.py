@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from collections.abc import Callable
+from typing import Any
 
 from .errors import Invalid
 
@@ -37,7 +39,7 @@ def decode_stream_cursor(cursor: str | None) -> str | None:
     return position
 
 
-def page(items: list, limit: int, position_of) -> dict:
+def page(items: list, limit: int, position_of: Callable[[Any], str]) -> dict:
     """The listing answer: ``items`` cut to ``limit`` and the cursor after the last one kept.
 
     Callers fetch ``limit + 1`` items so that a full last page does not advertise an empty next one.

@@ -112,7 +112,9 @@ def _material_result(material: dict, attempts: dict[str, list[Attempt]], permitt
     return result | {"status": status, "source": None, "data": None}
 
 
-def resolve(services: HubServices, ctx: Context, agency: str, service_item: str, subject: Subject, language: str):
+def resolve(
+    services: HubServices, ctx: Context, agency: str, service_item: str, subject: Subject, language: str
+) -> dict[str, Any]:
     """Resolve every material of the newest version of ``service_item`` for ``subject``, as ``agency``."""
     store = services.store
     item = get_service_item(store, service_item)
@@ -210,7 +212,15 @@ def resolve(services: HubServices, ctx: Context, agency: str, service_item: str,
     return {**summary, "subject": {"id_type": subject.id_type}, "materials": materials, "envelope": envelope}
 
 
-def _record_refusal(services, ctx, agency, item, refused, subject_hash, partition) -> None:
+def _record_refusal(
+    services: HubServices,
+    ctx: Context,
+    agency: str,
+    item: dict[str, Any],
+    refused: list[str],
+    subject_hash: str,
+    partition: str,
+) -> None:
     at = rfc3339(now())
 
     def write(tx: Tx) -> None:

@@ -10,11 +10,17 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cached_property
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from .config import Settings
 from .context import now
 from .store import Store
+
+if TYPE_CHECKING:
+    from .keyring import Keyring
+    from .policy import Policies
+    from .sources import Sources
 
 
 @dataclass
@@ -32,19 +38,19 @@ class HubState:
         return moment.astimezone(ZoneInfo(self.settings.timezone))
 
     @cached_property
-    def keyring(self):
+    def keyring(self) -> Keyring:
         from .keyring import Keyring
 
         return Keyring(self.settings, self.store)
 
     @cached_property
-    def policies(self):
+    def policies(self) -> Policies:
         from .policy import Policies
 
         return Policies(self.store, self.settings.policy_dir)
 
     @cached_property
-    def sources(self):
+    def sources(self) -> Sources:
         from .sources import Sources
 
         return Sources(self.settings, self.store, self.keyring)

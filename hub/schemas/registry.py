@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_smorest.fields import Upload
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
@@ -16,7 +18,7 @@ ENTRY_TYPES = ("catalogue", "implementation")
 class IsoDate(fields.Date):
     """A date loaded from ISO 8601; stored records keep it as that string, and dump it unchanged."""
 
-    def _serialize(self, value, attr, obj, **kwargs):
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:
         return value if isinstance(value, str) else super()._serialize(value, attr, obj, **kwargs)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import request
 
 LANGUAGES = ("zh", "en")
@@ -152,7 +154,7 @@ def current_language() -> str:
     return request.accept_languages.best_match(LANGUAGES, default="zh") or "zh"
 
 
-def translator(language: str):
+def translator(language: str) -> Callable[[str], str]:
     """A function giving the text of a message key in ``language``."""
 
     def text(key: str) -> str:

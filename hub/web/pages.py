@@ -51,12 +51,12 @@ def render_guide(guide: dict[str, Any]) -> Response:
 
 
 @blp.route("/")
-def home():
+def home() -> Response:
     return render_catalogue()
 
 
 @blp.route("/service-items")
-def render_catalogue():
+def render_catalogue() -> Response:
     """The public catalogue, a page at a time."""
     store = current_app.extensions["hub"].store
     region = request.args.get("region")
