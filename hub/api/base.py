@@ -51,11 +51,13 @@ class HubBlueprint(Blueprint):
 
         return decorator
 
-    def idempotent(self, redact: tuple[str, ...] = ()) -> Callable:
-        """Honour ``Idempotency-Key`` on a creating POST (see :mod:`hub.idempotency`)."""
+    def idempotent(self, redact: tuple[str, ...] = (), sealed: bool = False) -> Callable:
+        """Honour ``Idempotency-Key`` on a creating POST (see :mod:`hub.idempotency`); ``sealed`` when the
+        answer holds personal data, which is then kept encrypted for the replay."""
 
         def decorator(view: Callable) -> Callable:
-            wrapped = _idempotent(lambda: hub().store, lambda: hub().settings.idempotency_ttl, redact)(view)
+            keyring = (lambda: hub().keyring) if sealed else None
+            wrapped = _idempotent(lambda: hub().store, lambda: hub().settings.idempotency_ttl, redact, keyring)(view)
             return self.doc(
                 parameters=[
                     {

@@ -24,10 +24,9 @@ from .base import HubBlueprint, context, hub
 blp = HubBlueprint("resolutions", __name__, url_prefix="/api/v1", description="Once-only proof resolution")
 
 
-# No Idempotency-Key here on purpose: a replay would have to keep the evidence (personal data) for a
-# day. A resolution is a read; repeating one is safe, and is logged as the second read it is.
 @blp.route("/resolutions", methods=["POST"])
 @blp.requires("agency")
+@blp.idempotent(sealed=True)  # the answer holds the evidence: kept for the replay only sealed
 @blp.arguments(ResolutionRequestSchema)
 @blp.response(201, ResolutionSchema)
 def create_resolution(data: dict[str, Any]) -> Any:

@@ -420,3 +420,19 @@ def test_header_credentials_are_sealed_at_rest_and_kept_out_of_the_audit(client,
     assert stored["config"]["headers"]["X-Api-Key"].startswith("sealed:v1:")
     state = client.application.extensions["hub"]
     assert state.keyring.decrypt(stored["config"]["headers"]["X-Api-Key"]) == "s3cr3t-key-123"
+
+
+def test_idempotent_resolution_replays_the_first_answer_without_storing_personal_data_in_clear(
+    client, province, store, agency_service
+):
+    headers = province["market"] | {"Idempotency-Key": "resolve-1"}
+    body = {"service_item": "food", "subject": SUBJECT}
+    first = client.post("/api/v1/resolutions", json=body, headers=headers)
+    agency_service.calls.clear()
+    again = client.post("/api/v1/resolutions", json=body, headers=headers)
+    assert again.status_code == 201 and again.headers["Idempotent-Replayed"] == "true"
+    assert again.get_json() == first.get_json()
+    assert agency_service.calls == []  # nothing asked again
+    raw = store.raw_client_for_tests()
+    everything = b"".join(key + (raw.dump(key) or b"") for key in raw.scan_iter("*"))
+    assert "体育西路".encode() not in everything and RESIDENT.encode() not in everything

@@ -9,131 +9,26 @@ asserts that none was attempted and that nothing failed. Screenshots go to ``tes
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
 import requests
-from conftest import OUTPUT, ServedHub, _kill_redis_of, short_tempdir
-from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, Response, sync_playwright
+from browser_support import PHONE, OpenPage, no_horizontal_scroll, shoot, t
+from conftest import ServedHub
+from playwright.sync_api import Page
 
 from hub.demo import TOKENS_FILE
 from hub.web.i18n import MESSAGES
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-sync"]
-LOOPBACK = "127.0.0.1"
-PHONE = {"width": 390, "height": 844}
 CONNECTORS = ["civil-marriage", "ps-identity"]
 FOOD = "440000-SCJG-001-01"  # its first material is resident identity, which ps-identity supplies
 RESIDENT = {"id_type": "resident-id", "id": "440106199001011234"}  # held by the demo agency service
 
 
-def t(key: str, lang: str, **values: object) -> str:
-    return MESSAGES[key][lang].format(**values)
-
-
-def shoot(page: Page, name: str) -> None:
-    OUTPUT.mkdir(exist_ok=True)
-    page.screenshot(path=OUTPUT / f"{name}.png", full_page=True)
-
-
-@dataclass
-class Watch:
-    """What one browser context asked for: other hosts (blocked), failures, error statuses, console errors."""
-
-    outside: list[str] = field(default_factory=list)
-    failed: list[str] = field(default_factory=list)
-    bad_status: list[tuple[int, str]] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-
-    def on_response(self, response: Response) -> None:
-        if response.status >= 400:
-            self.bad_status.append((response.status, response.url))
-
-    def on_console(self, message: ConsoleMessage) -> None:
-        if message.type == "error":
-            self.errors.append(message.text)
-
-    def assert_clean(self, expected_status: int | None = None) -> None:
-        assert self.outside == [], "the console tried to reach other hosts"
-        assert self.failed == []
-        assert [(status, url) for status, url in self.bad_status if status != expected_status] == []
-        assert [e for e in self.errors if not (expected_status and str(expected_status) in e)] == []
-
-
-@pytest.fixture(scope="module")
-def hub() -> Iterator[ServedHub]:
-    """One demo hub for the module; stopped (which stops its agency service on 8001) and cleaned up after."""
-    data_dir = short_tempdir("hub-console-")
-    served = ServedHub(data_dir, HUB_DEMO="1")
-    try:
-        yield served.start()
-    finally:
-        try:
-            served.stop()
-        except subprocess.TimeoutExpired:
-            served.process.kill()
-        _kill_redis_of(data_dir)
-        shutil.rmtree(data_dir, ignore_errors=True)
-
-
 @pytest.fixture(scope="module")
 def tokens(hub: ServedHub) -> dict[str, str]:
     return json.loads((hub.data_dir / TOKENS_FILE).read_text())
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    # Module scope: Playwright's sync API runs one instance per thread, so this browser must be closed
-    # before test_pages_browser.py starts its own (a shared fixture in a conftest.py would be better).
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: `make system-deps` installs Debian's chromium")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-OpenPage = Callable[..., tuple[Page, Watch]]
-
-
-@pytest.fixture
-def open_page(chromium: Browser) -> Iterator[OpenPage]:
-    """``open_page(locale=..., **context_options)``: a page in a new context that may reach 127.0.0.1 only."""
-    contexts: list[BrowserContext] = []
-
-    def open_(locale: str = "zh-CN", **options: Any) -> tuple[Page, Watch]:
-        context = chromium.new_context(locale=locale, **options)
-        contexts.append(context)
-        context.set_default_timeout(15_000)
-        watch = Watch()
-
-        def only_loopback(route) -> None:
-            if urlsplit(route.request.url).hostname != LOOPBACK:
-                watch.outside.append(route.request.url)
-                route.abort("blockedbyclient")
-            else:
-                route.continue_()
-
-        context.route("**/*", only_loopback)
-        context.on("requestfailed", lambda request: watch.failed.append(f"{request.url}: {request.failure}"))
-        context.on("response", watch.on_response)
-        page = context.new_page()
-        page.on("console", watch.on_console)
-        page.on("pageerror", lambda error: watch.errors.append(f"uncaught: {error}"))
-        return page, watch
-
-    yield open_
-    for context in contexts:
-        context.close()
 
 
 def sign_in(page: Page, hub: ServedHub, token: str, lang: str) -> None:
@@ -143,16 +38,6 @@ def sign_in(page: Page, hub: ServedHub, token: str, lang: str) -> None:
     page.get_by_label(t("console_token", lang)).fill(token)
     page.get_by_role("button", name=t("console_sign_in_button", lang)).click()
     page.wait_for_url(hub.url + "/console")
-
-
-def no_horizontal_scroll(page: Page) -> None:
-    widths = page.evaluate(
-        "() => ({inner: window.innerWidth, scroll: document.documentElement.scrollWidth,"
-        " body: document.body.scrollWidth})"
-    )
-    assert widths["inner"] == PHONE["width"]
-    assert widths["scroll"] <= PHONE["width"], widths
-    assert widths["body"] <= PHONE["width"], widths
 
 
 def test_operator_sees_connectors_and_tests_one(hub, tokens, open_page: OpenPage):

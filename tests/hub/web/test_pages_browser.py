@@ -11,41 +11,17 @@ A full-page screenshot of every page visited is saved under ``test-output/``.
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
 import requests
-from conftest import OUTPUT, ServedHub, _kill_redis_of, short_tempdir
-from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, Request, Response, sync_playwright
+from browser_support import LOOPBACK, PHONE, PUBLIC_NAME, OpenPage, no_horizontal_scroll, shoot, t
+from playwright.sync_api import Page
 
 from hub.demo import PROVINCE_FILE
 from hub.registry.catalogue import read_file
-from hub.web.i18n import MESSAGES
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM = Path("/usr/bin/chromium")
-# A name that is not loopback but resolves to it, so /docs can be seen as it is under a public host name
-# (Swagger UI treats spec URLs on localhost and 127.0.0.1 specially).
-PUBLIC_NAME = "hub.test"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    f"--host-resolver-rules=MAP {PUBLIC_NAME} 127.0.0.1",
-]
-LOOPBACK = "127.0.0.1"
-PHONE = {"width": 390, "height": 844}
 
 DEMO = read_file(PROVINCE_FILE)
 ITEMS = {item["code"]: item for item in DEMO["service_items"]}
@@ -57,124 +33,8 @@ FOOD = "440000-SCJG-001-01"  # online, with a co-agency, shared and uploaded mat
 PASSPORT = "440000-GA-007"  # the law requires the applicant in person
 
 
-def t(key: str, lang: str) -> str:
-    return MESSAGES[key][lang]
-
-
 def guide_path(code: str) -> str:
     return f"/api/v1/service-items/{code}/guide"
-
-
-def shoot(page: Page, name: str) -> None:
-    OUTPUT.mkdir(exist_ok=True)
-    page.screenshot(path=OUTPUT / f"{name}.png", full_page=True)
-
-
-# -- the browser, and contexts that watch what their pages do
-@pytest.fixture(scope="session")
-def chromium() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: `make system-deps` installs Debian's chromium")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-@dataclass
-class Watch:
-    """What the pages of one browser context asked for and complained about."""
-
-    host: str
-    outside: list[str] = field(default_factory=list)  # requests to any other host (blocked)
-    failed: list[str] = field(default_factory=list)
-    loaded: list[str] = field(default_factory=list)  # URLs answered 2xx
-    bad_status: list[tuple[int, str]] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)  # console errors and uncaught exceptions
-
-    def is_outside(self, url: str) -> bool:
-        host = urlsplit(url).hostname
-        return host is not None and host != self.host
-
-    def on_request(self, request: Request) -> None:
-        if self.is_outside(request.url) and request.url not in self.outside:
-            self.outside.append(request.url)
-
-    def on_failed(self, request: Request) -> None:
-        if not self.is_outside(request.url):
-            self.failed.append(f"{request.url}: {request.failure}")
-
-    def on_response(self, response: Response) -> None:
-        if response.status >= 400:
-            self.bad_status.append((response.status, response.url))
-        elif response.status < 300:
-            self.loaded.append(response.url)
-
-    def on_console(self, message: ConsoleMessage) -> None:
-        if message.type == "error":
-            self.errors.append(message.text)
-
-    def assert_clean(self, expected_status: int | None = None) -> None:
-        """Nothing outside was asked for, nothing failed, no console errors, except ``expected_status``."""
-        assert self.outside == [], "the page tried to reach other hosts"
-        assert self.failed == []
-        assert [(status, url) for status, url in self.bad_status if status != expected_status] == []
-        expected_error = f"the server responded with a status of {expected_status}"
-        assert [e for e in self.errors if not (expected_status and expected_error in e)] == []
-
-
-OpenPage = Callable[..., tuple[Page, Watch]]
-
-
-@pytest.fixture
-def open_page(chromium: Browser) -> Iterator[OpenPage]:
-    """``open_page(locale=..., host=..., **context_options)``: a page in a new watched context."""
-    contexts: list[BrowserContext] = []
-
-    def open_(locale: str | None = "zh-CN", host: str = LOOPBACK, **options: Any) -> tuple[Page, Watch]:
-        if locale is not None:
-            options["locale"] = locale
-        context = chromium.new_context(**options)
-        contexts.append(context)
-        context.set_default_timeout(15_000)
-        watch = Watch(host)
-
-        def only_the_hub(route) -> None:
-            if watch.is_outside(route.request.url):
-                watch.on_request(route.request)
-                route.abort("blockedbyclient")
-            else:
-                route.continue_()
-
-        context.route("**/*", only_the_hub)
-        context.on("request", watch.on_request)
-        context.on("requestfailed", watch.on_failed)
-        context.on("response", watch.on_response)
-        page = context.new_page()
-        page.on("console", watch.on_console)
-        page.on("pageerror", lambda error: watch.errors.append(f"uncaught: {error}"))
-        return page, watch
-
-    yield open_
-    for context in contexts:
-        context.close()
-
-
-@pytest.fixture(scope="module")
-def hub() -> Iterator[ServedHub]:
-    """One demo hub for the module, since the pages only read it; stopped and cleaned up like
-    ``served_hub_factory`` does (whose function scope would cost a start and stop per test)."""
-    data_dir = short_tempdir("hub-browser-")
-    served = ServedHub(data_dir, HUB_DEMO="1")
-    try:
-        yield served.start()
-    finally:
-        try:
-            served.stop()
-        except subprocess.TimeoutExpired:
-            served.process.kill()
-        _kill_redis_of(data_dir)
-        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 def lang_cookie(page: Page, url: str) -> str | None:
@@ -452,14 +312,7 @@ def test_pages_fit_a_phone_without_horizontal_scrolling(hub, open_page: OpenPage
     response = page.goto(hub.url + path)
     assert response is not None and response.status == 200
     assert page.locator("h1").is_visible()
-    widths = page.evaluate(
-        "() => ({inner: window.innerWidth, scroll: document.documentElement.scrollWidth,"
-        " body: document.body.scrollWidth})"
-    )
-    # innerWidth stays the device width: the page is not zoomed out to fit something too wide
-    assert widths["inner"] == PHONE["width"]
-    assert widths["scroll"] <= PHONE["width"], widths
-    assert widths["body"] <= PHONE["width"], widths
+    no_horizontal_scroll(page)
     name = path.strip("/").replace("/", "-").replace("?", "-").replace("=", "-")
     shoot(page, f"phone-{name}")
     watch.assert_clean()
