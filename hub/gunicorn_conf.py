@@ -79,8 +79,10 @@ def on_exit(server: Any) -> None:
     if _demo_agency is not None:
         _demo_agency.terminate()
         _demo_agency.wait(10)
-    if not _settings.embedded_redis:
-        return
+    from hub import embedded_redis
+
+    if not _settings.embedded_redis or not embedded_redis.is_running(_settings.data_dir):
+        return  # nothing to stop (and attaching would start a server just to stop it)
     from hub.store import Store
 
     Store(_settings).stop_embedded_if_last()
