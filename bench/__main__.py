@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import os
+import shlex
 import signal
 import sys
 from collections.abc import Callable
 
-from . import report, service_item_get, wrk
+from . import report, resolution, service_item_get, wrk
 
 # Each benchmark starts and stops its own servers and returns one comparison for the report.
-BENCHMARKS: list[Callable[[wrk.WrkSettings], report.Comparison]] = [service_item_get.run]
+BENCHMARKS: list[Callable[[wrk.WrkSettings], report.Result]] = [service_item_get.run, resolution.run]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -26,8 +28,11 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     wrk.ensure_wrk()
     facts = report.machine_facts()
-    comparisons = [benchmark(load) for benchmark in BENCHMARKS]
-    for path in report.write_all(comparisons, facts):
+    options = sys.argv[1:] if argv is None else argv
+    facts["command"] = f".venv/bin/python -m bench {shlex.join(options)}" if options else report.COMMAND
+    results = [benchmark(load) for benchmark in BENCHMARKS]
+    facts["loadavg_1min_after"] = os.getloadavg()[0]  # other work on the machine shows here
+    for path in report.write_all(results, facts):
         print(f"wrote {path.relative_to(report.REPO)}")
     print(report.DOC_PATH.read_text())
     return 0

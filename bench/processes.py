@@ -98,11 +98,17 @@ class Server:
     def worker_cpu_seconds(self) -> dict[int, float]:
         """CPU seconds used so far by each gunicorn worker: the master's children in its process group.
 
-        The hub's embedded Redis is the master's child too, but runs in a session of its own.
+        The hub's embedded Redis is the master's child too, but runs in a session of its own; the demo
+        agency service it starts shares the group but runs another program (workers are forks of the
+        master, with its command line).
         """
         if self.process is None:
             return {}
         master, tick = self.process.pid, os.sysconf("SC_CLK_TCK")
+        try:
+            master_command = Path(f"/proc/{master}/cmdline").read_bytes()
+        except OSError:
+            return {}
         used = {}
         for entry in Path("/proc").iterdir():
             if not entry.name.isdigit():
@@ -112,6 +118,11 @@ class Server:
             except (OSError, IndexError):
                 continue  # gone meanwhile
             if int(fields[1]) == master and int(fields[2]) == master:  # ppid, pgrp
+                try:
+                    if (entry / "cmdline").read_bytes() != master_command:
+                        continue  # not a worker
+                except OSError:
+                    continue
                 used[int(entry.name)] = (int(fields[11]) + int(fields[12])) / tick  # utime + stime
         return used
 
@@ -163,20 +174,26 @@ def running(server: Server) -> Iterator[Server]:
         server.stop()
 
 
-def hub_server(data_dir: Path, port: int, admin_token: str, log_path: Path) -> Server:
-    """``hub serve`` on ``port`` with the demo province and the operator token ``admin_token``."""
+def hub_server(
+    data_dir: Path, port: int, admin_token: str, log_path: Path, *, demo: bool = True, **extra_env: str
+) -> Server:
+    """``hub serve`` on ``port`` with the operator token ``admin_token``, the demo province unless ``demo`` is
+    false, and ``extra_env`` (more ``HUB_*`` settings) on top."""
     script = VENV_BIN / "hub"
     command = [str(script)] if script.exists() else [sys.executable, "-m", "hub"]
-    env = clean_env(
-        HUB_DATA_DIR=str(data_dir),
-        HUB_HOST="127.0.0.1",
-        HUB_PORT=str(port),
-        HUB_DEMO="1",
-        HUB_ADMIN_TOKEN=admin_token,
-        HUB_WORKERS=str(WORKERS),
-        HUB_THREADS=str(THREADS),
-        HUB_LOG_LEVEL="WARNING",
-    )
+    settings = {
+        "HUB_DATA_DIR": str(data_dir),
+        "HUB_HOST": "127.0.0.1",
+        "HUB_PORT": str(port),
+        "HUB_DEMO": "1" if demo else "0",
+        "HUB_ADMIN_TOKEN": admin_token,
+        "HUB_WORKERS": str(WORKERS),
+        "HUB_THREADS": str(THREADS),
+        "HUB_LOG_LEVEL": "WARNING",
+        # REST connectors may reach 127.0.0.1 only, as with `make run` (the demo province's need it).
+        "HUB_CONNECTOR_ALLOWLIST": "127.0.0.1/32",
+    }
+    env = clean_env(**{**settings, **extra_env})
     return Server("hub serve", [*command, "serve"], env, log_path)
 
 

@@ -1,7 +1,7 @@
-"""What a benchmark returns (a hub-versus-baseline comparison) and the writers of its results.
+"""What a benchmark returns (a :class:`Result`, such as a hub-versus-baseline comparison) and the writers.
 
-``write_all`` renders every comparison of a run into ``docs/benchmarks.md`` (rewritten each run)
-and writes each one's raw figures to ``bench/out/<name>.json`` (git-ignored).
+``write_all`` renders every result of a run into ``docs/benchmarks.md`` (rewritten each run) and
+writes each one's raw figures to ``bench/out/<name>.json`` (git-ignored).
 """
 
 from __future__ import annotations
@@ -12,13 +12,33 @@ import os
 import platform
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from .processes import REPO, THREADS, WORKERS
 from .wrk import Measurement, WrkSettings
 
 DOC_PATH = REPO / "docs" / "benchmarks.md"
 OUT_DIR = REPO / "bench" / "out"
+
+
+COMMAND = "make bench  # runs .venv/bin/python -m bench"  # what rewrote docs/benchmarks.md, with default settings
+
+
+class Result(Protocol):
+    """What each benchmark returns: its section(s) of docs/benchmarks.md and its raw figures."""
+
+    @property
+    def name(self) -> str:
+        """File name stem of the JSON output, e.g. ``service_item_get``."""
+        ...
+
+    def markdown(self) -> list[str]:
+        """Lines of its section(s) of docs/benchmarks.md, each under a ``##`` heading."""
+        ...
+
+    def as_json(self) -> dict[str, Any]:
+        """Its raw figures for ``bench/out/<name>.json``."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -33,6 +53,21 @@ class Comparison:
     baseline: Measurement
     load: WrkSettings
     meaning: str  # a sentence on what the figures mean
+
+    def markdown(self) -> list[str]:
+        """Its section of docs/benchmarks.md."""
+        return _section(self)
+
+    def as_json(self) -> dict[str, Any]:
+        """Its raw figures."""
+        return {
+            "title": self.title,
+            "servers": {"worker_class": "gthread", "workers": WORKERS, "threads": THREADS},
+            "load": asdict(self.load),
+            "hub": {"request": self.hub_request, **self.hub.as_dict()},
+            "baseline": {"request": self.baseline_request, **self.baseline.as_dict()},
+            "ratios_hub_over_baseline": self.ratios(),
+        }
 
     def ratios(self) -> dict[str, float]:
         """hub / baseline for req/s, p50 and p99."""
@@ -78,12 +113,15 @@ def _round_notes(comparison: Comparison) -> list[str]:
 
 
 def _section(comparison: Comparison) -> list[str]:
-    hub, base, ratios = comparison.hub, comparison.baseline, comparison.ratios()
+    hub, base, ratios, load = comparison.hub, comparison.baseline, comparison.ratios(), comparison.load
     return [
         f"## {comparison.title}",
         "",
         f"- hub: {comparison.hub_request}",
         f"- baseline: {comparison.baseline_request}",
+        f"- load: `wrk -t{load.threads} -c{load.connections} -d{load.round_seconds}s --latency`, {load.rounds} rounds"
+        f" per server after a {load.warmup_seconds} s warm-up, the servers taking turns (one loaded at a time);"
+        " each figure is the median of its rounds",
         "",
         "| server | req/s | p50 | p99 |",
         "| --- | ---: | ---: | ---: |",
@@ -99,66 +137,54 @@ def _section(comparison: Comparison) -> list[str]:
     ]
 
 
-def render_markdown(comparisons: list[Comparison], facts: dict[str, Any]) -> str:
+def render_markdown(results: list[Result], facts: dict[str, Any]) -> str:
     """docs/benchmarks.md for one run."""
-    load = comparisons[0].load if comparisons else WrkSettings()
+    settings = WrkSettings()
     lines = [
         "# Benchmarks",
         "",
         "Throughput and latency of the hub served for real — `hub serve` under gunicorn with its embedded",
-        "Redis — each measured beside a bare baseline in the same run: a minimal Flask app under gunicorn",
+        "Redis. Reads are measured beside a bare baseline in the same run: a minimal Flask app under gunicorn",
         "with the same worker settings whose one endpoint does a single Redis GET. The baseline is the floor",
         "for this stack on this machine; the hub / baseline ratios are what the hub's own work costs, and they",
-        "travel between machines better than the absolute figures do.",
+        "travel between machines better than the absolute figures do. Once-only resolution is measured",
+        "against stand-in agency services that answer after a set delay, so the hub's own overhead is its",
+        "latency beyond the slowest source.",
         "",
         "This file is rewritten by each run of:",
         "",
         "```sh",
-        "make bench",
+        facts.get("command", COMMAND),
         "```",
         "",
         f"- date: {facts['date']}",
         f"- machine: {facts['nproc']} CPUs (nproc), {facts['cpu_model']}, Python {facts['python']}",
         f"- servers: gunicorn gthread, {WORKERS} workers × {THREADS} threads each, on 127.0.0.1",
-        f"- load: `wrk -t{load.threads} -c{load.connections} -d{load.round_seconds}s --latency`, {load.rounds} rounds"
-        f" per server after a {load.warmup_seconds} s warm-up, the servers taking turns (one loaded at a time);"
-        " each figure is the median of its rounds",
         "- gunicorn's workers do not share kept-alive connections, and now and then one worker accepts all",
-        "  of wrk's connections and serves a whole round alone, at about half the rate; a round in which a worker",
-        f"  did less than {load.min_fair_share / WORKERS:.0%} of the work is run again (at most {load.attempts} tries),"
-        " and the JSON keeps every round with its workers' CPU split",
-        f"- load average before the run: {facts['loadavg_1min']:.2f} (1 min)",
-        f"- wrk and the servers share the same {facts['nproc']} cores, so every absolute figure is lower than it",
-        "  would be with the load generator on another machine; both rows pay that tax alike",
+        "  of wrk's connections and serves a whole round alone, at about half the rate; a round of several",
+        f"  connections in which a worker did less than {settings.min_fair_share / WORKERS:.0%} of the work is run"
+        f" again (at most {settings.attempts} tries),",
+        "  and the JSON keeps every round with its workers' CPU split",
+        f"- load average before the run: {facts['loadavg_1min']:.2f} (1 min)"
+        + (f", after it: {facts['loadavg_1min_after']:.2f}" if "loadavg_1min_after" in facts else ""),
+        f"- wrk, the servers and the stand-in agencies share the same {facts['nproc']} cores, so every absolute",
+        "  figure is lower than it would be with the load generator on another machine",
         "",
     ]
-    for comparison in comparisons:
-        lines += _section(comparison)
+    for result in results:
+        lines += result.markdown()
     return "\n".join(lines).rstrip() + "\n"
 
 
-def comparison_json(comparison: Comparison, facts: dict[str, Any]) -> dict[str, Any]:
-    """The raw figures of one comparison."""
-    return {
-        "name": comparison.name,
-        "title": comparison.title,
-        "machine": facts,
-        "servers": {"worker_class": "gthread", "workers": WORKERS, "threads": THREADS},
-        "load": asdict(comparison.load),
-        "hub": {"request": comparison.hub_request, **comparison.hub.as_dict()},
-        "baseline": {"request": comparison.baseline_request, **comparison.baseline.as_dict()},
-        "ratios_hub_over_baseline": comparison.ratios(),
-    }
-
-
-def write_all(comparisons: list[Comparison], facts: dict[str, Any]) -> list[Path]:
-    """Write docs/benchmarks.md and one JSON file per comparison; the paths written."""
+def write_all(results: list[Result], facts: dict[str, Any]) -> list[Path]:
+    """Write docs/benchmarks.md and one JSON file per result; the paths written."""
     OUT_DIR.mkdir(parents=True, exist_ok=True)
     written = []
-    for comparison in comparisons:
-        path = OUT_DIR / f"{comparison.name}.json"
-        path.write_text(json.dumps(comparison_json(comparison, facts), indent=2, ensure_ascii=False) + "\n")
+    for result in results:
+        path = OUT_DIR / f"{result.name}.json"
+        document = {"name": result.name, "machine": facts, **result.as_json()}
+        path.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
         written.append(path)
-    DOC_PATH.write_text(render_markdown(comparisons, facts))
+    DOC_PATH.write_text(render_markdown(results, facts))
     written.append(DOC_PATH)
     return written

@@ -9,6 +9,7 @@ import statistics
 import subprocess
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 # wrk prints durations with these units (see its stats output); values are converted to milliseconds.
@@ -58,6 +59,7 @@ class Target:
     url: str
     headers: dict[str, str] = field(default_factory=dict)
     worker_cpu: Callable[[], dict[int, float]] | None = None
+    script: Path | None = None  # a wrk Lua script (say, one that POSTs a body)
 
 
 @dataclass(frozen=True)
@@ -135,12 +137,14 @@ def parse(output: str) -> WrkResult:
     )
 
 
-def _run(url: str, headers: dict[str, str], settings: WrkSettings, seconds: int) -> str:
+def _run(url: str, headers: dict[str, str], settings: WrkSettings, seconds: int, script: Path | None = None) -> str:
     if not url.startswith("http://127.0.0.1:"):
         raise WrkError(f"benchmarks only target 127.0.0.1, not {url}")
     command = [ensure_wrk(), f"-t{settings.threads}", f"-c{settings.connections}", f"-d{seconds}s", "--latency"]
     for name, value in headers.items():
         command += ["-H", f"{name}: {value}"]
+    if script is not None:
+        command += ["-s", str(script)]
     done = subprocess.run([*command, url], capture_output=True, text=True, timeout=seconds + 60)
     if done.returncode != 0:
         raise WrkError(f"wrk exited with status {done.returncode}: {done.stderr or done.stdout}")
@@ -167,7 +171,7 @@ def _shares(before: dict[int, float], after: dict[int, float]) -> list[float]:
 
 def _round(target: Target, settings: WrkSettings) -> WrkResult:
     before = target.worker_cpu() if target.worker_cpu else {}
-    output = _run(target.url, target.headers, settings, settings.round_seconds)
+    output = _run(target.url, target.headers, settings, settings.round_seconds, target.script)
     after = target.worker_cpu() if target.worker_cpu else {}
     shares = _shares(before, after)
     balanced = not shares or min(shares) >= settings.min_fair_share / len(shares)
@@ -188,7 +192,7 @@ def measure_interleaved(targets: list[Target], settings: WrkSettings) -> dict[st
     """
     for target in targets:
         if settings.warmup_seconds > 0:
-            _checked(target, _run(target.url, target.headers, settings, settings.warmup_seconds))
+            _checked(target, _run(target.url, target.headers, settings, settings.warmup_seconds, target.script))
     kept: dict[str, list[WrkResult]] = {target.name: [] for target in targets}
     discarded: dict[str, list[WrkResult]] = {target.name: [] for target in targets}
     for number in range(settings.rounds):
@@ -207,3 +211,8 @@ def measure_interleaved(targets: list[Target], settings: WrkSettings) -> dict[st
                 print("    one worker took (nearly) all connections; running the round again", flush=True)
                 discarded[target.name].append(result)
     return {name: Measurement(kept[name], discarded[name]) for name in kept}
+
+
+def measure_once(target: Target, settings: WrkSettings, seconds: int) -> WrkResult:
+    """One wrk run of ``seconds`` on ``target``, without warm-up or the worker-balance check."""
+    return _checked(target, _run(target.url, target.headers, settings, seconds, target.script))
