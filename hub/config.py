@@ -142,6 +142,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         except ValueError as exc:
             raise ValueError(f"{name}: {exc}") from None
     settings = Settings(**values)
+    if settings.demo and not settings.connector_allowlist:
+        # The demo's stand-in agency runs on loopback; a real deployment names its agencies' networks.
+        settings = replace(settings, connector_allowlist="127.0.0.1/32")
     if settings.admin_token is not None and len(settings.admin_token) < 16:
         raise ValueError("HUB_ADMIN_TOKEN: use at least 16 characters")
     if settings.redis_appendfsync not in {"everysec", "always"}:

@@ -20,6 +20,8 @@ from .context import Context, now, rfc3339
 from .errors import Invalid, NotFound
 from .store import Store, Tx
 
+DECISIONS_KEPT = 10_000
+
 
 def _file_texts(directory: Path | None) -> dict[str, str]:
     texts = {path.name: path.read_text(encoding="utf-8") for path in DEFAULT_POLICY_FILES}
@@ -39,6 +41,7 @@ class Policies:
         self._lock = threading.Lock()
         self._engine: PolicyEngine | None = None
         self._version: int | None = None
+        self._decided: dict[tuple, dict[str, Decision]] = {}
         # Files are checked at start-up, so a bad file stops the hub rather than denying silently later.
         PolicyEngine.from_texts(self._files, self._schema)
 
@@ -69,9 +72,21 @@ class Policies:
         """Per evidence type (code -> its registry record): may ``agency`` read it for this item, which fields."""
         evidence_types = list(evidence_records)
         fields_of = {code: sorted((record or {}).get("fields", {})) for code, record in evidence_records.items()}
-        return self.engine().decide(
-            agency, ItemFacts.from_record(item), evidence_types, fields_of, subject_id_type=subject_id_type
-        )
+        engine = self.engine()
+        facts = ItemFacts.from_record(item)
+        # Decisions depend only on these, so the same question is answered from memory until the
+        # rules (the engine), the item version or the evidence types' fields change.
+        question = (engine, agency, facts, subject_id_type, tuple((c, tuple(f)) for c, f in fields_of.items()))
+        with self._lock:
+            known = self._decided.get(question)
+        if known is not None:
+            return dict(known)
+        decisions = engine.decide(agency, facts, evidence_types, fields_of, subject_id_type=subject_id_type)
+        with self._lock:
+            if len(self._decided) >= DECISIONS_KEPT:
+                self._decided.clear()
+            self._decided[question] = decisions
+        return dict(decisions)
 
     # -- the operator's rules
     def put(self, ctx: Context, name: str, text: str) -> dict[str, Any]:

@@ -49,6 +49,8 @@ class StandInAgency:
 
 def _handler(agency: StandInAgency) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keep-alive, as a real agency service would offer
+
         def log_message(self, format: str, *args: Any) -> None:  # quiet: the hub logs its calls
             pass
 
