@@ -20,6 +20,7 @@ from connectors.resilience import GuardedConnector
 
 from . import datasets, health, keys, metrics
 from .config import Settings
+from .credentials import with_credentials
 from .errors import Invalid
 from .keyring import SEALED_PREFIX, Keyring
 from .store import Store
@@ -84,8 +85,7 @@ class Sources:
             if isinstance(exc, kinds.UnknownKind):
                 errors = {"kind": [exc.detail]}
             raise Invalid(f"Connector {data.get('id')!r}: {exc.detail}", errors=errors) from None
-        if config.get("headers"):  # credentials: kept sealed at rest, opened only to build the connector
-            config = {**config, "headers": {k: self._seal(v) for k, v in config["headers"].items()}}
+        config = with_credentials(config, self._seal)  # sealed at rest, opened only to build the connector
         return {**data, "config": config}
 
     def _seal(self, value: str) -> str:
@@ -110,8 +110,7 @@ class Sources:
             if cached and cached[0] == fingerprint:
                 return cached[1]
             config = record["config"]
-            if config.get("headers"):
-                config = {**config, "headers": {k: self._open(v) for k, v in config["headers"].items()}}
+            config = with_credentials(config, self._open)
             spec = ConnectorSpec(
                 id=record["id"],
                 agency=record["agency"],

@@ -50,6 +50,7 @@ class StandInAgency:
 def _handler(agency: StandInAgency) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"  # keep-alive, as a real agency service would offer
+        disable_nagle_algorithm = True  # headers and body go out in two writes: don't wait on delayed ACKs
 
         def log_message(self, format: str, *args: Any) -> None:  # quiet: the hub logs its calls
             pass

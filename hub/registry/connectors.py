@@ -10,6 +10,7 @@ from typing import Any
 
 from .. import audit, keys
 from ..context import Context, now, rfc3339
+from ..credentials import with_credentials
 from ..errors import Conflict, NotFound
 from ..store import Store, Tx
 from . import records
@@ -41,9 +42,9 @@ def put_connector(tx: Tx, ctx: Context, data: dict[str, Any], replace: bool = Fa
     same = all(existing.get(name) == data[name] for name in CONNECTION_FIELDS)
     state = {"active": existing.get("active", False), "last_test": existing.get("last_test")} if same else {}
     record = records.stamped({**data, "active": False, "last_test": None, **state}, ctx)
-    # Header values are credentials: the audit log records that they changed, not what they are.
-    headers = record["config"].get("headers") or {}
-    redacted = {**record, "config": {**record["config"], "headers": dict.fromkeys(headers, "[redacted]")}}
+    # Credentials (header values, a TLS client key): the audit log records that they changed, not what they are.
+    redacted_config = with_credentials(record["config"], lambda value: "[redacted]")
+    redacted = {**record, "config": redacted_config}
     return records.put(
         tx,
         ctx,
@@ -53,7 +54,7 @@ def put_connector(tx: Tx, ctx: Context, data: dict[str, Any], replace: bool = Fa
         data["id"],
         record,
         replace,
-        audit_detail=redacted if headers else None,
+        audit_detail=redacted if redacted_config != record["config"] else None,
     )
 
 
