@@ -1,10 +1,10 @@
 """The ``rest`` kind: an agency's HTTP JSON service, one GET per evidence type and subject.
 
 Configuration: ``url`` (a template with ``{evidence_type}``, ``{subject_id}``, ``{id_type}``), optional
-``headers`` (credentials such as an API key), ``field_map`` (agency name -> evidence field name),
-``max_bytes`` and ``probe_url``. Every address reached must lie inside the operator's allowlist; redirects
-are followed only on the registered scheme, host and port. Error details name the host, never the
-URL (it carries the subject's ID) nor the headers (they carry secrets).
+``headers`` (credentials such as an API key), ``tls`` (mutual-TLS client credentials, see :mod:`connectors.tls`),
+``field_map`` (agency name -> evidence field name), ``max_bytes`` and ``probe_url``. Every address reached must
+lie inside the operator's allowlist; redirects are followed only on the registered scheme, host and port. Error
+details name the host, never the URL (it carries the subject's ID) nor the headers or client key (secrets).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import json
 import string
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.cookiejar import DefaultCookiePolicy
 from typing import Any
 from urllib.parse import quote, urljoin, urlsplit
@@ -24,9 +24,10 @@ import urllib3
 from .api import ConfigError, ConnectorError, ConnectorSpec, Environment, Health, NotHeld, Record, Subject
 from .netguard import HostRefused, HostUnresolvable, Network, Resolver, allowed_addresses, parse_networks
 from .netguard import system_resolver as default_resolver
+from .tls import TlsConfig, TlsFiles, handshake_refusal, parse_tls
 
 PLACEHOLDERS = frozenset({"evidence_type", "subject_id", "id_type"})
-CONFIG_KEYS = frozenset({"url", "headers", "field_map", "max_bytes", "probe_url"})
+CONFIG_KEYS = frozenset({"url", "headers", "field_map", "max_bytes", "probe_url", "tls"})
 MAX_REDIRECTS = 3
 CHUNK_BYTES = 65_536
 Origin = tuple[str, str, int]
@@ -79,24 +80,29 @@ class RestConfig:
     """A validated ``rest`` configuration."""
 
     url: str
-    headers: Mapping[str, str]
+    headers: Mapping[str, str] = field(repr=False)  # credentials
     field_map: Mapping[str, str]
     max_bytes: int
     probe_url: str
+    tls: TlsConfig | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        """The configuration as stored."""
-        return {
+        """The configuration as stored (``tls`` only when given)."""
+        stored = {
             "url": self.url,
             "headers": dict(self.headers),
             "field_map": dict(self.field_map),
             "max_bytes": self.max_bytes,
             "probe_url": self.probe_url,
         }
+        return stored if self.tls is None else {**stored, "tls": self.tls.as_dict()}
 
 
-def parse_config(config: Mapping[str, Any], environment: Environment) -> RestConfig:
-    """The configuration checked for shape (no DNS); ConfigError naming what is wrong."""
+def parse_config(config: Mapping[str, Any], environment: Environment, allow_sealed: bool = False) -> RestConfig:
+    """The configuration checked for shape (no DNS); ConfigError naming what is wrong.
+
+    ``allow_sealed``: accept a ``tls.client_key`` still sealed by the hub (see :func:`connectors.tls.parse_tls`).
+    """
     if not isinstance(config, Mapping):
         raise ConfigError("configuration must be an object")
     unknown = sorted(set(config) - CONFIG_KEYS)
@@ -120,7 +126,8 @@ def parse_config(config: Mapping[str, Any], environment: Environment) -> RestCon
     if _origin(probe_url) != (scheme, host, port):
         raise _refuse("probe_url", "must be on the same scheme, host and port as url")
     field_map = _check_str_map("field_map", config.get("field_map"))
-    return RestConfig(url, headers, field_map, max_bytes, probe_url)
+    tls = None if config.get("tls") is None else parse_tls(config["tls"], scheme, allow_sealed)
+    return RestConfig(url, headers, field_map, max_bytes, probe_url, tls)
 
 
 class RestKind:
@@ -132,8 +139,13 @@ class RestKind:
         self.resolver = resolver
 
     def validate_config(self, config: Mapping[str, Any], environment: Environment) -> dict[str, Any]:
-        """The configuration, normalised; ConfigError if malformed or if its host is outside the allowlist."""
-        parsed = parse_config(config, environment)
+        """The configuration, normalised; ConfigError if malformed or if its host is outside the allowlist.
+
+        The hub also calls this on stored configurations, whose ``tls.client_key`` may still be sealed
+        (``sealed:v1:...``): such a key is accepted unparsed and not matched against the certificate (the hub
+        opens it before :meth:`build`, which accepts only an opened key). A key in the clear is parsed and matched.
+        """
+        parsed = parse_config(config, environment, allow_sealed=True)
         networks = parse_networks(environment.allowed_networks)
         for url in {parsed.url, parsed.probe_url}:
             _, host, port = _origin(url)
@@ -168,10 +180,13 @@ class RestConnector:
         adapter = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=16, max_retries=0)
         self._session.mount("http://", adapter)
         self._session.mount("https://", adapter)
+        self._tls_files = None if config.tls is None else TlsFiles(config.tls, owner=self).apply(self._session)
 
     def close(self) -> None:
-        """Release pooled connections."""
+        """Release pooled connections and delete the client credentials written for OpenSSL."""
         self._session.close()
+        if self._tls_files is not None:
+            self._tls_files.remove()
 
     def fetch(self, evidence_type: str, subject: Subject, timeout_s: float) -> Record | NotHeld:
         """The agency's record for the subject, NotHeld on 404, or ConnectorError."""
@@ -253,9 +268,14 @@ class RestConnector:
         except requests.Timeout as exc:
             raise ConnectorError(f"{self._where} timed out", retryable=True) from exc
         except requests.ConnectionError as exc:
+            refusal = handshake_refusal(exc)  # certificates refused, by us or by the agency: retrying cannot help
+            if refusal is not None:
+                raise ConnectorError(f"{self._where} TLS handshake refused ({refusal})", retryable=False) from exc
             raise ConnectorError(f"{self._where} could not be reached ({type(exc).__name__})", retryable=True) from exc
         except requests.RequestException as exc:
             raise ConnectorError(f"request to {self._where} failed ({type(exc).__name__})", retryable=False) from exc
+        except OSError as exc:  # requests checks that the credential files exist: they are gone once closed
+            raise ConnectorError(f"request to {self._where} failed locally ({type(exc).__name__})", False) from exc
 
     def _read_body(self, response: requests.Response, deadline: float) -> bytes:
         """The body, read in chunks, stopped past ``max_bytes`` or past the deadline."""
