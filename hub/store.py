@@ -124,9 +124,6 @@ class Tx:
     def hash_delete(self, key: str, field: str) -> None:
         self._writes.append(lambda p: p.hdel(key, field))
 
-    def set_add(self, key: str, member: str) -> None:
-        self._writes.append(lambda p: p.sadd(key, member))
-
     def stream_add(self, key: str, fields: dict[str, str]) -> None:
         self._writes.append(lambda p: p.xadd(key, fields))
 
@@ -257,9 +254,6 @@ class Store:
     def hash_get_all(self, key: str) -> dict[str, str]:
         raw = self._guard(self._client.hgetall, key)
         return {k.decode(): v.decode() for k, v in raw.items()}
-
-    def set_members(self, key: str) -> set[str]:
-        return {m.decode() for m in self._guard(self._client.smembers, key)}
 
     def stream_entries(self, key: str, batch: int = 1000) -> Iterator[tuple[str, dict[str, str]]]:
         """Every entry of a stream in order, fetched in batches."""
