@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from . import keys
-from .paging import decode_stream_cursor, encode_cursor
+from . import keys, paging
+from .paging import decode_stream_cursor
 from .state import HubState
 
 
@@ -12,7 +12,8 @@ def page(state: HubState, id_type: str, subject_id: str, limit: int, cursor: str
     subject_hash = state.keyring.subject_hash(id_type, subject_id)
     stream = keys.access_log(keys.event_partition(subject_hash), subject_hash)
     rows = state.store.stream_page_newest_first(stream, decode_stream_cursor(cursor), limit + 1)
-    items = [
+    listing = paging.page(rows, limit, lambda row: row[0])
+    listing["items"] = [
         {
             "at": fields["at"],
             "agency": fields["agency"],
@@ -21,7 +22,6 @@ def page(state: HubState, id_type: str, subject_id: str, limit: int, cursor: str
             "outcome": fields["outcome"],
             "resolution": fields["resolution"] or None,
         }
-        for _, fields in rows[:limit]
+        for _, fields in listing["items"]
     ]
-    more = len(rows) > limit
-    return {"items": items, "next": encode_cursor(rows[limit - 1][0]) if more else None}
+    return listing

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from .common import PageArgsSchema, code_field
+from .common import PageArgsSchema, code_field, page_of
 
 ID_TYPES = ("resident-id", "credit-code")
 
@@ -76,9 +76,7 @@ class AccessEntrySchema(Schema):
     resolution = fields.String(allow_none=True)
 
 
-class AccessLogPageSchema(Schema):
-    items = fields.List(fields.Nested(AccessEntrySchema), required=True)
-    next = fields.String(allow_none=True, required=True)
+AccessLogPageSchema = page_of(AccessEntrySchema)
 
 
 class JwksSchema(Schema):
