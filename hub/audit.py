@@ -95,7 +95,8 @@ def known_partitions(store: Store) -> list[str]:
         if len(ids) < 500:
             break
         after = ids[-1]
-    return [keys.REGISTRY, *keys.event_partitions(), *datasets]
+    licences = [keys.licence_partition(code) for code in store.index_page(keys.licence_type_index(), None, 100_000)]
+    return [keys.REGISTRY, keys.PKI, *keys.event_partitions(), *datasets, *licences]
 
 
 def verify(store: Store) -> ChainReport:

@@ -91,6 +91,33 @@ class Settings:
     timezone: str = field(
         default="Asia/Shanghai", metadata={"env": "HUB_TIMEZONE", "doc": "the province's time zone (dates, days)"}
     )
+    key_passphrase: str | None = field(
+        default=None,
+        metadata={
+            "env": "HUB_KEY_PASSPHRASE",
+            "doc": "encrypts the PKI's private keys at rest (PKCS#8; default: derived from HUB_SECRET_KEY)",
+        },
+    )
+    pkcs11_module: str | None = field(
+        default=None,
+        metadata={"env": "HUB_PKCS11_MODULE", "doc": "PKCS#11 library: agency seal keys are made on that token"},
+    )
+    pkcs11_token: str = field(default="hub", metadata={"env": "HUB_PKCS11_TOKEN", "doc": "PKCS#11 token label"})
+    pkcs11_pin: str | None = field(default=None, metadata={"env": "HUB_PKCS11_PIN", "doc": "PKCS#11 user PIN"})
+    tsa_url: str | None = field(
+        default=None,
+        metadata={"env": "HUB_TSA_URL", "doc": "external RFC 3161 TSA for signature timestamps (default: the hub's)"},
+    )
+    licence_font: Path = field(
+        default=Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"),
+        metadata={"env": "HUB_LICENCE_FONT", "doc": "TrueType font (Chinese and Latin) embedded in licences"},
+    )
+    verify_timeout: int = field(
+        default=20, metadata={"env": "HUB_VERIFY_TIMEOUT", "doc": "seconds one PDF verification may take"}
+    )
+    verify_processes: int = field(
+        default=2, metadata={"env": "HUB_VERIFY_PROCESSES", "doc": "verifier processes per worker (parse isolation)"}
+    )
     log_level: str = field(default="INFO", metadata={"env": "HUB_LOG_LEVEL", "doc": "logging level"})
     trusted_proxies: int = field(
         default=0,
@@ -113,7 +140,7 @@ class Settings:
         unknown = set(overrides) - known
         if unknown:
             raise ValueError(f"unknown settings: {', '.join(sorted(unknown))}")
-        values = {k: (Path(v) if k == "data_dir" else v) for k, v in overrides.items()}
+        values = {k: (Path(v) if k in {"data_dir", "licence_font"} and v is not None else v) for k, v in overrides.items()}
         return replace(self, **values)
 
 

@@ -161,3 +161,76 @@ def access_log(partition: str, subject_hash: str) -> str:
 # -- idempotency records, per caller and key
 def idempotency(actor: str, idempotency_key: str) -> str:
     return key("idem:" + actor, idempotency_key)
+
+
+# -- the PKI: one partition for the hub's authorities, every certificate it issued, and revocations
+PKI = "pki"
+
+
+def pki_authority() -> str:
+    """The root, issuing CA, TSA and OCSP responder: certificates and key references."""
+    return key(PKI, "authority")
+
+
+def pki_certificate(serial_hex: str) -> str:
+    """What the hub issued under one serial (profile, subject, agency), for OCSP and the CRL."""
+    return key(PKI, "cert", serial_hex)
+
+
+def pki_seal(agency: str) -> str:
+    """An agency's current seal: certificate, key reference, validity."""
+    return key(PKI, "seal", agency)
+
+
+def pki_seal_history(agency: str) -> str:
+    """List of every seal the agency had, oldest first."""
+    return key(PKI, "seals-of", agency)
+
+
+def pki_revoked() -> str:
+    """Hash of serial (hex) -> revocation (time, reason, issuer)."""
+    return key(PKI, "revoked")
+
+
+def pki_revocation_version() -> str:
+    """Counter bumped by each revocation, so workers and caches notice."""
+    return key(PKI, "revocation-version")
+
+
+# -- licences: one partition per licence type (its numbers, records, indexes and audit chain)
+def licence_partition(type_code: str) -> str:
+    return "lic:" + type_code
+
+
+def licence(type_code: str, number_key: str) -> str:
+    """A licence record, by the letters and digits of its number."""
+    return key(licence_partition(type_code), "licence", number_key)
+
+
+def licence_history(type_code: str, number_key: str) -> str:
+    """List of a licence's status changes."""
+    return key(licence_partition(type_code), "history", number_key)
+
+
+def licence_sequence(type_code: str, region: str, year: int) -> str:
+    return key(licence_partition(type_code), "sequence", region, str(year))
+
+
+def licence_index(type_code: str) -> str:
+    """Every number of a type (lexicographic index)."""
+    return key(licence_partition(type_code), "index")
+
+
+def licence_holder_index(type_code: str, subject_hash: str) -> str:
+    """The numbers a holder has of one type."""
+    return key(licence_partition(type_code), "holder", subject_hash)
+
+
+def blob(sha256: str) -> str:
+    """A document by content (its own slot; written before the record that names it)."""
+    return key("blob:" + sha256, "bytes")
+
+
+def verification_cache(sha256: str) -> str:
+    """The signature reports of one uploaded document (by content)."""
+    return key("vc:" + sha256, "report")

@@ -19,6 +19,7 @@ from .store import Store
 
 if TYPE_CHECKING:
     from .keyring import Keyring
+    from .pki import Pki
     from .policy import Policies
     from .sources import Sources
 
@@ -42,6 +43,12 @@ class HubState:
         from .keyring import Keyring
 
         return Keyring(self.settings, self.store)
+
+    @cached_property
+    def pki(self) -> Pki:
+        from .pki import Pki
+
+        return Pki(self.settings, self.store, self.keyring)
 
     @cached_property
     def policies(self) -> Policies:

@@ -96,6 +96,10 @@ class Tx:
         self._pending[key] = value
         self._writes.append(lambda p: p.set(key, _dump(value), ex=ttl_seconds))
 
+    def set_bytes(self, key: str, value: bytes) -> None:
+        """Queue raw bytes (a PDF) under ``key``."""
+        self._writes.append(lambda p: p.set(key, value))
+
     def delete(self, key: str) -> None:
         self._pending[key] = _DELETED
         self._writes.append(lambda p: p.delete(key))
@@ -247,6 +251,10 @@ class Store:
         members = self._guard(self._client.zrangebylex, key, start, "+", 0, limit)
         return [m.decode() for m in members]
 
+    def get_bytes(self, key: str) -> bytes | None:
+        """The raw bytes at ``key`` (a blob), or None."""
+        return self._guard(self._client.get, key)
+
     def hash_get_json(self, key: str, field: str) -> Any:
         """The JSON value of one hash field, or None."""
         return _load(self._guard(self._client.hget, key, field))
@@ -298,6 +306,10 @@ class Store:
 
     def set_json(self, key: str, value: Any, ttl_seconds: int | None = None) -> None:
         self._guard(self._client.set, key, _dump(value), ex=ttl_seconds)
+
+    def set_bytes_if_absent(self, key: str, value: bytes) -> bool:
+        """Store a content-addressed blob unless it is there already; True if stored."""
+        return bool(self._guard(self._client.set, key, value, nx=True))
 
     def delete(self, key: str) -> None:
         self._guard(self._client.delete, key)

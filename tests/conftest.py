@@ -67,8 +67,10 @@ def app(session_app, settings: Settings):
     """The hub on a freshly emptied Redis, with the operator token seeded again."""
     from hub import auth
 
-    store = session_app.extensions["hub"].store
+    state = session_app.extensions["hub"]
+    store = state.store
     store.raw_client_for_tests().flushdb()
+    state.__dict__.pop("pki", None)  # its authorities lived in the store just emptied
     auth.ensure_operator_token(store, ADMIN_TOKEN)
     return session_app
 

@@ -1,0 +1,291 @@
+"""Validation of every signature in a PDF, reported in the terms of ETSI EN 319 102-1.
+
+Each signature gets an indication (passed / failed / indeterminate) and, when it is not passed, the
+standard's sub-indication, plus the checks behind it: integrity, the signer's chain to the given
+roots, revocation, the signature timestamp, what the signature covers and what changed after it.
+Revocation and expiry are judged at the signature's best-signature-time: a trusted timestamp when
+there is one (so a licence sealed before its seal was revoked stays valid as of that timestamp),
+otherwise now.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import hashlib
+import io
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from pyhanko.pdf_utils.misc import PdfError
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.diff_analysis import DEFAULT_DIFF_POLICY, ModificationLevel
+from pyhanko.sign.validation import validate_pdf_signature, validate_pdf_timestamp
+from pyhanko.sign.validation.errors import SignatureValidationError
+from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
+from pyhanko.sign.validation.status import PdfSignatureStatus, SignatureCoverageLevel
+
+from .pades import NotAPdf, TrustMaterial
+
+logger = logging.getLogger(__name__)
+LICENCE_NUMBER_IN_XMP = re.compile(rb"<hub:LicenceNumber>([0-9A-Z-]{1,64})</hub:LicenceNumber>")
+ALLOWED_LATER_CHANGES = {ModificationLevel.NONE, ModificationLevel.LTA_UPDATES}
+
+
+class Indication(enum.StrEnum):
+    """ETSI EN 319 102-1 main status indications (TOTAL-PASSED, TOTAL-FAILED, INDETERMINATE)."""
+
+    PASSED = "passed"
+    FAILED = "failed"
+    INDETERMINATE = "indeterminate"
+
+
+@dataclass(frozen=True)
+class Check:
+    """One step of the validation, its outcome, and the sub-indication and reason when it did not pass."""
+
+    outcome: Indication
+    sub_indication: str | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class SignatureReport:
+    """The result for one signature or document timestamp."""
+
+    field_name: str
+    kind: str  # "signature" or "document_timestamp"
+    indication: Indication
+    sub_indication: str | None
+    checks: dict[str, Check]
+    signer: dict[str, str]
+    claimed_signing_time: dt.datetime | None
+    timestamp: dt.datetime | None
+    coverage: str
+    modification_level: str
+    #: SHA-256 over the signed byte ranges, when intact: how the hub finds what it sealed.
+    signed_digest: str | None
+    reasons: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class DocumentReport:
+    """Every signature of one document, and what the document says it is."""
+
+    sha256: str
+    signatures: list[SignatureReport]
+    claimed_licence_number: str | None
+
+
+def verify_pdf(pdf: bytes, trust: TrustMaterial) -> DocumentReport:
+    """Validate every signature in ``pdf`` against ``trust``; :class:`NotAPdf` when it cannot be read."""
+    try:
+        reader = PdfFileReader(io.BytesIO(pdf), strict=False)
+        if reader.encrypted:
+            raise NotAPdf("encrypted PDFs are not verified")
+        embedded = list(reader.embedded_signatures)
+    except NotAPdf:
+        raise
+    except (PdfError, ValueError, KeyError, TypeError, IndexError, AttributeError, RecursionError) as error:
+        raise NotAPdf(f"not a readable PDF: {type(error).__name__}") from error
+    reports = [_report(signature, trust) for signature in embedded]
+    return DocumentReport(hashlib.sha256(pdf).hexdigest(), reports, _claimed_number(pdf))
+
+
+def _claimed_number(pdf: bytes) -> str | None:
+    found = LICENCE_NUMBER_IN_XMP.findall(pdf)
+    return found[-1].decode() if found else None
+
+
+def _report(signature: EmbeddedPdfSignature, trust: TrustMaterial) -> SignatureReport:
+    name = str(signature.field_name)
+    try:
+        if signature.sig_object_type == "/DocTimeStamp":
+            return _timestamp_report(name, signature, trust)
+        return _signature_report(name, signature, trust)
+    except (SignatureValidationError, PdfError, ValueError, KeyError, TypeError, IndexError, AttributeError) as error:
+        # A hostile or broken signature dictionary: report it, never crash on it.
+        logger.info("signature %s could not be validated: %r", name, error)
+        return SignatureReport(
+            field_name=name,
+            kind="signature",
+            indication=Indication.FAILED,
+            sub_indication="FORMAT_FAILURE",
+            checks={"format": Check(Indication.FAILED, "FORMAT_FAILURE", _plain(error))},
+            signer={},
+            claimed_signing_time=None,
+            timestamp=None,
+            coverage="unknown",
+            modification_level="unknown",
+            signed_digest=None,
+            reasons=["format_failure"],
+        )
+
+
+def _signature_report(name: str, signature: EmbeddedPdfSignature, trust: TrustMaterial) -> SignatureReport:
+    now_context = trust.validation_context()
+    status = validate_pdf_signature(
+        signature, now_context, ts_validation_context=trust.validation_context(), diff_policy=DEFAULT_DIFF_POLICY
+    )
+    timestamp = status.timestamp_validity
+    trusted_time = (
+        timestamp.timestamp if timestamp and timestamp.intact and timestamp.valid and timestamp.trusted else None
+    )
+    chain_status = status
+    if trusted_time is not None and not (status.trusted and not status.revoked):
+        # Judge the signer as of the trusted timestamp: revocation or expiry after it does not count.
+        chain_status = validate_pdf_signature(
+            signature,
+            trust.validation_context(moment=trusted_time, retroactive_revinfo=True),
+            ts_validation_context=trust.validation_context(),
+            diff_policy=DEFAULT_DIFF_POLICY,
+        )
+    checks = {
+        "integrity": _integrity(status),
+        "signer_chain": _chain(chain_status),
+        "revocation": _revocation(chain_status, status, trusted_time),
+        "timestamp": _timestamp_check(status),
+        "coverage": _coverage(status),
+        "changes_after_signing": _changes(status),
+    }
+    return _assemble(name, "signature", signature, status, checks, trusted_time)
+
+
+def _timestamp_report(name: str, signature: EmbeddedPdfSignature, trust: TrustMaterial) -> SignatureReport:
+    status = validate_pdf_timestamp(signature, trust.validation_context(), diff_policy=DEFAULT_DIFF_POLICY)
+    checks = {
+        "integrity": _integrity(status),
+        "signer_chain": _chain(status),
+        "revocation": _revocation(status, status, None),
+        "coverage": _coverage(status),
+        "changes_after_signing": _changes(status),
+    }
+    return _assemble(name, "document_timestamp", signature, status, checks, status.timestamp)
+
+
+def _assemble(
+    name: str,
+    kind: str,
+    signature: EmbeddedPdfSignature,
+    status: PdfSignatureStatus,
+    checks: dict[str, Check],
+    trusted_time: dt.datetime | None,
+) -> SignatureReport:
+    failed = [check for check in checks.values() if check.outcome is Indication.FAILED]
+    undecided = [check for check in checks.values() if check.outcome is Indication.INDETERMINATE]
+    if failed:
+        indication, sub_indication = Indication.FAILED, failed[0].sub_indication
+    elif undecided:
+        indication, sub_indication = Indication.INDETERMINATE, undecided[0].sub_indication
+    else:
+        indication, sub_indication = Indication.PASSED, None
+    signer = status.signing_cert
+    intact = status.intact and status.valid
+    return SignatureReport(
+        field_name=name,
+        kind=kind,
+        indication=indication,
+        sub_indication=sub_indication,
+        checks=checks,
+        signer={
+            "subject": signer.subject.human_friendly,
+            "common_name": str(signer.subject.native.get("common_name", "")),
+            "issuer": signer.issuer.human_friendly,
+            "serial_number": format(signer.serial_number, "x"),
+            "sha256_fingerprint": hashlib.sha256(signer.dump()).hexdigest(),
+        },
+        claimed_signing_time=getattr(status, "signer_reported_dt", None),
+        timestamp=trusted_time,
+        coverage=status.coverage.name.lower() if status.coverage else "unknown",
+        modification_level=status.modification_level.name.lower() if status.modification_level else "unknown",
+        signed_digest=signature.compute_digest("sha256").hex() if intact else None,
+        reasons=[check.sub_indication.lower() for check in (*failed, *undecided) if check.sub_indication],
+    )
+
+
+def _integrity(status: PdfSignatureStatus) -> Check:
+    if not status.intact:
+        return Check(Indication.FAILED, "HASH_FAILURE", "the signed bytes were changed")
+    if not status.valid:
+        return Check(Indication.FAILED, "SIG_CRYPTO_FAILURE", "the signature value does not match the signer's key")
+    return Check(Indication.PASSED)
+
+
+def _chain(status: PdfSignatureStatus) -> Check:
+    if status.trusted:
+        return Check(Indication.PASSED)
+    if status.revoked:
+        return Check(Indication.PASSED, reason="the chain was built; see revocation")
+    indication = status.trust_problem_indic
+    sub = indication.name if indication is not None else "NO_CERTIFICATE_CHAIN_FOUND"
+    if sub in {"EXPIRED", "NOT_YET_VALID", "CHAIN_CONSTRAINTS_FAILURE"}:
+        return Check(Indication.FAILED, sub, "the signer's certificate cannot be used for this signature")
+    return Check(Indication.INDETERMINATE, sub, "the signer's certificate does not chain to a trusted root")
+
+
+def _revocation(
+    chain_status: PdfSignatureStatus, status_now: PdfSignatureStatus, trusted_time: dt.datetime | None
+) -> Check:
+    if chain_status.revoked:
+        if trusted_time is None:
+            return Check(
+                Indication.INDETERMINATE, "REVOKED_NO_POE", "the seal is revoked and nothing proves it signed earlier"
+            )
+        return Check(Indication.FAILED, "REVOKED", "the seal was already revoked when it signed")
+    if status_now.revoked and chain_status.trusted:
+        return Check(Indication.PASSED, reason="the seal was revoked after the timestamp; valid as of the timestamp")
+    indication = chain_status.trust_problem_indic
+    if indication is not None and indication.name in {"TRY_LATER", "REVOCATION_OUT_OF_BOUNDS_NO_POE"}:
+        return Check(Indication.INDETERMINATE, indication.name, "no usable revocation information")
+    return Check(Indication.PASSED)
+
+
+def _timestamp_check(status: PdfSignatureStatus) -> Check:
+    timestamp = status.timestamp_validity
+    if timestamp is None:
+        return Check(Indication.INDETERMINATE, "NO_POE", "the signature has no timestamp")
+    if not (timestamp.intact and timestamp.valid):
+        return Check(Indication.FAILED, "SIG_CRYPTO_FAILURE", "the timestamp token is broken")
+    if not timestamp.trusted:
+        return Check(Indication.INDETERMINATE, "NO_CERTIFICATE_CHAIN_FOUND", "the timestamp is not from a trusted TSA")
+    return Check(Indication.PASSED)
+
+
+def _coverage(status: PdfSignatureStatus) -> Check:
+    if status.coverage in {SignatureCoverageLevel.ENTIRE_FILE, SignatureCoverageLevel.ENTIRE_REVISION}:
+        return Check(Indication.PASSED)
+    return Check(Indication.FAILED, "SIG_CONSTRAINTS_FAILURE", "the signature does not cover a whole revision")
+
+
+def _changes(status: PdfSignatureStatus) -> Check:
+    level = status.modification_level
+    if status.coverage is SignatureCoverageLevel.ENTIRE_FILE:
+        return Check(Indication.PASSED)
+    if level in ALLOWED_LATER_CHANGES and status.docmdp_ok is not False:
+        return Check(Indication.PASSED)
+    what = (
+        {
+            ModificationLevel.FORM_FILLING: "form fields or signatures were added or changed after signing",
+            ModificationLevel.ANNOTATIONS: "annotations were added or changed after signing",
+        }.get(level, "content was changed after signing")
+        if level is not None
+        else "changes after signing could not be explained"
+    )
+    return Check(Indication.FAILED, "SIG_CONSTRAINTS_FAILURE", what)
+
+
+def _plain(error: BaseException) -> str:
+    return f"{type(error).__name__}: {str(error)[:200]}"
+
+
+def verdict_of(signatures: Sequence[SignatureReport]) -> Indication:
+    """The document's overall indication: the worst of its signatures (indeterminate when none)."""
+    if not signatures:
+        return Indication.INDETERMINATE
+    if any(report.indication is Indication.FAILED for report in signatures):
+        return Indication.FAILED
+    if any(report.indication is Indication.INDETERMINATE for report in signatures):
+        return Indication.INDETERMINATE
+    return Indication.PASSED
