@@ -30,7 +30,8 @@ from pyhanko.sign.validation.status import PdfSignatureStatus, SignatureCoverage
 from .pades import NotAPdf, TrustMaterial
 
 logger = logging.getLogger(__name__)
-LICENCE_NUMBER_IN_XMP = re.compile(rb"<hub:LicenceNumber>([0-9A-Z-]{1,64})</hub:LicenceNumber>")
+# The renderer writes the number into the XMP packet as dc:identifier (possibly inside an rdf:Bag/li).
+LICENCE_NUMBER_IN_XMP = re.compile(rb"<dc:identifier>\s*(?:<rdf:\w+>\s*<rdf:li>)?\s*([0-9A-Za-z._-]{3,120})\s*<")
 ALLOWED_LATER_CHANGES = {ModificationLevel.NONE, ModificationLevel.LTA_UPDATES}
 
 
