@@ -8,19 +8,16 @@ further revision, which is what lets the file validate offline for years.
 
 from __future__ import annotations
 
-import hashlib
 import io
-import os
+import math
 import tempfile
-import threading
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from asn1crypto import crl as asn1_crl
 from asn1crypto import ocsp as asn1_ocsp
 from asn1crypto import x509 as asn1_x509
-from fontTools.ttLib import TTCollection
 from pyhanko.pdf_utils.font.opentype import GlyphAccumulatorFactory
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.misc import PdfError
@@ -31,6 +28,7 @@ from pyhanko.stamp import TextStampStyle
 from pyhanko_certvalidator import ValidationContext
 
 from .api import CertsError
+from .render import font_subset
 
 
 class NotAPdf(CertsError):
@@ -72,7 +70,6 @@ class SealRequest:
     font_path: str | None = None
     reason: str | None = None
     location: str | None = None
-    extra: dict[str, str] = field(default_factory=dict)
 
 
 def seal_pdf(
@@ -99,21 +96,45 @@ def seal_pdf(
         use_pades_lta=False,
         validation_context=trust.validation_context(),
     )
-    stamp_style = None
-    if request.box is not None and request.stamp_text is not None:
+    with tempfile.TemporaryDirectory(prefix="hub-stamp-") as scratch:
+        # Without stamp text the widget draws nothing, so the artwork under it (a licence's seal) shows.
+        font_file = None
+        if request.stamp_text and request.font_path:
+            # A font with just the stamp's glyphs: loading a whole CJK font into pyHanko takes seconds.
+            font_file = str(Path(scratch) / "stamp.ttf")
+            Path(font_file).write_bytes(font_subset(Path(request.font_path), request.stamp_text))
         stamp_style = TextStampStyle(
-            stamp_text=request.stamp_text,
-            text_box_style=_text_box_style(request.font_path),
+            stamp_text=(request.stamp_text or "").replace("%", "%%"),
+            border_width=1 if request.stamp_text else 0,
+            text_box_style=_text_box_style(font_file),
         )
-    field_spec = fields.SigFieldSpec(metadata.field_name or request.field_name, box=request.box, on_page=0)
+        return _sign(writer, metadata, signer, timestamper, stamp_style, request)
+
+
+def _sign(
+    writer: IncrementalPdfFileWriter,
+    metadata: signers.PdfSignatureMetadata,
+    signer: signers.Signer,
+    timestamper: TimeStamper,
+    stamp_style: TextStampStyle,
+    request: SealRequest,
+) -> bytes:
+    box = None if request.box is None else _whole_points(request.box)
+    field_spec = fields.SigFieldSpec(metadata.field_name or request.field_name, box=box, on_page=0)
     pdf_signer = signers.PdfSigner(
         metadata, signer=signer, timestamper=timestamper, stamp_style=stamp_style, new_field_spec=field_spec
     )
     try:
-        output = pdf_signer.sign_pdf(writer, appearance_text_params=request.extra or None)
+        output = pdf_signer.sign_pdf(writer)
     except (PdfError, KeyError, TypeError) as error:
         raise NotAPdf(f"the PDF could not be sealed: {error}") from error
     return output.getvalue()
+
+
+def _whole_points(box: tuple[float, float, float, float]) -> tuple[int, int, int, int]:
+    """``box`` rounded outwards to whole points (pyHanko takes integers)."""
+    x1, y1, x2, y2 = box
+    return math.floor(x1), math.floor(y1), math.ceil(x2), math.ceil(y2)
 
 
 def _free_field_name(writer: IncrementalPdfFileWriter, wanted: str) -> str:
@@ -126,22 +147,7 @@ def _free_field_name(writer: IncrementalPdfFileWriter, wanted: str) -> str:
     return name
 
 
-def _text_box_style(font_path: str | None) -> TextBoxStyle:
-    if font_path is None:
+def _text_box_style(font_file: str | None) -> TextBoxStyle:
+    if font_file is None:
         return TextBoxStyle()
-    return TextBoxStyle(font=GlyphAccumulatorFactory(single_font_file(font_path), font_size=9))
-
-
-def single_font_file(font_path: str) -> str:
-    """``font_path`` itself, or for a TrueType collection (.ttc) its first font saved once as a .ttf."""
-    path = Path(font_path)
-    if path.suffix.lower() != ".ttc":
-        return str(path)
-    digest = hashlib.sha256(f"{path.resolve()}:{path.stat().st_mtime_ns}".encode()).hexdigest()[:16]
-    target = Path(tempfile.gettempdir()) / "hub-fonts" / f"{path.stem}-{digest}.ttf"
-    if not target.exists():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        partial = target.with_suffix(f".{os.getpid()}.{threading.get_ident()}.part")
-        TTCollection(str(path)).fonts[0].save(str(partial))
-        partial.replace(target)  # atomic, so concurrent workers never read half a font
-    return str(target)
+    return TextBoxStyle(font=GlyphAccumulatorFactory(font_file, font_size=9))

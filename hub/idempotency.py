@@ -9,6 +9,7 @@ Secrets in an answer (a new token) are never stored: their replay omits them.
 
 from __future__ import annotations
 
+import base64
 import functools
 import hashlib
 from collections.abc import Callable
@@ -33,7 +34,9 @@ def _fingerprint() -> str:
 
 
 def _replay(record: dict[str, Any], keyring: Keyring | None) -> Response:
-    body = keyring.decrypt(record["body"]) if keyring is not None else record["body"]
+    body: str | bytes = keyring.decrypt(record["body"]) if keyring is not None else record["body"]
+    if record.get("encoding") == "base64":
+        body = base64.b64decode(body)
     response = Response(body, status=record["status"], mimetype=record["mimetype"])
     if record.get("location"):
         response.headers["Location"] = record["location"]
@@ -41,7 +44,13 @@ def _replay(record: dict[str, Any], keyring: Keyring | None) -> Response:
     return response
 
 
+def _is_binary(response: Response) -> bool:
+    return not (response.is_json or (response.mimetype or "").startswith("text/"))
+
+
 def _stored_body(response: Response, redact: tuple[str, ...]) -> str:
+    if _is_binary(response):
+        return base64.b64encode(response.get_data()).decode()  # a sealed PDF, say
     if not redact or not response.is_json:
         return response.get_data(as_text=True)
     body = response.get_json()
@@ -106,6 +115,7 @@ def idempotent(
                     "status": response.status_code,
                     "mimetype": response.mimetype,
                     "body": _sealed(_stored_body(response, redact), get_keyring),
+                    "encoding": "base64" if _is_binary(response) else "text",
                     "location": response.headers.get("Location"),
                 },
                 ttl_seconds(),

@@ -84,9 +84,6 @@ def audit_head(partition: str) -> str:
     return key(partition, "audit-head")
 
 
-def signing_key() -> str:
-    """The hub's interim JWS signing key (PKCS#8 PEM, encrypted with HUB_SECRET_KEY)."""
-    return key(REGISTRY, "signing-key")
 
 
 def policy(name: str) -> str:

@@ -25,8 +25,15 @@ def json_formatter() -> logging.Formatter:
     return JsonFormatter(FORMAT, rename_fields={"levelname": "level", "name": "logger"}, timestamp="time")
 
 
+# pyHanko logs every failed validation with a traceback at WARNING, and warns on each sealing that
+# it may not fetch revocation data (by design: the hub hands it its own); the hub reports both itself.
+QUIET_LIBRARIES = ("pyhanko", "pyhanko_certvalidator", "fontTools")
+
+
 def configure(level: str) -> None:
     """Send every log record to stderr as one JSON object per line."""
+    for name in QUIET_LIBRARIES:
+        logging.getLogger(name).setLevel(logging.ERROR)
     root = logging.getLogger()
     if any(getattr(h, "_hub", False) for h in root.handlers):
         root.setLevel(level.upper())

@@ -9,6 +9,7 @@ before it serves a CRL or an OCSP answer, so no process serves a stale one.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import json
 import threading
@@ -19,10 +20,11 @@ from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from joserfc.jwk import ECKey
 from pyhanko.sign.signers import Signer
 from pyhanko.sign.timestamps import HTTPTimeStamper, TimeStamper
 
-from certs import authority
+from certs import authority, jws
 from certs.api import KeyBackend, SigningKey
 from certs.authority import CertificateStatus, Issuer, Profile, RevocationReason, Revoked
 from certs.pades import TrustMaterial
@@ -486,6 +488,29 @@ class Pki:
         """The hub seal's key and its chain (leaf first), for JWS with ``x5c``."""
         loaded = self.authority
         return loaded.hub_seal_key, [loaded.hub_seal, loaded.issuing]
+
+    def sign_envelope(self, payload: dict[str, Any]) -> str:
+        """A compact JWS (ES256) by the hub's seal over ``payload``, with its chain in ``x5c``."""
+        key, chain = self.hub_jws_key()
+        return jws.sign_compact(payload, key, chain, {"kid": self.hub_key_id(), "typ": "hub-resolution+jws"})
+
+    def hub_key_id(self) -> str:
+        """The hub seal's JWK thumbprint (RFC 7638)."""
+        return ECKey.import_key(self._hub_public_pem()).thumbprint()
+
+    def _hub_public_pem(self) -> str:
+        return (
+            self.authority.hub_seal.public_key()
+            .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+            .decode()
+        )
+
+    def jwks(self) -> dict[str, Any]:
+        """The hub seal's public key as a JWK set, with its certificate chain."""
+        _, chain = self.hub_jws_key()
+        public = ECKey.import_key(self._hub_public_pem()).as_dict(private=False)
+        x5c = [base64.b64encode(_der(certificate)).decode() for certificate in chain]
+        return {"keys": [public | {"kid": self.hub_key_id(), "use": "sig", "alg": "ES256", "x5c": x5c}]}
 
     def agency_jws_key(self, agency: dict[str, Any], ctx: Context) -> tuple[SigningKey, list[x509.Certificate]]:
         """An agency seal's key and chain, for JWS with ``x5c``."""

@@ -194,7 +194,7 @@ def resolve(
 
     services.store.atomic(write)
     services.sources.observe(observed)
-    envelope = services.keyring.sign(
+    envelope = services.pki.sign_envelope(
         {
             "resolution": resolution_id,
             "issued_at": created_at,

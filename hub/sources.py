@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -61,7 +62,13 @@ class Source:
 class Sources:
     """Every connector of this worker, built on first use."""
 
-    def __init__(self, settings: Settings, store: Store, keyring: Keyring) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        keyring: Keyring,
+        licence_lookup: Callable[[str, Subject], Mapping[str, Any] | None] | None = None,
+    ) -> None:
         self._store = store
         self._keyring = keyring
         allowlist = tuple(part.strip() for part in settings.connector_allowlist.split(",") if part.strip())
@@ -70,6 +77,7 @@ class Sources:
             dataset_lookup=lambda connector_id, evidence_type, subject: datasets.lookup(
                 store, keyring, connector_id, evidence_type, subject
             ),
+            licence_lookup=licence_lookup,
         )
         self._built: dict[str, tuple[str, Source]] = {}
         self._lock = threading.Lock()

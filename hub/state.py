@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from .pki import Pki
     from .policy import Policies
     from .sources import Sources
+    from .verification import Verifier
 
 
 @dataclass
@@ -51,6 +52,12 @@ class HubState:
         return Pki(self.settings, self.store, self.keyring)
 
     @cached_property
+    def verifier(self) -> Verifier:
+        from .verification import Verifier
+
+        return Verifier(self.settings.verify_processes, self.settings.verify_timeout)
+
+    @cached_property
     def policies(self) -> Policies:
         from .policy import Policies
 
@@ -58,9 +65,15 @@ class HubState:
 
     @cached_property
     def sources(self) -> Sources:
+        from . import licences
         from .sources import Sources
 
-        return Sources(self.settings, self.store, self.keyring)
+        return Sources(
+            self.settings,
+            self.store,
+            self.keyring,
+            licence_lookup=lambda evidence_type, subject: licences.lookup_for_resolution(self, evidence_type, subject),
+        )
 
     @cached_property
     def executor(self) -> ThreadPoolExecutor:

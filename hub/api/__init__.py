@@ -6,7 +6,7 @@ from pathlib import Path
 
 from flask import Flask, send_from_directory
 
-from . import agencies, audit, connectors, ops, policies, resolutions, service_items, types
+from . import agencies, audit, connectors, documents, licences, ops, pki, policies, resolutions, service_items, types
 from .openapi import HubApi, ProblemContentPlugin
 
 BLUEPRINTS = (
@@ -17,6 +17,9 @@ BLUEPRINTS = (
     service_items.blp,
     resolutions.blp,
     policies.blp,
+    licences.blp,
+    documents.blp,
+    pki.blp,
     audit.blp,
 )
 DOCS_ASSETS = "/docs/assets/"

@@ -50,8 +50,8 @@ def get_access_log(args: dict[str, Any]) -> Any:
 @blp.route("/resolutions/keys", methods=["GET"])
 @blp.response(200, JwksSchema)
 def signing_keys() -> Any:
-    """Public: the keys resolution envelopes are signed with (JWKS)."""
-    return hub().keyring.jwks()
+    """Public: the key resolution envelopes are signed with (JWKS; ``x5c`` chains to the hub's roots)."""
+    return hub().pki.jwks()
 
 
 @blp.route("/evidence-cache/invalidations", methods=["POST"])

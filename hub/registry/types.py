@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import math
+from datetime import date
 from typing import Any
 
 from .. import keys
 from ..context import Context
-from ..errors import Conflict
+from ..errors import Conflict, Invalid
 from ..store import Store, Tx
 from . import records
 from .references import ReferenceCheck
@@ -69,3 +71,43 @@ def list_evidence_types(store: Store, limit: int, cursor: str | None) -> dict:
 
 def list_licence_types(store: Store, limit: int, cursor: str | None) -> dict:
     return records.listing(store, keys.licence_type_index(), keys.licence_type, limit, cursor)
+
+
+def check_values(declared: dict[str, dict[str, Any]], values: dict[str, Any]) -> dict[str, Any]:
+    """``values`` checked against a type's declared fields (types, required, no unknown names), dates as
+    ISO text; Invalid listing every problem at once."""
+    errors: dict[str, list[str]] = {}
+    checked: dict[str, Any] = {}
+    for name in sorted(set(values) - set(declared)):
+        errors[name] = ["Not a field of this type."]
+    for name, spec in declared.items():
+        value = values.get(name)
+        if value is None:
+            if spec.get("required"):
+                errors[name] = ["Missing data for required field."]
+            continue
+        problem = _value_problem(spec.get("type", "string"), value)
+        if problem:
+            errors[name] = [problem]
+        else:
+            checked[name] = value
+    if errors:
+        raise Invalid("Some fields do not fit the type.", errors={f"fields.{k}": v for k, v in errors.items()})
+    return checked
+
+
+def _value_problem(kind: str, value: Any) -> str | None:
+    if kind == "string":
+        return None if isinstance(value, str) and 0 < len(value) <= 2000 else "Not a string of 1-2000 characters."
+    if kind == "number":
+        ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+        return None if ok else "Not a number."
+    if kind == "boolean":
+        return None if isinstance(value, bool) else "Not a boolean."
+    if kind == "date":
+        try:
+            date.fromisoformat(value)
+        except (TypeError, ValueError):
+            return "Not a date (YYYY-MM-DD)."
+        return None
+    return f"Unknown field type {kind!r}."

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import io
+import json
 import time
 
 import pytest
 from conftest import OPERATOR
+from cryptography import x509
 from joserfc import jws
 from joserfc.errors import BadSignatureError
 from joserfc.jwk import ECKey
+from joserfc.jws import JWSRegistry
 
 from hub import audit, keys
 from hub.demo.agency import StandInAgency
@@ -254,17 +258,24 @@ def test_envelope_is_signed_and_verifiable_with_the_published_keys(client, provi
     answer = resolve(client, province["market"]).get_json()
     jwks = client.get("/api/v1/resolutions/keys").get_json()
     key = ECKey.import_key(jwks["keys"][0])
-    import json
-
-    payload = json.loads(jws.deserialize_compact(answer["envelope"], key).payload)
+    # joserfc caps headers at 512 bytes by default; an x5c chain of two certificates is larger.
+    registry = JWSRegistry(max_header_length=8192)
+    token = jws.deserialize_compact(answer["envelope"], key, registry=registry)
+    payload = json.loads(token.payload)
     assert payload["resolution"] == answer["id"]
     assert {m["code"]: m["data"] for m in payload["materials"]} == {
         "id": by_code(answer)["id"]["data"],
         "marriage": {"status": "已婚"},
     }
+    assert token.headers()["kid"] == jwks["keys"][0]["kid"]
+    chain = [x509.load_der_x509_certificate(base64.b64decode(c)) for c in token.headers()["x5c"]]
+    roots = x509.load_pem_x509_certificates(client.get("/api/v1/pki/roots").data)
+    chain[0].verify_directly_issued_by(chain[1])
+    chain[1].verify_directly_issued_by(roots[0])
+    assert chain[0].public_key() == key.get_op_key("verify")
     tampered = answer["envelope"][:-4] + ("AAAA" if not answer["envelope"].endswith("AAAA") else "BBBB")
     with pytest.raises(BadSignatureError):
-        jws.deserialize_compact(tampered, key)
+        jws.deserialize_compact(tampered, key, registry=registry)
 
 
 def test_resolution_is_audited_in_an_unbroken_chain(client, province):

@@ -1,0 +1,49 @@
+"""Verification of uploaded PDFs (public) and the sealing service for agencies."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, g, request
+
+from .. import signing, verification
+from ..context import Context
+from ..errors import Invalid
+from ..http import MULTIPART, accepts
+from ..schemas.licences import FileUploadSchema, JwsRequestSchema, JwsSchema, SealFormSchema, VerificationSchema
+from .base import HubBlueprint, context, hub
+
+blp = HubBlueprint("documents", __name__, url_prefix="/api/v1", description="Verification and sealing")
+
+
+@blp.route("/verifications", methods=["POST"])
+@blp.arguments(FileUploadSchema, location="files")
+@blp.response(200, VerificationSchema)
+@accepts(MULTIPART)
+def verify(files: dict[str, Any]) -> Any:
+    """Public: every signature of an uploaded PDF (ETSI EN 319 102-1 terms) and the licence it is."""
+    visitor = Context(actor="public", request_id=g.request_id)
+    return verification.verify_document(hub(), files["file"].read(), visitor)
+
+
+@blp.route("/signatures", methods=["POST"])
+@blp.requires("agency")
+@blp.idempotent()
+@blp.response(201, JwsSchema, description="JWS for a JSON body; for a PDF upload, the sealed PDF")
+@accepts(MULTIPART, "application/json")
+def sign(*_: Any) -> Any:
+    """Seal a PDF (multipart ``file``, optional ``visible=true``) at PAdES B-LT, or sign JSON
+    ``{"payload": {...}}`` as a compact JWS (ES256, ``x5c`` chain to the hub's roots)."""
+    state, agency = hub(), g.principal.agency
+    if request.mimetype == MULTIPART:
+        upload = FileUploadSchema().load(request.files)
+        form = SealFormSchema().load(request.form)
+        sealed = signing.seal_document(state, context(), agency, upload["file"].read(), form["visible"])
+        response = Response(sealed, status=201, mimetype="application/pdf")
+        response.headers["Content-Disposition"] = 'attachment; filename="sealed.pdf"'
+        return response
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise Invalid("Send a PDF as multipart 'file', or JSON {\"payload\": {...}}.")
+    data = JwsRequestSchema().load(body)
+    return {"jws": signing.sign_json(state, context(), agency, data["payload"])}, 201
