@@ -5,8 +5,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
-# Chromium for the page tests; a CJK font so that their screenshots show Chinese text.
-SYSTEM_PACKAGES := chromium fonts-wqy-microhei
+# A CJK font embedded in licences (and shown in page screenshots); for the tests: Chromium, poppler's
+# pdfsig/pdftotext, zbarimg to read QR codes, SoftHSM2 for the PKCS#11 seal keys, NSS's certutil.
+RUN_PACKAGES := fonts-wqy-microhei
+SYSTEM_PACKAGES := $(RUN_PACKAGES) chromium poppler-utils zbar-tools softhsm2 libnss3-tools
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
 .PHONY: run test lint bench system-deps lock clean
@@ -19,6 +21,7 @@ $(INSTALLED): requirements.txt requirements-dev.txt pyproject.toml
 	touch $@
 
 run: $(INSTALLED)
+	@$(MAKE) --no-print-directory system-deps SYSTEM_PACKAGES="$(RUN_PACKAGES)"
 	HUB_DEMO=$${HUB_DEMO:-1} HUB_CONNECTOR_ALLOWLIST=$${HUB_CONNECTOR_ALLOWLIST:-127.0.0.1/32} $(BIN)/hub serve
 
 # Debian packages the tests need, installed only when missing.

@@ -1,4 +1,4 @@
-"""The ``hub`` command line: serve, tokens, audit and registry import/export.
+"""The ``hub`` command line: serve, tokens, audit, registry import/export, PKI seals.
 
 Commands that need data attach to the running hub's embedded Redis (or ``REDIS_URL``); if no hub
 is running they start the embedded server for themselves and stop it when done. Errors are one
@@ -17,6 +17,7 @@ import click
 import yaml
 
 from . import audit, auth
+from .cli_pki import pki
 from .config import describe, load_settings
 from .context import Context
 from .errors import HubError
@@ -205,3 +206,6 @@ def demo_load() -> None:
     with _hub() as state:
         tokens = demo_data.load(state)
         click.echo(demo_data.banner(tokens, state.settings.base_url))
+
+
+main.add_command(pki)
