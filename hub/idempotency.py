@@ -29,7 +29,15 @@ MAX_KEY_LENGTH = 255
 def _fingerprint() -> str:
     digest = hashlib.sha256()
     digest.update(f"{request.method} {request.path}\n".encode())
-    digest.update(request.get_data(cache=True))
+    if request.mimetype == "multipart/form-data":
+        # The boundary differs on every send: fingerprint the fields and files, not the raw body.
+        for name, value in sorted(request.form.items(multi=True)):
+            digest.update(f"field {name}={value}\n".encode())
+        for name, upload in sorted(request.files.items(multi=True), key=lambda item: item[0]):
+            digest.update(f"file {name} {hashlib.sha256(upload.stream.read()).hexdigest()}\n".encode())
+            upload.stream.seek(0)
+    else:
+        digest.update(request.get_data(cache=True))
     return digest.hexdigest()
 
 

@@ -42,7 +42,7 @@ def sign_json(state: HubState, ctx: Context, agency_code: str, payload: dict[str
     """A compact JWS (ES256) by the agency's seal over ``payload``, chain in ``x5c``."""
     agency = agencies.get_agency(state.store, agency_code)
     key, chain = state.pki.agency_jws_key(agency, ctx)
-    token = jws.sign_compact(payload, key, chain, {"typ": "JOSE", "iat": int(now().timestamp())})
+    token = jws.sign_compact(payload, key, chain, {"typ": "JOSE"})
     _audit(state, ctx, "signature.jws", hashlib.sha256(token.encode()).hexdigest(), agency_code)
     return token
 
