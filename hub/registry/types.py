@@ -14,6 +14,13 @@ from . import records
 from .references import ReferenceCheck
 
 
+# What a licence adds as proof beyond its own fields: which licence, and until when it is in force.
+LICENCE_EVIDENCE_FIELDS = {
+    "licence_number": {"type": "string", "required": True},
+    "valid_until": {"type": "date", "required": True},
+}
+
+
 def put_evidence_type(tx: Tx, ctx: Context, data: dict[str, Any], replace: bool = False) -> str:
     """Write an evidence type; a licence type's evidence type cannot be overwritten here."""
     existing = tx.get_json(keys.evidence_type(data["code"]))
@@ -43,7 +50,12 @@ def put_licence_type(tx: Tx, ctx: Context, data: dict[str, Any], replace: bool =
         replace,
     )
     if outcome != "unchanged":
-        evidence = {"code": data["code"], "name": data["name"], "fields": data["fields"], "licence_type": True}
+        evidence = {
+            "code": data["code"],
+            "name": data["name"],
+            "fields": {**data["fields"], **LICENCE_EVIDENCE_FIELDS},
+            "licence_type": True,
+        }
         tx.set_json(keys.evidence_type(data["code"]), records.stamped(evidence, ctx))
         tx.index_add(keys.evidence_type_index(), data["code"])
     return outcome

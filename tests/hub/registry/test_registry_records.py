@@ -67,7 +67,11 @@ def test_licence_type_is_also_an_evidence_type(client, registry):
     registry.licence_type("biz-licence", issuer="market")
     evidence = client.get("/api/v1/evidence-types/biz-licence", headers=OPERATOR).get_json()
     assert evidence["licence_type"] is True
-    assert evidence["fields"] == {"holder": {"type": "string", "required": True}}
+    assert evidence["fields"] == {  # the licence's own fields, plus which licence and until when
+        "holder": {"type": "string", "required": True},
+        "licence_number": {"type": "string", "required": True},
+        "valid_until": {"type": "date", "required": True},
+    }
     listed = client.get("/api/v1/evidence-types", headers=OPERATOR).get_json()["items"]
     assert [e["code"] for e in listed] == ["biz-licence"]
 

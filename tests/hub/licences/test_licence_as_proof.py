@@ -1,0 +1,50 @@
+"""A licence issued through the hub is proof: resolution finds a holder's licence in force."""
+
+from __future__ import annotations
+
+from conftest import OPERATOR, service_item_body
+
+HOLDER = {"id_type": "credit-code", "id": "91330100MA2YYYYY2Y", "name": "西湖茶馆"}
+
+
+def test_resolution_finds_the_holders_licence_while_it_is_in_force(client, registry):
+    registry.agency("market", region="330100", name="杭州市市场监督管理局")
+    registry.agency("culture", region="330100", name="杭州市文化广电旅游局")
+    registry.post(
+        "/api/v1/licence-types",
+        {
+            "code": "food-business",
+            "name": "食品经营许可证",
+            "issuer": "market",
+            "fields": {"premises": {"type": "string", "required": True}},
+            "validity_days": 365,
+        },
+    )
+    connector = {"id": "licence-registry", "agency": "market", "kind": "licences", "provides": ["food-business"]}
+    registry.post("/api/v1/connectors", {**connector, "config": {}, "timeout_ms": 1000})
+    assert client.post("/api/v1/connectors/licence-registry/test", json={}, headers=OPERATOR).get_json()["ok"]
+    client.post("/api/v1/connectors/licence-registry/activation", json={"active": True}, headers=OPERATOR)
+    materials = [{"code": "food", "name": "食品经营许可证", "evidence_type": "food-business", "required": True}]
+    registry.service_item("performance", agency="culture", materials=materials)
+    culture = registry.token("culture", "agency")
+    issuer = registry.token("market", "agency")
+    body = {"service_item": "performance", "subject": {"id_type": HOLDER["id_type"], "id": HOLDER["id"]}}
+
+    before = client.post("/api/v1/resolutions", json=body, headers=culture).get_json()
+    assert before["materials"][0]["status"] == "missing" and before["notice"]["missing"] == ["food"]
+
+    licence = client.post(
+        "/api/v1/licences",
+        json={"type": "food-business", "holder": HOLDER, "fields": {"premises": "西湖边"}},
+        headers=issuer,
+    ).get_json()
+    found = client.post("/api/v1/resolutions", json=body, headers=culture).get_json()
+    material = found["materials"][0]
+    assert material["status"] == "resolved" and material["source"]["connector"] == "licence-registry"
+    assert material["data"]["licence_number"] == licence["number"] and material["data"]["premises"] == "西湖边"
+
+    client.post(
+        f"/api/v1/licences/{licence['number']}/status", json={"status": "suspended", "reason": "整改"}, headers=issuer
+    )
+    suspended = client.post("/api/v1/resolutions", json=body, headers=culture).get_json()
+    assert suspended["materials"][0]["status"] == "missing"
