@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import logging
+import multiprocessing
 import resource
 import threading
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -30,6 +32,7 @@ from .context import Context, rfc3339
 from .errors import HubError, Invalid, NotFound
 from .state import HubState
 
+log = logging.getLogger(__name__)
 CACHE_SECONDS = 3600
 CHILD_MEMORY_BYTES = 1 << 30
 
@@ -81,7 +84,12 @@ class Verifier:
     def _get_pool(self) -> ProcessPool:
         with self._lock:
             if self._pool is None:
-                self._pool = ProcessPool(max_workers=self._processes, initializer=_limit_child_memory)
+                # forkserver: children start from a small clean process, not from this threaded worker.
+                self._pool = ProcessPool(
+                    max_workers=self._processes,
+                    initializer=_limit_child_memory,
+                    context=multiprocessing.get_context("forkserver"),
+                )
             return self._pool
 
     def report(self, pdf: bytes, trust: TrustMaterial) -> dict[str, Any]:
@@ -101,6 +109,11 @@ class Verifier:
             ) from None
         except ProcessExpired:
             raise VerificationFailed("This file could not be parsed safely (the verifier process stopped).") from None
+        except MemoryError:
+            raise VerificationFailed("This file needs more memory to verify than a verifier may use.") from None
+        except Exception:
+            log.exception("verifier process failed")
+            raise VerificationFailed("This file could not be verified.") from None
         if "not_a_pdf" in outcome:
             raise Invalid(f"The file is not a readable PDF: {outcome['not_a_pdf']}", errors={"file": ["Not a PDF."]})
         return outcome["report"]
