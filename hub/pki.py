@@ -130,6 +130,12 @@ class Pki:
         self._crls: dict[str, tuple[int, dt.datetime, bytes]] = {}
         self._ocsp: dict[str, tuple[int, dt.datetime, bytes]] = {}
 
+    def close(self) -> None:
+        """Let go of the PKCS#11 session, if seals live on a token."""
+        close = getattr(self._seal_backend, "close", None)
+        if close is not None:
+            close()
+
     # -- authorities
     @property
     def authority(self) -> LoadedAuthority:

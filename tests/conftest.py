@@ -307,3 +307,45 @@ def open_page(chromium: Browser) -> Iterator[OpenPage]:
     yield open_
     for context in contexts:
         context.close()
+
+
+# -- a SoftHSM2 token for the PKCS#11 seal keys
+SOFTHSM_MODULE_PATHS = ("/usr/lib/softhsm/libsofthsm2.so", "/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so")
+SOFTHSM_TOKEN = "hub-test"
+SOFTHSM_USER_PIN = "1234"
+SOFTHSM_SO_PIN = "5678"
+
+
+@pytest.fixture(scope="session")
+def softhsm(tmp_path_factory) -> Iterator[str]:
+    """The SoftHSM2 module, with SOFTHSM2_CONF pointing at a fresh token directory holding token ``hub-test``.
+
+    SoftHSM2 reads SOFTHSM2_CONF when python-pkcs11 first initialises it, once per process, so the variable
+    is set here, for the whole session, before any backend loads the module.
+    """
+    module = next((path for path in SOFTHSM_MODULE_PATHS if Path(path).exists()), None)
+    util = shutil.which("softhsm2-util")
+    if module is None or util is None:
+        pytest.fail("SoftHSM2 is not installed: the PKCS#11 tests need the Debian package softhsm2")
+    root = tmp_path_factory.mktemp("softhsm")
+    (root / "tokens").mkdir()
+    conf = root / "softhsm2.conf"
+    conf.write_text(f"directories.tokendir = {root / 'tokens'}\nobjectstore.backend = file\nlog.level = ERROR\n")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SOFTHSM2_CONF", str(conf))
+        subprocess.run(
+            [
+                util,
+                "--init-token",
+                "--free",
+                "--label",
+                SOFTHSM_TOKEN,
+                "--pin",
+                SOFTHSM_USER_PIN,
+                "--so-pin",
+                SOFTHSM_SO_PIN,
+            ],
+            check=True,
+            capture_output=True,
+        )
+        yield module

@@ -5,15 +5,14 @@ from __future__ import annotations
 import datetime
 import json
 import os
-import shutil
-import subprocess
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from io import BytesIO
-from pathlib import Path
 
 import pytest
 from asn1crypto import x509 as asn1_x509
+from conftest import SOFTHSM_TOKEN as TOKEN
+from conftest import SOFTHSM_USER_PIN as USER_PIN
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
@@ -33,36 +32,7 @@ from pyhanko_certvalidator import ValidationContext
 from certs.api import KeyUnavailable
 from certs.pkcs11 import Pkcs11Backend, Pkcs11Key
 
-MODULE_PATHS = ("/usr/lib/softhsm/libsofthsm2.so", "/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so")
-TOKEN = "hub-test"
-USER_PIN = "1234"
-SO_PIN = "5678"
 WRONG_PIN = "9999"
-
-
-@pytest.fixture(scope="session")
-def softhsm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The SoftHSM2 module, with SOFTHSM2_CONF pointing at a fresh token directory holding token ``hub-test``.
-
-    SoftHSM2 reads SOFTHSM2_CONF when python-pkcs11 first initialises it, once per process, so the variable
-    is set here, for the whole session, before any backend loads the module.
-    """
-    module = next((path for path in MODULE_PATHS if Path(path).exists()), None)
-    util = shutil.which("softhsm2-util")
-    if module is None or util is None:
-        pytest.fail("SoftHSM2 is not installed: the PKCS#11 tests need the Debian package softhsm2")
-    root = tmp_path_factory.mktemp("softhsm")
-    (root / "tokens").mkdir()
-    conf = root / "softhsm2.conf"
-    conf.write_text(f"directories.tokendir = {root / 'tokens'}\nobjectstore.backend = file\nlog.level = ERROR\n")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("SOFTHSM2_CONF", str(conf))
-        subprocess.run(
-            [util, "--init-token", "--free", "--label", TOKEN, "--pin", USER_PIN, "--so-pin", SO_PIN],
-            check=True,
-            capture_output=True,
-        )
-        yield module
 
 
 @pytest.fixture

@@ -1,0 +1,52 @@
+"""With HUB_PKCS11_MODULE set, agency seal keys are made on the token (SoftHSM2 here) and licences
+sealed with them verify like any other."""
+
+from __future__ import annotations
+
+import io
+
+import pkcs11
+from conftest import OPERATOR, SOFTHSM_TOKEN, SOFTHSM_USER_PIN
+from pkcs11.constants import Attribute, ObjectClass
+
+from hub import create_app
+
+
+def test_seal_keys_live_on_the_token_and_licences_verify(settings, softhsm, app):
+    token_settings = settings.with_overrides(
+        {"pkcs11_module": softhsm, "pkcs11_token": SOFTHSM_TOKEN, "pkcs11_pin": SOFTHSM_USER_PIN}
+    )
+    hsm_app = create_app(settings=token_settings)  # shares the session's Redis
+    client = hsm_app.test_client()
+    agency = {"code": "market", "name": "杭州市市场监督管理局", "region": "330100"}
+    assert client.post("/api/v1/agencies", json=agency, headers=OPERATOR).status_code == 201
+    seal = client.get("/api/v1/pki/seals/market").get_json()
+    assert seal["key_backend"] == "pkcs11"
+    licence_type = {
+        "code": "permit",
+        "name": "许可证",
+        "issuer": "market",
+        "fields": {"premises": {"type": "string", "required": True}},
+        "validity_days": 30,
+    }
+    assert client.post("/api/v1/licence-types", json=licence_type, headers=OPERATOR).status_code == 201
+    token = client.post("/api/v1/agencies/market/tokens", json={"roles": ["agency"]}, headers=OPERATOR)
+    issuer = {"Authorization": f"Bearer {token.get_json()['token']}"}
+    holder = {"id_type": "resident-id", "id": "330106199001011234", "name": "张三"}
+    issued = client.post(
+        "/api/v1/licences", json={"type": "permit", "holder": holder, "fields": {"premises": "x"}}, headers=issuer
+    )
+    assert issued.status_code == 201, issued.get_json()
+    pdf = client.get(f"/api/v1/licences/{issued.get_json()['number']}/pdf", headers=issuer).data
+    answer = client.post(
+        "/api/v1/verifications", data={"file": (io.BytesIO(pdf), "l.pdf")}, content_type="multipart/form-data"
+    ).get_json()
+    assert answer["verdict"] == "valid", answer
+    library = pkcs11.lib(softhsm)
+    # This process is logged in already (through the hub): a new session shares that login.
+    with library.get_token(token_label=SOFTHSM_TOKEN).open() as session:
+        labels = [key[Attribute.LABEL] for key in session.get_objects({Attribute.CLASS: ObjectClass.PRIVATE_KEY})]
+        private = next(session.get_objects({Attribute.CLASS: ObjectClass.PRIVATE_KEY, Attribute.LABEL: labels[-1]}))
+        assert private[Attribute.SENSITIVE] and not private[Attribute.EXTRACTABLE]
+    assert any(label.startswith("seal:market:") for label in labels)
+    hsm_app.extensions["hub"].pki.close()  # log out, so other tests see the token as they left it
