@@ -23,6 +23,7 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.misc import PdfError
 from pyhanko.pdf_utils.text import TextBoxStyle
 from pyhanko.sign import fields, signers
+from pyhanko.sign.general import SigningError
 from pyhanko.sign.timestamps import TimeStamper
 from pyhanko.stamp import TextStampStyle
 from pyhanko_certvalidator import ValidationContext
@@ -35,6 +36,10 @@ class NotAPdf(CertsError):
     """The bytes given to seal are not a PDF pyHanko can update."""
 
 
+class SealRefused(CertsError):
+    """pyHanko would not seal: the seal's chain or revocation data could not be validated."""
+
+
 @dataclass(frozen=True)
 class TrustMaterial:
     """What a validator needs to check the hub's chains: anchors, intermediates, CRLs, OCSP answers."""
@@ -43,15 +48,17 @@ class TrustMaterial:
     intermediates: Sequence[asn1_x509.Certificate] = ()
     crls: Sequence[bytes] = ()
     ocsp_responses: Sequence[bytes] = ()
+    #: Fetch missing revocation data from the URLs in the certificates (for chains of outside CAs).
+    allow_fetching: bool = False
 
     def validation_context(self, **options: object) -> ValidationContext:
-        """A pyHanko validation context over this material, never fetching from the network."""
+        """A pyHanko validation context over this material (offline unless ``allow_fetching``)."""
         return ValidationContext(
             trust_roots=list(self.roots),
             other_certs=list(self.intermediates),
             crls=[asn1_crl.CertificateList.load(der) for der in self.crls],
             ocsps=[asn1_ocsp.OCSPResponse.load(der) for der in self.ocsp_responses],
-            allow_fetching=False,
+            allow_fetching=self.allow_fetching,
             revocation_mode="hard-fail",
             **options,  # type: ignore[arg-type]
         )
@@ -126,6 +133,8 @@ def _sign(
     )
     try:
         output = pdf_signer.sign_pdf(writer)
+    except SigningError as error:
+        raise SealRefused(f"the seal could not be validated for signing: {error}") from error
     except (PdfError, KeyError, TypeError) as error:
         raise NotAPdf(f"the PDF could not be sealed: {error}") from error
     return output.getvalue()

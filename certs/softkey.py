@@ -44,7 +44,7 @@ class SoftKey:
         return SimpleSigner(
             signing_cert=certificate,
             signing_key=asn1_keys.PrivateKeyInfo.load(der),
-            cert_registry=SimpleCertificateStore.from_certs([certificate, *chain]),
+            cert_registry=SimpleCertificateStore.from_certs(list(chain)),  # the signer's own is added anyway
         )
 
     def encrypted_pem(self, passphrase: bytes) -> str:

@@ -71,11 +71,22 @@ class TimeStampAuthority:
             {"content_type": "tst_info", "content": cms.ParsableOctetString(tsp.TSTInfo(info).dump())}
         )
         token = await self._signer.async_sign_general_data(content, "sha256", detached=False, use_cades=True)
+        if not request["cert_req"].native:
+            token["content"]["certificates"] = None  # RFC 3161 2.4.1: only when asked for
         return tsp.TimeStampResp({"status": {"status": "granted"}, "time_stamp_token": token})
 
 
+class _Rejection(tsp.TimeStampResp):
+    """A TimeStampResp without a token (asn1crypto's own makes the token mandatory)."""
+
+    _fields = [
+        ("status", tsp.PKIStatusInfo),
+        ("time_stamp_token", cms.ContentInfo, {"optional": True}),
+    ]
+
+
 def _rejection(failure: str, text: str) -> tsp.TimeStampResp:
-    return tsp.TimeStampResp(
+    return _Rejection(
         {
             "status": {
                 "status": "rejection",

@@ -3,6 +3,9 @@
 Each signature gets an indication (passed / failed / indeterminate) and, when it is not passed, the
 standard's sub-indication, plus the checks behind it: integrity, the signer's chain to the given
 roots, revocation, the signature timestamp, what the signature covers and what changed after it.
+Changes after a signature pass only when they add validation data or further signatures (each of
+which gets its own report), so a document sealed by several agencies keeps every seal valid; a
+signature whose dictionary or CMS cannot be parsed is reported as a FORMAT_FAILURE, never skipped.
 Revocation and expiry are judged at the signature's best-signature-time: a trusted timestamp when
 there is one (so a licence sealed before its seal was revoked stays valid as of that timestamp),
 otherwise now.
@@ -21,11 +24,12 @@ from dataclasses import dataclass, field
 
 from pyhanko.pdf_utils.misc import PdfError
 from pyhanko.pdf_utils.reader import PdfFileReader
-from pyhanko.sign.diff_analysis import DEFAULT_DIFF_POLICY, ModificationLevel
+from pyhanko.sign.diff_analysis import DEFAULT_DIFF_POLICY, DiffResult, ModificationLevel
+from pyhanko.sign.fields import enumerate_sig_fields
 from pyhanko.sign.validation import validate_pdf_signature, validate_pdf_timestamp
 from pyhanko.sign.validation.errors import SignatureValidationError
 from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
-from pyhanko.sign.validation.status import PdfSignatureStatus, SignatureCoverageLevel
+from pyhanko.sign.validation.status import DocumentTimestampStatus, PdfSignatureStatus, SignatureCoverageLevel
 
 from .pades import NotAPdf, TrustMaterial
 
@@ -33,6 +37,9 @@ logger = logging.getLogger(__name__)
 # The renderer writes the number into the XMP packet as dc:identifier (possibly inside an rdf:Bag/li).
 LICENCE_NUMBER_IN_XMP = re.compile(rb"<dc:identifier>\s*(?:<rdf:\w+>\s*<rdf:li>)?\s*([0-9A-Za-z._-]{3,120})\s*<")
 ALLOWED_LATER_CHANGES = {ModificationLevel.NONE, ModificationLevel.LTA_UPDATES}
+Status = PdfSignatureStatus | DocumentTimestampStatus
+#: What pyHanko raises on a hostile or broken file (it checks some structure with assert).
+UNREADABLE = (PdfError, ValueError, KeyError, TypeError, IndexError, AttributeError, AssertionError, RecursionError)
 
 
 class Indication(enum.StrEnum):
@@ -76,6 +83,7 @@ class DocumentReport:
     """Every signature of one document, and what the document says it is."""
 
     sha256: str
+    #: In signing order (by revision); signatures that could not even be parsed come last.
     signatures: list[SignatureReport]
     claimed_licence_number: str | None
 
@@ -86,13 +94,22 @@ def verify_pdf(pdf: bytes, trust: TrustMaterial) -> DocumentReport:
         reader = PdfFileReader(io.BytesIO(pdf), strict=False)
         if reader.encrypted:
             raise NotAPdf("encrypted PDFs are not verified")
-        embedded = list(reader.embedded_signatures)
+        filled = [(str(name), sig_field) for name, _, sig_field in enumerate_sig_fields(reader, filled_status=True)]
     except NotAPdf:
         raise
-    except (PdfError, ValueError, KeyError, TypeError, IndexError, AttributeError, RecursionError) as error:
+    except UNREADABLE as error:
         raise NotAPdf(f"not a readable PDF: {type(error).__name__}") from error
-    reports = [_report(signature, trust) for signature in embedded]
-    return DocumentReport(hashlib.sha256(pdf).hexdigest(), reports, _claimed_number(pdf))
+    embedded, broken = [], []
+    for name, sig_field in filled:
+        try:
+            embedded.append(EmbeddedPdfSignature(reader, sig_field, name))
+        except UNREADABLE as error:
+            # pyHanko would fail the whole document (or skip the field); the broken signature is reported instead.
+            broken.append(_format_failure(name, error))
+    signature_fields = {name for name, _ in filled}
+    embedded.sort(key=lambda signature: signature.signed_revision)
+    reports = [_report(signature, trust, signature_fields) for signature in embedded]
+    return DocumentReport(hashlib.sha256(pdf).hexdigest(), reports + broken, _claimed_number(pdf))
 
 
 def _claimed_number(pdf: bytes) -> str | None:
@@ -100,32 +117,38 @@ def _claimed_number(pdf: bytes) -> str | None:
     return found[-1].decode() if found else None
 
 
-def _report(signature: EmbeddedPdfSignature, trust: TrustMaterial) -> SignatureReport:
+def _report(signature: EmbeddedPdfSignature, trust: TrustMaterial, signature_fields: set[str]) -> SignatureReport:
     name = str(signature.field_name)
     try:
         if signature.sig_object_type == "/DocTimeStamp":
-            return _timestamp_report(name, signature, trust)
-        return _signature_report(name, signature, trust)
-    except (SignatureValidationError, PdfError, ValueError, KeyError, TypeError, IndexError, AttributeError) as error:
-        # A hostile or broken signature dictionary: report it, never crash on it.
-        logger.info("signature %s could not be validated: %r", name, error)
-        return SignatureReport(
-            field_name=name,
-            kind="signature",
-            indication=Indication.FAILED,
-            sub_indication="FORMAT_FAILURE",
-            checks={"format": Check(Indication.FAILED, "FORMAT_FAILURE", _plain(error))},
-            signer={},
-            claimed_signing_time=None,
-            timestamp=None,
-            coverage="unknown",
-            modification_level="unknown",
-            signed_digest=None,
-            reasons=["format_failure"],
-        )
+            return _timestamp_report(name, signature, trust, signature_fields)
+        return _signature_report(name, signature, trust, signature_fields)
+    except (SignatureValidationError, *UNREADABLE) as error:
+        return _format_failure(name, error)
 
 
-def _signature_report(name: str, signature: EmbeddedPdfSignature, trust: TrustMaterial) -> SignatureReport:
+def _format_failure(name: str, error: BaseException) -> SignatureReport:
+    # A hostile or broken signature dictionary: report it, never crash on it.
+    logger.info("signature %s could not be validated: %r", name, error)
+    return SignatureReport(
+        field_name=name,
+        kind="signature",
+        indication=Indication.FAILED,
+        sub_indication="FORMAT_FAILURE",
+        checks={"format": Check(Indication.FAILED, "FORMAT_FAILURE", _plain(error))},
+        signer={},
+        claimed_signing_time=None,
+        timestamp=None,
+        coverage="unknown",
+        modification_level="unknown",
+        signed_digest=None,
+        reasons=["format_failure"],
+    )
+
+
+def _signature_report(
+    name: str, signature: EmbeddedPdfSignature, trust: TrustMaterial, signature_fields: set[str]
+) -> SignatureReport:
     now_context = trust.validation_context()
     status = validate_pdf_signature(
         signature, now_context, ts_validation_context=trust.validation_context(), diff_policy=DEFAULT_DIFF_POLICY
@@ -149,19 +172,21 @@ def _signature_report(name: str, signature: EmbeddedPdfSignature, trust: TrustMa
         "revocation": _revocation(chain_status, status, trusted_time),
         "timestamp": _timestamp_check(status),
         "coverage": _coverage(status),
-        "changes_after_signing": _changes(status),
+        "changes_after_signing": _changes(status, signature_fields),
     }
     return _assemble(name, "signature", signature, status, checks, trusted_time)
 
 
-def _timestamp_report(name: str, signature: EmbeddedPdfSignature, trust: TrustMaterial) -> SignatureReport:
+def _timestamp_report(
+    name: str, signature: EmbeddedPdfSignature, trust: TrustMaterial, signature_fields: set[str]
+) -> SignatureReport:
     status = validate_pdf_timestamp(signature, trust.validation_context(), diff_policy=DEFAULT_DIFF_POLICY)
     checks = {
         "integrity": _integrity(status),
         "signer_chain": _chain(status),
         "revocation": _revocation(status, status, None),
         "coverage": _coverage(status),
-        "changes_after_signing": _changes(status),
+        "changes_after_signing": _changes(status, signature_fields),
     }
     return _assemble(name, "document_timestamp", signature, status, checks, status.timestamp)
 
@@ -170,7 +195,7 @@ def _assemble(
     name: str,
     kind: str,
     signature: EmbeddedPdfSignature,
-    status: PdfSignatureStatus,
+    status: Status,
     checks: dict[str, Check],
     trusted_time: dt.datetime | None,
 ) -> SignatureReport:
@@ -206,7 +231,7 @@ def _assemble(
     )
 
 
-def _integrity(status: PdfSignatureStatus) -> Check:
+def _integrity(status: Status) -> Check:
     if not status.intact:
         return Check(Indication.FAILED, "HASH_FAILURE", "the signed bytes were changed")
     if not status.valid:
@@ -214,21 +239,21 @@ def _integrity(status: PdfSignatureStatus) -> Check:
     return Check(Indication.PASSED)
 
 
-def _chain(status: PdfSignatureStatus) -> Check:
-    if status.trusted:
+def _chain(status: Status) -> Check:
+    # Not status.trusted: that is also false when only the document bytes changed (see integrity).
+    if status.validation_path is not None and status.trust_problem_indic is None:
         return Check(Indication.PASSED)
+    if not status.valid:
+        return Check(Indication.INDETERMINATE, reason="not checked: the signature value does not verify")
     if status.revoked:
         return Check(Indication.PASSED, reason="the chain was built; see revocation")
-    indication = status.trust_problem_indic
-    sub = indication.name if indication is not None else "NO_CERTIFICATE_CHAIN_FOUND"
+    sub = _problem(status) or "NO_CERTIFICATE_CHAIN_FOUND"
     if sub in {"EXPIRED", "NOT_YET_VALID", "CHAIN_CONSTRAINTS_FAILURE"}:
         return Check(Indication.FAILED, sub, "the signer's certificate cannot be used for this signature")
     return Check(Indication.INDETERMINATE, sub, "the signer's certificate does not chain to a trusted root")
 
 
-def _revocation(
-    chain_status: PdfSignatureStatus, status_now: PdfSignatureStatus, trusted_time: dt.datetime | None
-) -> Check:
+def _revocation(chain_status: Status, status_now: Status, trusted_time: dt.datetime | None) -> Check:
     if chain_status.revoked:
         if trusted_time is None:
             return Check(
@@ -237,9 +262,9 @@ def _revocation(
         return Check(Indication.FAILED, "REVOKED", "the seal was already revoked when it signed")
     if status_now.revoked and chain_status.trusted:
         return Check(Indication.PASSED, reason="the seal was revoked after the timestamp; valid as of the timestamp")
-    indication = chain_status.trust_problem_indic
-    if indication is not None and indication.name in {"TRY_LATER", "REVOCATION_OUT_OF_BOUNDS_NO_POE"}:
-        return Check(Indication.INDETERMINATE, indication.name, "no usable revocation information")
+    problem = _problem(chain_status)
+    if problem in {"TRY_LATER", "REVOCATION_OUT_OF_BOUNDS_NO_POE"}:
+        return Check(Indication.INDETERMINATE, problem, "no usable revocation information")
     return Check(Indication.PASSED)
 
 
@@ -254,18 +279,23 @@ def _timestamp_check(status: PdfSignatureStatus) -> Check:
     return Check(Indication.PASSED)
 
 
-def _coverage(status: PdfSignatureStatus) -> Check:
+def _coverage(status: Status) -> Check:
     if status.coverage in {SignatureCoverageLevel.ENTIRE_FILE, SignatureCoverageLevel.ENTIRE_REVISION}:
         return Check(Indication.PASSED)
     return Check(Indication.FAILED, "SIG_CONSTRAINTS_FAILURE", "the signature does not cover a whole revision")
 
 
-def _changes(status: PdfSignatureStatus) -> Check:
+def _changes(status: Status, signature_fields: set[str]) -> Check:
     level = status.modification_level
     if status.coverage is SignatureCoverageLevel.ENTIRE_FILE:
         return Check(Indication.PASSED)
     if level in ALLOWED_LATER_CHANGES and status.docmdp_ok is not False:
         return Check(Indication.PASSED)
+    diff = status.diff_result
+    if level is ModificationLevel.FORM_FILLING and status.docmdp_ok is not False and isinstance(diff, DiffResult):
+        if diff.changed_form_fields and diff.changed_form_fields <= signature_fields:
+            # Only later signatures were added; each is reported and must pass on its own.
+            return Check(Indication.PASSED, reason="later signatures were added")
     what = (
         {
             ModificationLevel.FORM_FILLING: "form fields or signatures were added or changed after signing",
@@ -275,6 +305,12 @@ def _changes(status: PdfSignatureStatus) -> Check:
         else "changes after signing could not be explained"
     )
     return Check(Indication.FAILED, "SIG_CONSTRAINTS_FAILURE", what)
+
+
+def _problem(status: Status) -> str | None:
+    """The name of pyHanko's AdES sub-indication for the signer's certificate, if any."""
+    indication = status.trust_problem_indic
+    return indication.name if isinstance(indication, enum.Enum) else None
 
 
 def _plain(error: BaseException) -> str:

@@ -16,6 +16,8 @@ from pathlib import Path
 import click
 import yaml
 
+from certs.api import CertsError
+
 from . import audit, auth
 from .cli_pki import pki
 from .config import describe, load_settings
@@ -48,6 +50,8 @@ def _hub() -> Iterator[HubState]:
         for field, messages in (exc.errors or {}).items():
             lines.extend(f"  {field}: {message}" for message in messages)
         raise click.ClickException("\n".join(lines)) from None
+    except CertsError as exc:
+        raise click.ClickException(str(exc)) from None
     finally:
         store.stop_embedded_if_last()
         store.close()

@@ -81,7 +81,12 @@ def pki_revoke(agency: str, reason: str, since: dt.datetime | None) -> None:
 @click.argument("agency")
 @click.option("--pkcs12", "pkcs12_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--password-env", help="environment variable holding the PKCS#12 or key password")
-@click.option("--cert", "cert_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="PEM")
+@click.option(
+    "--cert",
+    "cert_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="PEM: the seal certificate, then its CA chain up to the root",
+)
 @click.option("--key", "key_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="PEM")
 def pki_import(
     agency: str, pkcs12_file: Path | None, password_env: str | None, cert_file: Path | None, key_file: Path | None
@@ -92,9 +97,9 @@ def pki_import(
         raise click.UsageError("give --pkcs12, or --cert and --key, not both")
     try:
         if pkcs12_file is not None:
-            key, certificate, _ = pkcs12.load_key_and_certificates(pkcs12_file.read_bytes(), password or None)
+            key, certificate, chain = pkcs12.load_key_and_certificates(pkcs12_file.read_bytes(), password or None)
         elif cert_file and key_file:
-            certificate = x509.load_pem_x509_certificate(cert_file.read_bytes())
+            certificate, *chain = x509.load_pem_x509_certificates(cert_file.read_bytes())
             key = serialization.load_pem_private_key(key_file.read_bytes(), password or None)
         else:
             raise click.UsageError("give --pkcs12 FILE, or --cert FILE and --key FILE")
@@ -104,5 +109,18 @@ def pki_import(
         raise click.ClickException("the file holds no key and certificate")
     with _hub() as state:
         record = agencies.get_agency(state.store, agency)
-        seal = state.pki.import_seal(record, certificate, key, Context.system("cli"))
+        seal = state.pki.import_seal(record, certificate, key, _ordered(certificate, chain), Context.system("cli"))
     click.echo(f"imported seal {seal.serial} for {agency} ({certificate.subject.rfc4514_string()})")
+
+
+def _ordered(certificate: x509.Certificate, others: list[x509.Certificate]) -> list[x509.Certificate]:
+    """The CA certificates from issuer up to root, whatever order the file had them in."""
+    chain, current, pool = [], certificate, list(others)
+    while current.subject != current.issuer:
+        parent = next((c for c in pool if c.subject == current.issuer), None)
+        if parent is None:
+            raise click.ClickException(f"the file lacks the certificate of {current.issuer.rfc4514_string()}")
+        chain.append(parent)
+        pool.remove(parent)
+        current = parent
+    return chain

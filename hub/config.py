@@ -140,7 +140,9 @@ class Settings:
         unknown = set(overrides) - known
         if unknown:
             raise ValueError(f"unknown settings: {', '.join(sorted(unknown))}")
-        values = {k: (Path(v) if k in {"data_dir", "licence_font"} and v is not None else v) for k, v in overrides.items()}
+        values = {
+            k: (Path(v) if k in {"data_dir", "licence_font"} and v is not None else v) for k, v in overrides.items()
+        }
         return replace(self, **values)
 
 

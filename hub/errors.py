@@ -13,6 +13,10 @@ from typing import Any
 from flask import Flask, Response, g, json, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from certs.api import CertsError, KeyUnavailable
+from certs.pades import NotAPdf, SealRefused
+from certs.render import LicenceRenderError
+
 log = logging.getLogger(__name__)
 PROBLEM_TYPE_BASE = "urn:hub:problem:"
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -173,9 +177,34 @@ def handle_unexpected(error: Exception) -> Response:
     )
 
 
+class SealUnavailable(HubError):
+    """A seal cannot sign now: its key is unreachable, or its chain or revocation data cannot be checked."""
+
+    status, slug, title = 503, "seal-unavailable", "Seal unavailable"
+
+
+class Unprintable(Invalid):
+    """A licence's content cannot be rendered (a character the font lacks, or too much for one page)."""
+
+    slug, title = "unprintable", "Cannot be printed"
+
+
+def handle_certs_error(error: CertsError) -> Response:
+    """The ``certs`` package's errors, in the hub's terms."""
+    if isinstance(error, NotAPdf):
+        return handle_hub_error(Invalid(str(error), errors={"file": ["Not a PDF that can be sealed."]}))
+    if isinstance(error, LicenceRenderError):
+        return handle_hub_error(Unprintable(str(error)))
+    if isinstance(error, SealRefused | KeyUnavailable):
+        log.error("seal unavailable", extra={"error": str(error)})
+        return handle_hub_error(SealUnavailable(str(error)))
+    return handle_unexpected(error)
+
+
 def init_app(app: Flask) -> None:
     """Register the one mapping from exceptions to problem+json (after flask-smorest's)."""
     app.register_error_handler(HubError, handle_hub_error)
+    app.register_error_handler(CertsError, handle_certs_error)
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(InternalServerError, handle_unexpected)
     app.register_error_handler(Exception, handle_unexpected)

@@ -84,8 +84,6 @@ def audit_head(partition: str) -> str:
     return key(partition, "audit-head")
 
 
-
-
 def policy(name: str) -> str:
     """An operator's Cedar policy text."""
     return key(REGISTRY, "policy", name)
@@ -182,6 +180,11 @@ def pki_seal(agency: str) -> str:
 def pki_seal_history(agency: str) -> str:
     """List of every seal the agency had, oldest first."""
     return key(PKI, "seals-of", agency)
+
+
+def pki_anchors() -> str:
+    """Hash of SHA-256 -> PEM: roots of outside CAs whose seals the operator imported."""
+    return key(PKI, "anchors")
 
 
 def pki_revoked() -> str:

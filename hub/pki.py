@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import hashlib
 import json
 import threading
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from typing import Any
 
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from joserfc.jwk import ECKey
@@ -238,8 +240,9 @@ class Pki:
         return Issuer(loaded.issuing, loaded.issuing_key.private_key, "issuing", self.urls)  # type: ignore[arg-type]
 
     def roots(self) -> list[x509.Certificate]:
-        """The trust anchors the hub's seals and timestamps chain to."""
-        return [self.authority.root]
+        """The trust anchors the hub's seals and timestamps chain to (its own, and imported seals' CAs)."""
+        imported = self._store.hash_get_all(keys.pki_anchors())
+        return [self.authority.root, *(_load_pem(pem) for _, pem in sorted(imported.items()))]
 
     def roots_pem(self) -> str:
         """The trust anchors as one PEM bundle."""
@@ -336,6 +339,16 @@ class Pki:
             roots=[_asn1(root) for root in self.roots()],
             intermediates=[_asn1(self.authority.issuing)],
             crls=[self.crl("issuing"), self.crl("root")],
+        )
+
+    def _foreign_sealing_trust(self, chain: list[x509.Certificate]) -> TrustMaterial:
+        # An imported seal's revocation data comes from its own CA's URLs; the TSA's from the hub.
+        return TrustMaterial(
+            roots=[_asn1(root) for root in self.roots()],
+            intermediates=[_asn1(self.authority.issuing), *(_asn1(c) for c in chain)],
+            crls=[self.crl("issuing"), self.crl("root")],
+            ocsp_responses=[self.ocsp_for(self.authority.tsa)],
+            allow_fetching=True,
         )
 
     def _sealing_trust(self, certificate: x509.Certificate) -> TrustMaterial:
@@ -456,14 +469,20 @@ class Pki:
         agency: dict[str, Any],
         certificate: x509.Certificate,
         private_key: Any,
+        chain: list[x509.Certificate],
         ctx: Context,
     ) -> Seal:
-        """Adopt a seal issued by an outside CA (its key is re-encrypted under the hub's passphrase)."""
+        """Adopt a seal issued by an outside CA: its key is re-encrypted under the hub's passphrase, and
+        the root of ``chain`` (issuer first, up to a self-signed root) becomes a trust anchor."""
         key = SoftKey(private_key)
         if _spki(key.public_key()) != _spki(certificate.public_key()):
             raise Invalid("the private key does not belong to the certificate")
+        _check_chain(certificate, chain)
         current = self.seal(agency["code"])
         reference = self._soft.reference(key, f"seal:{agency['code']}:imported")
+        reference["chain"] = [_pem(c) for c in chain if c.subject != c.issuer]
+        root = chain[-1]
+        self._store.hash_set(keys.pki_anchors(), hashlib.sha256(_der(root)).hexdigest(), _pem(root))
         return self._store_seal(
             agency["code"], certificate, reference, ctx, current.serial if current else None, True, key, "seal.imported"
         )
@@ -480,6 +499,11 @@ class Pki:
     def sealing_material(self, agency: dict[str, Any], ctx: Context) -> SealingMaterial:
         """Signer, time stamper and validation data to seal a PDF as ``agency``."""
         seal = self.ensure_seal(agency, ctx)
+        outside_chain = [_load_pem(pem) for pem in seal.key_reference.get("chain", [])]
+        if "chain" in seal.key_reference:
+            signer = self.seal_key(seal).cms_signer(_asn1(seal.certificate), [_asn1(c) for c in outside_chain])
+            trust = self._foreign_sealing_trust(outside_chain)
+            return SealingMaterial(signer, self.timestamper(), trust, seal.certificate)
         issuing = self.authority.issuing
         signer = self.seal_key(seal).cms_signer(_asn1(seal.certificate), [_asn1(issuing)])
         return SealingMaterial(signer, self.timestamper(), self._sealing_trust(seal.certificate), seal.certificate)
@@ -522,6 +546,18 @@ class Pki:
         """An agency seal's key and chain, for JWS with ``x5c``."""
         seal = self.ensure_seal(agency, ctx)
         return self.seal_key(seal), [seal.certificate, self.authority.issuing]
+
+
+def _check_chain(certificate: x509.Certificate, chain: list[x509.Certificate]) -> None:
+    """``chain`` links ``certificate`` to a self-signed root, each signature checked; Invalid otherwise."""
+    if not chain or chain[-1].subject != chain[-1].issuer:
+        raise Invalid("the chain of an imported seal must end in its CA's self-signed root")
+    try:
+        for child, parent in zip([certificate, *chain], chain, strict=False):
+            child.verify_directly_issued_by(parent)
+        chain[-1].verify_directly_issued_by(chain[-1])
+    except (ValueError, TypeError, InvalidSignature) as error:
+        raise Invalid(f"the imported seal's chain does not verify: {error}") from None
 
 
 def _spki(public_key: Any) -> bytes:

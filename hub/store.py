@@ -307,6 +307,9 @@ class Store:
     def set_json(self, key: str, value: Any, ttl_seconds: int | None = None) -> None:
         self._guard(self._client.set, key, _dump(value), ex=ttl_seconds)
 
+    def hash_set(self, key: str, field: str, value: str) -> None:
+        self._guard(self._client.hset, key, field, value)
+
     def set_bytes_if_absent(self, key: str, value: bytes) -> bool:
         """Store a content-addressed blob unless it is there already; True if stored."""
         return bool(self._guard(self._client.set, key, value, nx=True))

@@ -31,6 +31,8 @@ def asn1(certificate: x509.Certificate) -> asn1_x509.Certificate:
 class TestPki:
     """A root and issuing CA with a TSA, an OCSP responder, revocations, and seals made on demand."""
 
+    __test__ = False  # a helper, not a test class
+
     name: str = "Test"
     urls: authority.PublicUrls = field(default_factory=lambda: authority.PublicUrls("http://127.0.0.1:9"))
     revoked: list[Revoked] = field(default_factory=list)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response, g, request
+from marshmallow import ValidationError
 
 from .. import signing, verification
 from ..context import Context
@@ -42,8 +43,9 @@ def sign(*_: Any) -> Any:
         response = Response(sealed, status=201, mimetype="application/pdf")
         response.headers["Content-Disposition"] = 'attachment; filename="sealed.pdf"'
         return response
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise Invalid("Send a PDF as multipart 'file', or JSON {\"payload\": {...}}.")
-    data = JwsRequestSchema().load(body)
+    try:
+        data = JwsRequestSchema().load(request.get_json())
+    except ValidationError as error:
+        messages = error.messages if isinstance(error.messages, dict) else {"_schema": error.messages}
+        raise Invalid("Send a PDF as multipart 'file', or JSON {\"payload\": {...}}.", errors=messages) from None
     return {"jws": signing.sign_json(state, context(), agency, data["payload"])}, 201

@@ -3,8 +3,6 @@ and the operator's seal management."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 from typing import Any
 
 from flask import Response, request
@@ -12,9 +10,15 @@ from flask import Response, request
 from certs.authority import RevocationReason
 
 from .. import http
-from ..errors import Invalid, NotFound
+from ..errors import NotFound
 from ..registry import agencies
-from ..schemas.licences import RevocationRequestSchema, RevocationSchema, SealHistorySchema, SealSchema
+from ..schemas.licences import (
+    RevocationRequestSchema,
+    RevocationSchema,
+    SealHistorySchema,
+    SealRenewalSchema,
+    SealSchema,
+)
 from .base import HubBlueprint, context, hub
 
 blp = HubBlueprint("pki", __name__, url_prefix="/api/v1/pki", description="Trust anchors, CRLs, OCSP, TSA, seals")
@@ -58,17 +62,6 @@ def ocsp_post() -> Response:
     return _binary(hub().pki.ocsp_response(request.get_data()), "application/ocsp-response", 0)
 
 
-@blp.route("/ocsp/<path:encoded>", methods=["GET"])
-@blp.response(200, description="DER OCSP response (application/ocsp-response)")
-def ocsp_get(encoded: str) -> Response:
-    """Public: OCSP by GET, the request base64 in the path."""
-    try:
-        request_der = base64.b64decode(encoded.replace("-", "+").replace("_", "/"), validate=False)
-    except (binascii.Error, ValueError):
-        raise Invalid("not a base64 OCSP request") from None
-    return _binary(hub().pki.ocsp_response(request_der), "application/ocsp-response", 0)
-
-
 @blp.route("/tsa", methods=["POST"])
 @blp.response(200, description="DER TimeStampResp (application/timestamp-reply)")
 @http.accepts(TIMESTAMP_QUERY)
@@ -97,8 +90,9 @@ def get_seal_history(agency: str) -> Any:
 
 @blp.route("/seals/<agency>/renewal", methods=["POST"])
 @blp.requires("operator")
+@blp.arguments(SealRenewalSchema)
 @blp.response(201, SealSchema)
-def renew_seal(agency: str) -> Any:
+def renew_seal(_: dict[str, Any], agency: str) -> Any:
     """A new key and certificate for the agency's seal; what the old one sealed stays valid."""
     state = hub()
     return state.pki.renew_seal(agencies.get_agency(state.store, agency), context()).record(), 201

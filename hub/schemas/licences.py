@@ -175,3 +175,7 @@ class RevocationSchema(Schema):
     serial = fields.String()
     revoked_at = fields.String()
     reason = fields.String()
+
+
+class SealRenewalSchema(Schema):
+    """No fields: a renewal makes a new key and certificate with the agency's current name and region."""

@@ -37,7 +37,8 @@ def test_every_change_is_an_entry_with_actor_action_target_time_and_request_id(c
     assert all(r["actor"].startswith("operator/token:") for r in rows[1:])
     assert all(r["at"].endswith("+00:00") and len(r["request_id"]) == 32 for r in rows)
     assert json.loads(rows[1]["detail"]) == {"code": "market", "name": "Agency market", "region": "440000"}
-    assert verify(client) == {"intact": True, "entries": 5, "problems": []}
+    # ... and in the PKI's partition, its creation and the agency's seal
+    assert verify(client) == {"intact": True, "entries": 5 + 2, "problems": []}
 
 
 def test_request_id_links_entry_and_request(client, registry, store):
@@ -70,7 +71,7 @@ def test_changed_entry_breaks_the_chain(client, registry, store):
         raw.xadd(stream, fields, id=entry_id)
     report = verify(client)
     assert report["intact"] is False
-    assert report["entries"] == 3
+    assert report["entries"] == 3 + 3  # token, a, b; and the PKI's creation and two seals
     assert any("do not match its hash" in p for p in report["problems"])
 
 

@@ -7,8 +7,13 @@ from conftest import OPERATOR
 
 from hub import keys
 
-UPLOAD_ROUTES = {"/api/v1/connectors/c1/dataset"}
-OPTIONAL_BODIES = {"/api/v1/connectors/c1/test"}  # every field optional: a bare probe
+# They take files or DER (OCSP and time-stamp requests), never JSON.
+UPLOAD_ROUTES = {"/api/v1/connectors/c1/dataset", "/api/v1/verifications", "/api/v1/pki/ocsp", "/api/v1/pki/tsa"}
+OPTIONAL_BODIES = {  # every field optional: a bare probe, a renewal, a revocation for key compromise now
+    "/api/v1/connectors/c1/test",
+    "/api/v1/pki/seals/<agency>/renewal",
+    "/api/v1/pki/seals/<agency>/revocation",
+}
 
 
 def body_routes(app) -> list[str]:
@@ -21,8 +26,19 @@ def body_routes(app) -> list[str]:
     return sorted(routes)
 
 
-AGENCY_ROUTES = {"/api/v1/resolutions"}  # asked for by agencies, not the operator
-PUBLIC = ("/guide", "/resolutions/keys")
+AGENCY_ROUTES = {"/api/v1/resolutions", "/api/v1/licences", "/api/v1/signatures"}  # agencies', not the operator's
+PUBLIC = (
+    "/guide",
+    "/resolutions/keys",
+    "/verifications",
+    "/pki/roots",
+    ".crt",
+    ".crl",
+    "/pki/ocsp",
+    "/pki/tsa",
+    "/seals/<agency>",
+    "/seals/<agency>/history",
+)
 
 
 @pytest.fixture
@@ -88,5 +104,6 @@ def test_registry_keys_all_carry_the_registry_hash_tag(client, registry, store):
     raw = store.raw_client_for_tests()
     names = [key.decode() for key in raw.scan_iter("*")]
     assert names and all(name.startswith("hub:{") for name in names)
-    registry_keys = [name for name in names if not name.startswith("hub:{idem:")]
+    assert all(name.startswith("hub:{pki}:") for name in names if ":{pki}" in name)
+    registry_keys = [name for name in names if not name.startswith(("hub:{idem:", "hub:{pki}:"))]
     assert all(name.startswith(f"hub:{{{keys.REGISTRY}}}:") for name in registry_keys), registry_keys

@@ -38,7 +38,11 @@ def issuer(registry):
 
 
 def issue(client, token, **overrides):
-    body = {"type": "food-business", "holder": HOLDER, "fields": {"premises": "西湖区文三路 1 号", "chain_store": False}}
+    body = {
+        "type": "food-business",
+        "holder": HOLDER,
+        "fields": {"premises": "西湖区文三路 1 号", "chain_store": False},
+    }
     body.update(overrides)
     return client.post("/api/v1/licences", json=body, headers=token)
 

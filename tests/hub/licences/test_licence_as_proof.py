@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import OPERATOR, service_item_body
+from conftest import OPERATOR
 
 HOLDER = {"id_type": "credit-code", "id": "91330100MA2YYYYY2Y", "name": "西湖茶馆"}
 
