@@ -13,7 +13,6 @@ from ..store import Store, Tx
 from . import records
 from .references import ReferenceCheck
 
-
 # What a licence adds as proof beyond its own fields: which licence, and until when it is in force.
 LICENCE_EVIDENCE_FIELDS = {
     "licence_number": {"type": "string", "required": True},
