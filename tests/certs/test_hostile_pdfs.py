@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from asn1crypto import cms
 from asn1crypto import crl as asn1_crl
-from certs_support import TestPki, asn1, simple_pdf
+from certs_support import CATALOG_WITH_FORM, TestPki, asn1, many_fields, raw_pdf, simple_pdf
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.generic import pdf_name
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
@@ -466,36 +466,7 @@ def test_attacker_keys_in_the_unsigned_gap_are_caught(sealed: bytes, pki: TestPk
 # -- 7. unreadable, unsigned and oversized input ------------------------------------------------------
 
 
-def raw_pdf(objects: list[bytes], trailer_extra: bytes = b"") -> bytes:
-    """A classic-xref PDF whose object N is ``objects[N-1]`` and whose catalog is object 1."""
-    body = bytearray(b"%PDF-1.7\n")
-    offsets = []
-    for number, content in enumerate(objects, start=1):
-        offsets.append(len(body))
-        body += b"%d 0 obj\n%s\nendobj\n" % (number, content)
-    xref_at = len(body)
-    body += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    body += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    body += b"trailer\n<< /Size %d /Root 1 0 R %s>>\nstartxref\n%d\n%%%%EOF\n" % (
-        len(objects) + 1,
-        trailer_extra,
-        xref_at,
-    )
-    return bytes(body)
-
-
-CATALOG_WITH_FORM = [
-    b"<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [4 0 R] >> >>",
-    b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-    b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>",
-]
 DEEP = 50_000
-
-
-def many_fields(count: int) -> bytes:
-    fields = b" ".join(b"%d 0 R" % (number + 4) for number in range(count))
-    catalog = b"<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [%s] >> >>" % fields
-    return raw_pdf([catalog, *CATALOG_WITH_FORM[1:], *(b"<< /FT /Tx /T (f%d) >>" % n for n in range(count))])
 
 
 UNREADABLE_OR_BROKEN: dict[str, Callable[[bytes], bytes]] = {
