@@ -42,7 +42,7 @@ def pki_seal(agency: str) -> None:
     """Show an agency's seal (made now if it has none)."""
     with _hub() as state:
         record = agencies.get_agency(state.store, agency)
-        seal = state.pki.ensure_seal(record, Context.system("cli"))
+        seal = state.seals.ensure_seal(record, Context.system("cli"))
         click.echo(json.dumps({k: v for k, v in seal.record().items() if k != "certificate"}, ensure_ascii=False))
 
 
@@ -51,7 +51,7 @@ def pki_seal(agency: str) -> None:
 def pki_renew(agency: str) -> None:
     """Give an agency a new seal key and certificate; what the old one sealed stays valid."""
     with _hub() as state:
-        seal = state.pki.renew_seal(agencies.get_agency(state.store, agency), Context.system("cli"))
+        seal = state.seals.renew_seal(agencies.get_agency(state.store, agency), Context.system("cli"))
         click.echo(f"new seal {seal.serial} for {agency}, valid until {seal.record()['not_after']}")
 
 
@@ -73,7 +73,7 @@ def pki_revoke(agency: str, reason: str, since: dt.datetime | None) -> None:
     if since is not None and since.tzinfo is None:
         since = since.replace(tzinfo=dt.UTC)
     with _hub() as state:
-        revoked = state.pki.revoke_seal(agency, RevocationReason(reason), Context.system("cli"), since)
+        revoked = state.seals.revoke_seal(agency, RevocationReason(reason), Context.system("cli"), since)
     click.echo(f"revoked seal {revoked['serial']} of {agency} as of {revoked['revoked_at']} ({reason})")
 
 
@@ -109,7 +109,7 @@ def pki_import(
         raise click.ClickException("the file holds no key and certificate")
     with _hub() as state:
         record = agencies.get_agency(state.store, agency)
-        seal = state.pki.import_seal(record, certificate, key, _ordered(certificate, chain), Context.system("cli"))
+        seal = state.seals.import_seal(record, certificate, key, _ordered(certificate, chain), Context.system("cli"))
     click.echo(f"imported seal {seal.serial} for {agency} ({certificate.subject.rfc4514_string()})")
 
 

@@ -122,7 +122,7 @@ def issue(state: HubState, ctx: Context, issuer_agency: str, body: dict[str, Any
     holder = body["holder"]
     document = _document(state, licence_type, agency, number, holder, values, issued_on, valid_until)
     rendered = render_licence(document, state.settings.licence_font)
-    material = state.pki.sealing_material(agency, ctx)
+    material = state.seals.sealing_material(agency, ctx)
     sealed = seal_pdf(
         rendered.pdf,
         material.signer,

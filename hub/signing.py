@@ -20,7 +20,7 @@ STAMP_BOX = (36.0, 36.0, 256.0, 96.0)  # bottom left of page 1, in points
 def seal_document(state: HubState, ctx: Context, agency_code: str, pdf: bytes, visible: bool) -> bytes:
     """``pdf`` sealed by the agency, earlier signatures kept (incremental update)."""
     agency = agencies.get_agency(state.store, agency_code)
-    material = state.pki.sealing_material(agency, ctx)
+    material = state.seals.sealing_material(agency, ctx)
     moment = state.local_time(now()).strftime("%Y-%m-%d %H:%M %Z")
     request = SealRequest(
         field_name="AgencySeal",
@@ -41,7 +41,7 @@ def seal_document(state: HubState, ctx: Context, agency_code: str, pdf: bytes, v
 def sign_json(state: HubState, ctx: Context, agency_code: str, payload: dict[str, Any]) -> str:
     """A compact JWS (ES256) by the agency's seal over ``payload``, chain in ``x5c``."""
     agency = agencies.get_agency(state.store, agency_code)
-    key, chain = state.pki.agency_jws_key(agency, ctx)
+    key, chain = state.seals.agency_jws_key(agency, ctx)
     token = jws.sign_compact(payload, key, chain, {"typ": "JOSE"})
     _audit(state, ctx, "signature.jws", hashlib.sha256(token.encode()).hexdigest(), agency_code)
     return token

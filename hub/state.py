@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from .keyring import Keyring
     from .pki import Pki
     from .policy import Policies
+    from .seals import Seals
     from .sources import Sources
     from .verification import Verifier
 
@@ -50,6 +51,12 @@ class HubState:
         from .pki import Pki
 
         return Pki(self.settings, self.store, self.keyring)
+
+    @cached_property
+    def seals(self) -> Seals:
+        from .seals import Seals
+
+        return Seals(self.settings, self.store, self.pki)
 
     @cached_property
     def verifier(self) -> Verifier:

@@ -70,7 +70,8 @@ def app(session_app, settings: Settings):
     state = session_app.extensions["hub"]
     store = state.store
     store.raw_client_for_tests().flushdb()
-    state.__dict__.pop("pki", None)  # its authorities lived in the store just emptied
+    state.__dict__.pop("pki", None)  # its authorities and the seals lived in the store just emptied
+    state.__dict__.pop("seals", None)
     auth.ensure_operator_token(store, ADMIN_TOKEN)
     return session_app
 

@@ -25,7 +25,7 @@ def create_agency(data: dict[str, Any]) -> tuple[dict[str, Any], int, dict[str, 
     """Register an agency; its seal (key and certificate) is made at the same time."""
     state = hub()
     record = agencies.create_agency(state.store, context(), data)
-    state.pki.ensure_seal(record, context())  # if this fails, the first sealing makes it instead
+    state.seals.ensure_seal(record, context())  # if this fails, the first sealing makes it instead
     return record, 201, {"Location": url_for("agencies.get_agency", code=record["code"])}
 
 

@@ -75,7 +75,7 @@ def time_stamp() -> Response:
 @blp.response(200, SealSchema)
 def get_seal(agency: str) -> Any:
     """Public: an agency's current seal certificate and its state."""
-    seal = hub().pki.seal(agency)
+    seal = hub().seals.seal(agency)
     if seal is None:
         raise NotFound(f"agency {agency!r} has no seal")
     return seal.record()
@@ -85,7 +85,7 @@ def get_seal(agency: str) -> Any:
 @blp.response(200, SealHistorySchema)
 def get_seal_history(agency: str) -> Any:
     """Public: every seal the agency has had, oldest first."""
-    return {"items": hub().pki.seal_history(agency)}
+    return {"items": hub().seals.seal_history(agency)}
 
 
 @blp.route("/seals/<agency>/renewal", methods=["POST"])
@@ -95,7 +95,7 @@ def get_seal_history(agency: str) -> Any:
 def renew_seal(_: dict[str, Any], agency: str) -> Any:
     """A new key and certificate for the agency's seal; what the old one sealed stays valid."""
     state = hub()
-    return state.pki.renew_seal(agencies.get_agency(state.store, agency), context()).record(), 201
+    return state.seals.renew_seal(agencies.get_agency(state.store, agency), context()).record(), 201
 
 
 @blp.route("/seals/<agency>/revocation", methods=["POST"])
@@ -105,4 +105,4 @@ def renew_seal(_: dict[str, Any], agency: str) -> Any:
 def revoke_seal(data: dict[str, Any], agency: str) -> Any:
     """Revoke the agency's seal (key compromise, say); documents it sealed earlier stay valid as of their
     timestamp, and the next sealing makes a new seal."""
-    return hub().pki.revoke_seal(agency, RevocationReason(data["reason"]), context(), data.get("since"))
+    return hub().seals.revoke_seal(agency, RevocationReason(data["reason"]), context(), data.get("since"))

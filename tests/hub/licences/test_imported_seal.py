@@ -58,7 +58,7 @@ def test_imported_pkcs12_seal_signs_documents_that_verify(app, client, registry,
     loaded_key, loaded_cert, chain = pkcs12.load_key_and_certificates(bundle, b"p12-password")
     state = app.extensions["hub"]
     agency = {"code": "market", "name": "杭州市市场监督管理局", "region": "330100"}
-    seal = state.pki.import_seal(agency, loaded_cert, loaded_key, list(chain), Context("operator"))
+    seal = state.seals.import_seal(agency, loaded_cert, loaded_key, list(chain), Context("operator"))
     assert seal.serial == format(certificate.serial_number, "x")
     roots = client.get("/api/v1/pki/roots").data.decode()
     assert roots.count("BEGIN CERTIFICATE") == 2  # the hub's root and the outside CA's
@@ -86,11 +86,11 @@ def test_an_import_whose_key_or_chain_does_not_fit_is_refused(app, registry, out
     key, certificate = outside_ca.seal()
     other_key, _ = outside_ca.seal()
     with pytest.raises(Invalid, match="does not belong"):
-        state.pki.import_seal(
+        state.seals.import_seal(
             agency, certificate, other_key.private_key, [outside_ca.issuing, outside_ca.root], Context("op")
         )
     stranger = TestPki(name="Stranger")
     with pytest.raises(Invalid, match="does not verify"):
-        state.pki.import_seal(agency, certificate, key.private_key, [stranger.issuing, stranger.root], Context("op"))
+        state.seals.import_seal(agency, certificate, key.private_key, [stranger.issuing, stranger.root], Context("op"))
     with pytest.raises(Invalid, match="self-signed root"):
-        state.pki.import_seal(agency, certificate, key.private_key, [outside_ca.issuing], Context("op"))
+        state.seals.import_seal(agency, certificate, key.private_key, [outside_ca.issuing], Context("op"))

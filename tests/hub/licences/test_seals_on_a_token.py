@@ -49,4 +49,4 @@ def test_seal_keys_live_on_the_token_and_licences_verify(settings, softhsm, app)
         private = next(session.get_objects({Attribute.CLASS: ObjectClass.PRIVATE_KEY, Attribute.LABEL: labels[-1]}))
         assert private[Attribute.SENSITIVE] and not private[Attribute.EXTRACTABLE]
     assert any(label.startswith("seal:market:") for label in labels)
-    hsm_app.extensions["hub"].pki.close()  # log out, so other tests see the token as they left it
+    hsm_app.extensions["hub"].seals.close()  # log out, so other tests see the token as they left it
