@@ -88,8 +88,15 @@ class Revoked:
     reason: RevocationReason
 
 
+UPPER_BOUND = 64  # X.520's limit on commonName, organizationName, localityName and serialNumber
+
+
 def name(common_name: str, organisation: str = "", region: str = "", serial: str = "") -> x509.Name:
-    """A subject name: CN, O, L (region code) and serialNumber (agency code) when given."""
+    """A subject name: CN, O, L (region code) and serialNumber (agency code) when given, each cut to
+    the 64 characters X.520 allows."""
+    common_name, organisation, region, serial = (
+        part[:UPPER_BOUND] for part in (common_name, organisation, region, serial)
+    )
     attributes = [x509.NameAttribute(NameOID.COUNTRY_NAME, "CN")]
     if organisation:
         attributes.append(x509.NameAttribute(NameOID.ORGANIZATION_NAME, organisation))

@@ -209,7 +209,7 @@ def demo_load() -> None:
 
     with _hub() as state:
         tokens = demo_data.load(state)
-        click.echo(demo_data.banner(tokens, state.settings.base_url))
+        click.echo(demo_data.banner(tokens, state.settings.base_url, demo_data.sample_licence(state)))
 
 
 main.add_command(pki)

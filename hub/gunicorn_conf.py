@@ -64,8 +64,9 @@ def _prepare(store: Store) -> None:
         auth.ensure_operator_token(store, _settings.admin_token)
     if _settings.demo:
         _demo_agency = demo.start_agency_service()
-        tokens = demo.load(HubState(_settings, store))
-        print(demo.banner(tokens, _settings.base_url), file=sys.stderr, flush=True)
+        state = HubState(_settings, store)
+        tokens = demo.load(state)
+        print(demo.banner(tokens, _settings.base_url, demo.sample_licence_or_none(state)), file=sys.stderr, flush=True)
 
 
 def child_exit(server: Any, worker: Any) -> None:

@@ -110,7 +110,7 @@ class Seals:
         certificate = authority.issue(
             self._pki.issuer(),
             Profile.SEAL,
-            authority.name(agency["name"], agency["name"], agency.get("region", ""), code),
+            authority.name(_seal_name(agency["name"]), _seal_name(agency["name"]), agency.get("region", ""), code),
             key.public_key(),
             now(),
             serial,
@@ -229,6 +229,12 @@ class Seals:
         """An agency seal's key and chain, for JWS with ``x5c``."""
         seal = self.ensure_seal(agency, ctx)
         return self.seal_key(seal), [seal.certificate, self._pki.authority.issuing]
+
+
+def _seal_name(agency_name: str) -> str:
+    """The name a seal shows: the Chinese part of a bilingual name such as ``市场监管局 (Market Regulation)``."""
+    head, _, _ = agency_name.partition(" (")
+    return head.strip() or agency_name
 
 
 def _check_chain(certificate: x509.Certificate, chain: list[x509.Certificate]) -> None:

@@ -7,6 +7,7 @@ the data, since the store keeps only their hashes; later starts print the same t
 from __future__ import annotations
 
 import json
+import logging
 import os
 import socket
 import subprocess
@@ -14,11 +15,16 @@ import sys
 import time
 from pathlib import Path
 
-from .. import auth, keys
+from certs.api import CertsError
+from connectors.api import Subject
+
+from .. import auth, keys, licences
 from ..context import Context
+from ..errors import HubError
 from ..registry import catalogue, connectors
 from ..state import HubState
 
+log = logging.getLogger(__name__)
 PROVINCE_FILE = Path(__file__).with_name("province.yaml")
 AGENCY_PORT = 8001  # the demo connectors in province.yaml point here
 TOKENS_FILE = "demo-tokens.json"
@@ -55,6 +61,37 @@ def load(state: HubState) -> dict[str, str]:
     return tokens
 
 
+SAMPLE_HOLDER = {"id_type": "credit-code", "id": "91330100MA2H0DEMO1", "name": "西湖示范小吃店"}
+SAMPLE_LICENCE = {
+    "type": "food-business-licence",
+    "holder": SAMPLE_HOLDER,
+    "fields": {
+        "operator_name": "西湖示范小吃店",
+        "credit_code": "91330100MA2H0DEMO1",
+        "premises": "杭州市西湖区文三路 1 号",
+        "main_business": "小餐饮 Small catering",
+    },
+}
+
+
+def sample_licence(state: HubState) -> str:
+    """The number of the demo's sample licence, issued the first time (for /verify and the QR link)."""
+    holder = Subject(SAMPLE_HOLDER["id_type"], SAMPLE_HOLDER["id"])
+    existing = licences.listing(state, None, SAMPLE_LICENCE["type"], holder, 1, None)["items"]
+    if existing:
+        return existing[0]["number"]
+    return licences.issue(state, Context.system("demo"), "prov-market", SAMPLE_LICENCE)["number"]
+
+
+def sample_licence_or_none(state: HubState) -> str | None:
+    """:func:`sample_licence`, or None (logged) when it cannot be issued, so the demo still starts."""
+    try:
+        return sample_licence(state)
+    except (HubError, CertsError, OSError) as error:
+        log.warning("the demo's sample licence could not be issued", extra={"error": str(error)})
+        return None
+
+
 def _activate_answering_connectors(state: HubState, ctx: Context) -> None:
     """Test each demo connector and activate those that pass (the demo agency service must be up)."""
     for record in catalogue.export(state.store)["connectors"]:
@@ -84,9 +121,11 @@ def start_agency_service(port: int = AGENCY_PORT) -> subprocess.Popen | None:
     return process
 
 
-def banner(tokens: dict[str, str], base_url: str) -> str:
-    """The text printed at start-up: where the hub is and the demo tokens."""
+def banner(tokens: dict[str, str], base_url: str, licence_number: str | None = None) -> str:
+    """The text printed at start-up: where the hub is, the demo tokens and the sample licence."""
     lines = [f"The hub serves the demo province at {base_url}  (API docs: {base_url}/docs)", "Demo bearer tokens:"]
     width = max(len(holder) for holder in tokens)
     lines += [f"  {holder.ljust(width)}  {secret}" for holder, secret in tokens.items()]
+    if licence_number:
+        lines.append(f"Sample licence {licence_number}: {base_url}/verify/{licence_number}")
     return "\n".join(lines)

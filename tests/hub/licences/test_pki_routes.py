@@ -188,3 +188,14 @@ def test_renewal_keeps_history_and_earlier_documents_valid(client, market):
     history = client.get("/api/v1/pki/seals/market/history").get_json()["items"]
     assert [entry["serial"] for entry in history] == [first["serial"], renewed.get_json()["serial"]]
     assert client.post("/api/v1/pki/seals/market/renewal").status_code == 401
+
+
+def test_long_and_bilingual_agency_names_fit_the_seal_certificate(client, registry):
+    registry.agency(
+        "long", region="330100", name="浙江省市场监督管理局 (Zhejiang Provincial Administration for Market Regulation)"
+    )
+    seal = x509.load_pem_x509_certificate(client.get("/api/v1/pki/seals/long").get_json()["certificate"].encode())
+    assert seal.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)[0].value == "浙江省市场监督管理局"
+    registry.agency("longer", region="330100", name="局" * 100)
+    seal = x509.load_pem_x509_certificate(client.get("/api/v1/pki/seals/longer").get_json()["certificate"].encode())
+    assert seal.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)[0].value == "局" * 64
