@@ -91,12 +91,16 @@ class Revoked:
 UPPER_BOUND = 64  # X.520's limit on commonName, organizationName, localityName and serialNumber
 
 
+def _clip(text: str) -> str:
+    """``text`` cut to the 64-unit bound, counted in UTF-8 bytes as ``cryptography`` checks it."""
+    while len(text.encode()) > UPPER_BOUND:
+        text = text[:-1]
+    return text
+
+
 def name(common_name: str, organisation: str = "", region: str = "", serial: str = "") -> x509.Name:
-    """A subject name: CN, O, L (region code) and serialNumber (agency code) when given, each cut to
-    the 64 characters X.520 allows."""
-    common_name, organisation, region, serial = (
-        part[:UPPER_BOUND] for part in (common_name, organisation, region, serial)
-    )
+    """A subject name: CN, O, L (region code) and serialNumber (agency code) when given, each cut to fit."""
+    common_name, organisation, region, serial = (_clip(part) for part in (common_name, organisation, region, serial))
     attributes = [x509.NameAttribute(NameOID.COUNTRY_NAME, "CN")]
     if organisation:
         attributes.append(x509.NameAttribute(NameOID.ORGANIZATION_NAME, organisation))
