@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import io
+import json
 import subprocess
 import time
+from datetime import date, timedelta
 
 import pytest
 from conftest import OPERATOR
@@ -160,3 +162,24 @@ def test_history_and_listing(client, issuer):
     assert len(mine["items"]) == 2
     audit = client.get("/api/v1/audit/verify", headers=OPERATOR).get_json()
     assert audit["intact"] is True
+
+
+def test_a_licence_past_its_validity_is_expired_everywhere(client, issuer, store):
+    licence = issue(client, issuer).get_json()
+    pdf = client.get(f"/api/v1/licences/{licence['number']}/pdf", headers=issuer).data
+    assert verify(client, pdf).get_json()["verdict"] == "valid"
+    # Let the validity run out: the stored record's last day becomes yesterday.
+    raw = store.raw_client_for_tests()
+    key = next(k for k in raw.scan_iter("hub:{lic:food-business}:licence:*"))
+    record = json.loads(raw.get(key))
+    record["valid_until"] = (date.fromisoformat(record["valid_from"]) - timedelta(days=1)).isoformat()
+    raw.set(key, json.dumps(record))
+    assert client.get(f"/verify/{licence['number']}", headers={"Accept": "application/json"}).get_json()["status"] == (
+        "expired"
+    )
+    answer = verify(client, pdf).get_json()
+    assert answer["verdict"] == "invalid" and "licence_expired" in answer["reasons"]
+    changed = client.post(
+        f"/api/v1/licences/{licence['number']}/status", json={"status": "suspended", "reason": "x"}, headers=issuer
+    )
+    assert changed.status_code == 200  # an expired licence can still be suspended or revoked on record
