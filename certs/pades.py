@@ -29,6 +29,7 @@ from pyhanko.stamp import TextStampStyle
 from pyhanko_certvalidator import ValidationContext
 
 from .api import CertsError
+from .loops import outside_loop
 from .render import font_subset
 
 
@@ -132,7 +133,7 @@ def _sign(
         metadata, signer=signer, timestamper=timestamper, stamp_style=stamp_style, new_field_spec=field_spec
     )
     try:
-        output = pdf_signer.sign_pdf(writer)
+        output = outside_loop(pdf_signer.sign_pdf, writer)
     except SigningError as error:
         raise SealRefused(f"the seal could not be validated for signing: {error}") from error
     except (PdfError, KeyError, TypeError) as error:

@@ -16,6 +16,8 @@ from asn1crypto import x509 as asn1_x509
 from pyhanko.sign.signers import Signer
 from pyhanko.sign.timestamps import TimeStamper
 
+from .loops import outside_loop
+
 #: The policy the hub's TSA states in every token unless told otherwise (a UUID-derived OID, X.667).
 DEFAULT_POLICY = "2.25.236262892563346542375493946405153632587"
 ACCEPTED_DIGESTS = {"sha256": 32, "sha384": 48, "sha512": 64}  # name: digest length
@@ -43,7 +45,7 @@ class TimeStampAuthority:
             request.native  # noqa: B018 - parses the whole request now, so bad DER fails here
         except (ValueError, TypeError):
             return _rejection("bad_data_format", "not a DER TimeStampReq").dump()
-        return asyncio.run(self.respond(request)).dump()
+        return outside_loop(lambda: asyncio.run(self.respond(request))).dump()
 
     async def respond(self, request: tsp.TimeStampReq) -> tsp.TimeStampResp:
         """A token for ``request``, or a rejection saying why not."""

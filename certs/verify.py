@@ -31,6 +31,7 @@ from pyhanko.sign.validation.errors import SignatureValidationError
 from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
 from pyhanko.sign.validation.status import DocumentTimestampStatus, PdfSignatureStatus, SignatureCoverageLevel
 
+from .loops import outside_loop
 from .pades import NotAPdf, TrustMaterial
 
 logger = logging.getLogger(__name__)
@@ -90,6 +91,10 @@ class DocumentReport:
 
 def verify_pdf(pdf: bytes, trust: TrustMaterial) -> DocumentReport:
     """Validate every signature in ``pdf`` against ``trust``; :class:`NotAPdf` when it cannot be read."""
+    return outside_loop(_verify_pdf, pdf, trust)
+
+
+def _verify_pdf(pdf: bytes, trust: TrustMaterial) -> DocumentReport:
     try:
         reader = PdfFileReader(io.BytesIO(pdf), strict=False)
         if reader.encrypted:

@@ -143,6 +143,310 @@ MESSAGES: dict[str, dict[str, str]] = {
     "console_audit_action": {"zh": "操作", "en": "Action"},
     "console_audit_target": {"zh": "对象", "en": "Target"},
     "console_audit_actor": {"zh": "操作者", "en": "By"},
+    # -- the public verification pages (hub/web/verify.py)
+    "verify_title": {"zh": "电子证照与签章验证", "en": "Verify an e-licence or sealed document"},
+    "verify_intro": {
+        "zh": "上传电子证照或加盖电子印章的 PDF 文件，查看签章是否完好可信、证照是否在册有效。无需登录。",
+        "en": "Upload an e-licence or a sealed PDF to see whether its seals are intact and trusted and whether "
+        "the licence is on record and in force. No sign-in needed.",
+    },
+    "verify_file_label": {"zh": "选择 PDF 文件", "en": "PDF file"},
+    "verify_limit": {"zh": "文件大小不超过 {mb} MB。", "en": "Up to {mb} MB."},
+    "verify_submit": {"zh": "验证", "en": "Verify"},
+    "verify_another": {"zh": "验证另一个文件", "en": "Verify another file"},
+    "verify_cannot_check": {"zh": "无法验证该文件。", "en": "This file could not be verified."},
+    "verify_unreadable": {
+        "zh": "这不是可以读取的 PDF 文件，请上传原始的电子文件（不要用截图、照片或扫描件）。",
+        "en": "This is not a readable PDF; upload the original electronic file (not a screenshot, photo or scan).",
+    },
+    "verify_no_file": {"zh": "请选择一个 PDF 文件后再点“验证”。", "en": "Choose a PDF file, then press Verify."},
+    "verify_too_large": {
+        "zh": "文件太大：最大 {mb} MB。",
+        "en": "The file is too large: the limit is {mb} MB.",
+    },
+    "verify_verdict_valid": {"zh": "有效", "en": "Valid"},
+    "verify_verdict_invalid": {"zh": "无效", "en": "Invalid"},
+    "verify_verdict_indeterminate": {"zh": "无法确认", "en": "Cannot be confirmed"},
+    "verify_verdict_explain_valid": {
+        "zh": "签章完好可信，覆盖整份文件，证照在册且有效。",
+        "en": "The seals are intact and trusted, cover the whole document, and the licence is on record and in force.",
+    },
+    "verify_verdict_explain_invalid": {
+        "zh": "请勿信赖此文件，原因见下。",
+        "en": "Do not rely on this document; see why below.",
+    },
+    "verify_verdict_explain_indeterminate": {
+        "zh": "目前无法确认此文件有效，原因见下。",
+        "en": "This document cannot be confirmed as valid at present; see why below.",
+    },
+    "verify_why": {"zh": "原因", "en": "Why"},
+    "verify_reason_no_signature": {
+        "zh": "该文件没有任何电子签章。",
+        "en": "The document carries no electronic seal or signature.",
+    },
+    "verify_reason_not_a_licence": {
+        "zh": "签章可以验证，但该文件不是在册的电子证照（例如某部门加盖电子印章的通知），因此不作为证照判定为有效。",
+        "en": "Its seals can be checked, but the document is not a licence on record (an agency's sealed notice, "
+        "say), so it is not judged valid as a licence.",
+    },
+    "verify_reason_licence_not_on_record": {
+        "zh": "文件上写有证照编号，但平台上没有这一证照的记录。",
+        "en": "The document names a licence number, but no such licence is on record.",
+    },
+    "verify_reason_not_the_issued_document": {
+        "zh": "该文件不是平台为这一证照签发的那份文件。",
+        "en": "This is not the document the hub issued for that licence.",
+    },
+    "verify_reason_licence_revoked": {"zh": "该证照已被吊销。", "en": "The licence has been revoked."},
+    "verify_reason_licence_suspended": {"zh": "该证照已暂停使用。", "en": "The licence is suspended."},
+    "verify_reason_licence_expired": {"zh": "该证照已超过有效期。", "en": "The licence has expired."},
+    "verify_reason_signature_failed": {
+        "zh": "至少有一个签章未通过验证。",
+        "en": "At least one signature failed its checks.",
+    },
+    "verify_reason_signature_indeterminate": {
+        "zh": "至少有一个签章目前无法确认。",
+        "en": "At least one signature cannot be confirmed at present.",
+    },
+    # ETSI EN 319 102-1 sub-indications, in plain words
+    "verify_sub_FORMAT_FAILURE": {
+        "zh": "签章数据格式错误或已损坏，无法读取。",
+        "en": "The signature is malformed or damaged and cannot be read.",
+    },
+    "verify_sub_HASH_FAILURE": {
+        "zh": "文件在签章后被改动过：签章保护的内容与现在的内容不一致。",
+        "en": "The document was altered after it was sealed: the sealed content no longer matches.",
+    },
+    "verify_sub_SIG_CRYPTO_FAILURE": {
+        "zh": "签章值与签章人的密钥不符：签章是伪造的或已损坏。",
+        "en": "The signature value does not match the signer's key: it is forged or damaged.",
+    },
+    "verify_sub_REVOKED": {
+        "zh": "签章时，签章证书已被吊销。",
+        "en": "The seal's certificate had already been revoked when it signed.",
+    },
+    "verify_sub_NOT_YET_VALID": {
+        "zh": "签章时，签章证书尚未生效。",
+        "en": "The seal's certificate was not yet valid when it signed.",
+    },
+    "verify_sub_SIG_CONSTRAINTS_FAILURE": {
+        "zh": "签章不符合验证规则：例如没有覆盖整份文件，或签章后有不允许的改动。",
+        "en": "The signature breaks the validation rules: it does not cover the whole document, say, or the "
+        "document was changed in a way that is not allowed after signing.",
+    },
+    "verify_sub_CHAIN_CONSTRAINTS_FAILURE": {
+        "zh": "签章人的证书链不符合验证规则。",
+        "en": "The signer's certificate chain breaks the validation rules.",
+    },
+    "verify_sub_CERTIFICATE_CHAIN_GENERAL_FAILURE": {
+        "zh": "无法检查签章人的证书链。",
+        "en": "The signer's certificate chain could not be checked.",
+    },
+    "verify_sub_CRYPTO_CONSTRAINTS_FAILURE": {
+        "zh": "签章所用的密码算法或密钥长度已不再安全。",
+        "en": "The signature uses an algorithm or key size that is no longer considered safe.",
+    },
+    "verify_sub_CRYPTO_CONSTRAINTS_FAILURE_NO_POE": {
+        "zh": "签章所用的算法已不再安全，且没有证据证明签章发生在此之前。",
+        "en": "The signature's algorithm is no longer safe and nothing proves it was made before that.",
+    },
+    "verify_sub_EXPIRED": {
+        "zh": "签章证书已过期，且没有可信时间戳证明签章发生在过期之前。",
+        "en": "The seal's certificate has expired and no trusted timestamp proves it signed before then.",
+    },
+    "verify_sub_OUT_OF_BOUNDS_NO_POE": {
+        "zh": "签章证书在判定时刻不在有效期内，且没有可信时间证明更早的签章时间。",
+        "en": "The seal's certificate was outside its validity period at the time that counts, and nothing "
+        "proves an earlier signing time.",
+    },
+    "verify_sub_OUT_OF_BOUNDS_NOT_REVOKED": {
+        "zh": "签章证书已过有效期（未被吊销），且没有可信时间证明签章发生在有效期内。",
+        "en": "The seal's certificate is past its validity period (not revoked) and nothing proves it signed "
+        "while it was valid.",
+    },
+    "verify_sub_REVOCATION_OUT_OF_BOUNDS_NO_POE": {
+        "zh": "可用的证书吊销信息不覆盖签章时间，且没有可信时间证明。",
+        "en": "The revocation information at hand does not cover the signing time, and nothing proves when it "
+        "was signed.",
+    },
+    "verify_sub_REVOKED_NO_POE": {
+        "zh": "签章证书已被吊销，且没有可信时间戳证明签章发生在吊销之前。",
+        "en": "The seal's certificate has been revoked and no trusted timestamp proves it signed before that.",
+    },
+    "verify_sub_REVOKED_CA_NO_POE": {
+        "zh": "签发签章证书的机构证书已被吊销，且没有证据证明签章发生在吊销之前。",
+        "en": "The authority that issued the seal's certificate has been revoked, and nothing proves the "
+        "signature came first.",
+    },
+    "verify_sub_NO_CERTIFICATE_CHAIN_FOUND": {
+        "zh": "签章人的证书不能追溯到本平台信任的根证书，无法确认是谁签的章。",
+        "en": "The signer's certificate does not lead to a root this hub trusts, so who sealed it cannot be confirmed.",
+    },
+    "verify_sub_NO_SIGNING_CERTIFICATE_FOUND": {
+        "zh": "找不到签章人的证书。",
+        "en": "The signer's certificate could not be found.",
+    },
+    "verify_sub_NO_POE": {
+        "zh": "没有可信时间戳证明签章的时间。",
+        "en": "No trusted timestamp proves when it was signed.",
+    },
+    "verify_sub_TRY_LATER": {
+        "zh": "暂时无法取得证书吊销信息，请稍后再试。",
+        "en": "Revocation information cannot be had right now; try again later.",
+    },
+    "verify_sub_TIMESTAMP_ORDER_FAILURE": {
+        "zh": "文件中各时间戳的先后顺序不正确。",
+        "en": "The document's timestamps are in an impossible order.",
+    },
+    "verify_sub_POLICY_PROCESSING_ERROR": {
+        "zh": "无法处理签章声明的签章策略。",
+        "en": "The signature policy the signature names could not be processed.",
+    },
+    "verify_sub_SIGNATURE_POLICY_NOT_AVAILABLE": {
+        "zh": "签章声明的签章策略无法取得。",
+        "en": "The signature policy the signature names is not available.",
+    },
+    "verify_sub_SIGNED_DATA_NOT_FOUND": {
+        "zh": "找不到签章所保护的数据。",
+        "en": "The data the signature protects could not be found.",
+    },
+    "verify_sub_GENERIC": {"zh": "验证未能完成。", "en": "The check could not be completed."},
+    # one signature and its checks
+    "verify_signatures": {"zh": "签章", "en": "Signatures"},
+    "verify_no_signatures": {"zh": "文件中没有签章。", "en": "The document has no signatures."},
+    "verify_kind_signature": {"zh": "电子签章", "en": "Seal"},
+    "verify_kind_document_timestamp": {"zh": "文档时间戳", "en": "Document timestamp"},
+    "verify_outcome_passed": {"zh": "通过", "en": "passed"},
+    "verify_outcome_failed": {"zh": "未通过", "en": "failed"},
+    "verify_outcome_indeterminate": {"zh": "无法确认", "en": "indeterminate"},
+    "verify_signed_by": {"zh": "签章人", "en": "Sealed by"},
+    "verify_timestamp": {"zh": "可信时间", "en": "Trusted time"},
+    "verify_no_timestamp": {"zh": "无可信时间戳", "en": "no trusted timestamp"},
+    "verify_claimed_time": {"zh": "签章人声称的时间", "en": "Time claimed by the signer"},
+    "verify_sub_indication": {"zh": "结论依据", "en": "Finding"},
+    "verify_coverage": {"zh": "覆盖范围", "en": "Covers"},
+    "verify_coverage_entire_file": {"zh": "整份文件", "en": "the whole file"},
+    "verify_coverage_entire_revision": {
+        "zh": "签章时的整份文件（其后有追加内容）",
+        "en": "the whole file as it was when signed (more was added later)",
+    },
+    "verify_coverage_contiguous_block_from_start": {
+        "zh": "仅文件开头的一部分",
+        "en": "only a part at the start of the file",
+    },
+    "verify_coverage_unclear": {"zh": "不明确", "en": "unclear"},
+    "verify_coverage_unknown": {"zh": "未知", "en": "unknown"},
+    "verify_modification_level": {"zh": "签章后的改动", "en": "Later changes"},
+    "verify_modification_none": {"zh": "无", "en": "none"},
+    "verify_modification_lta_updates": {
+        "zh": "仅追加了验证数据或时间戳（允许）",
+        "en": "only validation data or timestamps added (allowed)",
+    },
+    "verify_modification_form_filling": {
+        "zh": "填写了表单或追加了签章",
+        "en": "form fields filled or signatures added",
+    },
+    "verify_modification_annotations": {"zh": "添加或修改了批注", "en": "annotations added or changed"},
+    "verify_modification_other": {"zh": "内容被改动", "en": "content changed"},
+    "verify_modification_unknown": {"zh": "未知", "en": "unknown"},
+    "verify_check_integrity": {"zh": "内容完整", "en": "Integrity"},
+    "verify_check_signer_chain": {"zh": "签章人证书", "en": "Signer's certificate"},
+    "verify_check_revocation": {"zh": "吊销状态", "en": "Revocation"},
+    "verify_check_timestamp": {"zh": "时间戳", "en": "Timestamp"},
+    "verify_check_coverage": {"zh": "覆盖范围", "en": "Coverage"},
+    "verify_check_changes_after_signing": {"zh": "签章后的改动", "en": "Changes after signing"},
+    "verify_check_format": {"zh": "签章格式", "en": "Format"},
+    "verify_check_integrity_passed": {
+        "zh": "签章后文件内容没有被改动，签章值正确。",
+        "en": "Nothing the seal protects has changed, and the signature value is right.",
+    },
+    "verify_check_signer_chain_passed": {
+        "zh": "签章人的证书可追溯到本平台信任的根证书。",
+        "en": "The signer's certificate leads to a root this hub trusts.",
+    },
+    "verify_check_revocation_passed": {
+        "zh": "签章时签章证书未被吊销。",
+        "en": "The seal's certificate was not revoked when it signed.",
+    },
+    "verify_check_timestamp_passed": {
+        "zh": "可信时间戳证明了签章的时间。",
+        "en": "A trusted timestamp proves when it was signed.",
+    },
+    "verify_check_coverage_passed": {
+        "zh": "签章覆盖签章时的整份文件。",
+        "en": "The signature covers the whole document as it was when signed.",
+    },
+    "verify_check_changes_after_signing_passed": {
+        "zh": "签章后没有不允许的改动（最多只追加了验证数据）。",
+        "en": "Nothing was changed after signing except, at most, added validation data.",
+    },
+    "verify_check_coverage_SIG_CONSTRAINTS_FAILURE": {
+        "zh": "签章没有覆盖整份文件：有些内容不受签章保护。",
+        "en": "The signature does not cover the whole document: some of it is not protected by the seal.",
+    },
+    "verify_check_changes_after_signing_SIG_CONSTRAINTS_FAILURE": {
+        "zh": "签章后文件被改动过，且这种改动是不允许的。",
+        "en": "The document was changed after signing in a way that is not allowed.",
+    },
+    "verify_check_timestamp_SIG_CRYPTO_FAILURE": {
+        "zh": "时间戳已损坏或被篡改。",
+        "en": "The timestamp is broken or was tampered with.",
+    },
+    "verify_check_timestamp_NO_CERTIFICATE_CHAIN_FOUND": {
+        "zh": "时间戳不是由本平台信任的时间戳服务签发的。",
+        "en": "The timestamp does not come from a timestamp service this hub trusts.",
+    },
+    "verify_technical": {"zh": "技术说明", "en": "Technical detail"},
+    "verify_certificate": {"zh": "证书详情", "en": "Certificate details"},
+    "verify_subject": {"zh": "证书主体", "en": "Subject"},
+    "verify_issuer": {"zh": "签发者", "en": "Issuer"},
+    "verify_serial": {"zh": "序列号", "en": "Serial number"},
+    "verify_fingerprint": {"zh": "SHA-256 指纹", "en": "SHA-256 fingerprint"},
+    "verify_field": {"zh": "签名域", "en": "Signature field"},
+    "verify_sha256": {"zh": "文件 SHA-256", "en": "SHA-256 of the file"},
+    # the licence, on both pages
+    "verify_licence": {"zh": "证照信息", "en": "The licence"},
+    "verify_licence_number": {"zh": "证照编号", "en": "Licence number"},
+    "verify_licence_status": {"zh": "状态", "en": "Status"},
+    "verify_licence_type": {"zh": "证照类型", "en": "Licence type"},
+    "verify_licence_holder": {"zh": "持证人", "en": "Holder"},
+    "verify_licence_valid_until": {"zh": "有效期至", "en": "Valid until"},
+    "verify_licence_issuer": {"zh": "发证机关", "en": "Issuing agency"},
+    "verify_masked_note": {
+        "zh": "为保护个人信息，持证人名称已部分隐藏。",
+        "en": "The holder's name is partly hidden to protect personal data.",
+    },
+    "verify_state_valid": {"zh": "有效", "en": "Valid"},
+    "verify_state_suspended": {"zh": "已暂停", "en": "Suspended"},
+    "verify_state_revoked": {"zh": "已吊销", "en": "Revoked"},
+    "verify_state_expired": {"zh": "已过期", "en": "Expired"},
+    "verify_state_explain_valid": {"zh": "该证照在册，目前有效。", "en": "This licence is on record and in force."},
+    "verify_state_explain_suspended": {
+        "zh": "该证照已被发证机关暂停使用，暂停期间不能作为有效证照使用。",
+        "en": "The issuing agency has suspended this licence; it cannot be relied on while suspended.",
+    },
+    "verify_state_explain_revoked": {
+        "zh": "该证照已被发证机关吊销，不再有效。",
+        "en": "The issuing agency has revoked this licence; it is no longer in force.",
+    },
+    "verify_state_explain_expired": {
+        "zh": "该证照已超过有效期，不再有效。",
+        "en": "This licence is past its validity period and no longer in force.",
+    },
+    # the QR link's status page
+    "verify_status_title": {"zh": "电子证照状态查询", "en": "Licence status"},
+    "verify_status_unknown": {"zh": "未找到该证照", "en": "No such licence"},
+    "verify_status_unknown_explain": {
+        "zh": "没有这一编号的证照，或编号有误（校验位不符）。请核对证照上的编号。",
+        "en": "No licence has this number, or the number is mistyped (its check character does not match). "
+        "Check the number on the licence.",
+    },
+    "verify_status_pdf_hint": {
+        "zh": "此页只显示证照记录的状态；如需确认手中的电子文件是否为原件，请上传该 PDF 进行验证。",
+        "en": "This page shows the licence's record only; to check that a PDF you hold is the genuine document, "
+        "upload it for verification.",
+    },
+    "verify_check_a_file": {"zh": "验证 PDF 文件", "en": "Verify a PDF file"},
 }
 
 
