@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import io
 import logging
 import multiprocessing
 import resource
@@ -20,16 +19,12 @@ import threading
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
-from asn1crypto import crl as asn1_crl
-from asn1crypto import ocsp as asn1_ocsp
 from asn1crypto import x509 as asn1_x509
 from pebble import ProcessPool
 from pebble.common import ProcessExpired
-from pyhanko.pdf_utils.decode_limits import DecodePurpose
-from pyhanko.pdf_utils.reader import PdfFileReader
-from pyhanko.sign.validation.dss import DocumentSecurityStore
 
 from certs import numbering
+from certs.embedded import outside_validation_data
 from certs.pades import NotAPdf, TrustMaterial
 from certs.verify import DocumentReport, Indication, verify_pdf
 
@@ -57,45 +52,17 @@ def _report_in_child(pdf: bytes, roots: list[bytes], intermediates: list[bytes],
     hub_cas = [asn1_x509.Certificate.load(der) for der in intermediates]
     # The hub's own CAs: its issuing CA(s) and the root above them (imported anchors are not).
     hub_subjects = {name.dump() for ca in hub_cas for name in (ca.subject, ca.issuer)}
-    outside = _outside_validation_data(pdf, hub_subjects)
+    outside = outside_validation_data(pdf, hub_subjects)
     trust = TrustMaterial(
         roots=[asn1_x509.Certificate.load(der) for der in roots],
-        intermediates=[*hub_cas, *outside["certificates"]],
-        crls=[*crls, *outside["crls"]],
-        ocsp_responses=outside["ocsps"],
+        intermediates=[*hub_cas, *outside.certificates],
+        crls=[*crls, *outside.crls],
+        ocsp_responses=outside.ocsp_responses,
     )
     try:
         return {"report": _plain(verify_pdf(pdf, trust))}
     except NotAPdf as error:
         return {"not_a_pdf": str(error)}
-
-
-def _outside_validation_data(pdf: bytes, hub_subjects: set[bytes]) -> dict[str, list[Any]]:
-    """Certificates, CRLs and OCSP answers the document's DSS holds for outside CAs (imported seals).
-
-    The hub's own CAs are judged only by the hub's current CRLs, never by older ones a file carries.
-    """
-    found: dict[str, list[Any]] = {"certificates": [], "crls": [], "ocsps": []}
-    try:
-        dss = DocumentSecurityStore.read_dss(PdfFileReader(io.BytesIO(pdf), strict=False))
-    except Exception:
-        return found
-    found["certificates"] = [c for c in dss.load_certs() if c.issuer.dump() not in hub_subjects]
-    for reference in dss.crls:
-        data = reference.get_object().read_data(DecodePurpose.CRL)
-        if asn1_crl.CertificateList.load(data)["tbs_cert_list"]["issuer"].dump() not in hub_subjects:
-            found["crls"].append(data)
-    for reference in dss.ocsps:
-        data = reference.get_object().read_data(DecodePurpose.OCSP_RESPONSE)
-        if not _answers_for_hub(data, hub_subjects):
-            found["ocsps"].append(data)
-    return found
-
-
-def _answers_for_hub(ocsp_der: bytes, hub_subjects: set[bytes]) -> bool:
-    response = asn1_ocsp.OCSPResponse.load(ocsp_der)
-    certificates = response.basic_ocsp_response["certs"] or []
-    return any(certificate.issuer.dump() in hub_subjects for certificate in certificates)
 
 
 def _plain(report: DocumentReport) -> dict[str, Any]:

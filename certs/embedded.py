@@ -1,0 +1,56 @@
+"""The validation data a PDF carries in its DSS, for chains other than the verifier's own CAs.
+
+A document sealed with an imported seal (an outside CA) carries that CA's certificates, CRLs and
+OCSP answers from signing time: with them it validates offline. For its own CAs the verifier uses
+only its current CRLs, never the older ones a file brings along.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Set
+from dataclasses import dataclass, field
+
+from asn1crypto import crl as asn1_crl
+from asn1crypto import ocsp as asn1_ocsp
+from asn1crypto import x509 as asn1_x509
+from pyhanko.pdf_utils.decode_limits import DecodePurpose
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.validation.dss import DocumentSecurityStore
+
+
+@dataclass
+class EmbeddedValidationData:
+    """Certificates, CRLs (DER) and OCSP answers (DER) found in a document's DSS."""
+
+    certificates: list[asn1_x509.Certificate] = field(default_factory=list)
+    crls: list[bytes] = field(default_factory=list)
+    ocsp_responses: list[bytes] = field(default_factory=list)
+
+
+def outside_validation_data(pdf: bytes, own_ca_subjects: Set[bytes]) -> EmbeddedValidationData:
+    """What ``pdf``'s DSS holds about CAs whose DER subject is not in ``own_ca_subjects``.
+
+    A missing or broken DSS yields nothing: the signature reports then say what could not be checked.
+    """
+    found = EmbeddedValidationData()
+    try:
+        dss = DocumentSecurityStore.read_dss(PdfFileReader(io.BytesIO(pdf), strict=False))
+        found.certificates = [c for c in dss.load_certs() if c.issuer.dump() not in own_ca_subjects]
+        for reference in dss.crls:
+            data = reference.get_object().read_data(DecodePurpose.CRL)
+            if asn1_crl.CertificateList.load(data)["tbs_cert_list"]["issuer"].dump() not in own_ca_subjects:
+                found.crls.append(data)
+        for reference in dss.ocsps:
+            data = reference.get_object().read_data(DecodePurpose.OCSP_RESPONSE)
+            if not _answers_for(data, own_ca_subjects):
+                found.ocsp_responses.append(data)
+    except Exception:
+        return EmbeddedValidationData()
+    return found
+
+
+def _answers_for(ocsp_der: bytes, ca_subjects: Set[bytes]) -> bool:
+    response = asn1_ocsp.OCSPResponse.load(ocsp_der)
+    certificates = response.basic_ocsp_response["certs"] or []
+    return any(certificate.issuer.dump() in ca_subjects for certificate in certificates)
