@@ -25,6 +25,7 @@ from pyhanko.pdf_utils.text import TextBoxStyle
 from pyhanko.sign import fields, signers
 from pyhanko.sign.general import SigningError
 from pyhanko.sign.timestamps import TimeStamper
+from pyhanko.sign.timestamps.common_utils import TimestampRequestError
 from pyhanko.stamp import TextStampStyle
 from pyhanko_certvalidator import ValidationContext
 
@@ -136,6 +137,8 @@ def _sign(
         output = outside_loop(pdf_signer.sign_pdf, writer)
     except SigningError as error:
         raise SealRefused(f"the seal could not be validated for signing: {error}") from error
+    except TimestampRequestError as error:
+        raise SealRefused(f"the time-stamping authority did not answer: {error}") from error
     except (PdfError, KeyError, TypeError) as error:
         raise NotAPdf(f"the PDF could not be sealed: {error}") from error
     return output.getvalue()
