@@ -21,9 +21,6 @@ from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsag
 
 from .api import CertsError
 
-#: ETSI/PDF "document signing" extended key usage (RFC 9336).
-DOCUMENT_SIGNING = x509.ObjectIdentifier("1.3.6.1.5.5.7.3.36")
-
 
 class Profile(enum.StrEnum):
     """What a certificate is for."""
@@ -225,9 +222,9 @@ def _with_profile(builder: x509.CertificateBuilder, profile: Profile) -> x509.Ce
         )
     builder = builder.add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
     if profile is Profile.SEAL:
-        return builder.add_extension(
-            _key_usage(digital_signature=True, content_commitment=True), critical=True
-        ).add_extension(x509.ExtendedKeyUsage([DOCUMENT_SIGNING]), critical=False)
+        # No extended key usage: NSS (poppler's pdfsig) and other PDF validators check a signer for
+        # e-mail protection when an EKU is present, so a document-signing-only EKU fails there.
+        return builder.add_extension(_key_usage(digital_signature=True, content_commitment=True), critical=True)
     if profile is Profile.TSA:
         return builder.add_extension(_key_usage(digital_signature=True), critical=True).add_extension(
             x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True
