@@ -183,3 +183,20 @@ def test_a_licence_past_its_validity_is_expired_everywhere(client, issuer, store
         f"/api/v1/licences/{licence['number']}/status", json={"status": "suspended", "reason": "x"}, headers=issuer
     )
     assert changed.status_code == 200  # an expired licence can still be suspended or revoked on record
+
+
+def test_reverification_answers_from_the_cache_until_revocations_change(client, issuer, store, app):
+    licence = issue(client, issuer).get_json()
+    pdf = client.get(f"/api/v1/licences/{licence['number']}/pdf", headers=issuer).data
+    first = verify(client, pdf).get_json()
+    raw = store.raw_client_for_tests()
+    cache_key = f"hub:{{vc:{first['sha256']}}}:report"
+    cached = json.loads(raw.get(cache_key))
+    assert cached["report"]["signatures"] == first["signatures"]
+    # Mark the cached report so that an answer from the cache shows: the hub serves what it stored.
+    cached["report"]["signatures"][0]["field_name"] = "from-the-cache"
+    raw.set(cache_key, json.dumps(cached))
+    assert verify(client, pdf).get_json()["signatures"][0]["field_name"] == "from-the-cache"
+    # A revocation anywhere in the PKI makes every cached report stale.
+    client.post("/api/v1/pki/seals/market/revocation", json={}, headers=OPERATOR)
+    assert verify(client, pdf).get_json()["signatures"][0]["field_name"] == "Seal"
