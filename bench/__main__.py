@@ -9,10 +9,10 @@ import signal
 import sys
 from collections.abc import Callable
 
-from . import report, resolution, service_item_get, wrk
+from . import licences, report, resolution, service_item_get, wrk
 
 # Each benchmark starts and stops its own servers and returns one comparison for the report.
-BENCHMARKS: list[Callable[[wrk.WrkSettings], report.Result]] = [service_item_get.run, resolution.run]
+BENCHMARKS: list[Callable[[wrk.WrkSettings], report.Result]] = [service_item_get.run, resolution.run, licences.run]
 
 
 def main(argv: list[str] | None = None) -> int:
