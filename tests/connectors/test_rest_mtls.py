@@ -16,6 +16,7 @@ import ssl
 import stat
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -289,6 +290,10 @@ def test_a_client_certificate_from_another_ca_is_refused_by_the_agency(pki, agen
     assert not error.retryable and "TLS handshake refused" in error.detail
     assert "ALERT_UNKNOWN_CA" in error.detail or "closed during the handshake" in error.detail
     assert len(agency.clients) == served  # no request was served
+    # The agency's server thread records its side of the failed handshake a moment after the client sees it.
+    deadline = time.monotonic() + 5
+    while len(agency.server.handshake_failures) <= failures and time.monotonic() < deadline:
+        time.sleep(0.01)
     assert len(agency.server.handshake_failures) > failures
     health = connect(tls=tls_config(pki, pki.stranger)).probe(2.0)
     assert not health.ok and "TLS handshake refused" in health.detail
