@@ -9,6 +9,7 @@ entry commit together in the licence type's partition.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import io
 import re
 from datetime import date, timedelta
@@ -279,6 +280,13 @@ def history(state: HubState, agency: str | None, number: str) -> list[dict[str, 
     if agency is not None and record["issuer"] != agency:
         raise Forbidden(f"Only {record['issuer']!r} may read the history of licence {record['number']}.")
     return state.store.list_all_json(keys.licence_history(record["type"], numbering.canonical(record["number"])))
+
+
+def held_by(state: HubState, record: dict[str, Any], id_type: str | None, subject_id: str | None) -> bool:
+    """True when the licence's holder is the person or organisation named."""
+    if not id_type or not subject_id:
+        return False
+    return hmac.compare_digest(state.keyring.subject_hash(id_type, subject_id), record["holder"]["subject_hash"])
 
 
 def pdf(state: HubState, number: str) -> bytes:

@@ -12,6 +12,7 @@ from .. import licences
 from ..errors import Forbidden, Invalid
 from ..schemas.licences import (
     HistorySchema,
+    HolderArgsSchema,
     LicenceListArgsSchema,
     LicencePageSchema,
     LicenceRequestSchema,
@@ -97,12 +98,18 @@ def get_history(number: str) -> Any:
 
 @blp.route("/<number>/pdf", methods=["GET"])
 @blp.requires("agency", "operator", "portal")
+@blp.arguments(HolderArgsSchema, location="query")
 @blp.response(200, description="The sealed PDF (application/pdf)")
-def get_pdf(number: str) -> Response:
-    """The sealed PDF as issued (its issuer, the operator, or a portal acting for holders)."""
-    record = licences.get_record(hub(), number)
-    if "portal" not in g.principal.roles and _issuer_scope() not in (None, record["issuer"]):
-        raise Forbidden(f"Only {record['issuer']!r} may download licence {record['number']}.")
+def get_pdf(args: dict[str, Any], number: str) -> Response:
+    """The sealed PDF as issued: for its issuer, the operator, or a portal naming the holder it acts for
+    (``holder_id_type`` and ``holder_id``)."""
+    state = hub()
+    record = licences.get_record(state, number)
+    issuer_or_operator = g.principal.roles & {"agency", "operator"} and _issuer_scope() in (None, record["issuer"])
+    if not issuer_or_operator and not licences.held_by(
+        state, record, args.get("holder_id_type"), args.get("holder_id")
+    ):
+        raise Forbidden(f"Licence {record['number']} is for its issuer, or a portal acting for its holder.")
     content = licences.pdf(hub(), number)
     response = Response(content, mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'inline; filename="{record["number"]}.pdf"'

@@ -57,10 +57,13 @@ class LicenceSchema(Schema):
 LicencePageSchema = page_of(LicenceSchema)
 
 
-class LicenceListArgsSchema(PageArgsSchema):
-    type = code_field()
+class HolderArgsSchema(Schema):
     holder_id_type = fields.String(validate=validate.OneOf(("resident-id", "credit-code")))
     holder_id = fields.String(validate=validate.Regexp(r"^[0-9A-Za-z]{1,64}$"))
+
+
+class LicenceListArgsSchema(PageArgsSchema, HolderArgsSchema):
+    type = code_field()
 
 
 class StatusChangeSchema(Schema):

@@ -200,3 +200,15 @@ def test_reverification_answers_from_the_cache_until_revocations_change(client, 
     # A revocation anywhere in the PKI makes every cached report stale.
     client.post("/api/v1/pki/seals/market/revocation", json={}, headers=OPERATOR)
     assert verify(client, pdf).get_json()["signatures"][0]["field_name"] == "Seal"
+
+
+def test_a_portal_downloads_a_licence_only_for_its_holder(client, registry, issuer):
+    registry.agency("hall", region="330100", name="政务服务中心")
+    portal = registry.token("hall", "portal")
+    number = issue(client, issuer).get_json()["number"]
+    assert client.get(f"/api/v1/licences/{number}/pdf", headers=portal).status_code == 403
+    other = "holder_id_type=credit-code&holder_id=91330100MA2ZZZZZ9Z"
+    assert client.get(f"/api/v1/licences/{number}/pdf?{other}", headers=portal).status_code == 403
+    mine = f"holder_id_type={HOLDER['id_type']}&holder_id={HOLDER['id']}"
+    download = client.get(f"/api/v1/licences/{number}/pdf?{mine}", headers=portal)
+    assert download.status_code == 200 and download.data.startswith(b"%PDF-")
