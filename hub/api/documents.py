@@ -27,9 +27,30 @@ def verify(files: dict[str, Any]) -> Any:
     return verification.verify_document(hub(), files["file"].read(), visitor)
 
 
+SIGNATURE_REQUEST = {
+    "required": True,
+    "content": {
+        MULTIPART: {
+            "schema": {
+                "type": "object",
+                "required": ["file"],
+                "properties": {
+                    "file": {"type": "string", "format": "binary", "description": "the PDF to seal"},
+                    "visible": {"type": "boolean", "description": "draw a visible stamp on page 1"},
+                },
+            }
+        },
+        "application/json": {
+            "schema": {"type": "object", "required": ["payload"], "properties": {"payload": {"type": "object"}}}
+        },
+    },
+}
+
+
 @blp.route("/signatures", methods=["POST"])
 @blp.requires("agency")
 @blp.idempotent()
+@blp.doc(requestBody=SIGNATURE_REQUEST)
 @blp.response(201, JwsSchema, description="JWS for a JSON body; for a PDF upload, the sealed PDF")
 @accepts(MULTIPART, "application/json")
 def sign(*_: Any) -> Any:

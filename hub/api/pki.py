@@ -54,7 +54,16 @@ def crl(name: str) -> Response:
     return _binary(hub().pki.crl(name), "application/pkix-crl", 300)
 
 
+def _der_body(media_type: str, what: str) -> dict:
+    return {
+        "required": True,
+        "content": {media_type: {"schema": {"type": "string", "format": "binary"}}},
+        "description": what,
+    }
+
+
 @blp.route("/ocsp", methods=["POST"])
+@blp.doc(requestBody=_der_body(OCSP_REQUEST, "a DER OCSPRequest"))
 @blp.response(200, description="DER OCSP response (application/ocsp-response)")
 @http.accepts(OCSP_REQUEST)
 def ocsp_post() -> Response:
@@ -63,6 +72,7 @@ def ocsp_post() -> Response:
 
 
 @blp.route("/tsa", methods=["POST"])
+@blp.doc(requestBody=_der_body(TIMESTAMP_QUERY, "a DER TimeStampReq"))
 @blp.response(200, description="DER TimeStampResp (application/timestamp-reply)")
 @http.accepts(TIMESTAMP_QUERY)
 def time_stamp() -> Response:
