@@ -8,8 +8,10 @@ further revision, which is what lets the file validate offline for years.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import math
+import re
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -164,3 +166,15 @@ def _text_box_style(font_file: str | None) -> TextBoxStyle:
     if font_file is None:
         return TextBoxStyle()
     return TextBoxStyle(font=GlyphAccumulatorFactory(font_file, font_size=9))
+
+
+LAST_BYTE_RANGE = re.compile(rb"/ByteRange\s*\[\s*(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s*\]")
+
+
+def last_signed_digest(sealed: bytes) -> str:
+    """SHA-256 over the byte ranges of the last signature written into ``sealed`` (hex): what a verifier
+    recomputes for it. Meant for output of :func:`seal_pdf`, whose last /ByteRange is that seal's."""
+    start, first_length, resume, second_length = (int(v) for v in LAST_BYTE_RANGE.findall(sealed)[-1])
+    digest = hashlib.sha256(sealed[start : start + first_length])
+    digest.update(sealed[resume : resume + second_length])
+    return digest.hexdigest()

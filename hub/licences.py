@@ -10,19 +10,16 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import io
 import re
 from datetime import date, timedelta
 from typing import Any
 
-from pyhanko.pdf_utils.reader import PdfFileReader
-
 from certs import numbering
-from certs.pades import SealRequest, seal_pdf
+from certs.pades import SealRequest, last_signed_digest, seal_pdf
 from certs.render import LicenceDocument, render_licence
 from connectors.api import Subject
 
-from . import audit, keys
+from . import audit, keys, metrics
 from .context import Context, now, rfc3339
 from .errors import Conflict, Forbidden, NotFound, UnknownReference
 from .registry import agencies, types
@@ -155,10 +152,11 @@ def issue(state: HubState, ctx: Context, issuer_agency: str, body: dict[str, Any
         "status": IN_FORCE,
         "status_reason": None,
         "sha256": sha256,
-        "signed_digest": _seal_digest(sealed),
+        "signed_digest": last_signed_digest(sealed),
         "seal_serial": format(material.certificate.serial_number, "x"),
     }
     state.store.atomic(lambda tx: _write_new(tx, ctx, record))
+    metrics.LICENCES_ISSUED.labels(type=record["type"]).inc()
     return record
 
 
@@ -212,12 +210,6 @@ def _printable(value: Any) -> str:
     if isinstance(value, bool):
         return "是 Yes" if value else "否 No"
     return str(value)
-
-
-def _seal_digest(pdf: bytes) -> str:
-    """SHA-256 over the byte ranges the (last) seal signs: what a verifier recomputes."""
-    signature = PdfFileReader(io.BytesIO(pdf)).embedded_regular_signatures[-1]
-    return signature.compute_digest("sha256").hex()
 
 
 def _write_new(tx: Tx, ctx: Context, record: dict[str, Any]) -> None:

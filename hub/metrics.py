@@ -1,4 +1,4 @@
-"""Prometheus metrics: per-route request latency, exposed at ``/metrics``.
+"""Prometheus metrics: per-route request latency, source calls, licences and verifications, at ``/metrics``.
 
 Under gunicorn, ``PROMETHEUS_MULTIPROC_DIR`` (set by the gunicorn config before any worker starts)
 makes every worker write its samples to files there, and ``/metrics`` merges them, so a scrape
@@ -9,7 +9,15 @@ from __future__ import annotations
 
 import os
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, Histogram, generate_latest, multiprocess
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
 from prometheus_client import REGISTRY as PROCESS_REGISTRY
 
 REQUEST_LATENCY = Histogram(
@@ -33,6 +41,14 @@ CIRCUIT_OPEN = Gauge(
     "1 while a connector's circuit breaker is open or half-open in some worker, else 0.",
     ["connector"],
     multiprocess_mode="livemax",
+)
+
+
+LICENCES_ISSUED = Counter("hub_licences_issued_total", "Licences issued, by licence type.", ["type"])
+VERIFICATIONS = Counter(
+    "hub_verifications_total",
+    "Uploaded documents verified, by verdict and whether the cache answered.",
+    ["verdict", "cached"],
 )
 
 

@@ -218,11 +218,13 @@ class Pki:
     def _revocation_version(self) -> int:
         return int(self._store.get_json(keys.pki_revocation_version()) or 0)
 
-    def crl(self, name: str) -> bytes:
-        """The current CRL (DER) of the root or issuing CA; remade when revocations change or it ages."""
+    def crl(self, name: str, version: int | None = None) -> bytes:
+        """The current CRL (DER) of the root or issuing CA; remade when revocations change or it ages.
+
+        ``version`` is the revocation version when the caller has just read it."""
         if name not in {"root", "issuing"}:
             raise NotFound(f"no CA called {name!r}")
-        version, moment = self._revocation_version(), now()
+        version, moment = self._revocation_version() if version is None else version, now()
         cached = self._crls.get(name)
         if cached and cached[0] == version and moment - cached[1] < CRL_REFRESH:
             return cached[2]
@@ -261,10 +263,10 @@ class Pki:
         """The responder's answer to a DER OCSP request."""
         return self._responder().respond(request_der, self.status_of, now())
 
-    def ocsp_for(self, certificate: x509.Certificate) -> bytes:
+    def ocsp_for(self, certificate: x509.Certificate, version: int | None = None) -> bytes:
         """A fresh-enough OCSP answer for one certificate of the issuing CA (to embed when sealing)."""
         serial = format(certificate.serial_number, "x")
-        version, moment = self._revocation_version(), now()
+        version, moment = self._revocation_version() if version is None else version, now()
         cached = self._ocsp.get(serial)
         if cached and cached[0] == version and moment - cached[1] < OCSP_REFRESH:
             return cached[2]
@@ -312,12 +314,13 @@ class Pki:
         )
 
     def sealing_trust(self, certificate: x509.Certificate) -> TrustMaterial:
-        loaded = self.authority
+        """What pyHanko validates a hub seal's chain with, and embeds: anchors, CRLs, OCSP answers."""
+        loaded, version = self.authority, self._revocation_version()
         return TrustMaterial(
             roots=[as_asn1(loaded.root)],
             intermediates=[as_asn1(loaded.issuing)],
-            crls=[self.crl("issuing"), self.crl("root")],
-            ocsp_responses=[self.ocsp_for(certificate), self.ocsp_for(loaded.tsa)],
+            crls=[self.crl("issuing", version), self.crl("root", version)],
+            ocsp_responses=[self.ocsp_for(certificate, version), self.ocsp_for(loaded.tsa, version)],
         )
 
     def hub_sealing_material(self) -> SealingMaterial:

@@ -28,7 +28,7 @@ from certs.embedded import outside_validation_data
 from certs.pades import NotAPdf, TrustMaterial
 from certs.verify import DocumentReport, Indication, verify_pdf
 
-from . import audit, keys, licences
+from . import audit, keys, licences, metrics
 from .context import Context, rfc3339
 from .errors import HubError, Invalid, NotFound
 from .state import HubState
@@ -133,16 +133,17 @@ class Verifier:
                 self._pool = None
 
 
-def _cached_report(state: HubState, pdf: bytes, sha256: str) -> dict[str, Any]:
+def _cached_report(state: HubState, pdf: bytes, sha256: str) -> tuple[dict[str, Any], bool]:
+    """The signature reports of ``pdf``, and whether they came from the cache."""
     version = state.pki.revocation_version()
     cached = state.store.get_json(keys.verification_cache(sha256))
     if cached is not None and cached.get("revocation_version") == version:
-        return cached["report"]
+        return cached["report"], True
     report = state.verifier.report(pdf, state.pki.verification_trust())
     state.store.set_json(
         keys.verification_cache(sha256), {"revocation_version": version, "report": report}, CACHE_SECONDS
     )
-    return report
+    return report, False
 
 
 def verify_document(state: HubState, pdf: bytes, ctx: Context) -> dict[str, Any]:
@@ -150,7 +151,7 @@ def verify_document(state: HubState, pdf: bytes, ctx: Context) -> dict[str, Any]
     if not pdf.lstrip()[:5] == b"%PDF-" and b"%PDF-" not in pdf[:1024]:
         raise Invalid("The file is not a PDF.", errors={"file": ["Not a PDF."]})
     sha256 = hashlib.sha256(pdf).hexdigest()
-    report = _cached_report(state, pdf, sha256)
+    report, from_cache = _cached_report(state, pdf, sha256)
     signatures = report["signatures"]
     licence, licence_reasons = _licence_of(state, report)
     verdict, reasons = _verdict(signatures, licence, licence_reasons)
@@ -161,6 +162,7 @@ def verify_document(state: HubState, pdf: bytes, ctx: Context) -> dict[str, Any]
         "signatures": signatures,
         "sha256": sha256,
     }
+    metrics.VERIFICATIONS.labels(verdict=verdict, cached=str(from_cache).lower()).inc()
     partition = keys.event_partition(sha256)
     detail = {"sha256": sha256, "verdict": verdict, "licence": licence["number"] if licence else None}
     state.store.atomic(lambda tx: audit.append(tx, partition, ctx, "verification", f"document:{sha256[:16]}", detail))

@@ -24,7 +24,7 @@ from pyhanko.sign.signers.pdf_signer import PdfTimeStamper
 
 from certs import authority
 from certs.authority import Profile
-from certs.pades import SealRequest
+from certs.pades import SealRequest, last_signed_digest
 from certs.softkey import SoftKey
 from certs.tsa import InProcessTimeStamper
 from certs.verify import Check, Indication, SignatureReport, verdict_of, verify_pdf
@@ -210,3 +210,10 @@ def test_verdict_is_the_worst_signature() -> None:
     assert verdict_of([passed, passed]) is Indication.PASSED
     assert verdict_of([passed, undecided]) is Indication.INDETERMINATE
     assert verdict_of([undecided, failed, passed]) is Indication.FAILED
+
+
+def test_the_digest_the_hub_records_at_sealing_is_the_one_verification_recomputes(pki: TestPki) -> None:
+    key, certificate = pki.seal()
+    sealed = pki.seal_pdf(simple_pdf("Licence"), key, certificate)
+    report = verify_pdf(sealed, pki.verification_trust())
+    assert last_signed_digest(sealed) == report.signatures[0].signed_digest

@@ -197,6 +197,9 @@ def test_reverification_answers_from_the_cache_until_revocations_change(client, 
     cached["report"]["signatures"][0]["field_name"] = "from-the-cache"
     raw.set(cache_key, json.dumps(cached))
     assert verify(client, pdf).get_json()["signatures"][0]["field_name"] == "from-the-cache"
+    exposition = client.get("/metrics").get_data(as_text=True)
+    assert 'hub_verifications_total{cached="true",verdict="valid"}' in exposition
+    assert 'hub_licences_issued_total{type="food-business"}' in exposition
     # A revocation anywhere in the PKI makes every cached report stale.
     client.post("/api/v1/pki/seals/market/revocation", json={}, headers=OPERATOR)
     assert verify(client, pdf).get_json()["signatures"][0]["field_name"] == "Seal"
