@@ -121,10 +121,10 @@ def _meaning(report: LicenceReport) -> str:
         f" verifies them at {verify.ratio:.0%} of its rate. Per licence its processes spend {issue_hub:.0f} ms of"
         f" CPU against {issue_alone:.0f} ms for the rendering and sealing: {issue_hub - issue_alone:.0f} ms is the"
         " hub's own work — HTTP and the request schema, the token lookup, reserving the number and committing the"
-        " record, its indexes and the audit entry (two Redis transactions), the seal's revocation data, parsing the"
-        " sealed PDF once more for the digest its record keeps, and storing the PDF. Per verification it spends"
+        " record, its indexes and the audit entry (two Redis transactions), the seal's revocation data and"
+        " storing the PDF. Per verification it spends"
         f" {verify_hub:.0f} ms against {verify_alone:.0f} ms: the multipart upload, handing the file to a verifier"
-        " process and the report back, the verifier's own read of the file's validation data, the cache write, the"
+        " process and the report back, the cache write, the"
         " licence lookup and the audit entry. A cached re-verification skips the signature work: what is left is"
         " the upload, its SHA-256, the cache read, the licence lookup and the audit entry."
     )

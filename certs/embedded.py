@@ -7,7 +7,7 @@ only its current CRLs, never the older ones a file brings along.
 
 from __future__ import annotations
 
-import io
+import dataclasses
 from collections.abc import Set
 from dataclasses import dataclass, field
 
@@ -17,6 +17,8 @@ from asn1crypto import x509 as asn1_x509
 from pyhanko.pdf_utils.decode_limits import DecodePurpose
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation.dss import DocumentSecurityStore
+
+from .pades import TrustMaterial
 
 
 @dataclass
@@ -28,14 +30,27 @@ class EmbeddedValidationData:
     ocsp_responses: list[bytes] = field(default_factory=list)
 
 
-def outside_validation_data(pdf: bytes, own_ca_subjects: Set[bytes]) -> EmbeddedValidationData:
-    """What ``pdf``'s DSS holds about CAs whose DER subject is not in ``own_ca_subjects``.
+def with_outside_validation_data(
+    trust: TrustMaterial, reader: PdfFileReader, own_ca_subjects: Set[bytes]
+) -> TrustMaterial:
+    """``trust`` extended with what the document's DSS holds about other CAs."""
+    found = outside_validation_data(reader, own_ca_subjects)
+    return dataclasses.replace(
+        trust,
+        intermediates=[*trust.intermediates, *found.certificates],
+        crls=[*trust.crls, *found.crls],
+        ocsp_responses=[*trust.ocsp_responses, *found.ocsp_responses],
+    )
+
+
+def outside_validation_data(reader: PdfFileReader, own_ca_subjects: Set[bytes]) -> EmbeddedValidationData:
+    """What the document's DSS holds about CAs whose DER subject is not in ``own_ca_subjects``.
 
     A missing or broken DSS yields nothing: the signature reports then say what could not be checked.
     """
     found = EmbeddedValidationData()
     try:
-        dss = DocumentSecurityStore.read_dss(PdfFileReader(io.BytesIO(pdf), strict=False))
+        dss = DocumentSecurityStore.read_dss(reader)
         found.certificates = [c for c in dss.load_certs() if c.issuer.dump() not in own_ca_subjects]
         for reference in dss.crls:
             data = reference.get_object().read_data(DecodePurpose.CRL)

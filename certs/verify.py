@@ -19,7 +19,7 @@ import hashlib
 import io
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Sequence, Set
 from dataclasses import dataclass, field
 
 from pyhanko.pdf_utils.misc import PdfError
@@ -31,6 +31,7 @@ from pyhanko.sign.validation.errors import SignatureValidationError
 from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
 from pyhanko.sign.validation.status import DocumentTimestampStatus, PdfSignatureStatus, SignatureCoverageLevel
 
+from .embedded import with_outside_validation_data
 from .loops import outside_loop
 from .pades import NotAPdf, TrustMaterial
 
@@ -89,16 +90,21 @@ class DocumentReport:
     claimed_licence_number: str | None
 
 
-def verify_pdf(pdf: bytes, trust: TrustMaterial) -> DocumentReport:
-    """Validate every signature in ``pdf`` against ``trust``; :class:`NotAPdf` when it cannot be read."""
-    return outside_loop(_verify_pdf, pdf, trust)
+def verify_pdf(pdf: bytes, trust: TrustMaterial, own_ca_subjects: Set[bytes] | None = None) -> DocumentReport:
+    """Validate every signature in ``pdf`` against ``trust``; :class:`NotAPdf` when it cannot be read.
+
+    With ``own_ca_subjects`` (DER names of the verifier's own CAs), the validation data the document
+    carries for other CAs is used too (see :mod:`certs.embedded`)."""
+    return outside_loop(_verify_pdf, pdf, trust, own_ca_subjects)
 
 
-def _verify_pdf(pdf: bytes, trust: TrustMaterial) -> DocumentReport:
+def _verify_pdf(pdf: bytes, trust: TrustMaterial, own_ca_subjects: Set[bytes] | None) -> DocumentReport:
     try:
         reader = PdfFileReader(io.BytesIO(pdf), strict=False)
         if reader.encrypted:
             raise NotAPdf("encrypted PDFs are not verified")
+        if own_ca_subjects is not None:
+            trust = with_outside_validation_data(trust, reader, own_ca_subjects)
         filled = [(str(name), sig_field) for name, _, sig_field in enumerate_sig_fields(reader, filled_status=True)]
     except NotAPdf:
         raise

@@ -24,7 +24,6 @@ from pebble import ProcessPool
 from pebble.common import ProcessExpired
 
 from certs import numbering
-from certs.embedded import outside_validation_data
 from certs.pades import NotAPdf, TrustMaterial
 from certs.verify import DocumentReport, Indication, verify_pdf
 
@@ -52,15 +51,9 @@ def _report_in_child(pdf: bytes, roots: list[bytes], intermediates: list[bytes],
     hub_cas = [asn1_x509.Certificate.load(der) for der in intermediates]
     # The hub's own CAs: its issuing CA(s) and the root above them (imported anchors are not).
     hub_subjects = {name.dump() for ca in hub_cas for name in (ca.subject, ca.issuer)}
-    outside = outside_validation_data(pdf, hub_subjects)
-    trust = TrustMaterial(
-        roots=[asn1_x509.Certificate.load(der) for der in roots],
-        intermediates=[*hub_cas, *outside.certificates],
-        crls=[*crls, *outside.crls],
-        ocsp_responses=outside.ocsp_responses,
-    )
+    trust = TrustMaterial(roots=[asn1_x509.Certificate.load(der) for der in roots], intermediates=hub_cas, crls=crls)
     try:
-        return {"report": _plain(verify_pdf(pdf, trust))}
+        return {"report": _plain(verify_pdf(pdf, trust, own_ca_subjects=hub_subjects))}
     except NotAPdf as error:
         return {"not_a_pdf": str(error)}
 
