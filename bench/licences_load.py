@@ -264,14 +264,6 @@ class HubMeter:
 _CLOCK_TICK = os.sysconf("SC_CLK_TCK")
 
 
-def _shares(before: dict[int, float], after: dict[int, float]) -> list[float]:
-    if not before or set(before) != set(after):
-        return []
-    used = [after[pid] - before[pid] for pid in before]
-    total = sum(used)
-    return sorted((u / total for u in used), reverse=True) if total > 0 else []
-
-
 def _hub_run(
     target: wrk.Target,
     meter: HubMeter,
@@ -286,7 +278,7 @@ def _hub_run(
     before = target.worker_cpu() if target.worker_cpu else {}
     result = wrk_once(target, load, seconds)
     meter.settle()
-    shares = _shares(before, target.worker_cpu() if target.worker_cpu else {})
+    shares = wrk.cpu_shares(before, target.worker_cpu() if target.worker_cpu else {})
     done = meter.done() - done_before
     cpu_ms = (meter.cpu_seconds() - cpu_before) / done * 1000 if done else math.nan
     balanced = not shares or min(shares) >= load.min_fair_share / len(shares)

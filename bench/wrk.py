@@ -160,7 +160,7 @@ def _checked(target: Target, output: str) -> WrkResult:
     return result
 
 
-def _shares(before: dict[int, float], after: dict[int, float]) -> list[float]:
+def cpu_shares(before: dict[int, float], after: dict[int, float]) -> list[float]:
     """Each worker's share of the CPU its server used in between, largest first; [] if workers changed."""
     if not before or set(before) != set(after):
         return []
@@ -173,7 +173,7 @@ def _round(target: Target, settings: WrkSettings) -> WrkResult:
     before = target.worker_cpu() if target.worker_cpu else {}
     output = _run(target.url, target.headers, settings, settings.round_seconds, target.script)
     after = target.worker_cpu() if target.worker_cpu else {}
-    shares = _shares(before, after)
+    shares = cpu_shares(before, after)
     balanced = not shares or min(shares) >= settings.min_fair_share / len(shares)
     return replace(_checked(target, output), worker_shares=shares, balanced=balanced)
 
