@@ -185,7 +185,7 @@ def _document(
     issued_on: date,
     valid_until: date,
 ) -> LicenceDocument:
-    match = BILINGUAL_NAME.match(licence_type["name"])
+    match = BILINGUAL_NAME.match(licence_type["name"])  # a type name prints in both languages
     rows = [
         (spec.get("label") or name, _printable(values[name]))
         for name, spec in licence_type["fields"].items()
@@ -200,7 +200,7 @@ def _document(
         fields=rows,
         issued_on=issued_on,
         valid_until=valid_until,
-        issuer_name=agency["name"],
+        issuer_name=agencies.chinese_name(agency["name"]),
         issuer_region=agency["region"],
         verify_url=f"{state.settings.base_url}/verify/{number}",
     )

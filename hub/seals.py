@@ -27,6 +27,7 @@ from .config import Settings
 from .context import Context, now, rfc3339
 from .errors import Conflict, Invalid, NotFound
 from .pki import Pki, SealingMaterial, as_asn1, der, load_pem, pem
+from .registry import agencies
 from .store import Store, Tx
 
 SEAL_RENEWAL_MARGIN = dt.timedelta(days=30)
@@ -107,10 +108,11 @@ class Seals:
         code = agency["code"]
         serial = x509.random_serial_number()
         key, reference = self._backend.generate(f"seal:{code}:{serial:x}")
+        seal_name = agencies.chinese_name(agency["name"])
         certificate = authority.issue(
             self._pki.issuer(),
             Profile.SEAL,
-            authority.name(_seal_name(agency["name"]), _seal_name(agency["name"]), agency.get("region", ""), code),
+            authority.name(seal_name, seal_name, agency.get("region", ""), code),
             key.public_key(),
             now(),
             serial,
@@ -229,12 +231,6 @@ class Seals:
         """An agency seal's key and chain, for JWS with ``x5c``."""
         seal = self.ensure_seal(agency, ctx)
         return self.seal_key(seal), [seal.certificate, self._pki.authority.issuing]
-
-
-def _seal_name(agency_name: str) -> str:
-    """The name a seal shows: the Chinese part of a bilingual name such as ``市场监管局 (Market Regulation)``."""
-    head, _, _ = agency_name.partition(" (")
-    return head.strip() or agency_name
 
 
 def _check_chain(certificate: x509.Certificate, chain: list[x509.Certificate]) -> None:

@@ -29,3 +29,10 @@ def get_agency(store: Store, code: str) -> dict[str, Any]:
 
 def list_agencies(store: Store, limit: int, cursor: str | None) -> dict:
     return records.listing(store, keys.agency_index(), keys.agency, limit, cursor)
+
+
+def chinese_name(name: str) -> str:
+    """The Chinese part of a bilingual name such as ``省市场监督管理局 (Market Regulation)``: what a seal
+    and a licence print for the agency."""
+    head, _, _ = name.partition(" (")
+    return head.strip() or name
