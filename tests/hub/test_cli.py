@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 
 import pytest
 import yaml
-from conftest import OPERATOR, VENV_BIN
+from conftest import OPERATOR
 
 from hub import keys
 from hub.demo import PROVINCE_FILE
@@ -27,29 +26,6 @@ COMMANDS = [
     ["demo"],
     ["demo", "load"],
 ]
-
-
-@pytest.fixture
-def hub_cli(app, settings):
-    """Run ``hub ARGS`` with the test hub's data directory; returns the finished process."""
-
-    def run(*args: str, env: dict | None = None, check: bool = False) -> subprocess.CompletedProcess:
-        environment = {
-            **os.environ,
-            "HUB_DATA_DIR": str(settings.data_dir),
-            "HUB_LOG_LEVEL": "WARNING",
-            "HUB_CONNECTOR_ALLOWLIST": "127.0.0.1/32",
-        }
-        environment.pop("REDIS_URL", None)
-        environment.update(env or {})
-        result = subprocess.run(
-            [str(VENV_BIN / "hub"), *args], capture_output=True, text=True, env=environment, timeout=120
-        )
-        if check:
-            assert result.returncode == 0, result.stderr
-        return result
-
-    return run
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "hub")
