@@ -158,6 +158,35 @@ def idempotency(actor: str, idempotency_key: str) -> str:
     return key("idem:" + actor, idempotency_key)
 
 
+# -- intake: one partition per lead agency holds its applications, their due dates and its audit chain
+def application_partition(agency: str) -> str:
+    return "app:" + agency
+
+
+def application(agency: str, application_id: str) -> str:
+    return key(application_partition(agency), "application", application_id)
+
+
+def application_due(agency: str) -> str:
+    """Sorted set of the agency's running cases, scored by deadline (days since 1970-01-01)."""
+    return key(application_partition(agency), "due")
+
+
+def application_index(agency: str) -> str:
+    """Every application id of the lead agency (lexicographic index)."""
+    return key(application_partition(agency), "index")
+
+
+def application_blob(sha256: str) -> str:
+    """An uploaded material by content (its own slot)."""
+    return blob(sha256)
+
+
+def tasks_of(agency: str) -> str:
+    """Sorted set of application ids with an open task for a co-agency (derived; its own slot)."""
+    return key("tasks:" + agency, "open")
+
+
 # -- the PKI: one partition for the hub's authorities, every certificate it issued, and revocations
 PKI = "pki"
 
@@ -234,3 +263,19 @@ def blob(sha256: str) -> str:
 def verification_cache(sha256: str) -> str:
     """The signature reports of one uploaded document (by content)."""
     return key("vc:" + sha256, "report")
+
+
+# -- the working-day calendar
+def calendar_year(year: int) -> str:
+    """A year of holidays and make-up working days the operator loaded (overrides the package's)."""
+    return key(REGISTRY, "calendar", str(year))
+
+
+def calendar_year_index() -> str:
+    """The years the operator loaded (lexicographic index; years have four digits)."""
+    return key(REGISTRY, "index", "calendar-years")
+
+
+def calendar_version() -> str:
+    """Changes with every loaded year, so workers rebuild their calendar."""
+    return key(REGISTRY, "calendar-version")

@@ -103,6 +103,16 @@ def public_status(state: HubState, number: str) -> dict[str, Any]:
 
 def issue(state: HubState, ctx: Context, issuer_agency: str, body: dict[str, Any]) -> dict[str, Any]:
     """Issue a licence of ``body['type']`` as ``issuer_agency``."""
+    holder = body["holder"]
+    subject_hash = state.keyring.subject_hash(holder["id_type"], holder["id"])
+    return issue_for_subject(state, ctx, issuer_agency, body, subject_hash, mask_id(holder["id"]))
+
+
+def issue_for_subject(
+    state: HubState, ctx: Context, issuer_agency: str, body: dict[str, Any], subject_hash: str, id_masked: str
+) -> dict[str, Any]:
+    """Issue a licence to a holder known by subject hash and masked ID (an applicant whose ID the hub
+    does not keep)."""
     store = state.store
     try:
         licence_type = types.get_licence_type(store, body["type"])
@@ -118,7 +128,9 @@ def issue(state: HubState, ctx: Context, issuer_agency: str, body: dict[str, Any
     valid_until = issued_on + timedelta(days=int(licence_type["validity_days"]))
     number = _reserve_number(state, ctx, licence_type["code"], agency["region"], issued_on.year)
     holder = body["holder"]
-    document = _document(state, licence_type, agency, number, holder, values, issued_on, valid_until)
+    document = _document(
+        state, licence_type, agency, number, {**holder, "id_masked": id_masked}, values, issued_on, valid_until
+    )
     rendered = render_licence(document, state.settings.licence_font)
     material = state.seals.sealing_material(agency, ctx)
     sealed = seal_pdf(
@@ -130,14 +142,13 @@ def issue(state: HubState, ctx: Context, issuer_agency: str, body: dict[str, Any
     )
     sha256 = hashlib.sha256(sealed).hexdigest()
     store.set_bytes_if_absent(keys.blob(sha256), sealed)
-    subject_hash = state.keyring.subject_hash(holder["id_type"], holder["id"])
     record = {
         "number": number,
         "type": licence_type["code"],
         "type_name": licence_type["name"],
         "holder": {
             "id_type": holder["id_type"],
-            "id_masked": mask_id(holder["id"]),
+            "id_masked": id_masked,
             "name": holder["name"],
             "subject_hash": subject_hash,
         },
@@ -196,7 +207,7 @@ def _document(
         title=match["zh"] if match else licence_type["name"],
         title_en=match["en"] if match else None,
         holder_name=holder["name"],
-        holder_id=mask_id(holder["id"]),
+        holder_id=holder["id_masked"],
         fields=rows,
         issued_on=issued_on,
         valid_until=valid_until,

@@ -113,11 +113,18 @@ def _material_result(material: dict, attempts: dict[str, list[Attempt]], permitt
 
 
 def resolve(
-    services: HubServices, ctx: Context, agency: str, service_item: str, subject: Subject, language: str
+    services: HubServices,
+    ctx: Context,
+    agency: str,
+    service_item: str,
+    subject: Subject,
+    language: str,
+    version: int | None = None,
 ) -> dict[str, Any]:
-    """Resolve every material of the newest version of ``service_item`` for ``subject``, as ``agency``."""
+    """Resolve every material of ``service_item`` (its newest version, or ``version``) for ``subject``, as
+    ``agency``."""
     store = services.store
-    item = get_service_item(store, service_item)
+    item = get_service_item(store, service_item, version)
     evidence_types = _evidence_types_of(item)
     evidence_records = dict(
         zip(evidence_types, store.get_many_json([keys.evidence_type(c) for c in evidence_types]), strict=True)

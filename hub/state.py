@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from .seals import Seals
     from .sources import Sources
     from .verification import Verifier
+    from .workdays import Calendars
 
 
 @dataclass
@@ -57,6 +58,13 @@ class HubState:
         from .seals import Seals
 
         return Seals(self.settings, self.store, self.pki)
+
+    @cached_property
+    def calendars(self) -> Calendars:
+        """The working-day calendar (statutory holidays and make-up days), kept in step with the store."""
+        from .workdays import Calendars
+
+        return Calendars(self.store)
 
     @cached_property
     def verifier(self) -> Verifier:

@@ -115,6 +115,10 @@ class Tx:
     def index_remove(self, key: str, member: str) -> None:
         self._writes.append(lambda p: p.zrem(key, member))
 
+    def scored_add(self, key: str, member: str, score: float) -> None:
+        """Add or move ``member`` in a sorted set ordered by ``score`` (due dates)."""
+        self._writes.append(lambda p: p.zadd(key, {member: score}))
+
     def hash_set_json_many(self, key: str, mapping: dict[str, Any]) -> None:
         """Set many hash fields to JSON values, in chunks that keep each command small."""
         items = [(field, _dump(value)) for field, value in mapping.items()]
@@ -254,6 +258,12 @@ class Store:
     def get_bytes(self, key: str) -> bytes | None:
         """The raw bytes at ``key`` (a blob), or None."""
         return self._guard(self._client.get, key)
+
+    def scored_up_to(self, key: str, highest: float, offset: int, limit: int) -> list[tuple[str, float]]:
+        """Members of a sorted set scored at most ``highest``, lowest first: ``limit`` of them from ``offset``
+        (O(log N + offset + limit): it does not grow with the members above ``highest``)."""
+        rows = self._guard(self._client.zrangebyscore, key, "-inf", highest, start=offset, num=limit, withscores=True)
+        return [(member.decode(), score) for member, score in rows]
 
     def hash_get_json(self, key: str, field: str) -> Any:
         """The JSON value of one hash field, or None."""

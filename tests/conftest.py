@@ -72,6 +72,7 @@ def app(session_app, settings: Settings):
     store.raw_client_for_tests().flushdb()
     state.__dict__.pop("pki", None)  # its authorities and the seals lived in the store just emptied
     state.__dict__.pop("seals", None)
+    state.__dict__.pop("calendars", None)
     auth.ensure_operator_token(store, ADMIN_TOKEN)
     return session_app
 

@@ -6,7 +6,21 @@ from pathlib import Path
 
 from flask import Flask, send_from_directory
 
-from . import agencies, audit, connectors, documents, licences, ops, pki, policies, resolutions, service_items, types
+from . import (
+    agencies,
+    applications,
+    audit,
+    calendar,
+    connectors,
+    documents,
+    licences,
+    ops,
+    pki,
+    policies,
+    resolutions,
+    service_items,
+    types,
+)
 from .openapi import HubApi, ProblemContentPlugin
 
 BLUEPRINTS = (
@@ -20,6 +34,8 @@ BLUEPRINTS = (
     licences.blp,
     documents.blp,
     pki.blp,
+    applications.blp,
+    calendar.blp,
     audit.blp,
 )
 DOCS_ASSETS = "/docs/assets/"

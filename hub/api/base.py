@@ -32,6 +32,10 @@ class HubBlueprint(Blueprint):
     """A flask-smorest blueprint with the hub's auth and idempotency decorators."""
 
     ARGUMENTS_PARSER = HubParser()
+    DEFAULT_LOCATION_CONTENT_TYPE_MAPPING = {
+        **Blueprint.DEFAULT_LOCATION_CONTENT_TYPE_MAPPING,
+        "multipart": "multipart/form-data",
+    }
 
     def requires(self, *roles: str) -> Callable:
         """Admit only bearer tokens carrying one of ``roles`` (401 without a token, 403 without the role)."""

@@ -17,7 +17,13 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 
 class HubParser(FlaskParser):
-    """The parser every HubBlueprint uses."""
+    """The parser every HubBlueprint uses; ``multipart`` reads a form's fields and files together."""
+
+    __location_map__ = {**FlaskParser.__location_map__, "multipart": "load_multipart"}
+
+    def load_multipart(self, req: flask.Request, schema: Any) -> Any:
+        """The fields and files of a multipart form, as one mapping (one request body in the spec)."""
+        return self._makeproxy(req.form.copy() | req.files, schema)
 
     def _raw_load_json(self, req: flask.Request) -> Any:
         if not is_json_request(req):

@@ -8,7 +8,13 @@ from conftest import OPERATOR
 from hub import keys
 
 # They take files or DER (OCSP and time-stamp requests), never JSON.
-UPLOAD_ROUTES = {"/api/v1/connectors/c1/dataset", "/api/v1/verifications", "/api/v1/pki/ocsp", "/api/v1/pki/tsa"}
+UPLOAD_ROUTES = {
+    "/api/v1/connectors/c1/dataset",
+    "/api/v1/verifications",
+    "/api/v1/pki/ocsp",
+    "/api/v1/pki/tsa",
+    "/api/v1/applications/<application_id>/materials",
+}
 OPTIONAL_BODIES = {  # every field optional: a bare probe, a renewal, a revocation for key compromise now
     "/api/v1/connectors/c1/test",
     "/api/v1/pki/seals/<agency>/renewal",
@@ -26,7 +32,14 @@ def body_routes(app) -> list[str]:
     return sorted(routes)
 
 
-AGENCY_ROUTES = {"/api/v1/resolutions", "/api/v1/licences", "/api/v1/signatures"}  # agencies', not the operator's
+AGENCY_ROUTES = {  # agencies', not the operator's
+    "/api/v1/resolutions",
+    "/api/v1/licences",
+    "/api/v1/signatures",
+    "/api/v1/applications/<application_id>/events",
+    "/api/v1/applications/<application_id>/tasks/<agency>",
+}
+PORTAL_ROUTES = {"/api/v1/applications"}  # front-ends'
 PUBLIC = (
     "/guide",
     "/resolutions/keys",
@@ -44,8 +57,12 @@ PUBLIC = (
 @pytest.fixture
 def routes(app, registry):
     registry.agency("market")
-    agency = registry.token("market", "agency")
-    return [(path, method, agency if path in AGENCY_ROUTES else OPERATOR) for path, method in body_routes(app)]
+    agency, portal = registry.token("market", "agency"), registry.token("market", "portal")
+
+    def token_for(path: str) -> dict:
+        return agency if path in AGENCY_ROUTES else portal if path in PORTAL_ROUTES else OPERATOR
+
+    return [(path, method, token_for(path)) for path, method in body_routes(app)]
 
 
 def snapshot(store) -> dict:

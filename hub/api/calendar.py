@@ -1,0 +1,37 @@
+"""The working-day calendar: holidays and make-up working days per year, and deadlines in working days."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..schemas.calendar import CalendarYearLoadSchema, CalendarYearSchema, DeadlineArgsSchema, DeadlineSchema
+from .agencies import READERS
+from .base import HubBlueprint, context, hub
+
+blp = HubBlueprint("calendar", __name__, url_prefix="/api/v1/calendar", description="Working days and holidays")
+
+
+@blp.route("/working-days", methods=["GET"])
+@blp.requires(*READERS)
+@blp.arguments(DeadlineArgsSchema, location="query")
+@blp.response(200, DeadlineSchema)
+def deadline(args: dict[str, Any]) -> Any:
+    """The date of the ``days``-th working day after ``from``: the deadline of a time limit starting then."""
+    return hub().calendars.deadline_report(args["start"], args["days"])
+
+
+@blp.route("/<year>", methods=["GET"])
+@blp.requires(*READERS)
+@blp.response(200, CalendarYearSchema)
+def get_year(year: str) -> Any:
+    """A year's holidays and make-up working days in force, and where they come from."""
+    return hub().calendars.year(year).as_dict()
+
+
+@blp.route("/<year>", methods=["PUT"])
+@blp.requires("operator")
+@blp.arguments(CalendarYearLoadSchema)
+@blp.response(200, CalendarYearSchema)
+def put_year(data: dict[str, Any], year: str) -> Any:
+    """Load a whole year, replacing the package's (or an earlier load) for that year."""
+    return hub().calendars.put_year(context(), year, data).as_dict()

@@ -1,0 +1,215 @@
+"""Applications: submitted by a front-end, resolved once-only, completed by uploads, read by those involved.
+
+An application binds to the service item version in force on the day it is submitted. Its record,
+its place among the lead agency's due cases and its audit entries share the lead agency's partition,
+so every change commits at once. The platform's evidence is attached as the resolution found it;
+what nobody holds is listed at once in the notice, and uploads tick the list off.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from datetime import date
+from typing import Any
+
+from connectors.api import Subject
+
+from .. import audit, keys, licences, resolution
+from ..context import Context, now, rfc3339
+from ..errors import Conflict, Forbidden, Invalid, NotFound
+from ..notice import notice_for
+from ..registry import service_items
+from ..state import HubState
+from ..store import Tx
+from . import due
+from .uploads import media_type_of
+
+PENDING_MATERIALS, SUBMITTED = "pending_materials", "submitted"
+UPLOADED = "uploaded"
+ID_PREFIX = "app"
+
+
+class NotOnline(Invalid):
+    """The item cannot be applied for online; the problem says where and how."""
+
+    slug, title = "not-online", "Apply in person"
+
+
+def in_force(state: HubState, code: str, today: date) -> dict[str, Any]:
+    """The version of a service item in force on ``today`` (the newest whose effective date has come)."""
+    versions = service_items.list_versions(state.store, code)
+    current = [v for v in versions if date.fromisoformat(v["effective_from"]) <= today]
+    if not current:
+        raise NotFound(f"Service item {code!r} is not in force yet.")
+    return current[-1]
+
+
+def new_id(agency: str) -> str:
+    """An application id that names its lead agency's partition: ``app.<agency>.<random>``."""
+    return f"{ID_PREFIX}.{agency}.{uuid.uuid4().hex[:20]}"
+
+
+def agency_of(application_id: str) -> str:
+    """The lead agency an id belongs to; NotFound for anything that is not an application id."""
+    prefix, _, rest = application_id.partition(".")
+    agency, _, token = rest.rpartition(".")
+    if prefix != ID_PREFIX or not agency or len(token) != 20:
+        raise NotFound(f"No application {application_id!r}.")
+    return agency
+
+
+def submit(state: HubState, ctx: Context, portal: str, body: dict[str, Any], language: str) -> dict[str, Any]:
+    """Submit an application on behalf of an applicant the portal authenticated."""
+    item = in_force(state, body["service_item"], state.today())
+    if not item["online"] or item["in_person_required"]:
+        where = item.get("where_to_apply") or "the implementing agency's service hall"
+        raise NotOnline(
+            f"{item['name']} cannot be applied for online"
+            + (" (the law requires the applicant in person)" if item["in_person_required"] else "")
+            + f"; apply at: {where}.",
+            where_to_apply=where,
+            in_person_required=item["in_person_required"],
+        )
+    applicant = body["applicant"]
+    subject = Subject(applicant["id_type"], applicant["id"])
+    found = resolution.resolve(state, ctx, item["agency"], item["code"], subject, language, version=item["version"])
+    materials = [_material(m, found) for m in item["materials"]]
+    notice = notice_for(materials, language)
+    application_id = new_id(item["agency"])
+    created_at = rfc3339(now())
+    record = {
+        "id": application_id,
+        "service_item": item["code"],
+        "service_item_name": item["name"],
+        "version": item["version"],
+        "agency": item["agency"],
+        "co_agencies": list(item["co_agencies"]),
+        "produces": item["produces"],
+        "committed_days": item["committed_days"],
+        "applicant": {
+            "id_type": applicant["id_type"],
+            "id_masked": licences.mask_id(applicant["id"]),
+            "name": applicant["name"],
+            "subject_hash": state.keyring.subject_hash(applicant["id_type"], applicant["id"]),
+        },
+        "channel": body["channel"],
+        "portal": portal,
+        "form": body.get("form") or {},
+        "resolution": found["id"],
+        "materials": materials,
+        "notice": notice,
+        "status": SUBMITTED if not notice["missing"] else PENDING_MATERIALS,
+        "deadline": None,
+        "remaining_days": None,
+        "tasks": [],
+        "licence": None,
+        "created_at": created_at,
+        "timeline": [{"at": created_at, "type": "submit", "by": ctx.actor, "reason": None, "deadline": None}],
+        "notifications": [],
+    }
+
+    def work(tx: Tx) -> None:
+        tx.set_json(keys.application(item["agency"], application_id), record)
+        tx.index_add(keys.application_index(item["agency"]), application_id)
+        audit.append(
+            tx,
+            keys.application_partition(item["agency"]),
+            ctx,
+            "application.submit",
+            f"application:{application_id}",
+            {"service_item": item["code"], "version": item["version"], "missing": notice["missing"]},
+        )
+
+    state.store.atomic(work)
+    return record
+
+
+def _material(material: dict[str, Any], found: dict[str, Any]) -> dict[str, Any]:
+    resolved = next(m for m in found["materials"] if m["code"] == material["code"])
+    return {
+        "code": material["code"],
+        "name": material["name"],
+        "required": material["required"],
+        "evidence_type": material["evidence_type"],
+        "status": resolved["status"],
+        "source": resolved["source"],
+        "data": resolved["data"],
+        "file": None,
+    }
+
+
+def _complete(state: HubState, record: dict[str, Any]) -> None:
+    """Nothing is missing any more: submitted, or back to accepted with the clock restarted on the days left."""
+    if record.pop("resume_to", None) == due.RUNNING:
+        record["status"] = due.RUNNING
+        record["deadline"] = state.calendars.deadline(state.today(), record["remaining_days"]).isoformat()
+        record["remaining_days"] = None
+    else:
+        record["status"] = SUBMITTED
+
+
+def get(state: HubState, application_id: str) -> dict[str, Any]:
+    """An application by id."""
+    record = state.store.get_json(keys.application(agency_of(application_id), application_id))
+    if record is None:
+        raise NotFound(f"No application {application_id!r}.")
+    return record
+
+
+def check_reader(record: dict[str, Any], agency: str | None, roles: frozenset[str]) -> None:
+    """Forbidden unless the caller is the operator, the portal that submitted, the lead or a co-agency."""
+    if agency is None and "operator" in roles:
+        return
+    involved = {record["agency"], *record["co_agencies"]}
+    if agency in involved and "agency" in roles:
+        return
+    if agency == record["portal"] and "portal" in roles:
+        return
+    raise Forbidden(f"Application {record['id']} is not yours to read.")
+
+
+def add_material(
+    state: HubState, ctx: Context, portal: str, application_id: str, code: str, content: bytes, language: str
+) -> dict[str, Any]:
+    """Attach an uploaded file to one material; once nothing is missing the application is submitted."""
+    media_type = media_type_of(content)
+    sha256 = hashlib.sha256(content).hexdigest()
+    agency = agency_of(application_id)
+    state.store.set_bytes_if_absent(keys.blob(sha256), content)  # by content, before the record names it
+
+    def work(tx: Tx) -> dict[str, Any]:
+        record = tx.get_json(keys.application(agency, application_id))
+        if record is None:
+            raise NotFound(f"No application {application_id!r}.")
+        if record["portal"] != portal:
+            raise Forbidden(f"Application {application_id} was submitted through another portal.")
+        if record["status"] != PENDING_MATERIALS:
+            raise Conflict(f"Application {application_id} is {record['status']}: it takes no uploads now.")
+        material = next((m for m in record["materials"] if m["code"] == code), None)
+        if material is None:
+            raise Invalid(f"No material {code!r} in this application.", errors={"material": ["Unknown material."]})
+        if material["status"] == "resolved":
+            raise Conflict(f"The platform supplied {code!r} already: it is never asked for twice.")
+        at = rfc3339(now())
+        material.update(
+            status=UPLOADED, file={"sha256": sha256, "media_type": media_type, "size": len(content), "uploaded_at": at}
+        )
+        record["notice"] = notice_for(record["materials"], language)
+        if not record["notice"]["missing"]:
+            _complete(state, record)
+            line = {"at": at, "type": "complete", "by": ctx.actor, "reason": None, "deadline": record["deadline"]}
+            record["timeline"].append(line)
+        tx.set_json(keys.application(agency, application_id), record)
+        due.track(tx, agency, record)
+        audit.append(
+            tx,
+            keys.application_partition(agency),
+            ctx,
+            "application.material",
+            f"application:{application_id}",
+            {"material": code, "sha256": sha256, "media_type": media_type},
+        )
+        return record
+
+    return state.store.atomic(work)

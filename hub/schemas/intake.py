@@ -1,0 +1,123 @@
+"""Schemas of intake: applications, uploads, events, co-agency tasks."""
+
+from __future__ import annotations
+
+from flask_smorest.fields import Upload
+from marshmallow import Schema, fields, validate
+
+from .common import code_field
+from .licences import HolderSchema
+from .resolution import NoticeSchema
+
+CHANNELS = ("web", "mobile", "terminal")
+EVENTS = ("accept", "request_materials", "suspend", "resume", "postpone", "approve", "reject")
+
+
+class ApplicationRequestSchema(Schema):
+    service_item = code_field(required=True)
+    applicant = fields.Nested(HolderSchema, required=True)
+    channel = fields.String(required=True, validate=validate.OneOf(CHANNELS))
+    form = fields.Dict(keys=fields.String(), load_default=dict, metadata={"description": "the applicant's answers"})
+
+
+class StoredFileSchema(Schema):
+    sha256 = fields.String()
+    media_type = fields.String()
+    size = fields.Integer()
+    uploaded_at = fields.String()
+
+
+class ApplicationMaterialSchema(Schema):
+    code = fields.String()
+    name = fields.String()
+    required = fields.Boolean()
+    status = fields.String(metadata={"description": "resolved, missing, unavailable or uploaded"})
+    evidence_type = fields.String(allow_none=True)
+    source = fields.Dict(allow_none=True)
+    data = fields.Dict(allow_none=True)
+    file = fields.Nested(StoredFileSchema, allow_none=True)
+
+
+class TimelineEntrySchema(Schema):
+    at = fields.String()
+    type = fields.String()
+    by = fields.String()
+    reason = fields.String(allow_none=True)
+    deadline = fields.String(allow_none=True)
+
+
+class NotificationSchema(TimelineEntrySchema):
+    status = fields.String()
+    remaining_days = fields.Integer(allow_none=True)
+
+
+class TaskSchema(Schema):
+    agency = fields.String()
+    status = fields.String(metadata={"description": "pending, approved or rejected"})
+    opinion = fields.String(allow_none=True)
+    at = fields.String(allow_none=True)
+    by = fields.String(allow_none=True)
+
+
+class StoredApplicantSchema(Schema):
+    id_type = fields.String()
+    id_masked = fields.String()
+    name = fields.String()
+
+
+class ApplicationSchema(Schema):
+    id = fields.String()
+    status = fields.String()
+    service_item = fields.String()
+    service_item_name = fields.String()
+    version = fields.Integer()
+    agency = fields.String()
+    co_agencies = fields.List(fields.String())
+    applicant = fields.Nested(StoredApplicantSchema)
+    channel = fields.String()
+    materials = fields.List(fields.Nested(ApplicationMaterialSchema))
+    notice = fields.Nested(NoticeSchema)
+    deadline = fields.String(allow_none=True, metadata={"description": "last working day of the time limit"})
+    remaining_days = fields.Integer(allow_none=True, metadata={"description": "working days left while stopped"})
+    timeline = fields.List(fields.Nested(TimelineEntrySchema))
+    notifications = fields.List(fields.Nested(NotificationSchema))
+    tasks = fields.List(fields.Nested(TaskSchema))
+    licence = fields.String(allow_none=True)
+    created_at = fields.String()
+
+
+class ApplicationPageSchema(Schema):
+    items = fields.List(fields.Nested(ApplicationSchema))
+    next = fields.String(allow_none=True)
+
+
+class DueArgsSchema(Schema):
+    due_before = fields.Date(required=True, metadata={"description": "cases whose deadline is before this day"})
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
+    cursor = fields.String(load_default=None, validate=validate.Regexp(r"^[0-9]{1,9}$"))
+
+
+class MaterialUploadSchema(Schema):
+    material = code_field(required=True, metadata={"description": "the material's code"})
+    file = Upload(required=True, metadata={"description": "PDF, JPEG or PNG (checked by content)"})
+
+
+class RequestedMaterialSchema(Schema):
+    code = code_field(required=True)
+    name = fields.String(validate=validate.Length(min=1, max=200))
+
+
+class EventSchema(Schema):
+    type = fields.String(required=True, validate=validate.OneOf(EVENTS))
+    reason = fields.String(load_default=None, validate=validate.Length(max=1000))
+    days = fields.Integer(load_default=None, validate=validate.Range(min=1, max=365))
+    materials = fields.List(
+        fields.Nested(RequestedMaterialSchema),
+        load_default=None,
+        metadata={"description": "request_materials: every material still needed, named at once"},
+    )
+
+
+class TaskOutcomeSchema(Schema):
+    outcome = fields.String(required=True, validate=validate.OneOf(("approve", "reject")))
+    opinion = fields.String(load_default=None, validate=validate.Length(max=2000))

@@ -1,0 +1,224 @@
+"""Whole cases through the intake API: apply, the one-time notice, uploads, the clock, joint processing,
+approval with a licence, and every transition that does not fit (409)."""
+
+from __future__ import annotations
+
+import io
+from datetime import date, timedelta
+
+import chinese_calendar
+import pytest
+from conftest import OPERATOR
+
+HOLDER = {"id_type": "credit-code", "id": "91330100MA2INTAKE1", "name": "西湖示范茶馆"}
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+PDF = b"%PDF-1.7\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def working_days_after(start: date, days: int) -> date:
+    """An oracle independent of the hub: count chinese_calendar's working days one by one."""
+    day = start
+    while days:
+        day += timedelta(days=1)
+        days -= chinese_calendar.is_workday(day)
+    return day
+
+
+@pytest.fixture
+def province(registry, client):
+    registry.agency("market", region="330100", name="杭州市市场监督管理局")
+    registry.agency("fire", region="330100", name="杭州市消防救援支队")
+    registry.agency("hall", region="330100", name="杭州市政务服务中心")
+    registry.post(
+        "/api/v1/licence-types",
+        {
+            "code": "food-business",
+            "name": "食品经营许可证",
+            "issuer": "market",
+            "fields": {"premises": {"type": "string", "required": True}},
+            "validity_days": 365,
+        },
+    )
+    materials = [
+        {"code": "plan", "name": "经营场所平面图", "evidence_type": None, "required": True},
+        {"code": "lease", "name": "租赁合同", "evidence_type": None, "required": True},
+        {"code": "photo", "name": "门头照片", "evidence_type": None, "required": False},
+    ]
+    common = {"agency": "market", "produces": "food-business", "committed_days": 5, "materials": materials}
+    registry.service_item("food-permit", **common)
+    registry.service_item("joint-permit", **{**common, "co_agencies": ["fire"]})
+    registry.service_item("counter-only", **{**common, "in_person_required": True})
+    return {
+        "portal": registry.token("hall", "portal"),
+        "market": registry.token("market", "agency"),
+        "fire": registry.token("fire", "agency"),
+    }
+
+
+def apply(client, portal, item="food-permit", **extra):
+    body = {"service_item": item, "applicant": HOLDER, "channel": "web", "form": {"premises": "西湖边 1 号"}}
+    return client.post("/api/v1/applications", json={**body, **extra}, headers=portal)
+
+
+def upload(client, portal, application_id, material, content=PDF):
+    return client.post(
+        f"/api/v1/applications/{application_id}/materials",
+        data={"material": material, "file": (io.BytesIO(content), "f")},
+        headers=portal,
+        content_type="multipart/form-data",
+    )
+
+
+def event(client, token, application_id, kind, **body):
+    return client.post(f"/api/v1/applications/{application_id}/events", json={"type": kind, **body}, headers=token)
+
+
+def test_apply_lists_what_is_missing_at_once_and_uploads_complete_it(client, province):
+    response = apply(client, province["portal"])
+    assert response.status_code == 201, response.get_json()
+    case = response.get_json()
+    assert case["status"] == "pending_materials" and case["deadline"] is None
+    assert case["notice"]["missing"] == ["plan", "lease"]  # required only, all at once
+    assert case["version"] == 1 and "91330100MA2INTAKE1" not in response.get_data(as_text=True)
+    assert upload(client, province["portal"], case["id"], "plan").status_code == 201
+    done = upload(client, province["portal"], case["id"], "lease", PNG).get_json()
+    assert done["status"] == "submitted" and done["notice"]["missing"] == []
+    lease = next(m for m in done["materials"] if m["code"] == "lease")
+    assert lease["status"] == "uploaded" and lease["file"]["media_type"] == "image/png"
+    again = upload(client, province["portal"], case["id"], "photo")
+    assert again.status_code == 409  # submitted: no uploads until an agency asks
+
+
+def test_bad_uploads_are_refused(client, province):
+    case = apply(client, province["portal"]).get_json()
+    for content in (b"", b"GIF89a....", b"<html>not a pdf</html>"):
+        response = upload(client, province["portal"], case["id"], "plan", content)
+        assert response.status_code == 422 and response.mimetype == "application/problem+json"
+    assert upload(client, province["portal"], case["id"], "nonsense").status_code == 422
+    assert upload(client, province["market"], case["id"], "plan").status_code == 403  # not a portal token
+
+
+def test_items_that_need_the_applicant_in_person_are_refused_with_where_to_go(client, province):
+    response = apply(client, province["portal"], item="counter-only")
+    assert response.status_code == 422
+    problem = response.get_json()
+    assert problem["type"].endswith("not-online") and "in person" in problem["detail"]
+
+
+def ready(client, province, item="food-permit") -> str:
+    case = apply(client, province["portal"], item=item).get_json()
+    upload(client, province["portal"], case["id"], "plan")
+    upload(client, province["portal"], case["id"], "lease")
+    return case["id"]
+
+
+def test_the_clock_runs_in_working_days_stops_and_restarts(client, province, app):
+    application_id = ready(client, province)
+    today = app.extensions["hub"].today()
+    accepted = event(client, province["market"], application_id, "accept").get_json()
+    assert accepted["status"] == "accepted"
+    assert accepted["deadline"] == working_days_after(today, 5).isoformat()
+    assert event(client, province["market"], application_id, "suspend").status_code == 422  # needs a reason
+    suspended = event(client, province["market"], application_id, "suspend", reason="现场核查").get_json()
+    assert suspended["status"] == "suspended" and suspended["deadline"] is None and suspended["remaining_days"] == 5
+    resumed = event(client, province["market"], application_id, "resume").get_json()
+    assert resumed["deadline"] == working_days_after(today, 5).isoformat()
+    postponed = event(client, province["market"], application_id, "postpone", reason="专家评审", days=3).get_json()
+    assert postponed["deadline"] == working_days_after(working_days_after(today, 5), 3).isoformat()
+    seen = client.get(f"/api/v1/applications/{application_id}", headers=province["portal"]).get_json()
+    assert [line["type"] for line in seen["timeline"]] == [
+        "submit",
+        "complete",
+        "accept",
+        "suspend",
+        "resume",
+        "postpone",
+    ]
+    assert (
+        seen["notifications"][-1]["reason"] == "专家评审" and seen["notifications"][-1]["deadline"] == seen["deadline"]
+    )
+
+
+def test_transitions_that_do_not_fit_are_409(client, province):
+    pending = apply(client, province["portal"]).get_json()["id"]
+    assert event(client, province["market"], pending, "accept").status_code == 409  # materials missing
+    application_id = ready(client, province)
+    for kind, body in (("resume", {}), ("approve", {}), ("postpone", {"reason": "x", "days": 2})):
+        assert event(client, province["market"], application_id, kind, **body).status_code == 409, kind
+    event(client, province["market"], application_id, "accept")
+    assert event(client, province["market"], application_id, "accept").status_code == 409
+    assert event(client, province["fire"], application_id, "reject", reason="x").status_code == 403  # not the lead
+    rejected = event(client, province["market"], application_id, "reject", reason="不符合条件").get_json()
+    assert rejected["status"] == "rejected" and rejected["licence"] is None
+    assert event(client, province["market"], application_id, "resume").status_code == 409
+
+
+def test_joint_processing_and_approval_with_a_licence(client, province):
+    application_id = ready(client, province, item="joint-permit")
+    accepted = event(client, province["market"], application_id, "accept").get_json()
+    assert [task["agency"] for task in accepted["tasks"]] == ["fire"]
+    assert event(client, province["market"], application_id, "approve").status_code == 409  # fire has not approved
+    task = client.post(
+        f"/api/v1/applications/{application_id}/tasks/fire",
+        json={"outcome": "approve", "opinion": "消防安全检查合格"},
+        headers=province["fire"],
+    )
+    assert task.status_code == 200 and task.get_json()["tasks"][0]["status"] == "approved"
+    again = client.post(
+        f"/api/v1/applications/{application_id}/tasks/fire", json={"outcome": "approve"}, headers=province["fire"]
+    )
+    assert again.status_code == 409
+    approved = event(client, province["market"], application_id, "approve").get_json()
+    assert approved["status"] == "approved" and approved["licence"]
+    licence = client.get(f"/api/v1/licences/{approved['licence']}", headers=province["market"]).get_json()
+    assert licence["holder"]["name"] == HOLDER["name"] and licence["fields"] == {"premises": "西湖边 1 号"}
+    seen = client.get(f"/api/v1/applications/{application_id}", headers=province["fire"]).get_json()
+    assert seen["licence"] == approved["licence"]  # one answer, seen by every agency involved
+
+
+def test_request_materials_names_everything_at_once_and_stops_the_clock(client, province, app):
+    application_id = ready(client, province)
+    event(client, province["market"], application_id, "accept")
+    asked = event(
+        client,
+        province["market"],
+        application_id,
+        "request_materials",
+        reason="补正材料",
+        materials=[{"code": "photo"}, {"code": "fire-check", "name": "消防检查意见"}],
+    ).get_json()
+    assert asked["status"] == "pending_materials" and asked["notice"]["missing"] == ["photo", "fire-check"]
+    assert asked["deadline"] is None and asked["remaining_days"] == 5
+    upload(client, province["portal"], application_id, "photo", PNG)
+    back = upload(client, province["portal"], application_id, "fire-check").get_json()
+    today = app.extensions["hub"].today()
+    assert back["status"] == "accepted" and back["deadline"] == working_days_after(today, 5).isoformat()
+
+
+def test_due_cases_are_listed_per_agency_soonest_first(client, province, app):
+    ids = [ready(client, province) for _ in range(3)]
+    for application_id in ids:
+        event(client, province["market"], application_id, "accept")
+    event(client, province["market"], ids[1], "postpone", reason="延期", days=10)
+    far = (app.extensions["hub"].today() + timedelta(days=60)).isoformat()
+    page = client.get(f"/api/v1/applications?due_before={far}&limit=2", headers=province["market"]).get_json()
+    assert [item["id"] for item in page["items"]] == [ids[0], ids[2]] and page["next"]
+    rest = client.get(
+        f"/api/v1/applications?due_before={far}&limit=2&cursor={page['next']}", headers=province["market"]
+    ).get_json()
+    assert [item["id"] for item in rest["items"]] == [ids[1]] and rest["next"] is None
+    soon = app.extensions["hub"].today().isoformat()
+    assert client.get(f"/api/v1/applications?due_before={soon}", headers=province["market"]).get_json()["items"] == []
+    assert client.get(f"/api/v1/applications?due_before={far}", headers=province["fire"]).get_json()["items"] == []
+
+
+def test_who_may_read_an_application(client, province, registry):
+    application_id = ready(client, province)
+    registry.agency("other", region="330100")
+    assert (
+        client.get(f"/api/v1/applications/{application_id}", headers=registry.token("other", "agency")).status_code
+        == 403
+    )
+    assert client.get(f"/api/v1/applications/{application_id}", headers=OPERATOR).status_code == 200
+    assert client.get("/api/v1/applications/app.market.nonexistent00000000", headers=OPERATOR).status_code == 404
+    assert client.get("/api/v1/applications/garbage", headers=OPERATOR).status_code == 404
