@@ -177,16 +177,6 @@ def application_index(agency: str) -> str:
     return key(application_partition(agency), "index")
 
 
-def application_blob(sha256: str) -> str:
-    """An uploaded material by content (its own slot)."""
-    return blob(sha256)
-
-
-def tasks_of(agency: str) -> str:
-    """Sorted set of application ids with an open task for a co-agency (derived; its own slot)."""
-    return key("tasks:" + agency, "open")
-
-
 # -- the PKI: one partition for the hub's authorities, every certificate it issued, and revocations
 PKI = "pki"
 

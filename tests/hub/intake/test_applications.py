@@ -168,12 +168,16 @@ def test_joint_processing_and_approval_with_a_licence(client, province):
         f"/api/v1/applications/{application_id}/tasks/fire", json={"outcome": "approve"}, headers=province["fire"]
     )
     assert again.status_code == 409
+    before = client.get("/api/v1/audit/verify", headers=OPERATOR).get_json()["entries"]
     approved = event(client, province["market"], application_id, "approve").get_json()
     assert approved["status"] == "approved" and approved["licence"]
     licence = client.get(f"/api/v1/licences/{approved['licence']}", headers=province["market"]).get_json()
     assert licence["holder"]["name"] == HOLDER["name"] and licence["fields"] == {"premises": "西湖边 1 号"}
     seen = client.get(f"/api/v1/applications/{application_id}", headers=province["fire"]).get_json()
     assert seen["licence"] == approved["licence"]  # one answer, seen by every agency involved
+    audit = client.get("/api/v1/audit/verify", headers=OPERATOR).get_json()
+    # the approval in the lead agency's chain, the licence's issue in its type's chain: both verified
+    assert audit["intact"] is True and audit["entries"] == before + 2
 
 
 def test_request_materials_names_everything_at_once_and_stops_the_clock(client, province, app):
