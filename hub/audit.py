@@ -96,7 +96,9 @@ def known_partitions(store: Store) -> list[str]:
             break
         after = ids[-1]
     licences = [keys.licence_partition(code) for code in store.index_page(keys.licence_type_index(), None, 100_000)]
-    intake = [keys.application_partition(code) for code in store.index_page(keys.agency_index(), None, 100_000)]
+    agencies = store.index_page(keys.agency_index(), None, 100_000)
+    intake = [keys.application_partition(code) for code in agencies]
+    intake += [keys.discrepancy_partition(code) for code in agencies]
     return [keys.REGISTRY, keys.PKI, *keys.event_partitions(), *datasets, *licences, *intake]
 
 

@@ -177,6 +177,20 @@ def application_index(agency: str) -> str:
     return key(application_partition(agency), "index")
 
 
+# -- discrepancies (Art. 9): one partition per providing agency, with its own audit chain
+def discrepancy_partition(agency: str) -> str:
+    return "disc:" + agency
+
+
+def discrepancy(agency: str, discrepancy_id: str) -> str:
+    return key(discrepancy_partition(agency), "discrepancy", discrepancy_id)
+
+
+def discrepancy_open(agency: str) -> str:
+    """The agency's open discrepancies (lexicographic index)."""
+    return key(discrepancy_partition(agency), "open")
+
+
 # -- the PKI: one partition for the hub's authorities, every certificate it issued, and revocations
 PKI = "pki"
 

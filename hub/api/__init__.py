@@ -12,6 +12,7 @@ from . import (
     audit,
     calendar,
     connectors,
+    discrepancies,
     documents,
     licences,
     ops,
@@ -35,6 +36,7 @@ BLUEPRINTS = (
     documents.blp,
     pki.blp,
     applications.blp,
+    discrepancies.blp,
     calendar.blp,
     audit.blp,
 )

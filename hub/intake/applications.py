@@ -22,7 +22,7 @@ from ..notice import notice_for
 from ..registry import service_items
 from ..state import HubState
 from ..store import Tx
-from . import due
+from . import discrepancies, due
 from .uploads import media_type_of
 
 PENDING_MATERIALS, SUBMITTED = "pending_materials", "submitted"
@@ -104,6 +104,7 @@ def submit(state: HubState, ctx: Context, portal: str, body: dict[str, Any], lan
         "remaining_days": None,
         "tasks": [],
         "licence": None,
+        "discrepancies": [],
         "created_at": created_at,
         "timeline": [{"at": created_at, "type": "submit", "by": ctx.actor, "reason": None, "deadline": None}],
         "notifications": [],
@@ -122,7 +123,33 @@ def submit(state: HubState, ctx: Context, portal: str, body: dict[str, Any], lan
         )
 
     state.store.atomic(work)
+    found = discrepancies.find(record["form"], materials)
+    if found:
+        ids = discrepancies.record(state, ctx, application_id, found)
+        line = {"at": rfc3339(now()), "type": "discrepancy", "by": "hub", "reason": _fields_of(found), "deadline": None}
+        record = add_to_timeline(state, application_id, line, discrepancies=ids)
     return record
+
+
+def _fields_of(found: list[dict[str, Any]]) -> str:
+    return "form differs from the platform's data: " + ", ".join(f"{d['material']}.{d['field']}" for d in found)
+
+
+def add_to_timeline(state: HubState, application_id: str, line: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    """Append a line to an application's timeline (and set ``extra`` fields), in its own transaction."""
+    agency = agency_of(application_id)
+
+    def work(tx: Tx) -> dict[str, Any]:
+        record = tx.get_json(keys.application(agency, application_id))
+        if record is None:
+            raise NotFound(f"No application {application_id!r}.")
+        record["timeline"].append(line)
+        for name, value in extra.items():
+            record[name] = [*record.get(name, []), *value] if isinstance(value, list) else value
+        tx.set_json(keys.application(agency, application_id), record)
+        return record
+
+    return state.store.atomic(work)
 
 
 def _material(material: dict[str, Any], found: dict[str, Any]) -> dict[str, Any]:

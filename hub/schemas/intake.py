@@ -83,6 +83,7 @@ class ApplicationSchema(Schema):
     notifications = fields.List(fields.Nested(NotificationSchema))
     tasks = fields.List(fields.Nested(TaskSchema))
     licence = fields.String(allow_none=True)
+    discrepancies = fields.List(fields.String(), metadata={"description": "ids of form/platform mismatches filed"})
     created_at = fields.String()
 
 
@@ -121,3 +122,33 @@ class EventSchema(Schema):
 class TaskOutcomeSchema(Schema):
     outcome = fields.String(required=True, validate=validate.OneOf(("approve", "reject")))
     opinion = fields.String(load_default=None, validate=validate.Length(max=2000))
+
+
+class DiscrepancySettlementSchema(Schema):
+    outcome = fields.String(required=True, validate=validate.OneOf(("corrected", "confirmed")))
+    note = fields.String(load_default=None, validate=validate.Length(max=1000))
+
+
+class SettlementSchema(DiscrepancySettlementSchema):
+    at = fields.String()
+    by = fields.String()
+
+
+class DiscrepancySchema(Schema):
+    id = fields.String()
+    application = fields.String()
+    material = fields.String()
+    evidence_type = fields.String()
+    field = fields.String()
+    form_value = fields.Raw()
+    platform_value = fields.Raw()
+    agency = fields.String(metadata={"description": "the agency that provided the data"})
+    connector = fields.String()
+    status = fields.String(metadata={"description": "open or settled"})
+    created_at = fields.String()
+    settlement = fields.Nested(SettlementSchema, allow_none=True)
+
+
+class DiscrepancyPageSchema(Schema):
+    items = fields.List(fields.Nested(DiscrepancySchema))
+    next = fields.String(allow_none=True)

@@ -38,6 +38,7 @@ AGENCY_ROUTES = {  # agencies', not the operator's
     "/api/v1/signatures",
     "/api/v1/applications/<application_id>/events",
     "/api/v1/applications/<application_id>/tasks/<agency>",
+    "/api/v1/discrepancies/<discrepancy_id>",
 }
 PORTAL_ROUTES = {"/api/v1/applications"}  # front-ends'
 PUBLIC = (

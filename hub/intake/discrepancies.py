@@ -1,0 +1,126 @@
+"""Discrepancies (regulation Art. 9): a form value that contradicts the platform's data for the same field.
+
+The application records it, and the agency that provided the data gets a task to check and correct
+its records. Each discrepancy lives in the providing agency's partition with its own audit chain;
+the application keeps their ids and gets a timeline line when one is settled.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from .. import audit, keys
+from ..context import Context, now, rfc3339
+from ..errors import Conflict, Forbidden, NotFound
+from ..state import HubState
+from ..store import Tx
+
+OPEN, SETTLED = "open", "settled"
+OUTCOMES = ("corrected", "confirmed")  # the source fixed its data, or its data was right
+
+
+def find(form: dict[str, Any], materials: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every field where the applicant's form says one thing and a resolved material another."""
+    found = []
+    for material in materials:
+        if material["status"] != "resolved" or not material["data"]:
+            continue
+        for field, platform_value in material["data"].items():
+            if field in form and _normalised(form[field]) != _normalised(platform_value):
+                found.append(
+                    {
+                        "material": material["code"],
+                        "evidence_type": material["evidence_type"],
+                        "field": field,
+                        "form_value": form[field],
+                        "platform_value": platform_value,
+                        "agency": material["source"]["agency"],
+                        "connector": material["source"]["connector"],
+                    }
+                )
+    return found
+
+
+def _normalised(value: Any) -> str:
+    return " ".join(str(value).split()).casefold()
+
+
+def record(state: HubState, ctx: Context, application_id: str, found: list[dict[str, Any]]) -> list[str]:
+    """File each discrepancy with its providing agency; their ids."""
+    ids = []
+    for item in found:
+        discrepancy_id = f"disc.{item['agency']}.{uuid.uuid4().hex[:20]}"
+        entry = {
+            **item,
+            "id": discrepancy_id,
+            "application": application_id,
+            "status": OPEN,
+            "created_at": rfc3339(now()),
+            "settlement": None,
+        }
+
+        def work(tx: Tx, entry: dict[str, Any] = entry) -> None:
+            agency = entry["agency"]
+            tx.set_json(keys.discrepancy(agency, entry["id"]), entry)
+            tx.index_add(keys.discrepancy_open(agency), entry["id"])
+            detail = {"application": application_id, "field": entry["field"], "evidence_type": entry["evidence_type"]}
+            audit.append(
+                tx, keys.discrepancy_partition(agency), ctx, "discrepancy.open", f"discrepancy:{entry['id']}", detail
+            )
+
+        state.store.atomic(work)
+        ids.append(discrepancy_id)
+    return ids
+
+
+def _agency_of(discrepancy_id: str) -> str:
+    prefix, _, rest = discrepancy_id.partition(".")
+    agency, _, token = rest.rpartition(".")
+    if prefix != "disc" or not agency or len(token) != 20:
+        raise NotFound(f"No discrepancy {discrepancy_id!r}.")
+    return agency
+
+
+def open_for(state: HubState, agency: str, limit: int, cursor: str | None) -> dict[str, Any]:
+    """The agency's open discrepancies, oldest id first."""
+    ids = state.store.index_page(keys.discrepancy_open(agency), cursor, limit + 1)
+    records = state.store.get_many_json([keys.discrepancy(agency, i) for i in ids[:limit]])
+    return {"items": [r for r in records if r], "next": ids[limit - 1] if len(ids) > limit else None}
+
+
+def settle(state: HubState, ctx: Context, agency: str, discrepancy_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    """The providing agency says it corrected its data, or that its data was right."""
+    owner = _agency_of(discrepancy_id)
+    if agency != owner:
+        raise Forbidden(f"Discrepancy {discrepancy_id} is for {owner!r} to settle.")
+
+    def work(tx: Tx) -> dict[str, Any]:
+        entry = tx.get_json(keys.discrepancy(owner, discrepancy_id))
+        if entry is None:
+            raise NotFound(f"No discrepancy {discrepancy_id!r}.")
+        if entry["status"] != OPEN:
+            raise Conflict(f"Discrepancy {discrepancy_id} is settled already.")
+        settlement = {"outcome": body["outcome"], "note": body.get("note"), "at": rfc3339(now()), "by": ctx.actor}
+        entry.update(status=SETTLED, settlement=settlement)
+        tx.set_json(keys.discrepancy(owner, discrepancy_id), entry)
+        tx.index_remove(keys.discrepancy_open(owner), discrepancy_id)
+        audit.append(
+            tx,
+            keys.discrepancy_partition(owner),
+            ctx,
+            "discrepancy.settle",
+            f"discrepancy:{discrepancy_id}",
+            settlement,
+        )
+        return entry
+
+    entry = state.store.atomic(work)
+    from .applications import add_to_timeline  # applications files discrepancies: import here, not at the top
+
+    reason = f"{entry['material']}.{entry['field']}: {body['outcome']}" + (
+        f" ({body['note']})" if body.get("note") else ""
+    )
+    line = {"at": entry["settlement"]["at"], "type": "discrepancy.settled", "by": ctx.actor, "reason": reason}
+    add_to_timeline(state, entry["application"], {**line, "deadline": None})
+    return entry
