@@ -172,6 +172,11 @@ def application_due(agency: str) -> str:
     return key(application_partition(agency), "due")
 
 
+def application_outcomes(agency: str, service_item: str) -> str:
+    """Sorted set of the concluded applications of one item, scored by decision time (epoch ms)."""
+    return key(application_partition(agency), "outcomes", service_item)
+
+
 def application_index(agency: str) -> str:
     """Every application id of the lead agency (lexicographic index)."""
     return key(application_partition(agency), "index")

@@ -259,6 +259,12 @@ class Store:
         """The raw bytes at ``key`` (a blob), or None."""
         return self._guard(self._client.get, key)
 
+    def scored_newest(self, key: str, before: float | None, limit: int) -> list[tuple[str, float]]:
+        """Up to ``limit`` members of a sorted set scored below ``before`` (or any), highest score first."""
+        high = "+inf" if before is None else f"({before}"
+        rows = self._guard(self._client.zrevrangebyscore, key, high, "-inf", start=0, num=limit, withscores=True)
+        return [(member.decode(), score) for member, score in rows]
+
     def scored_up_to(self, key: str, highest: float, offset: int, limit: int) -> list[tuple[str, float]]:
         """Members of a sorted set scored at most ``highest``, lowest first: ``limit`` of them from ``offset``
         (O(log N + offset + limit): it does not grow with the members above ``highest``)."""

@@ -6,8 +6,10 @@ from typing import Any
 
 from flask import url_for
 
+from ..intake import due
 from ..registry import guide, service_items
 from ..schemas.common import ProblemSchema
+from ..schemas.intake import OutcomeArgsSchema, OutcomePageSchema
 from ..schemas.registry import (
     GuideSchema,
     ServiceItemListArgsSchema,
@@ -84,3 +86,12 @@ def get_guide(args: dict[str, Any], code: str) -> Any:
 
 
 get_guide.serves_html = True  # errors on this route answer a browser with a page too
+
+
+@blp.route("/<code>/outcomes", methods=["GET"])
+@blp.arguments(OutcomeArgsSchema, location="query")
+@blp.response(200, OutcomePageSchema)
+def outcomes(args: dict[str, Any], code: str) -> Any:
+    """Public: the decisions on an item's applications, newest first, applicants' names masked."""
+    before = float(args["cursor"]) if args["cursor"] else None
+    return due.outcomes(hub(), code, before, args["limit"])

@@ -1,12 +1,17 @@
-"""The lead agency's running cases by deadline: a sorted set kept in step with every change, so listing
-the overdue and nearly-due ones is a range read, whatever the number of cases."""
+"""Sorted sets over applications: the lead agency's running cases by deadline, kept in step with every
+change, so listing the overdue and nearly-due ones is a range read whatever the number of cases; and
+each item's concluded cases by decision time, the public list of outcomes."""
 
 from __future__ import annotations
 
+import time
 from datetime import date
 from typing import Any
 
 from .. import keys
+from ..errors import NotFound
+from ..licences import mask_name
+from ..registry import service_items
 from ..state import HubState
 from ..store import Tx
 
@@ -25,6 +30,38 @@ def track(tx: Tx, agency: str, record: dict[str, Any]) -> None:
         tx.scored_add(keys.application_due(agency), record["id"], score(date.fromisoformat(record["deadline"])))
     else:
         tx.index_remove(keys.application_due(agency), record["id"])
+
+
+def record_outcome(tx: Tx, agency: str, record: dict[str, Any]) -> None:
+    """A concluded case joins its item's public list of outcomes, newest first."""
+    tx.scored_add(keys.application_outcomes(agency, record["service_item"]), record["id"], time.time() * 1000)
+
+
+def outcomes(state: HubState, service_item: str, before: float | None, limit: int) -> dict[str, Any]:
+    """The public outcomes of an item, newest first: no ids, the applicant's name masked."""
+    agencies = sorted({version["agency"] for version in service_items.list_versions(state.store, service_item)})
+    if not agencies:
+        raise NotFound(f"No service item {service_item!r}.")
+    rows: list[tuple[str, float, str]] = []
+    for agency in agencies:
+        rows += [
+            (member, at, agency)
+            for member, at in state.store.scored_newest(keys.application_outcomes(agency, service_item), before, limit)
+        ]
+    rows = sorted(rows, key=lambda row: row[1], reverse=True)[:limit]
+    records = state.store.get_many_json([keys.application(agency, member) for member, _, agency in rows])
+    items = [
+        {
+            "decided_at": record["timeline"][-1]["at"],
+            "outcome": record["status"],
+            "applicant_name_masked": mask_name(record["applicant"]["name"]),
+            "version": record["version"],
+            "licence": record["licence"],
+        }
+        for record in records
+        if record is not None
+    ]
+    return {"items": items, "next": repr(rows[-1][1]) if len(rows) == limit else None}
 
 
 def due_before(state: HubState, agency: str, day: date, offset: int, limit: int) -> dict[str, Any]:

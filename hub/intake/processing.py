@@ -86,6 +86,8 @@ def _apply(
     record["notifications"].append({**line, "remaining_days": record["remaining_days"], "status": record["status"]})
     tx.set_json(keys.application(lead, application_id), record)
     due.track(tx, lead, record)
+    if record["status"] in {APPROVED, REJECTED}:
+        due.record_outcome(tx, lead, record)
     audit.append(
         tx,
         keys.application_partition(lead),

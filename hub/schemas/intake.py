@@ -152,3 +152,21 @@ class DiscrepancySchema(Schema):
 class DiscrepancyPageSchema(Schema):
     items = fields.List(fields.Nested(DiscrepancySchema))
     next = fields.String(allow_none=True)
+
+
+class OutcomeSchema(Schema):
+    decided_at = fields.String()
+    outcome = fields.String(metadata={"description": "approved or rejected"})
+    applicant_name_masked = fields.String()
+    version = fields.Integer()
+    licence = fields.String(allow_none=True)
+
+
+class OutcomePageSchema(Schema):
+    items = fields.List(fields.Nested(OutcomeSchema))
+    next = fields.String(allow_none=True)
+
+
+class OutcomeArgsSchema(Schema):
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
+    cursor = fields.String(load_default=None, validate=validate.Regexp(r"^[0-9]{1,16}(\.[0-9]{1,6})?$"))

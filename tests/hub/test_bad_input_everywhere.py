@@ -52,6 +52,7 @@ PUBLIC = (
     "/pki/tsa",
     "/seals/<agency>",
     "/seals/<agency>/history",
+    "/outcomes",
 )
 
 

@@ -150,6 +150,9 @@ def test_transitions_that_do_not_fit_are_409(client, province):
     assert event(client, province["fire"], application_id, "reject", reason="x").status_code == 403  # not the lead
     rejected = event(client, province["market"], application_id, "reject", reason="不符合条件").get_json()
     assert rejected["status"] == "rejected" and rejected["licence"] is None
+    public = client.get("/api/v1/service-items/food-permit/outcomes").get_json()["items"]  # no token needed
+    assert [(o["outcome"], o["applicant_name_masked"]) for o in public] == [("rejected", "西****馆")]
+    assert HOLDER["name"] not in str(public) and "id" not in public[0]
     assert event(client, province["market"], application_id, "resume").status_code == 409
 
 
@@ -175,6 +178,8 @@ def test_joint_processing_and_approval_with_a_licence(client, province):
     assert licence["holder"]["name"] == HOLDER["name"] and licence["fields"] == {"premises": "西湖边 1 号"}
     seen = client.get(f"/api/v1/applications/{application_id}", headers=province["fire"]).get_json()
     assert seen["licence"] == approved["licence"]  # one answer, seen by every agency involved
+    outcome = client.get("/api/v1/service-items/joint-permit/outcomes").get_json()["items"][0]
+    assert outcome["outcome"] == "approved" and outcome["licence"] == approved["licence"]
     audit = client.get("/api/v1/audit/verify", headers=OPERATOR).get_json()
     # the approval in the lead agency's chain, the licence's issue in its type's chain: both verified
     assert audit["intact"] is True and audit["entries"] == before + 2
