@@ -231,3 +231,30 @@ def test_who_may_read_an_application(client, province, registry):
     assert client.get(f"/api/v1/applications/{application_id}", headers=OPERATOR).status_code == 200
     assert client.get("/api/v1/applications/app.market.nonexistent00000000", headers=OPERATOR).status_code == 404
     assert client.get("/api/v1/applications/garbage", headers=OPERATOR).status_code == 404
+
+
+def test_the_clock_skips_weekends_and_holidays_and_counts_make_up_days(client, province, app):
+    today = app.extensions["hub"].today()
+    weekdays = [today + timedelta(days=n) for n in range(1, 15) if (today + timedelta(days=n)).weekday() < 5]
+    holidays = weekdays[:2]  # the next two weekdays are public holidays
+    saturday = next(today + timedelta(days=n) for n in range(1, 8) if (today + timedelta(days=n)).weekday() == 5)
+    for year in sorted({today.year, (today + timedelta(days=30)).year}):
+        body = {
+            "holidays": [d.isoformat() for d in holidays if d.year == year],
+            "working_days": [d.isoformat() for d in (saturday,) if d.year == year],  # a make-up working Saturday
+        }
+        assert client.put(f"/api/v1/calendar/{year}", json=body, headers=OPERATOR).status_code == 200
+
+    def is_working(day: date) -> bool:
+        return day == saturday or (day.weekday() < 5 and day not in holidays)
+
+    expected, left = today, 5
+    while left:
+        expected += timedelta(days=1)
+        left -= is_working(expected)
+    application_id = ready(client, province)
+    accepted = event(client, province["market"], application_id, "accept").get_json()
+    assert accepted["deadline"] == expected.isoformat()
+    event(client, province["market"], application_id, "suspend", reason="等待检测报告")
+    resumed = event(client, province["market"], application_id, "resume").get_json()
+    assert resumed["deadline"] == expected.isoformat()  # suspended and resumed the same day: nothing lost
