@@ -118,6 +118,13 @@ class Settings:
     verify_processes: int = field(
         default=2, metadata={"env": "HUB_VERIFY_PROCESSES", "doc": "verifier processes per worker (parse isolation)"}
     )
+    applicant_portal: str | None = field(
+        default=None,
+        metadata={
+            "env": "HUB_APPLICANT_PORTAL",
+            "doc": "agency code the hub's own applicant pages (/apply) submit as (demo: prov-gov-service)",
+        },
+    )
     log_level: str = field(default="INFO", metadata={"env": "HUB_LOG_LEVEL", "doc": "logging level"})
     trusted_proxies: int = field(
         default=0,
@@ -174,6 +181,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     if settings.demo and not settings.connector_allowlist:
         # The demo's stand-in agency runs on loopback; a real deployment names its agencies' networks.
         settings = replace(settings, connector_allowlist="127.0.0.1/32")
+    if settings.demo and not settings.applicant_portal:
+        settings = replace(settings, applicant_portal="prov-gov-service")  # the demo's online hall
     if settings.admin_token is not None and len(settings.admin_token) < 16:
         raise ValueError("HUB_ADMIN_TOKEN: use at least 16 characters")
     if settings.redis_appendfsync not in {"everysec", "always"}:
