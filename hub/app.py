@@ -12,7 +12,7 @@ from . import api, auth, errors, http, logs
 from .config import Settings, load_settings
 from .state import HubState
 from .store import Store
-from .web import console, pages, verify
+from .web import apply, console, pages, verify
 
 
 def create_app(config: Mapping[str, Any] | None = None, settings: Settings | None = None) -> Flask:
@@ -39,6 +39,7 @@ def create_app(config: Mapping[str, Any] | None = None, settings: Settings | Non
     app.register_blueprint(pages.blp)
     app.register_blueprint(console.blp)
     app.register_blueprint(verify.blp)
+    app.register_blueprint(apply.blp)
     errors.init_app(app)
     atexit.register(store.close)
     return app

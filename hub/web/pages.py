@@ -22,9 +22,10 @@ def wants_html() -> bool:
 
 def apply_url(service_item: str) -> str | None:
     """The absolute address of the hub's apply page for an item, once the hub serves one."""
-    if "pages.apply" not in current_app.view_functions:
+    settings = current_app.extensions["hub"].settings
+    if "apply_pages.choose" not in current_app.view_functions or not settings.applicant_portal:
         return None
-    return current_app.extensions["hub"].settings.base_url + url_for("pages.apply", service_item=service_item)
+    return settings.base_url + url_for("apply_pages.choose", service_item=service_item)
 
 
 def language_url(language: str) -> str:

@@ -273,9 +273,8 @@ def test_guide_reached_from_the_catalogue(hub, open_page: OpenPage, lang: str, l
     keys = ["apply_online", "platform_check", "accept", "joint_processing", "decide", "issue_licence"]
     assert guide["steps"] == [t("step_" + key, lang) for key in keys]
 
-    # The hub's own apply pages come with the intake service; until then the guide points to the hall.
-    assert guide["buttons"] == []
-    assert page.get_by_text(t("online_hall", lang), exact=True).is_visible()
+    # The hub's own applicant pages are on in the demo: the guide links to them.
+    assert guide["buttons"] == [[t("apply_online_link", lang), f"{hub.url}/apply?service_item={item['code']}"]]
     assert guide["notice"] is None
     watch.assert_clean()
 

@@ -1,0 +1,374 @@
+"""The hub's own applicant pages: a front-end of the intake service, like the province's online hall.
+
+A demo sign-in stands in for the province's identity service and keeps the applicant in Flask's
+signed session cookie, with the ids of the applications made here (demo-grade: a real front-end
+keeps them server-side). Every POST carries the session's CSRF token. The pages act as one portal
+agency; the services decide everything (:mod:`hub.intake`, :mod:`hub.licences`, :mod:`hub.access_log`),
+the views only check that what is read belongs to the signed-in applicant and put answers into words.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from datetime import date
+from typing import Any
+
+from flask import Blueprint, Response, abort, current_app, flash, g, redirect, request, session, url_for
+from marshmallow import ValidationError
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+
+from .. import access_log, licences
+from ..context import Context
+from ..errors import Conflict, Forbidden, HubError, Invalid, NotFound
+from ..http import BODY_METHODS
+from ..intake import applications
+from ..intake.applications import NotOnline
+from ..registry import agencies, guide, service_items, types
+from ..schemas.licences import HolderSchema
+from ..state import HubState
+from .i18n import current_language, translator
+from .pages import render_page
+from .verify import Wording
+
+blp = Blueprint("apply_pages", __name__, url_prefix="/apply")
+
+CHANNEL = "web"
+APPLICANT = "apply_applicant"  # {"id_type", "id_sealed", "name"}: the ID sealed, the cookie is only signed
+MINE = "apply_applications"  # ids of the applications made in this session, newest first
+CSRF = "apply_csrf"
+CSRF_FIELD = "csrf_token"
+OPEN_ENDPOINTS = {"apply_pages.login", "apply_pages.sign_in"}
+ID_TYPES = ("resident-id", "credit-code")
+KEPT_APPLICATIONS = 20  # the cookie must stay small
+ITEMS_SHOWN = 200
+ACCESS_LOG_PAGE = 20
+
+
+def _hub() -> HubState:
+    return current_app.extensions["hub"]
+
+
+def _portal() -> str:
+    """The agency these pages submit as (HUB_APPLICANT_PORTAL); the pages are off without one."""
+    portal = _hub().settings.applicant_portal
+    if not portal:
+        abort(404)
+    return portal
+
+
+def _context() -> Context:
+    return Context(actor=f"applicant-pages:{_portal()}", request_id=g.request_id)
+
+
+def _applicant() -> dict[str, str] | None:
+    """The signed-in applicant, ID opened from its sealed form in the session."""
+    stored = session.get(APPLICANT)
+    if not stored:
+        return None
+    try:
+        return {**stored, "id": _hub().keyring.decrypt(stored["id_sealed"])}
+    except (KeyError, ValueError):
+        session.pop(APPLICANT, None)  # sealed under another secret, or an old cookie: sign in again
+        return None
+
+
+def _text(key: str) -> str:
+    return translator(current_language())(key)
+
+
+def csrf_token() -> str:
+    """This session's CSRF token, made on first use."""
+    if CSRF not in session:
+        session[CSRF] = secrets.token_urlsafe(32)
+    return session[CSRF]
+
+
+class Words(Wording):
+    """Plain words for the applicant pages' codes (statuses, timeline events, actors); unknown codes verbatim."""
+
+    def apply(self, kind: str, value: Any) -> str:
+        """The name of a status, event, material status or access outcome."""
+        return self._first([f"apply_{kind}_{value}"], value)
+
+    def actor(self, actor: str | None, names: dict[str, str]) -> str:
+        """Who did something, as a person reads it: an agency by name, these pages as the applicant."""
+        actor = actor or ""
+        if actor.startswith("applicant-pages:"):
+            return self.apply("actor", "applicant")
+        if actor.startswith("agency:"):
+            code = actor.removeprefix("agency:").split("/", 1)[0]
+            return names.get(code, code)
+        return self.apply("actor", actor.split(":", 1)[0].split("/", 1)[0])
+
+
+def _render(template: str, status: int = 200, **values: Any) -> Response:
+    applicant = _applicant()
+    response = render_page(
+        template,
+        csrf=csrf_token(),
+        applicant=applicant,
+        applicant_id_masked=licences.mask_id(applicant["id"]) if applicant else None,
+        say=Words(current_language(), _hub()),
+        **values,
+    )
+    response.status_code = status
+    return response
+
+
+@blp.before_request
+def _guard() -> Response | None:
+    _portal()
+    if request.method in BODY_METHODS:
+        limit = _hub().settings.max_upload_bytes
+        request.max_content_length = limit  # also bounds chunked bodies, which declare no length
+        if request.content_length is not None and request.content_length > limit:
+            raise RequestEntityTooLarge()
+        expected, given = session.get(CSRF), request.form.get(CSRF_FIELD, "")
+        if not expected or not hmac.compare_digest(expected.encode(), given.encode()):
+            abort(400, description=_text("apply_csrf"))
+    if request.endpoint not in OPEN_ENDPOINTS and not _applicant():
+        return redirect(url_for("apply_pages.login", next=request.full_path.rstrip("?")), 303)
+    return None
+
+
+@blp.after_request
+def _no_store(response: Response) -> Response:
+    response.headers["Cache-Control"] = "no-store"  # personal data and live statuses
+    return response
+
+
+@blp.errorhandler(RequestEntityTooLarge)
+def _too_large(error: RequestEntityTooLarge) -> Response:
+    mb = max(1, _hub().settings.max_upload_bytes // 1_048_576)
+    flash(_text("apply_too_large").format(mb=mb), "error")
+    return redirect(request.referrer or url_for("apply_pages.my_applications"), 303)
+
+
+def plain_words(error: HubError) -> str:
+    """A refusal as a sentence in the visitor's language, with the service's own detail after it."""
+    if isinstance(error, NotOnline):
+        key = "apply_error_not_online"
+    elif isinstance(error, Invalid):
+        key = "apply_error_invalid"
+    elif isinstance(error, Conflict):
+        key = "apply_error_conflict"
+    elif isinstance(error, Forbidden):
+        key = "apply_error_forbidden"
+    elif isinstance(error, NotFound):
+        key = "apply_error_not_found"
+    else:
+        key = "apply_error_other"
+    return f"{_text(key)} ({error.detail})"
+
+
+# -- the demo sign-in
+@blp.route("/login", methods=["GET"])
+def login() -> Response:
+    """The demo sign-in form."""
+    return _render("apply_login.html", error=None, id_types=ID_TYPES, form={}, next=_safe_next())
+
+
+@blp.route("/login", methods=["POST"])
+def sign_in() -> Response:
+    """Keep the applicant the demo identity service 'confirmed' in the session."""
+    form = {name: request.form.get(name, "").strip() for name in ("id_type", "id", "name")}
+    try:
+        applicant = HolderSchema().load(form)
+    except ValidationError:
+        error = _text("apply_login_invalid")
+        return _render("apply_login.html", 422, error=error, id_types=ID_TYPES, form=form, next=_safe_next())
+    session.pop(MINE, None)
+    sealed = _hub().keyring.encrypt(applicant["id"])
+    session[APPLICANT] = {"id_type": applicant["id_type"], "id_sealed": sealed, "name": applicant["name"]}
+    session[CSRF] = secrets.token_urlsafe(32)  # a fresh token for the signed-in applicant
+    return redirect(_safe_next() or url_for("apply_pages.choose"), 303)
+
+
+def _safe_next() -> str | None:
+    """Where to go after signing in: a path of these pages only, never another site."""
+    target = request.values.get("next") or ""
+    return target if target.startswith("/apply") and not target.startswith("/apply/login") else None
+
+
+@blp.route("/logout", methods=["POST"])
+def sign_out() -> Response:
+    """Forget the applicant and their applications."""
+    session.pop(APPLICANT, None)
+    session.pop(MINE, None)
+    flash(_text("apply_signed_out"), "ok")
+    return redirect(url_for("apply_pages.login"), 303)
+
+
+# -- choosing and applying
+@blp.route("", methods=["GET"])
+def choose() -> Response:
+    """The service items that can be applied for online, each with a link to its guide."""
+    if request.args.get("service_item"):  # the guide's "apply online" link
+        return redirect(url_for("apply_pages.service", code=request.args["service_item"]), 303)
+    listing = service_items.list_service_items(_hub().store, ITEMS_SHOWN, None)
+    online = [item for item in listing["items"] if item.get("online") and not item.get("in_person_required")]
+    return _render("apply_choose.html", items=online)
+
+
+@blp.route("/services/<code>", methods=["GET"])
+def service(code: str) -> Response:
+    """One item's guide at a glance and the application form."""
+    return _service_page(code, None, 200, {})
+
+
+def _service_page(code: str, error: str | None, status: int, answers: dict[str, Any]) -> Response:
+    item_guide = guide.build_guide(_hub().store, code, None, None)
+    return _render(
+        "apply_service.html", status, guide=item_guide, fields=_form_fields(item_guide), error=error, answers=answers
+    )
+
+
+def _form_fields(item_guide: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The answers the item's licence needs (the lead agency issues it from the form), else none."""
+    if not item_guide["produces"]:
+        return {}
+    return types.get_licence_type(_hub().store, item_guide["produces"]["code"])["fields"]
+
+
+@blp.route("/services/<code>", methods=["POST"])
+def submit(code: str) -> Response:
+    """Apply: the platform searches first, and the page shows what it found and what is still missing."""
+    item_guide = guide.build_guide(_hub().store, code, None, None)
+    fields = _form_fields(item_guide)
+    answers = {name: request.form.get(f"form.{name}", "").strip() for name in fields}
+    applicant = _applicant()
+    body = {"service_item": code, "applicant": applicant, "channel": CHANNEL, "form": _typed(fields, answers)}
+    try:
+        record = applications.submit(_hub(), _context(), _portal(), body, current_language())
+    except HubError as error:
+        return _service_page(code, plain_words(error), error.status, answers)
+    session[MINE] = [record["id"], *[i for i in session.get(MINE, []) if i != record["id"]]][:KEPT_APPLICATIONS]
+    return redirect(url_for("apply_pages.application", application_id=record["id"]), 303)
+
+
+def _typed(fields: dict[str, dict[str, Any]], answers: dict[str, str]) -> dict[str, Any]:
+    """Form answers as the licence type declares them; what cannot be read is left for the service to refuse."""
+    typed: dict[str, Any] = {}
+    for name, value in answers.items():
+        kind = fields[name].get("type")
+        if kind == "boolean":
+            typed[name] = value in ("1", "on", "true")
+        elif not value:
+            continue
+        elif kind == "number":
+            try:
+                typed[name] = int(value) if value.lstrip("-").isdigit() else float(value)
+            except ValueError:
+                typed[name] = value
+        else:
+            typed[name] = value
+    return typed
+
+
+# -- my applications
+def _owned(application_id: str) -> dict[str, Any]:
+    """The application if the signed-in applicant made it; 404 for anything else, so ids reveal nothing."""
+    state, applicant = _hub(), _applicant()
+    try:
+        record = applications.get(state, application_id)
+    except NotFound:
+        abort(404)
+    mine = state.keyring.subject_hash(applicant["id_type"], applicant["id"])
+    if not hmac.compare_digest(record["applicant"]["subject_hash"], mine):
+        abort(404)
+    return record
+
+
+@blp.route("/applications", methods=["GET"])
+def my_applications() -> Response:
+    """The applications made in this session, with their status and deadline."""
+    records = []
+    for application_id in session.get(MINE, []):
+        try:
+            records.append(_owned(application_id))
+        except HTTPException:  # a case gone from the store is simply not listed
+            continue
+    return _render("apply_list.html", records=records)
+
+
+@blp.route("/applications/<application_id>", methods=["GET"])
+def application(application_id: str) -> Response:
+    """One application: what the platform found, what is missing, uploads, status, deadline, timeline."""
+    return _application_page(_owned(application_id), None, 200)
+
+
+def _application_page(record: dict[str, Any], error: str | None, status: int) -> Response:
+    deadline = date.fromisoformat(record["deadline"]) if record.get("deadline") else None
+    days_left = _hub().calendars.remaining(_hub().today(), deadline) if deadline else None
+    missing = [m for m in record["materials"] if m["code"] in record["notice"]["missing"]]
+    sources = {m["source"]["agency"] for m in record["materials"] if m.get("source")}
+    actors = {line["by"].removeprefix("agency:").split("/", 1)[0] for line in record["timeline"] if line.get("by")}
+    sources |= {code for code in actors if ":" not in code}
+    return _render(
+        "apply_application.html",
+        status,
+        record=record,
+        missing=missing,
+        error=error,
+        days_left=days_left,
+        agency_names=agency_names(sources | {record["agency"]}),
+    )
+
+
+def agency_names(codes: set[str]) -> dict[str, str]:
+    """Each agency's name by code; a code the registry no longer knows stands for itself."""
+    names = {}
+    for code in codes:
+        try:
+            names[code] = agencies.get_agency(_hub().store, code)["name"]
+        except NotFound:
+            names[code] = code
+    return names
+
+
+@blp.route("/applications/<application_id>/materials", methods=["POST"])
+def upload(application_id: str) -> Response:
+    """Upload one missing material; errors are told on the application's page."""
+    record = _owned(application_id)
+    code = request.form.get("material", "")
+    upload_file = request.files.get("file")
+    if upload_file is None or not upload_file.filename:
+        return _application_page(record, _text("apply_no_file"), 400)
+    try:
+        applications.add_material(
+            _hub(), _context(), _portal(), application_id, code, upload_file.read(), current_language()
+        )
+    except HubError as error:
+        return _application_page(_owned(application_id), plain_words(error), error.status)
+    flash(_text("apply_uploaded"), "ok")
+    return redirect(url_for("apply_pages.application", application_id=application_id), 303)
+
+
+@blp.route("/licences/<number>.pdf", methods=["GET"])
+def licence_pdf(number: str) -> Response:
+    """The sealed licence PDF, only for its holder."""
+    state, applicant = _hub(), _applicant()
+    try:
+        record = licences.get_record(state, number)
+    except NotFound:
+        abort(404)
+    if not licences.held_by(state, record, applicant["id_type"], applicant["id"]):
+        abort(404)
+    response = Response(licences.pdf(state, number), mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'attachment; filename="{record["number"]}.pdf"'
+    return response
+
+
+# -- who read my data
+@blp.route("/access-log", methods=["GET"])
+def reads() -> Response:
+    """Who read what about the signed-in applicant, newest first."""
+    applicant = _applicant()
+    cursor = request.args.get("cursor")
+    try:
+        listing = access_log.page(_hub(), applicant["id_type"], applicant["id"], ACCESS_LOG_PAGE, cursor)
+    except (Invalid, ValueError):  # a hand-edited cursor: start from the top rather than fail the page
+        listing = access_log.page(_hub(), applicant["id_type"], applicant["id"], ACCESS_LOG_PAGE, None)
+    names = agency_names({entry["agency"] for entry in listing["items"]})
+    return _render("apply_access_log.html", listing=listing, agency_names=names)

@@ -1,0 +1,200 @@
+"""The applicant pages in headless Chromium, against the demo hub served by gunicorn.
+
+An applicant signs in with the demo sign-in, chooses the demo province's food business licence, applies,
+reads the one-time list of what is missing, uploads each file through the page, and follows the case as
+the lead agency (and its co-agency) move it on through the API with their demo tokens, until the licence
+can be downloaded. Each browser context blocks, and records, requests to any other host. Expected texts
+come from ``hub.web.i18n.MESSAGES`` and the demo province file. Screenshots go to ``test-output/``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import requests
+from browser_support import PHONE, OpenPage, no_horizontal_scroll, shoot, t
+from conftest import ServedHub
+from playwright.sync_api import Page
+
+from hub.demo import PROVINCE_FILE, TOKENS_FILE
+from hub.registry.catalogue import read_file
+
+pytestmark = pytest.mark.browser
+
+DEMO = read_file(PROVINCE_FILE)
+AGENCIES = {agency["code"]: agency["name"] for agency in DEMO["agencies"]}
+ITEM = next(item for item in DEMO["service_items"] if item["code"] == "440000-SCJG-001-01")
+LEAD, CO_AGENCY = ITEM["agency"], ITEM["co_agencies"][0]
+# 李伟 is on record with the demo public security service, so the platform supplies his identity.
+APPLICANT = {"id_type": "resident-id", "id": "440106199001011234", "name": "李伟"}
+ANSWERS = {
+    "operator_name": "李伟小吃店",
+    "credit_code": "92440106MA5CXXXX1A",
+    "premises": "广州市天河区体育西路 1 号",
+    "main_business": "小餐饮",
+}
+FOUND = "applicant-identity"
+MISSING = ["business-licence", "staff-health", "premises-layout"]
+LOCALES = {"zh": "zh-CN", "en": "en-US"}
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+@pytest.fixture(scope="module")
+def tokens(hub: ServedHub) -> dict[str, str]:
+    return json.loads((hub.data_dir / TOKENS_FILE).read_text())
+
+
+@pytest.fixture
+def scan(tmp_path: Path) -> Path:
+    path = tmp_path / "scan.png"
+    path.write_bytes(PNG)
+    return path
+
+
+def sign_in(page: Page, hub: ServedHub, lang: str) -> None:
+    """Open /apply, land on the demo sign-in, and sign in as the applicant."""
+    page.goto(hub.url + "/apply")
+    assert page.url.startswith(hub.url + "/apply/login")
+    assert page.locator("[data-demo-sign-in]").inner_text() == t("apply_demo_note", lang)
+    page.get_by_label(t("apply_id_type", lang)).select_option(APPLICANT["id_type"])
+    page.get_by_label(t("apply_id_number", lang)).fill(APPLICANT["id"])
+    page.get_by_label(t("apply_name", lang)).fill(APPLICANT["name"])
+    with page.expect_navigation():
+        page.get_by_role("button", name=t("apply_sign_in_button", lang)).click()
+    assert page.locator("h1").inner_text() == t("apply_choose_title", lang)
+
+
+def apply(page: Page, lang: str) -> str:
+    """Choose the item, answer the form, apply; the application's id."""
+    page.locator(f'[data-item="{ITEM["code"]}"]').get_by_role("link", name=t("apply_start", lang)).click()
+    page.wait_for_url(f"**/apply/services/{ITEM['code']}")
+    for name, value in ANSWERS.items():
+        page.locator(f"#form-{name}").fill(value)
+    with page.expect_navigation():
+        page.get_by_role("button", name=t("apply_submit", lang)).click()
+    application_id = page.locator("[data-application]").get_attribute("data-application")
+    assert application_id
+    return application_id
+
+
+def event(hub: ServedHub, token: str, path: str, body: dict) -> dict:
+    answer = requests.post(
+        f"{hub.url}/api/v1/applications/{path}", json=body, headers={"Authorization": f"Bearer {token}"}, timeout=60
+    )
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+def facts(page: Page, name: str) -> str:
+    return page.locator(f'[data-fact="{name}"]').inner_text()
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_apply_upload_and_follow_the_case_to_the_licence(hub, tokens, open_page: OpenPage, scan: Path, lang: str):
+    page, watch = open_page(locale=LOCALES[lang])
+    sign_in(page, hub, lang)
+    guide_link = page.locator(f'[data-item="{ITEM["code"]}"]').get_by_role("link", name=t("service_guide", lang))
+    assert guide_link.get_attribute("href") == f"/api/v1/service-items/{ITEM['code']}/guide"
+    application_id = apply(page, lang)
+
+    # what the platform found, with its source, and the one-time list of the rest
+    found = page.locator(f'.apply-material-states [data-material="{FOUND}"]')
+    assert found.get_attribute("data-status") == "resolved"
+    assert AGENCIES["prov-public-security"] in found.inner_text()
+    missing = page.locator("[data-missing]")
+    assert missing.locator("h2").inner_text() == t("apply_missing_title", lang)
+    assert missing.locator("[data-notice]").inner_text().strip()
+    assert missing.locator("li[data-material]").evaluate_all("items => items.map(li => li.dataset.material)") == MISSING
+    assert facts(page, "status") == t("apply_status_pending_materials", lang)
+    shoot(page, f"apply-missing-{lang}")
+
+    for code in MISSING:
+        form = page.locator(f'[data-missing] li[data-material="{code}"]')
+        form.locator('input[type="file"]').set_input_files(scan)
+        with page.expect_navigation():
+            form.get_by_role("button", name=t("apply_upload", lang)).click()
+        assert page.locator(f'.apply-material-states [data-material="{code}"]').get_attribute("data-status") == (
+            "uploaded"
+        )
+    assert page.locator("[data-missing]").count() == 0
+    assert facts(page, "status") == t("apply_status_submitted", lang)
+
+    accepted = event(hub, tokens[LEAD], f"{application_id}/events", {"type": "accept"})
+    page.reload()
+    assert facts(page, "status") == t("apply_status_accepted", lang)
+    assert facts(page, "deadline").startswith(accepted["deadline"])
+    accept_line = page.locator('.apply-timeline li[data-event="accept"]')
+    assert accept_line.locator(".deadline").get_attribute("data-deadline") == accepted["deadline"]
+    assert AGENCIES[LEAD] in accept_line.inner_text()
+    shoot(page, f"apply-accepted-{lang}")
+
+    event(hub, tokens[CO_AGENCY], f"{application_id}/tasks/{CO_AGENCY}", {"outcome": "approve", "opinion": "ok"})
+    approved = event(hub, tokens[LEAD], f"{application_id}/events", {"type": "approve"})
+    page.reload()
+    assert facts(page, "status") == t("apply_status_approved", lang)
+    assert facts(page, "deadline") == t("apply_concluded", lang)
+    events = page.locator(".apply-timeline li").evaluate_all("items => items.map(li => li.dataset.event)")
+    assert events == ["submit", "complete", "accept", "task.approve", "approve"]
+    licence = page.locator("[data-licence]")
+    assert licence.get_attribute("data-licence") == approved["licence"]
+    status_link = licence.get_by_role("link", name=t("apply_licence_status", lang))
+    assert status_link.get_attribute("href") == f"/verify/{approved['licence']}"
+    # fetched with the page's own cookies (a click would be a download, which Chromium reports as aborted)
+    href = licence.get_by_role("link", name=t("apply_licence_download", lang)).get_attribute("href")
+    assert href == f"/apply/licences/{approved['licence']}.pdf"
+    pdf = page.request.get(hub.url + href)
+    assert pdf.status == 200 and pdf.headers["content-type"] == "application/pdf" and pdf.body().startswith(b"%PDF")
+    assert page.context.request.get(hub.url + href.replace(".pdf", "X.pdf")).status == 404
+    shoot(page, f"apply-approved-{lang}")
+
+    page.get_by_role("link", name=t("apply_nav_mine", lang)).click()
+    assert page.locator(f'[data-application="{application_id}"] [data-status]').get_attribute("data-status") == (
+        "approved"
+    )
+    page.get_by_role("link", name=t("apply_nav_reads", lang)).click()
+    assert page.locator('.apply-reads li[data-agency="prov-market"]').count() >= 1
+    shoot(page, f"apply-reads-{lang}")
+    watch.assert_clean()
+
+
+def test_someone_elses_application_is_not_found(hub, open_page: OpenPage, tokens):
+    page, watch = open_page(locale="en-US")
+    sign_in(page, hub, "en")
+    application_id = apply(page, "en")
+    other, other_watch = open_page(locale="en-US")
+    other.goto(hub.url + "/apply/login")
+    other.get_by_label(t("apply_id_number", "en")).fill("440104198512125678")
+    other.get_by_label(t("apply_name", "en")).fill("陈静")
+    with other.expect_navigation():
+        other.get_by_role("button", name=t("apply_sign_in_button", "en")).click()
+    response = other.goto(f"{hub.url}/apply/applications/{application_id}")
+    assert response is not None and response.status == 404
+    watch.assert_clean()
+    other_watch.assert_clean(expected_status=404)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_pages_fit_a_phone(hub, open_page: OpenPage, scan: Path, lang: str):
+    page, watch = open_page(locale=LOCALES[lang], viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True)
+    page.goto(hub.url + "/apply/login")
+    no_horizontal_scroll(page)
+    shoot(page, f"apply-phone-login-{lang}")
+    sign_in(page, hub, lang)
+    no_horizontal_scroll(page)
+    shoot(page, f"apply-phone-choose-{lang}")
+    page.locator(f'[data-item="{ITEM["code"]}"]').get_by_role("link", name=t("apply_start", lang)).click()
+    page.wait_for_url(f"**/apply/services/{ITEM['code']}")
+    no_horizontal_scroll(page)
+    shoot(page, f"apply-phone-service-{lang}")
+    for name, value in ANSWERS.items():
+        page.locator(f"#form-{name}").fill(value)
+    with page.expect_navigation():
+        page.get_by_role("button", name=t("apply_submit", lang)).click()
+    no_horizontal_scroll(page)
+    shoot(page, f"apply-phone-missing-{lang}")
+    page.get_by_role("link", name=t("apply_nav_reads", lang)).click()
+    no_horizontal_scroll(page)
+    shoot(page, f"apply-phone-reads-{lang}")
+    watch.assert_clean()
