@@ -177,9 +177,9 @@ def application_outcomes(agency: str, service_item: str) -> str:
     return key(application_partition(agency), "outcomes", service_item)
 
 
-def application_index(agency: str) -> str:
-    """Every application id of the lead agency (lexicographic index)."""
-    return key(application_partition(agency), "index")
+def application_inbox(agency: str) -> str:
+    """Sorted set of the lead agency's submitted cases awaiting acceptance, scored by when (epoch ms)."""
+    return key(application_partition(agency), "inbox")
 
 
 # -- discrepancies (Art. 9): one partition per providing agency, with its own audit chain

@@ -6,13 +6,14 @@ from typing import Any
 
 from flask import g, url_for
 
+from ..errors import Invalid
 from ..http import MULTIPART, accepts
 from ..intake import applications, due, processing
 from ..schemas.intake import (
+    ApplicationListArgsSchema,
     ApplicationPageSchema,
     ApplicationRequestSchema,
     ApplicationSchema,
-    DueArgsSchema,
     EventSchema,
     MaterialUploadSchema,
     TaskOutcomeSchema,
@@ -36,12 +37,17 @@ def submit(data: dict[str, Any]) -> tuple[dict[str, Any], int, dict[str, str]]:
 
 @blp.route("", methods=["GET"])
 @blp.requires("agency")
-@blp.arguments(DueArgsSchema, location="query")
+@blp.arguments(ApplicationListArgsSchema, location="query")
 @blp.response(200, ApplicationPageSchema)
-def list_due(args: dict[str, Any]) -> Any:
-    """The caller's running cases due before a day (overdue and nearly due), soonest first."""
+def list_cases(args: dict[str, Any]) -> Any:
+    """The caller's cases as lead agency: ``?due_before=`` the running ones due before a day (overdue and
+    nearly due), soonest first; ``?status=submitted`` those awaiting acceptance, oldest first."""
     offset = int(args["cursor"] or 0)
-    return due.due_before(hub(), g.principal.agency, args["due_before"], offset, args["limit"])
+    if args["due_before"] is not None:
+        return due.due_before(hub(), g.principal.agency, args["due_before"], offset, args["limit"])
+    if args["status"] is not None:
+        return due.inbox(hub(), g.principal.agency, offset, args["limit"])
+    raise Invalid("Give due_before or status.", errors={"due_before": ["Give due_before or status=submitted."]})
 
 
 @blp.route("/<application_id>", methods=["GET"])

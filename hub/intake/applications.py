@@ -112,7 +112,7 @@ def submit(state: HubState, ctx: Context, portal: str, body: dict[str, Any], lan
 
     def work(tx: Tx) -> None:
         tx.set_json(keys.application(item["agency"], application_id), record)
-        tx.index_add(keys.application_index(item["agency"]), application_id)
+        due.track(tx, item["agency"], record)
         audit.append(
             tx,
             keys.application_partition(item["agency"]),

@@ -15,7 +15,7 @@ from ..registry import service_items
 from ..state import HubState
 from ..store import Tx
 
-RUNNING = "accepted"
+RUNNING, SUBMITTED = "accepted", "submitted"
 EPOCH = date(1970, 1, 1).toordinal()
 
 
@@ -25,11 +25,23 @@ def score(day: date) -> int:
 
 
 def track(tx: Tx, agency: str, record: dict[str, Any]) -> None:
-    """Put a running case at its deadline in the due set, or take a stopped or concluded one out."""
+    """Keep a case in step with the lead agency's sets: running cases at their deadline in the due set,
+    submitted ones in the inbox (awaiting acceptance), every other case in neither."""
     if record["status"] == RUNNING and record["deadline"]:
         tx.scored_add(keys.application_due(agency), record["id"], score(date.fromisoformat(record["deadline"])))
     else:
         tx.index_remove(keys.application_due(agency), record["id"])
+    if record["status"] == SUBMITTED:
+        tx.scored_add(keys.application_inbox(agency), record["id"], time.time() * 1000)
+    else:
+        tx.index_remove(keys.application_inbox(agency), record["id"])
+
+
+def inbox(state: HubState, agency: str, offset: int, limit: int) -> dict[str, Any]:
+    """The agency's submitted cases awaiting acceptance, oldest first, a page at a time."""
+    rows = state.store.scored_up_to(keys.application_inbox(agency), float("inf"), offset, limit + 1)
+    records = state.store.get_many_json([keys.application(agency, member) for member, _ in rows[:limit]])
+    return {"items": [r for r in records if r is not None], "next": str(offset + limit) if len(rows) > limit else None}
 
 
 def record_outcome(tx: Tx, agency: str, record: dict[str, Any]) -> None:

@@ -92,8 +92,13 @@ class ApplicationPageSchema(Schema):
     next = fields.String(allow_none=True)
 
 
-class DueArgsSchema(Schema):
-    due_before = fields.Date(required=True, metadata={"description": "cases whose deadline is before this day"})
+class ApplicationListArgsSchema(Schema):
+    due_before = fields.Date(load_default=None, metadata={"description": "running cases due before this day"})
+    status = fields.String(
+        load_default=None,
+        validate=validate.OneOf(("submitted",)),
+        metadata={"description": "submitted: the cases awaiting acceptance"},
+    )
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
     cursor = fields.String(load_default=None, validate=validate.Regexp(r"^[0-9]{1,9}$"))
 

@@ -217,9 +217,22 @@ def test_due_cases_are_listed_per_agency_soonest_first(client, province, app):
         f"/api/v1/applications?due_before={far}&limit=2&cursor={page['next']}", headers=province["market"]
     ).get_json()
     assert [item["id"] for item in rest["items"]] == [ids[1]] and rest["next"] is None
+    assert client.get("/api/v1/applications", headers=province["market"]).status_code == 422
     soon = app.extensions["hub"].today().isoformat()
     assert client.get(f"/api/v1/applications?due_before={soon}", headers=province["market"]).get_json()["items"] == []
     assert client.get(f"/api/v1/applications?due_before={far}", headers=province["fire"]).get_json()["items"] == []
+
+
+def test_submitted_cases_wait_in_the_lead_agencys_inbox(client, province):
+    pending = apply(client, province["portal"]).get_json()["id"]
+    first, second = ready(client, province), ready(client, province)
+    inbox = client.get("/api/v1/applications?status=submitted", headers=province["market"]).get_json()
+    assert [item["id"] for item in inbox["items"]] == [first, second]  # oldest first; not the incomplete one
+    assert pending not in [item["id"] for item in inbox["items"]]
+    event(client, province["market"], first, "accept")
+    inbox = client.get("/api/v1/applications?status=submitted", headers=province["market"]).get_json()
+    assert [item["id"] for item in inbox["items"]] == [second]
+    assert client.get("/api/v1/applications?status=submitted", headers=province["fire"]).get_json()["items"] == []
 
 
 def test_who_may_read_an_application(client, province, registry):
