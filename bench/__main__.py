@@ -9,10 +9,15 @@ import signal
 import sys
 from collections.abc import Callable
 
-from . import licences, report, resolution, service_item_get, wrk
+from . import intake, licences, report, resolution, service_item_get, wrk
 
 # Each benchmark starts and stops its own servers and returns one comparison for the report.
-BENCHMARKS: list[Callable[[wrk.WrkSettings], report.Result]] = [service_item_get.run, resolution.run, licences.run]
+BENCHMARKS: list[Callable[[wrk.WrkSettings], report.Result]] = [
+    service_item_get.run,
+    resolution.run,
+    licences.run,
+    intake.run,
+]
 
 
 def main(argv: list[str] | None = None) -> int:

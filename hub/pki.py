@@ -13,6 +13,7 @@ import datetime as dt
 import json
 import threading
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from asn1crypto import x509 as asn1_x509
@@ -337,10 +338,11 @@ class Pki:
     def sign_envelope(self, payload: dict[str, Any]) -> str:
         """A compact JWS (ES256) by the hub's seal over ``payload``, with its chain in ``x5c``."""
         key, chain = self.hub_jws_key()
-        return jws.sign_compact(payload, key, chain, {"kid": self.hub_key_id(), "typ": "hub-resolution+jws"})
+        return jws.sign_compact(payload, key, chain, {"kid": self.hub_key_id, "typ": "hub-resolution+jws"})
 
+    @cached_property
     def hub_key_id(self) -> str:
-        """The hub seal's JWK thumbprint (RFC 7638)."""
+        """The hub seal's JWK thumbprint (RFC 7638), computed once per process."""
         return ECKey.import_key(self._hub_public_pem()).thumbprint()
 
     def _hub_public_pem(self) -> str:
@@ -355,7 +357,7 @@ class Pki:
         _, chain = self.hub_jws_key()
         public = ECKey.import_key(self._hub_public_pem()).as_dict(private=False)
         x5c = [base64.b64encode(der(certificate)).decode() for certificate in chain]
-        return {"keys": [public | {"kid": self.hub_key_id(), "use": "sig", "alg": "ES256", "x5c": x5c}]}
+        return {"keys": [public | {"kid": self.hub_key_id, "use": "sig", "alg": "ES256", "x5c": x5c}]}
 
 
 def _json(value: Any) -> str:

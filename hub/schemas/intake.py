@@ -87,8 +87,22 @@ class ApplicationSchema(Schema):
     created_at = fields.String()
 
 
+class ApplicationSummarySchema(Schema):
+    """A case in a list: enough to pick it, not the whole file."""
+
+    id = fields.String()
+    status = fields.String()
+    service_item = fields.String()
+    service_item_name = fields.String()
+    applicant = fields.Nested(StoredApplicantSchema)
+    deadline = fields.String(allow_none=True)
+    remaining_days = fields.Integer(allow_none=True)
+    licence = fields.String(allow_none=True)
+    created_at = fields.String()
+
+
 class ApplicationPageSchema(Schema):
-    items = fields.List(fields.Nested(ApplicationSchema))
+    items = fields.List(fields.Nested(ApplicationSummarySchema))
     next = fields.String(allow_none=True)
 
 
