@@ -279,22 +279,6 @@ def _pdfs_needed(inprocess: InProcess, trust: dict[str, list[bytes]], pdfs: list
 
 
 if __name__ == "__main__":
-    # `python -m bench.licences`: this benchmark alone; prints its section, writes bench/out/licences.json only.
-    import argparse
+    from .alone import main
 
-    from .report import OUT_DIR, machine_facts
-
-    defaults = wrk.WrkSettings()
-    parser = argparse.ArgumentParser(prog="python -m bench.licences", description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=defaults.rounds, help="measured rounds per side")
-    parser.add_argument("--seconds", type=int, default=defaults.round_seconds, help="seconds of one round")
-    parser.add_argument("--warmup", type=int, default=defaults.warmup_seconds, help="seconds of warm-up per side")
-    options = parser.parse_args()
-    wrk.ensure_wrk()
-    outcome = run(
-        replace(defaults, rounds=options.rounds, round_seconds=options.seconds, warmup_seconds=options.warmup)
-    )
-    OUT_DIR.mkdir(parents=True, exist_ok=True)
-    document = {"name": outcome.name, "machine": machine_facts(), **outcome.as_json()}
-    (OUT_DIR / f"{outcome.name}.json").write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
-    print("\n".join(outcome.markdown()))
+    main("python -m bench.licences", __doc__.splitlines()[0], run)
