@@ -100,7 +100,7 @@ class IntakeReport:
             "## Due-date query as open cases grow",
             "",
             f"- hub: `GET /api/v1/applications?due_before={due.due_before}&limit={PAGE}` as the lead agency (agency"
-            f" token): the first page of its accepted cases due before that day, soonest first, each a full record",
+            f" token): the first page of its accepted cases due before that day, soonest first, each as a summary (id, status, item, masked applicant, deadline)",
             f"- cases: {due.real} accepted through the API (submitted by the portal, the missing material uploaded,"
             " accepted by the agency); all the others **seeded** straight into the hub's Redis, in pipelines of"
             f" {SEED_BATCH:,}, in the shape the service writes (the record and its due-set entry at its deadline),"
@@ -158,8 +158,8 @@ class IntakeReport:
             + " Under wrk the latencies are mostly queueing for the two cores, which the hub, wrk and whatever"
             " else runs on the machine share, and the rate depends on how evenly gunicorn's two workers split the"
             " connections (one worker alone is bound by its GIL), so the one-at-a-time and CPU columns are the"
-            " steadier measure. What a query does cost is its page: fifty full records (materials with the"
-            " platform's data, timelines, notifications) through the response schema.",
+            " steadier measure. What a query does cost is its page: fifty records read and dumped as"
+            " summaries through the response schema.",
             "",
             f"Raw figures and wrk's output: `bench/out/{self.name}.json`.",
             "",
