@@ -100,7 +100,8 @@ class IntakeReport:
             "## Due-date query as open cases grow",
             "",
             f"- hub: `GET /api/v1/applications?due_before={due.due_before}&limit={PAGE}` as the lead agency (agency"
-            f" token): the first page of its accepted cases due before that day, soonest first, each as a summary (id, status, item, masked applicant, deadline)",
+            " token): the first page of its accepted cases due before that day, soonest first, each as a summary"
+            " (id, status, item, masked applicant, deadline)",
             f"- cases: {due.real} accepted through the API (submitted by the portal, the missing material uploaded,"
             " accepted by the agency); all the others **seeded** straight into the hub's Redis, in pipelines of"
             f" {SEED_BATCH:,}, in the shape the service writes (the record and its due-set entry at its deadline),"
