@@ -119,6 +119,24 @@ class Registry:
         }
         return self.post("/api/v1/licence-types", body)
 
+    def food_licence_type(self, issuer: str = "market") -> dict:
+        """A food business licence type (one required field, ``premises``) issued by ``issuer``."""
+        body = {
+            "code": "food-business",
+            "name": "食品经营许可证",
+            "issuer": issuer,
+            "fields": {"premises": {"type": "string", "required": True}},
+            "validity_days": 365,
+        }
+        return self.post("/api/v1/licence-types", body)
+
+    def licence_registry(self, agency: str, provides: list[str], connector_id: str = "licence-registry") -> None:
+        """An active ``licences`` connector: the hub's own licences as a source of proof."""
+        connector = {"id": connector_id, "agency": agency, "kind": "licences", "provides": provides}
+        self.post("/api/v1/connectors", {**connector, "config": {}, "timeout_ms": 1000})
+        assert self.post(f"/api/v1/connectors/{connector_id}/test", {}, status=200)["ok"]
+        self.post(f"/api/v1/connectors/{connector_id}/activation", {"active": True}, status=200)
+
     def token(self, agency: str, *roles: str) -> dict:
         record = self.post(f"/api/v1/agencies/{agency}/tokens", {"roles": list(roles)})
         return {"Authorization": f"Bearer {record['token']}"}

@@ -29,16 +29,7 @@ def province(registry, client):
     registry.agency("market", region="330100", name="杭州市市场监督管理局")
     registry.agency("fire", region="330100", name="杭州市消防救援支队")
     registry.agency("hall", region="330100", name="杭州市政务服务中心")
-    registry.post(
-        "/api/v1/licence-types",
-        {
-            "code": "food-business",
-            "name": "食品经营许可证",
-            "issuer": "market",
-            "fields": {"premises": {"type": "string", "required": True}},
-            "validity_days": 365,
-        },
-    )
+    registry.food_licence_type("market")
     materials = [
         {"code": "plan", "name": "经营场所平面图", "evidence_type": None, "required": True},
         {"code": "lease", "name": "租赁合同", "evidence_type": None, "required": True},

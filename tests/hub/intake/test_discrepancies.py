@@ -14,20 +14,8 @@ def case(client, registry):
     registry.agency("market", region="330100", name="杭州市市场监督管理局")
     registry.agency("culture", region="330100", name="杭州市文化广电旅游局")
     registry.agency("hall", region="330100", name="杭州市政务服务中心")
-    registry.post(
-        "/api/v1/licence-types",
-        {
-            "code": "food-business",
-            "name": "食品经营许可证",
-            "issuer": "market",
-            "fields": {"premises": {"type": "string", "required": True}},
-            "validity_days": 365,
-        },
-    )
-    connector = {"id": "licence-registry", "agency": "market", "kind": "licences", "provides": ["food-business"]}
-    registry.post("/api/v1/connectors", {**connector, "config": {}, "timeout_ms": 1000})
-    client.post("/api/v1/connectors/licence-registry/test", json={}, headers=OPERATOR)
-    client.post("/api/v1/connectors/licence-registry/activation", json={"active": True}, headers=OPERATOR)
+    registry.food_licence_type("market")
+    registry.licence_registry("market", ["food-business"])
     materials = [{"code": "food", "name": "食品经营许可证", "evidence_type": "food-business", "required": True}]
     registry.service_item("performance", agency="culture", materials=materials)
     market = registry.token("market", "agency")

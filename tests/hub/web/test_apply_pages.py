@@ -61,11 +61,7 @@ def province(registry):
             "validity_days": 365,
         },
     )
-    # the platform's own licence records answer for business licences
-    connector = {"id": "licence-registry", "agency": "market", "kind": "licences", "provides": ["biz-licence"]}
-    registry.post("/api/v1/connectors", {**connector, "config": {}, "timeout_ms": 1000})
-    assert registry.post("/api/v1/connectors/licence-registry/test", {}, status=200)["ok"]
-    registry.post("/api/v1/connectors/licence-registry/activation", {"active": True}, status=200)
+    registry.licence_registry("market", ["biz-licence"])  # the platform's own licences answer for business licences
     materials = [
         {"code": "biz", "name": "营业执照", "evidence_type": "biz-licence", "required": True},
         {"code": "plan", "name": "经营场所平面图", "evidence_type": None, "required": True},
