@@ -16,12 +16,7 @@ def _ms(value: float) -> str:
 
 
 def _notes(label: str, measured: wrk.Measurement) -> list[str]:
-    unbalanced = sum(not r.balanced for r in measured.rounds)
-    notes = []
-    if measured.discarded:
-        notes.append(f"{label}: {len(measured.discarded)} round(s) run again because one worker took the load.")
-    if unbalanced:
-        notes.append(f"{label}: {unbalanced} kept round(s) were still served by mostly one worker.")
+    notes = wrk.round_notes(label, measured)
     return [" ".join(notes), ""] if notes else []
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from .processes import REPO, THREADS, WORKERS
-from .wrk import Measurement, WrkSettings
+from .wrk import Measurement, WrkSettings, round_notes
 
 DOC_PATH = REPO / "docs" / "benchmarks.md"
 OUT_DIR = REPO / "bench" / "out"
@@ -102,13 +102,7 @@ def _ms(value: float) -> str:
 
 
 def _round_notes(comparison: Comparison) -> list[str]:
-    notes = []
-    for label, measured in (("hub", comparison.hub), ("baseline", comparison.baseline)):
-        unbalanced = sum(not r.balanced for r in measured.rounds)
-        if measured.discarded:
-            notes.append(f"{label}: {len(measured.discarded)} round(s) run again because one worker took the load.")
-        if unbalanced:
-            notes.append(f"{label}: {unbalanced} kept round(s) were still served by mostly one worker.")
+    notes = round_notes("hub", comparison.hub) + round_notes("baseline", comparison.baseline)
     return [" ".join(notes), ""] if notes else []
 
 

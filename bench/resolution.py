@@ -245,14 +245,7 @@ def _ms(value: float) -> str:
 
 
 def _notes(connections: int, measured: wrk.Measurement) -> list[str]:
-    unbalanced = sum(not r.balanced for r in measured.rounds)
-    notes = []
-    if measured.discarded:
-        notes.append(
-            f"{connections} connections: {len(measured.discarded)} round(s) run again because one worker took the load."
-        )
-    if unbalanced:
-        notes.append(f"{connections} connections: {unbalanced} kept round(s) were still served by mostly one worker.")
+    notes = wrk.round_notes(f"{connections} connections", measured)
     return [" ".join(notes), ""] if notes else []
 
 

@@ -216,3 +216,14 @@ def measure_interleaved(targets: list[Target], settings: WrkSettings) -> dict[st
 def measure_once(target: Target, settings: WrkSettings, seconds: int) -> WrkResult:
     """One wrk run of ``seconds`` on ``target``, without warm-up or the worker-balance check."""
     return _checked(target, _run(target.url, target.headers, settings, seconds, target.script))
+
+
+def round_notes(label: str, measured: Measurement) -> list[str]:
+    """Sentences saying which of a measurement's rounds were run again, or kept though one worker served them."""
+    unbalanced = sum(not r.balanced for r in measured.rounds)
+    notes = []
+    if measured.discarded:
+        notes.append(f"{label}: {len(measured.discarded)} round(s) run again because one worker took the load.")
+    if unbalanced:
+        notes.append(f"{label}: {unbalanced} kept round(s) were still served by mostly one worker.")
+    return notes
