@@ -229,17 +229,15 @@ class Pki:
         cached = self._crls.get(name)
         if cached and cached[0] == version and moment - cached[1] < CRL_REFRESH:
             return cached[2]
+        entries = {serial: json.loads(raw) for serial, raw in self._store.hash_get_all(keys.pki_revoked()).items()}
         revoked = [
-            Revoked(int(serial, 16), dt.datetime.fromisoformat(entry["revoked_at"]), RevocationReason(entry["reason"]))
-            for serial, entry in self._revocations().items()
+            _as_revoked(int(serial, 16), entry)
+            for serial, entry in entries.items()
             if entry.get("issued_by", "issuing") == name
         ]
         der = authority.crl(self.issuer(name), revoked, moment, int(moment.timestamp() * 1000), CRL_LIFETIME)
         self._crls[name] = (version, moment, der)
         return der
-
-    def _revocations(self) -> dict[str, dict[str, Any]]:
-        return {serial: json.loads(entry) for serial, entry in self._store.hash_get_all(keys.pki_revoked()).items()}
 
     def status_of(self, serial: int) -> CertificateStatus:
         """What the hub knows of a serial of its issuing CA."""
@@ -249,12 +247,7 @@ class Pki:
         revoked = self._store.hash_get_json(keys.pki_revoked(), format(serial, "x"))
         if revoked is None:
             return CertificateStatus(known=True)
-        return CertificateStatus(
-            known=True,
-            revoked=Revoked(
-                serial, dt.datetime.fromisoformat(revoked["revoked_at"]), RevocationReason(revoked["reason"])
-            ),
-        )
+        return CertificateStatus(known=True, revoked=_as_revoked(serial, revoked))
 
     def _responder(self) -> authority.OcspResponder:
         loaded = self.authority
@@ -360,5 +353,6 @@ class Pki:
         return {"keys": [public | {"kid": self.hub_key_id, "use": "sig", "alg": "ES256", "x5c": x5c}]}
 
 
-def _json(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"))
+def _as_revoked(serial: int, entry: dict[str, Any]) -> Revoked:
+    """A stored revocation as the CRL and OCSP builders take it."""
+    return Revoked(serial, dt.datetime.fromisoformat(entry["revoked_at"]), RevocationReason(entry["reason"]))

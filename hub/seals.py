@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -172,7 +171,7 @@ class Seals:
             if stored["status"] == "revoked":
                 raise Conflict(f"seal {current.serial} is already revoked")
             entry = {"revoked_at": rfc3339(revoked_at), "reason": reason.value, "issued_by": "issuing", "agency": code}
-            tx.hash_set(keys.pki_revoked(), current.serial, _json(entry))
+            tx.hash_set_json_many(keys.pki_revoked(), {current.serial: entry})
             tx.set_json(keys.pki_seal(code), {**stored, "status": "revoked", "revocation": entry})
             version = int(tx.get_json(keys.pki_revocation_version()) or 0) + 1
             tx.set_json(keys.pki_revocation_version(), version)
@@ -247,7 +246,3 @@ def _check_chain(certificate: x509.Certificate, chain: list[x509.Certificate]) -
 
 def _spki(public_key: Any) -> bytes:
     return public_key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
-
-
-def _json(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"))
