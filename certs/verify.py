@@ -19,7 +19,7 @@ import hashlib
 import io
 import logging
 import re
-from collections.abc import Sequence, Set
+from collections.abc import Iterable, Set
 from dataclasses import dataclass, field
 
 from pyhanko.pdf_utils.misc import PdfError
@@ -328,12 +328,13 @@ def _plain(error: BaseException) -> str:
     return f"{type(error).__name__}: {str(error)[:200]}"
 
 
-def verdict_of(signatures: Sequence[SignatureReport]) -> Indication:
-    """The document's overall indication: the worst of its signatures (indeterminate when none)."""
-    if not signatures:
+def verdict_of(indications: Iterable[str]) -> Indication:
+    """The overall indication of a document's signatures: the worst of theirs (indeterminate when none)."""
+    seen = {Indication(indication) for indication in indications}
+    if not seen:
         return Indication.INDETERMINATE
-    if any(report.indication is Indication.FAILED for report in signatures):
+    if Indication.FAILED in seen:
         return Indication.FAILED
-    if any(report.indication is Indication.INDETERMINATE for report in signatures):
+    if Indication.INDETERMINATE in seen:
         return Indication.INDETERMINATE
     return Indication.PASSED

@@ -317,12 +317,6 @@ class Pki:
             ocsp_responses=[self.ocsp_for(certificate, version), self.ocsp_for(loaded.tsa, version)],
         )
 
-    def hub_sealing_material(self) -> SealingMaterial:
-        """The same for the hub's own seal (archives, evidence envelopes)."""
-        loaded = self.authority
-        signer = loaded.hub_seal_key.cms_signer(as_asn1(loaded.hub_seal), [as_asn1(loaded.issuing)])
-        return SealingMaterial(signer, self.timestamper(), self.sealing_trust(loaded.hub_seal), loaded.hub_seal)
-
     def hub_jws_key(self) -> tuple[SigningKey, list[x509.Certificate]]:
         """The hub seal's key and its chain (leaf first), for JWS with ``x5c``."""
         loaded = self.authority

@@ -96,10 +96,6 @@ class Tx:
         self._pending[key] = value
         self._writes.append(lambda p: p.set(key, _dump(value), ex=ttl_seconds))
 
-    def set_bytes(self, key: str, value: bytes) -> None:
-        """Queue raw bytes (a PDF) under ``key``."""
-        self._writes.append(lambda p: p.set(key, value))
-
     def delete(self, key: str) -> None:
         self._pending[key] = _DELETED
         self._writes.append(lambda p: p.delete(key))

@@ -25,7 +25,7 @@ from pebble.common import ProcessExpired
 
 from certs import numbering
 from certs.pades import NotAPdf, TrustMaterial
-from certs.verify import DocumentReport, Indication, verify_pdf
+from certs.verify import DocumentReport, Indication, verdict_of, verify_pdf
 
 from . import audit, keys, licences, metrics
 from .context import Context, rfc3339
@@ -186,13 +186,13 @@ def _verdict(
 ) -> tuple[str, list[str]]:
     if not signatures:
         return "invalid", ["no_signature", *licence_reasons]
-    indications = {signature["indication"] for signature in signatures}
-    if Indication.FAILED in indications:
+    overall = verdict_of(signature["indication"] for signature in signatures)
+    if overall is Indication.FAILED:
         return "invalid", ["signature_failed", *licence_reasons]
     blocking = [reason for reason in licence_reasons if reason != "not_a_licence"]
     if blocking:
         return "invalid", blocking
-    if Indication.INDETERMINATE in indications:
+    if overall is Indication.INDETERMINATE:
         return "indeterminate", ["signature_indeterminate", *licence_reasons]
     if licence is None:
         return "indeterminate", licence_reasons
