@@ -88,7 +88,11 @@ def _with_effective_status(state: HubState, record: dict[str, Any]) -> dict[str,
 
 def public_status(state: HubState, number: str) -> dict[str, Any]:
     """What anyone holding the QR link may see."""
-    record = get_record(state, number)
+    return public_view(get_record(state, number))
+
+
+def public_view(record: dict[str, Any]) -> dict[str, Any]:
+    """The parts of a licence record anyone may see: the holder's name masked, no ID."""
     return {
         "number": record["number"],
         "status": record["status"],

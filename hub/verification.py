@@ -172,7 +172,7 @@ def _licence_of(state: HubState, report: dict[str, Any]) -> tuple[dict[str, Any]
         record = licences.get_record(state, number)
     except NotFound:
         return None, ["licence_not_on_record"]
-    summary = licences.public_status(state, record["number"])
+    summary = licences.public_view(record)
     digests = {signature.get("signed_digest") for signature in report["signatures"]}
     if report["sha256"] != record["sha256"] and record["signed_digest"] not in digests:
         return summary, ["not_the_issued_document"]
