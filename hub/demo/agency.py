@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -22,6 +23,16 @@ import yaml
 DEMO_DATA = Path(__file__).with_name("agency_records.yaml")
 
 
+class _QuietServer(ThreadingHTTPServer):
+    """A threading server that does not print a traceback when a client hangs up (the hub closes pooled
+    connections it no longer needs, which is normal)."""
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
+
+
 class StandInAgency:
     """An agency service on 127.0.0.1; ``behaviour[dataset]`` may be {"delay_s": float, "status": int}."""
 
@@ -29,7 +40,7 @@ class StandInAgency:
         self.records = records
         self.behaviour: dict[str, dict[str, Any]] = {}
         self.calls: list[str] = []
-        self.server = ThreadingHTTPServer(("127.0.0.1", port), _handler(self))
+        self.server = _QuietServer(("127.0.0.1", port), _handler(self))
         self.server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         self._thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
