@@ -75,7 +75,7 @@ def refused(pdf: bytes, pki: TestPki) -> list[SignatureReport]:
         report = verify_pdf(pdf, pki.verification_trust())
     except NotAPdf:
         return []
-    assert verdict_of(report.signatures) is not Indication.PASSED, report
+    assert verdict_of(s.indication for s in report.signatures) is not Indication.PASSED, report
     return report.signatures
 
 
@@ -191,7 +191,7 @@ def test_untouched_sealed_document_passes(sealed: bytes, pki: TestPki, pdfsig: C
     report = verify_pdf(sealed, pki.verification_trust())
 
     assert [outcome(signature) for signature in report.signatures] == [(Indication.PASSED, None)]
-    assert verdict_of(report.signatures) is Indication.PASSED
+    assert verdict_of(s.indication for s in report.signatures) is Indication.PASSED
     assert "Signature is Valid." in pdfsig(sealed)
 
 
@@ -340,7 +340,7 @@ def test_second_seal_over_a_forged_revision_does_not_rescue_the_first(sealed: by
     # The second seal signed the forged revision honestly, so on its own it passes; the document does not.
     assert (second.field_name, outcome(second)) == ("Seal-2", (Indication.PASSED, None))
     assert second.signer["common_name"] == "第二印章 Second seal"
-    assert verdict_of([first, second]) is Indication.FAILED
+    assert verdict_of([first.indication, second.indication]) is Indication.FAILED
 
 
 # -- 5. untrusted and revoked seals ---------------------------------------------------------------------
@@ -544,5 +544,5 @@ def test_unsigned_pdf_has_no_signatures(pki: TestPki, pdfsig: Callable[[bytes], 
     report = verify_pdf(unsigned, pki.verification_trust())
 
     assert report.signatures == []
-    assert verdict_of(report.signatures) is Indication.INDETERMINATE
+    assert verdict_of(s.indication for s in report.signatures) is Indication.INDETERMINATE
     assert "does not contain any signatures" in pdfsig(unsigned)
