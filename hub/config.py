@@ -21,6 +21,9 @@ def _bool(text: str) -> bool:
     raise ValueError(f"not a boolean: {text!r}")
 
 
+PATH_SETTINGS = {"data_dir", "licence_font", "backup_dir"}
+
+
 @dataclass(frozen=True)
 class Settings:
     """The hub's configuration; each field names the environment variable it comes from."""
@@ -125,6 +128,20 @@ class Settings:
             "doc": "agency code the hub's own applicant pages (/apply) submit as (demo: prov-gov-service)",
         },
     )
+    backup_dir: Path | None = field(
+        default=None,
+        metadata={"env": "HUB_BACKUP_DIR", "doc": "where backups are written (default HUB_DATA_DIR/backups)"},
+    )
+    backup_interval: int = field(
+        default=86_400, metadata={"env": "HUB_BACKUP_INTERVAL", "doc": "seconds between scheduled backups (0: none)"}
+    )
+    backup_keep: int = field(
+        default=7, metadata={"env": "HUB_BACKUP_KEEP", "doc": "scheduled backups kept; older ones are deleted"}
+    )
+    checkpoint_interval: int = field(
+        default=3600,
+        metadata={"env": "HUB_CHECKPOINT_INTERVAL", "doc": "seconds between sealed audit checkpoints (0: none)"},
+    )
     log_level: str = field(default="INFO", metadata={"env": "HUB_LOG_LEVEL", "doc": "logging level"})
     trusted_proxies: int = field(
         default=0,
@@ -137,6 +154,11 @@ class Settings:
         return (self.public_url or f"http://127.0.0.1:{self.port}").rstrip("/")
 
     @property
+    def backups(self) -> Path:
+        """The directory backups are written to."""
+        return self.backup_dir or self.data_dir / "backups"
+
+    @property
     def embedded_redis(self) -> bool:
         """True when the hub runs its own Redis server."""
         return not self.redis_url
@@ -147,9 +169,7 @@ class Settings:
         unknown = set(overrides) - known
         if unknown:
             raise ValueError(f"unknown settings: {', '.join(sorted(unknown))}")
-        values = {
-            k: (Path(v) if k in {"data_dir", "licence_font"} and v is not None else v) for k, v in overrides.items()
-        }
+        values = {k: (Path(v) if k in PATH_SETTINGS and v is not None else v) for k, v in overrides.items()}
         return replace(self, **values)
 
 

@@ -288,3 +288,44 @@ def calendar_year_index() -> str:
 def calendar_version() -> str:
     """Changes with every loaded year, so workers rebuild their calendar."""
     return key(REGISTRY, "calendar-version")
+
+
+# -- archives (Art. 13): each concluded case's package record lives in its lead agency's partition,
+# beside the application, so filing it is one transaction; every agency involved indexes it.
+def archive(agency: str, application_id: str) -> str:
+    """The catalogue entry of one case's archive package (in the lead agency's partition)."""
+    return key(application_partition(agency), "archive", application_id)
+
+
+def archives_of(agency: str) -> str:
+    """Sorted set of the archived cases an agency led or took part in, scored by filing time (epoch ms)."""
+    return key(application_partition(agency), "archives")
+
+
+def archives_by_item(agency: str, service_item: str) -> str:
+    """The lead agency's archived cases of one service item, scored by filing time (epoch ms)."""
+    return key(application_partition(agency), "archives-of-item", service_item)
+
+
+def archives_by_subject(agency: str, subject_hash: str) -> str:
+    """The lead agency's archived cases of one applicant, scored by filing time (epoch ms)."""
+    return key(application_partition(agency), "archives-of-subject", subject_hash)
+
+
+def archives_by_retention(agency: str) -> str:
+    """The lead agency's archives kept for a period, scored by the day it ends (days since 1970-01-01)."""
+    return key(application_partition(agency), "archives-retention")
+
+
+# -- audit checkpoints: the heads of every chain, sealed and timestamped, in a partition of their own
+CHECKPOINTS = "ckpt"
+
+
+def checkpoint_list() -> str:
+    """List of sealed checkpoints, oldest first (each names the one before it)."""
+    return key(CHECKPOINTS, "list")
+
+
+# -- scheduled jobs: one lease per job and period, so several hub instances run each job once
+def job_lease(job: str, period: str) -> str:
+    return key("jobs", "lease", job, period)

@@ -1,6 +1,7 @@
 """The hub's PKI as a service: its authorities, revocation, CRLs, OCSP, the TSA, and its own seal.
 
-The authorities (root, issuing CA, TSA, OCSP responder and the hub's own seal) are made once per
+The authorities (root, issuing CA, TSA, OCSP responder, the hub's own seal for envelopes and its
+archive seal for detached CMS signatures) are made once per
 store by whichever process gets there first; every process then loads them and keeps the keys
 decrypted in memory only. Revocations bump a version that every process reads before it serves a
 CRL or an OCSP answer, so no process serves a stale one. Agency seals are :mod:`hub.seals`.
@@ -24,7 +25,7 @@ from joserfc.jwk import ECKey
 from pyhanko.sign.signers import Signer
 from pyhanko.sign.timestamps import HTTPTimeStamper, TimeStamper
 
-from certs import authority, jws
+from certs import authority, cms, jws
 from certs.api import SigningKey
 from certs.authority import CertificateStatus, Issuer, Profile, RevocationReason, Revoked
 from certs.pades import TrustMaterial
@@ -41,6 +42,14 @@ from .store import Store, Tx
 CRL_LIFETIME = dt.timedelta(days=1)
 CRL_REFRESH = dt.timedelta(hours=1)
 OCSP_REFRESH = dt.timedelta(hours=1)
+ORGANISATION = "Provincial Government Service Platform"
+# The end-entity certificates the issuing CA makes for the hub itself: (role, profile, common name).
+LEAF_ROLES = (
+    ("tsa", Profile.TSA, "Government Service Hub Time-Stamping Authority"),
+    ("ocsp", Profile.OCSP, "Government Service Hub OCSP Responder"),
+    ("hub_seal", Profile.SEAL, "Government Service Hub Seal"),
+    ("archive_seal", Profile.SEAL, "Government Service Hub Archive Seal"),
+)
 
 
 def der(certificate: x509.Certificate) -> bytes:
@@ -73,6 +82,8 @@ class LoadedAuthority:
     ocsp_key: SoftKey
     hub_seal: x509.Certificate
     hub_seal_key: SoftKey
+    archive_seal: x509.Certificate
+    archive_seal_key: SoftKey
 
 
 @dataclass(frozen=True)
@@ -111,24 +122,25 @@ class Pki:
 
     def _load_or_create_authority(self) -> LoadedAuthority:
         stored = self._store.get_json(keys.pki_authority())
-        if stored is None:
+        if stored is None or any(role not in stored for role, _, _ in LEAF_ROLES):
             self._store.atomic(self._create_authority)
             stored = self._store.get_json(keys.pki_authority())
         parts = {}
-        for role in ("root", "issuing", "tsa", "ocsp", "hub_seal"):
+        for role in ("root", "issuing", *(role for role, _, _ in LEAF_ROLES)):
             key = self.software_keys.load(stored[role]["key"])
             parts[role] = load_pem(stored[role]["certificate"])
             parts[role + "_key"] = key
         return LoadedAuthority(**parts)
 
     def _create_authority(self, tx: Tx) -> None:
-        if tx.exists(keys.pki_authority()):
-            return  # another process made it first
+        existing = tx.get_json(keys.pki_authority())
+        if existing is not None:
+            self._add_leaf_roles(tx, existing)  # a hub made before a role existed gains it
+            return
         moment = now()
-        organisation = "Provincial Government Service Platform"
         root_key = SoftKey(ec.generate_private_key(ec.SECP384R1()))
         root = authority.self_signed_root(
-            authority.name("Government Service Hub Root CA", organisation),
+            authority.name("Government Service Hub Root CA", ORGANISATION),
             root_key.private_key,  # type: ignore[arg-type]
             moment,
             x509.random_serial_number(),
@@ -139,29 +151,43 @@ class Pki:
         issuing = authority.issue(
             root_issuer,
             Profile.ISSUING,
-            authority.name("Government Service Hub Issuing CA", organisation),
+            authority.name("Government Service Hub Issuing CA", ORGANISATION),
             issuing_key.public_key(),
             moment,
             x509.random_serial_number(),
         )
         made["issuing"] = (issuing, issuing_key)
         issuer = Issuer(issuing, issuing_key.private_key, "issuing", self.urls)  # type: ignore[arg-type]
-        for role, profile, common_name in (
-            ("tsa", Profile.TSA, "Government Service Hub Time-Stamping Authority"),
-            ("ocsp", Profile.OCSP, "Government Service Hub OCSP Responder"),
-            ("hub_seal", Profile.SEAL, "Government Service Hub Seal"),
-        ):
-            key = SoftKey(ec.generate_private_key(ec.SECP256R1()))
-            certificate = authority.issue(
-                issuer,
-                profile,
-                authority.name(common_name, organisation),
-                key.public_key(),
-                moment,
-                x509.random_serial_number(),
-            )
-            made[role] = (certificate, key)
-        record = {
+        for role, profile, common_name in LEAF_ROLES:
+            made[role] = self._make_leaf(issuer, profile, common_name, moment)
+        self._save_roles(tx, {}, made, "pki.created")
+
+    def _add_leaf_roles(self, tx: Tx, existing: dict[str, Any]) -> None:
+        missing = [spec for spec in LEAF_ROLES if spec[0] not in existing]
+        if not missing:
+            return
+        issuing_key = self.software_keys.load(existing["issuing"]["key"])
+        issuing = load_pem(existing["issuing"]["certificate"])
+        issuer = Issuer(issuing, issuing_key.private_key, "issuing", self.urls)  # type: ignore[arg-type]
+        made = {role: self._make_leaf(issuer, profile, common_name, now()) for role, profile, common_name in missing}
+        self._save_roles(tx, existing, made, "pki.roles-added")
+
+    @staticmethod
+    def _make_leaf(
+        issuer: Issuer, profile: Profile, common_name: str, moment: dt.datetime
+    ) -> tuple[x509.Certificate, SoftKey]:
+        key = SoftKey(ec.generate_private_key(ec.SECP256R1()))
+        name = authority.name(common_name, ORGANISATION)
+        return authority.issue(issuer, profile, name, key.public_key(), moment, x509.random_serial_number()), key
+
+    def _save_roles(
+        self,
+        tx: Tx,
+        existing: dict[str, Any],
+        made: dict[str, tuple[x509.Certificate, SoftKey]],
+        action: str,
+    ) -> None:
+        record = existing | {
             role: {"certificate": pem(certificate), "key": self.software_keys.reference(key, role)}
             for role, (certificate, key) in made.items()
         }
@@ -169,14 +195,8 @@ class Pki:
         for role, (certificate, _) in made.items():
             issued_by = "root" if role == "issuing" else "issuing"
             self.record_certificate(tx, certificate, role, issued_by, agency=None)
-        audit.append(
-            tx,
-            keys.PKI,
-            Context.system("pki"),
-            "pki.created",
-            "authority",
-            {role: format(certificate.serial_number, "x") for role, (certificate, _) in made.items()},
-        )
+        serials = {role: format(certificate.serial_number, "x") for role, (certificate, _) in made.items()}
+        audit.append(tx, keys.PKI, Context.system("pki"), action, "authority", serials)
 
     @staticmethod
     def record_certificate(
@@ -316,6 +336,17 @@ class Pki:
             crls=[self.crl("issuing", version), self.crl("root", version)],
             ocsp_responses=[self.ocsp_for(certificate, version), self.ocsp_for(loaded.tsa, version)],
         )
+
+    # -- detached CMS signatures by the archive seal (archive manifests, audit checkpoints, backups)
+    def sign_detached(self, content: bytes) -> bytes:
+        """A DER CMS signature over ``content`` by the hub's archive seal, with a signature timestamp."""
+        loaded = self.authority
+        signer = loaded.archive_seal_key.cms_signer(as_asn1(loaded.archive_seal), [as_asn1(loaded.issuing)])
+        return cms.sign_detached(content, signer, self.timestamper())
+
+    def verify_detached(self, content: bytes, signature: bytes) -> cms.DetachedReport:
+        """Check a detached signature made by :meth:`sign_detached` against the hub's roots and CRLs."""
+        return cms.verify_detached(content, signature, self.verification_trust())
 
     def hub_jws_key(self) -> tuple[SigningKey, list[x509.Certificate]]:
         """The hub seal's key and its chain (leaf first), for JWS with ``x5c``."""

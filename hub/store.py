@@ -267,6 +267,23 @@ class Store:
         rows = self._guard(self._client.zrangebyscore, key, "-inf", highest, start=offset, num=limit, withscores=True)
         return [(member.decode(), score) for member, score in rows]
 
+    def scored_newest_between(
+        self, key: str, highest: float | None, lowest: float | None, limit: int
+    ) -> list[tuple[str, float]]:
+        """Up to ``limit`` members scored from ``highest`` down to ``lowest`` (both inclusive; None: open),
+        highest score first."""
+        high = "+inf" if highest is None else str(highest)
+        low = "-inf" if lowest is None else str(lowest)
+        rows = self._guard(self._client.zrevrangebyscore, key, high, low, start=0, num=limit, withscores=True)
+        return [(member.decode(), score) for member, score in rows]
+
+    def get_json_each(self, keys: list[str]) -> list[Any]:
+        """The JSON values at ``keys`` that may live in different slots (None where absent), pipelined."""
+        pipe = self._client.pipeline(transaction=False)
+        for key in keys:
+            pipe.get(key)
+        return [_load(raw) for raw in self._guard(pipe.execute)] if keys else []
+
     def hash_get_json(self, key: str, field: str) -> Any:
         """The JSON value of one hash field, or None."""
         return _load(self._guard(self._client.hget, key, field))
