@@ -19,6 +19,8 @@ import yaml
 from certs.api import CertsError
 
 from . import audit, auth
+from .cli_archive import archive
+from .cli_backup import backup
 from .cli_pki import pki
 from .config import describe, load_settings
 from .context import Context
@@ -213,3 +215,5 @@ def demo_load() -> None:
 
 
 main.add_command(pki)
+main.add_command(archive)
+main.add_command(backup)
