@@ -54,6 +54,9 @@ class TrustMaterial:
     ocsp_responses: Sequence[bytes] = ()
     #: Fetch missing revocation data from the URLs in the certificates (for chains of outside CAs).
     allow_fetching: bool = False
+    #: "hard-fail" needs revocation data for every certificate; "soft-fail" accepts its absence (a
+    #: check offline with the roots alone, where no CRL is at hand).
+    revocation_mode: str = "hard-fail"
 
     def validation_context(self, **options: object) -> ValidationContext:
         """A pyHanko validation context over this material (offline unless ``allow_fetching``)."""
@@ -63,7 +66,7 @@ class TrustMaterial:
             crls=[asn1_crl.CertificateList.load(der) for der in self.crls],
             ocsps=[asn1_ocsp.OCSPResponse.load(der) for der in self.ocsp_responses],
             allow_fetching=self.allow_fetching,
-            revocation_mode="hard-fail",
+            revocation_mode=self.revocation_mode,
             **options,  # type: ignore[arg-type]
         )
 

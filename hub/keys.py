@@ -329,3 +329,13 @@ def checkpoint_list() -> str:
 # -- scheduled jobs: one lease per job and period, so several hub instances run each job once
 def job_lease(job: str, period: str) -> str:
     return key("jobs", "lease", job, period)
+
+
+def archives_pending(agency: str) -> str:
+    """The lead agency's concluded cases whose package is not filed yet, scored by conclusion (epoch ms)."""
+    return key(application_partition(agency), "archives-pending")
+
+
+def application_audit(agency: str, application_id: str) -> str:
+    """List of the audit entries about one case, copied as they were chained: the case's audit extract."""
+    return key(application_partition(agency), "application-audit", application_id)

@@ -9,6 +9,7 @@ from flask import Flask, send_from_directory
 from . import (
     agencies,
     applications,
+    archives,
     audit,
     calendar,
     connectors,
@@ -39,6 +40,7 @@ BLUEPRINTS = (
     discrepancies.blp,
     calendar.blp,
     audit.blp,
+    archives.blp,
 )
 DOCS_ASSETS = "/docs/assets/"
 

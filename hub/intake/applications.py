@@ -108,19 +108,15 @@ def submit(state: HubState, ctx: Context, portal: str, body: dict[str, Any], lan
         "created_at": created_at,
         "timeline": [{"at": created_at, "type": "submit", "by": ctx.actor, "reason": None, "deadline": None}],
         "notifications": [],
+        # The resolution's signed envelope: the platform's proof of what it supplied, for the archive.
+        "evidence_envelope": found["envelope"],
     }
 
     def work(tx: Tx) -> None:
         tx.set_json(keys.application(item["agency"], application_id), record)
         due.track(tx, item["agency"], record)
-        audit.append(
-            tx,
-            keys.application_partition(item["agency"]),
-            ctx,
-            "application.submit",
-            f"application:{application_id}",
-            {"service_item": item["code"], "version": item["version"], "missing": notice["missing"]},
-        )
+        detail = {"service_item": item["code"], "version": item["version"], "missing": notice["missing"]}
+        audit_case(tx, item["agency"], ctx, "application.submit", application_id, detail)
 
     state.store.atomic(work)
     found = discrepancies.find(record["form"], materials)
@@ -129,6 +125,13 @@ def submit(state: HubState, ctx: Context, portal: str, body: dict[str, Any], lan
         line = {"at": rfc3339(now()), "type": "discrepancy", "by": "hub", "reason": _fields_of(found), "deadline": None}
         record = add_to_timeline(state, application_id, line, discrepancies=ids)
     return record
+
+
+def audit_case(tx: Tx, agency: str, ctx: Context, action: str, application_id: str, detail: Any) -> None:
+    """Chain an audit entry about a case in its lead agency's partition, and keep a copy in the case's
+    own list (the audit extract its archive package carries), in the same transaction."""
+    entry = audit.append(tx, keys.application_partition(agency), ctx, action, f"application:{application_id}", detail)
+    tx.list_push_json(keys.application_audit(agency, application_id), entry)
 
 
 def _fields_of(found: list[dict[str, Any]]) -> str:
@@ -229,14 +232,8 @@ def add_material(
             record["timeline"].append(line)
         tx.set_json(keys.application(agency, application_id), record)
         due.track(tx, agency, record)
-        audit.append(
-            tx,
-            keys.application_partition(agency),
-            ctx,
-            "application.material",
-            f"application:{application_id}",
-            {"material": code, "sha256": sha256, "media_type": media_type},
-        )
+        detail = {"material": code, "sha256": sha256, "media_type": media_type}
+        audit_case(tx, agency, ctx, "application.material", application_id, detail)
         return record
 
     return state.store.atomic(work)

@@ -74,7 +74,7 @@ def record(state: HubState, ctx: Context, application_id: str, found: list[dict[
     return ids
 
 
-def _agency_of(discrepancy_id: str) -> str:
+def agency_of(discrepancy_id: str) -> str:
     prefix, _, rest = discrepancy_id.partition(".")
     agency, _, token = rest.rpartition(".")
     if prefix != "disc" or not agency or len(token) != 20:
@@ -91,7 +91,7 @@ def open_for(state: HubState, agency: str, limit: int, cursor: str | None) -> di
 
 def settle(state: HubState, ctx: Context, agency: str, discrepancy_id: str, body: dict[str, Any]) -> dict[str, Any]:
     """The providing agency says it corrected its data, or that its data was right."""
-    owner = _agency_of(discrepancy_id)
+    owner = agency_of(discrepancy_id)
     if agency != owner:
         raise Forbidden(f"Discrepancy {discrepancy_id} is for {owner!r} to settle.")
 

@@ -4,22 +4,27 @@
 it keeping the days left, ``resume`` restarts it with them, ``postpone`` adds days. Each change is a
 timeline line the applicant sees and a notification a front-end can deliver; running cases sit in
 the lead agency's due set (:mod:`hub.intake.due`).
-Approval needs every co-agency task approved; an item that produces a licence issues it.
+Approval needs every co-agency task approved; an item that produces a licence issues it. A concluded
+case is archived (:mod:`hub.archives`).
 """
 
 from __future__ import annotations
 
+import logging
 from datetime import date
 from typing import Any
 
-from .. import audit, keys, licences
+from .. import keys, licences
+from ..archives import filing
 from ..context import Context, now, rfc3339
 from ..errors import Conflict, Forbidden, Invalid, NotFound
 from ..notice import notice_for
 from ..state import HubState
 from ..store import Tx
 from . import due
-from .applications import PENDING_MATERIALS, SUBMITTED, agency_of
+from .applications import PENDING_MATERIALS, SUBMITTED, agency_of, audit_case
+
+log = logging.getLogger(__name__)
 
 ACCEPTED, SUSPENDED, APPROVED, REJECTED = "accepted", "suspended", "approved", "rejected"
 # event -> the statuses it may follow
@@ -51,12 +56,25 @@ def apply_event(
         raise Forbidden(f"Only the lead agency {lead!r} processes application {application_id}.")
     licence_number = _licence_if_approving(state, ctx, application_id, kind)
     try:
-        return state.store.atomic(lambda tx: _apply(tx, state, ctx, lead, application_id, kind, event, licence_number))
+        record = state.store.atomic(
+            lambda tx: _apply(tx, state, ctx, lead, application_id, kind, event, licence_number)
+        )
     except Exception:
         if licence_number:  # the approval did not commit: the licence issued for it must not stay in force
             reason = {"status": "revoked", "reason": "the approval it was issued for did not complete"}
             licences.change_status(state, ctx, None, licence_number, reason)
         raise
+    if record["status"] in {APPROVED, REJECTED}:
+        _file_archive(state, ctx, record)
+    return record
+
+
+def _file_archive(state: HubState, ctx: Context, record: dict[str, Any]) -> None:
+    """File the concluded case's archive now; if that fails the case stays pending and is filed later."""
+    try:
+        record["archive"] = filing.link_to(filing.file_case(state, ctx, record["id"]))
+    except Exception as error:  # the decision stands; the pending set and the scheduled sweep finish the filing
+        log.warning("archive filing deferred", extra={"case": record["id"], "error": str(error)})
 
 
 def _apply(
@@ -88,14 +106,9 @@ def _apply(
     due.track(tx, lead, record)
     if record["status"] in {APPROVED, REJECTED}:
         due.record_outcome(tx, lead, record)
-    audit.append(
-        tx,
-        keys.application_partition(lead),
-        ctx,
-        f"application.{kind}",
-        f"application:{application_id}",
-        {"reason": event.get("reason"), "deadline": record["deadline"], "status": record["status"]},
-    )
+        filing.mark_pending(tx, record)
+    detail = {"reason": event.get("reason"), "deadline": record["deadline"], "status": record["status"]}
+    audit_case(tx, lead, ctx, f"application.{kind}", application_id, detail)
     return record
 
 
@@ -194,14 +207,8 @@ def record_task(
         line = {"at": at, "type": f"task.{body['outcome']}", "by": ctx.actor, "reason": body.get("opinion")}
         record["timeline"].append({**line, "deadline": record["deadline"]})
         tx.set_json(keys.application(lead, application_id), record)
-        audit.append(
-            tx,
-            keys.application_partition(lead),
-            ctx,
-            "application.task",
-            f"application:{application_id}",
-            {"agency": task_agency, "outcome": body["outcome"]},
-        )
+        outcome = {"agency": task_agency, "outcome": body["outcome"]}
+        audit_case(tx, lead, ctx, "application.task", application_id, outcome)
         return record
 
     return state.store.atomic(work)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_smorest.fields import Upload
 from marshmallow import Schema, fields, validate
 
+from .archives import ArchiveLinkSchema
 from .common import code_field
 from .licences import HolderSchema
 from .resolution import NoticeSchema
@@ -85,6 +86,9 @@ class ApplicationSchema(Schema):
     licence = fields.String(allow_none=True)
     discrepancies = fields.List(fields.String(), metadata={"description": "ids of form/platform mismatches filed"})
     created_at = fields.String()
+    archive = fields.Nested(
+        ArchiveLinkSchema, allow_none=True, metadata={"description": "the filed archive package, once concluded"}
+    )
 
 
 class ApplicationSummarySchema(Schema):

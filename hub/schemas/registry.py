@@ -191,6 +191,13 @@ class ServiceItemSchema(Recorded):
     legal_basis = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=20_000))
     effective_from = IsoDate(load_default=None, allow_none=True)
     where_to_apply = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000))
+    retention_years = fields.Integer(
+        strict=True,
+        load_default=30,
+        allow_none=True,
+        validate=validate.Range(min=1, max=100),
+        metadata={"description": "years a concluded case's archive is kept (Art. 13); null: permanently"},
+    )
     version = fields.Integer(dump_only=True)
     level = fields.String(dump_only=True, metadata={"description": "province, city or county (from region)"})
     supplementary = fields.Boolean(dump_only=True, metadata={"description": "a city or county supplement"})

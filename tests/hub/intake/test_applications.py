@@ -3,65 +3,12 @@ approval with a licence, and every transition that does not fit (409)."""
 
 from __future__ import annotations
 
-import io
 from datetime import date, timedelta
 
-import chinese_calendar
-import pytest
 from conftest import OPERATOR
+from intake_support import HOLDER, PNG, apply, event, province, ready, upload, working_days_after
 
-HOLDER = {"id_type": "credit-code", "id": "91330100MA2INTAKE1", "name": "西湖示范茶馆"}
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
-PDF = b"%PDF-1.7\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-
-
-def working_days_after(start: date, days: int) -> date:
-    """An oracle independent of the hub: count chinese_calendar's working days one by one."""
-    day = start
-    while days:
-        day += timedelta(days=1)
-        days -= chinese_calendar.is_workday(day)
-    return day
-
-
-@pytest.fixture
-def province(registry, client):
-    registry.agency("market", region="330100", name="杭州市市场监督管理局")
-    registry.agency("fire", region="330100", name="杭州市消防救援支队")
-    registry.agency("hall", region="330100", name="杭州市政务服务中心")
-    registry.food_licence_type("market")
-    materials = [
-        {"code": "plan", "name": "经营场所平面图", "evidence_type": None, "required": True},
-        {"code": "lease", "name": "租赁合同", "evidence_type": None, "required": True},
-        {"code": "photo", "name": "门头照片", "evidence_type": None, "required": False},
-    ]
-    common = {"agency": "market", "produces": "food-business", "committed_days": 5, "materials": materials}
-    registry.service_item("food-permit", **common)
-    registry.service_item("joint-permit", **{**common, "co_agencies": ["fire"]})
-    registry.service_item("counter-only", **{**common, "in_person_required": True})
-    return {
-        "portal": registry.token("hall", "portal"),
-        "market": registry.token("market", "agency"),
-        "fire": registry.token("fire", "agency"),
-    }
-
-
-def apply(client, portal, item="food-permit", **extra):
-    body = {"service_item": item, "applicant": HOLDER, "channel": "web", "form": {"premises": "西湖边 1 号"}}
-    return client.post("/api/v1/applications", json={**body, **extra}, headers=portal)
-
-
-def upload(client, portal, application_id, material, content=PDF):
-    return client.post(
-        f"/api/v1/applications/{application_id}/materials",
-        data={"material": material, "file": (io.BytesIO(content), "f")},
-        headers=portal,
-        content_type="multipart/form-data",
-    )
-
-
-def event(client, token, application_id, kind, **body):
-    return client.post(f"/api/v1/applications/{application_id}/events", json={"type": kind, **body}, headers=token)
+__all__ = ["province"]  # a fixture, used by name
 
 
 def test_apply_lists_what_is_missing_at_once_and_uploads_complete_it(client, province):
@@ -94,13 +41,6 @@ def test_items_that_need_the_applicant_in_person_are_refused_with_where_to_go(cl
     assert response.status_code == 422
     problem = response.get_json()
     assert problem["type"].endswith("not-online") and "in person" in problem["detail"]
-
-
-def ready(client, province, item="food-permit") -> str:
-    case = apply(client, province["portal"], item=item).get_json()
-    upload(client, province["portal"], case["id"], "plan")
-    upload(client, province["portal"], case["id"], "lease")
-    return case["id"]
 
 
 def test_the_clock_runs_in_working_days_stops_and_restarts(client, province, app):
@@ -172,8 +112,9 @@ def test_joint_processing_and_approval_with_a_licence(client, province):
     outcome = client.get("/api/v1/service-items/joint-permit/outcomes").get_json()["items"][0]
     assert outcome["outcome"] == "approved" and outcome["licence"] == approved["licence"]
     audit = client.get("/api/v1/audit/verify", headers=OPERATOR).get_json()
-    # the approval in the lead agency's chain, the licence's issue in its type's chain: both verified
-    assert audit["intact"] is True and audit["entries"] == before + 2
+    # the approval and the filing of the case's archive in the lead agency's chain, the licence's issue
+    # in its type's chain: all verified
+    assert audit["intact"] is True and audit["entries"] == before + 3
 
 
 def test_request_materials_names_everything_at_once_and_stops_the_clock(client, province, app):

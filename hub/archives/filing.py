@@ -1,0 +1,273 @@
+"""Filing a concluded case: gather its documents, build the sealed package, register it.
+
+When a case concludes, its id joins the lead agency's pending set in the same transaction as the
+decision; :func:`file_case` then builds the package, stores the zip as a blob (by content, before
+anything names it) and, in one transaction of the lead agency's partition, writes the catalogue
+entry, its indexes, the application's link to it and the audit entry, and takes the case off the
+pending set. A filing interrupted by a crash leaves the case pending: :func:`file_pending` (a
+scheduled job and ``hub archive file``) and the first download finish it.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime
+from typing import Any
+
+from .. import audit, keys, licences
+from ..context import Context, now, rfc3339
+from ..errors import Conflict, NotFound
+from ..intake import applications, discrepancies
+from ..registry import service_items
+from ..state import HubState
+from ..store import Tx
+from . import package
+from .package import CaseFile, json_file
+
+log = logging.getLogger(__name__)
+CONCLUDED = {"approved", "rejected"}
+DEFAULT_RETENTION_YEARS = 30
+EXTENSIONS = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}
+# Fields of the application record that go into files of their own, not into application.json.
+OWN_FILES = {"evidence_envelope"}
+
+
+class CaseIncomplete(Conflict):
+    """A document the case names is missing from the store, so no complete package can be made."""
+
+    slug, title = "case-incomplete", "Case documents missing"
+
+
+class Gone(NotFound):
+    """The archive existed and was disposed of when its retention ended."""
+
+    status, slug, title = 410, "disposed", "Archive disposed of"
+
+
+def mark_pending(tx: Tx, record: dict[str, Any]) -> None:
+    """Queue a case that has just concluded for filing (inside the transaction that concludes it)."""
+    tx.scored_add(keys.archives_pending(record["agency"]), record["id"], now().timestamp() * 1000)
+
+
+def entry_of(state: HubState, application_id: str) -> dict[str, Any] | None:
+    """A case's catalogue entry, or None while it is not filed."""
+    return state.store.get_json(keys.archive(applications.agency_of(application_id), application_id))
+
+
+def file_case(state: HubState, ctx: Context, application_id: str) -> dict[str, Any]:
+    """File a concluded case's package (or return the entry filed already)."""
+    filed = entry_of(state, application_id)
+    if filed is not None:
+        return filed
+    record = applications.get(state, application_id)
+    if record["status"] not in CONCLUDED:
+        raise Conflict(f"Application {application_id} is {record['status']}: only a concluded case is archived.")
+    archived_at = now()
+    item = service_items.get_service_item(state.store, record["service_item"], record["version"])
+    metadata = _metadata(state, record, item, archived_at)
+    built = package.build(
+        _case_files(state, record, item), metadata, state.local_time(archived_at), state.pki.sign_detached
+    )
+    state.store.set_bytes_if_absent(keys.blob(built.sha256), built.content)
+    entry = _entry(record, metadata, built)
+    stored = state.store.atomic(lambda tx: _register(tx, ctx, record, entry))
+    if stored is not entry:  # another process filed it meanwhile: ours is not needed
+        if stored["package"]["sha256"] != built.sha256:
+            state.store.delete(keys.blob(built.sha256))
+        return stored
+    _index_for_co_agencies(state, entry)
+    return entry
+
+
+def _register(tx: Tx, ctx: Context, record: dict[str, Any], entry: dict[str, Any]) -> dict[str, Any]:
+    agency, case = record["agency"], record["id"]
+    existing = tx.get_json(keys.archive(agency, case))
+    if existing is not None:
+        return existing
+    current = tx.get_json(keys.application(agency, case))
+    if current is None or current["status"] != record["status"] or current["timeline"] != record["timeline"]:
+        raise Conflict(f"Application {case} changed while it was being archived; file it again.")
+    score = filed_score(entry)
+    tx.set_json(keys.archive(agency, case), entry)
+    tx.scored_add(keys.archives_of(agency), case, score)
+    tx.scored_add(keys.archives_by_item(agency, record["service_item"]), case, score)
+    tx.scored_add(keys.archives_by_subject(agency, record["applicant"]["subject_hash"]), case, score)
+    if entry["retention"]["until"] is not None:
+        until = date.fromisoformat(entry["retention"]["until"])
+        tx.scored_add(keys.archives_by_retention(agency), case, until.toordinal() - date(1970, 1, 1).toordinal())
+    tx.index_remove(keys.archives_pending(agency), case)
+    current["archive"] = link_to(entry)
+    tx.set_json(keys.application(agency, case), current)
+    detail = {"sha256": entry["package"]["sha256"], "manifest_sha256": entry["package"]["manifest_sha256"]}
+    audit.append(tx, keys.application_partition(agency), ctx, "archive.file", f"application:{case}", detail)
+    return entry
+
+
+def filed_score(entry: dict[str, Any]) -> int:
+    """An entry's place in the catalogue's sorted sets: its filing time in whole epoch milliseconds."""
+    return int(datetime.fromisoformat(entry["archived_at"]).timestamp() * 1000)
+
+
+def link_to(entry: dict[str, Any]) -> dict[str, Any]:
+    """What an application record keeps of its archive."""
+    return {"sha256": entry["package"]["sha256"], "archived_at": entry["archived_at"]}
+
+
+def _index_for_co_agencies(state: HubState, entry: dict[str, Any]) -> None:
+    """Each co-agency finds the cases it took part in under its own code (idempotent; repaired by refiling)."""
+    score = filed_score(entry)
+    for agency in entry["co_agencies"]:
+        state.store.atomic(lambda tx, agency=agency: tx.scored_add(keys.archives_of(agency), entry["case"], score))
+
+
+def file_pending(state: HubState, ctx: Context, limit: int = 500) -> dict[str, Any]:
+    """File every concluded case still waiting for its package (after a crash, or a seal outage)."""
+    filed, failed = [], []
+    for agency in state.store.index_page(keys.agency_index(), None, 100_000):
+        for case, _ in state.store.scored_up_to(keys.archives_pending(agency), float("inf"), 0, limit):
+            try:
+                file_case(state, ctx, case)
+                filed.append(case)
+            except Exception as error:  # one case's trouble must not stop the others; it stays pending
+                log.warning("archive filing failed", extra={"case": case, "error": str(error)})
+                failed.append(case)
+    return {"filed": filed, "failed": failed}
+
+
+def package_of(state: HubState, ctx: Context, application_id: str) -> tuple[dict[str, Any], bytes]:
+    """A case's catalogue entry and its package, filing it first if it is still pending."""
+    entry = file_case(state, ctx, application_id)
+    if entry.get("disposed") is not None:
+        raise Gone(f"The archive of {application_id} was disposed of on {entry['disposed']['at'][:10]}.")
+    content = state.store.get_bytes(keys.blob(entry["package"]["sha256"]))
+    if content is None:
+        raise NotFound(f"The package of {application_id} is missing from the store; restore it from a backup.")
+    return entry, content
+
+
+# -- what goes into a package
+def _metadata(state: HubState, record: dict[str, Any], item: dict[str, Any], archived_at: datetime) -> dict[str, Any]:
+    concluded_at = record["timeline"][-1]["at"]
+    years = item.get("retention_years", DEFAULT_RETENTION_YEARS)
+    concluded_on = state.local_time(datetime.fromisoformat(concluded_at)).date()
+    return {
+        "case": record["id"],
+        "service_item": {"code": item["code"], "version": item["version"], "name": item["name"]},
+        "agencies": {"lead": record["agency"], "co": list(record["co_agencies"])},
+        "applicant": {k: record["applicant"][k] for k in ("id_type", "id_masked", "name")},
+        "outcome": record["status"],
+        "licence": record["licence"],
+        "dates": {"submitted": record["created_at"], "concluded": concluded_at, "archived": rfc3339(archived_at)},
+        "retention": {"years": years, "until": None if years is None else _years_after(concluded_on, years)},
+    }
+
+
+def _years_after(day: date, years: int) -> str:
+    try:
+        return day.replace(year=day.year + years).isoformat()
+    except ValueError:  # 29 February, in a year that has none
+        return day.replace(year=day.year + years, day=28).isoformat()
+
+
+def _entry(record: dict[str, Any], metadata: dict[str, Any], built: package.Package) -> dict[str, Any]:
+    return {
+        "case": record["id"],
+        "service_item": record["service_item"],
+        "version": record["version"],
+        "service_item_name": record["service_item_name"],
+        "agency": record["agency"],
+        "co_agencies": list(record["co_agencies"]),
+        "applicant": {
+            "id_type": record["applicant"]["id_type"],
+            "id_masked": record["applicant"]["id_masked"],
+            "name_masked": licences.mask_name(record["applicant"]["name"]),
+        },
+        "subject_hash": record["applicant"]["subject_hash"],  # for searches by applicant; never shown
+        "outcome": record["status"],
+        "licence": record["licence"],
+        "submitted_at": metadata["dates"]["submitted"],
+        "concluded_at": metadata["dates"]["concluded"],
+        "archived_at": metadata["dates"]["archived"],
+        "retention": metadata["retention"],
+        "package": {
+            "sha256": built.sha256,
+            "size": len(built.content),
+            "manifest_sha256": built.manifest_sha256,
+            "files": len(built.manifest["files"]),
+        },
+        "disposed": None,
+    }
+
+
+def _case_files(state: HubState, record: dict[str, Any], item: dict[str, Any]) -> list[CaseFile]:
+    files = [
+        json_file("application.json", {k: v for k, v in record.items() if k not in OWN_FILES}),
+        json_file("service-item.json", item),
+        *_material_files(state, record),
+        *_evidence_files(record),
+        json_file("decisions.json", _decisions(record)),
+        json_file("notices.json", {"notice": record["notice"], "notifications": record["notifications"]}),
+        *_licence_files(state, record),
+        json_file("audit.json", _audit_extract(state, record)),
+    ]
+    if record["discrepancies"]:
+        found = state.store.get_json_each([_discrepancy_key(d) for d in record["discrepancies"]])
+        files.append(json_file("discrepancies.json", [d for d in found if d is not None]))
+    return files
+
+
+def _material_files(state: HubState, record: dict[str, Any]) -> list[CaseFile]:
+    uploaded = [m for m in record["materials"] if m.get("file")]
+    contents = [state.store.get_bytes(keys.blob(m["file"]["sha256"])) for m in uploaded]
+    files = []
+    for material, content in zip(uploaded, contents, strict=True):
+        if content is None:
+            raise CaseIncomplete(f"The upload for material {material['code']!r} of {record['id']} is missing.")
+        media_type = material["file"]["media_type"]
+        files.append(CaseFile(f"materials/{material['code']}{EXTENSIONS.get(media_type, '')}", content, media_type))
+    return files
+
+
+def _evidence_files(record: dict[str, Any]) -> list[CaseFile]:
+    resolved = [
+        {k: m[k] for k in ("code", "evidence_type", "source", "data")}
+        for m in record["materials"]
+        if m["status"] == "resolved"
+    ]
+    files = [json_file("evidence/resolved.json", {"resolution": record["resolution"], "materials": resolved})]
+    if record.get("evidence_envelope"):
+        files.append(CaseFile("evidence/envelope.jws", record["evidence_envelope"].encode(), "application/jose"))
+    return files
+
+
+def _decisions(record: dict[str, Any]) -> dict[str, Any]:
+    decision = record["timeline"][-1]
+    return {"outcome": record["status"], "decision": decision, "tasks": record["tasks"], "timeline": record["timeline"]}
+
+
+def _licence_files(state: HubState, record: dict[str, Any]) -> list[CaseFile]:
+    number = record["licence"]
+    if not number:
+        return []
+    licence = licences.get_record(state, number)
+    history = licences.history(state, None, number)
+    content = state.store.get_bytes(keys.blob(licence["sha256"]))
+    if content is None:
+        raise CaseIncomplete(f"The document of licence {number} is missing.")
+    return [
+        CaseFile(f"licence/{number}.pdf", content, "application/pdf"),
+        json_file(f"licence/{number}.json", {"record": licence, "history": history}),
+    ]
+
+
+def _audit_extract(state: HubState, record: dict[str, Any]) -> dict[str, Any]:
+    entries = state.store.list_all_json(keys.application_audit(record["agency"], record["id"]))
+    return {
+        "partition": keys.application_partition(record["agency"]),
+        "hash": "SHA-256 over the JSON of the fields " + ", ".join(audit.ENTRY_FIELDS) + " (keys sorted, UTF-8)",
+        "entries": entries,
+    }
+
+
+def _discrepancy_key(discrepancy_id: str) -> str:
+    return keys.discrepancy(discrepancies.agency_of(discrepancy_id), discrepancy_id)
