@@ -1,7 +1,8 @@
 """The one gunicorn configuration: ``hub serve`` uses it, and so does ``gunicorn -c python:hub.gunicorn_conf wsgi:app``.
 
 The master starts (or attaches to) the embedded Redis before any worker, loads the demo when
-asked, and stops Redis after the last worker has gone. SIGTERM is a graceful stop: workers finish
+asked, runs the periodic jobs (scheduled backups, audit checkpoints: :mod:`hub.schedule`) in a
+thread of its own, and stops Redis after the last worker has gone. SIGTERM is a graceful stop: workers finish
 their requests for up to ``HUB_GRACEFUL_TIMEOUT`` seconds.
 """
 
@@ -16,6 +17,7 @@ from hub import logs
 from hub.config import load_settings
 
 if TYPE_CHECKING:
+    from hub.schedule import Runner
     from hub.store import Store
 
 _settings = load_settings()
@@ -37,6 +39,7 @@ logconfig_dict = logs.gunicorn_logconfig(_settings.log_level)
 wsgi_app = "hub:create_app()"
 proc_name = "hub"
 _demo_agency = None  # the demo agency service, when HUB_DEMO=1 started it
+_runner: Runner | None = None  # the periodic jobs, when any is on
 
 
 def on_starting(server: Any) -> None:
@@ -69,6 +72,25 @@ def _prepare(store: Store) -> None:
         print(demo.banner(tokens, _settings.base_url, demo.sample_licence_or_none(state)), file=sys.stderr, flush=True)
 
 
+def when_ready(server: Any) -> None:
+    """In the master, once it listens: start the periodic jobs' runner, if any job is on."""
+    global _runner
+    from hub.schedule import Runner, jobs_for
+
+    jobs = jobs_for(_settings)
+    if not jobs:
+        return
+    logs.configure(_settings.log_level)  # the master has no app, which would otherwise set this up
+    try:
+        from hub.state import HubState
+        from hub.store import Store
+
+        _runner = Runner(HubState(_settings, Store(_settings)), jobs)
+        _runner.start()
+    except Exception:  # the hub serves without its jobs rather than not at all; the log says why
+        server.log.exception("the periodic jobs could not start")
+
+
 def child_exit(server: Any, worker: Any) -> None:
     from hub import metrics
 
@@ -77,6 +99,9 @@ def child_exit(server: Any, worker: Any) -> None:
 
 def on_exit(server: Any) -> None:
     """After the last worker: stop the demo agency service, and the embedded Redis unless another hub uses it."""
+    if _runner is not None:
+        _runner.stop()
+        _runner.state.store.close()
     if _demo_agency is not None:
         _demo_agency.terminate()
         _demo_agency.wait(10)

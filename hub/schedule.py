@@ -1,0 +1,125 @@
+"""Periodic jobs (scheduled backups, sealed audit checkpoints) and the runner that starts them when due.
+
+A job is a plain function ``(state) -> dict`` (what it did), so a queue could run it later. Time is cut
+into periods of each job's interval (``HUB_BACKUP_INTERVAL``, ``HUB_CHECKPOINT_INTERVAL``; 0 turns a
+job off). In each period, the first runner to take the job's lease for that period in Redis
+(``SET NX PX``) runs it, so several hub instances sharing one Redis run each job once per period.
+A job that fails is logged and tried again in the next period; it never stops the runner.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from . import backup, keys
+from .config import Settings
+from .state import HubState
+
+log = logging.getLogger(__name__)
+TICK_SECONDS = 1.0  # how often the runner looks at the clock; also bounds how late a job may start
+
+
+def backup_job(state: HubState) -> dict[str, Any]:
+    """Write a scheduled backup, then delete scheduled backups beyond ``HUB_BACKUP_KEEP``."""
+    path = backup.create(state, kind=backup.SCHEDULED)
+    deleted = backup.prune(state.settings.backups, state.settings.backup_keep)
+    return {"backup": str(path), "deleted": [str(p) for p in deleted]}
+
+
+def checkpoint_job(state: HubState) -> dict[str, Any]:
+    """Seal and timestamp the heads of every audit chain."""
+    from .checkpoints import seal_checkpoint  # imported late: the job may be off, and the module is heavy
+
+    return {"checkpoint": seal_checkpoint(state)}
+
+
+@dataclass(frozen=True)
+class Job:
+    """A periodic job: its name, what it runs and how often (seconds; 0 is off)."""
+
+    name: str
+    run: Callable[[HubState], dict[str, Any]]
+    interval: int
+
+
+def jobs_for(settings: Settings) -> list[Job]:
+    """The periodic jobs these settings turn on."""
+    wanted = [
+        Job("backup", backup_job, settings.backup_interval),
+        Job("checkpoint", checkpoint_job, settings.checkpoint_interval),
+    ]
+    return [job for job in wanted if job.interval > 0]
+
+
+class Runner:
+    """Runs each job once per period of its interval, across every runner that shares the store."""
+
+    def __init__(self, state: HubState, jobs: list[Job], clock: Callable[[], float] = time.time) -> None:
+        self.state, self.jobs, self.clock = state, jobs, clock
+        self.holder = f"{os.uname().nodename}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self._done: dict[str, int] = {}  # job -> the last period this runner settled (ran it, or saw it taken)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def tick(self) -> list[dict[str, Any]]:
+        """Run every job whose period has come and whose lease this runner takes; what each run did."""
+        return [outcome for job in self.jobs if (outcome := self._maybe_run(job)) is not None]
+
+    def _maybe_run(self, job: Job) -> dict[str, Any] | None:
+        moment = self.clock()
+        period = math.floor(moment / job.interval)
+        if self._done.get(job.name) == period:
+            return None
+        lease = keys.job_lease(job.name, str(period))
+        ttl_ms = max(int(((period + 1) * job.interval - moment) * 1000), 1) + 60_000  # past the period's end
+        try:
+            taken = self.state.store.acquire_lease(lease, self.holder, ttl_ms)
+        except Exception:  # Redis unreachable: try again on the next tick
+            log.exception("job lease failed", extra={"job": job.name})
+            return None
+        self._done[job.name] = period
+        return self._run(job, period) if taken else None
+
+    def _run(self, job: Job, period: int) -> dict[str, Any]:
+        started = time.monotonic()
+        try:
+            result = job.run(self.state)
+        except Exception as error:  # a failed job must not stop the others, nor the hub
+            log.exception("scheduled job failed", extra={"job": job.name, "period": period})
+            return {"job": job.name, "period": period, "ok": False, "error": str(error)}
+        seconds = round(time.monotonic() - started, 3)
+        log.info("scheduled job done", extra={"job": job.name, "period": period, "seconds": seconds, **result})
+        return {"job": job.name, "period": period, "ok": True, **result}
+
+    # -- in a thread
+    def start(self) -> None:
+        """Run the jobs in a daemon thread until :meth:`stop`, from the next period on.
+
+        Runs fall on period boundaries (epoch-aligned: daily backups at 00:00 UTC, hourly checkpoints
+        on the hour), not at every start of the hub, so restarts neither add nor skip runs.
+        """
+        moment = self.clock()
+        self._done.update({job.name: math.floor(moment / job.interval) for job in self.jobs})
+        self._thread = threading.Thread(target=self._loop, name="hub-schedule", daemon=True)
+        self._thread.start()
+
+    def _loop(self) -> None:
+        while not self._stop.wait(TICK_SECONDS):
+            try:
+                self.tick()
+            except Exception:  # never let the thread die: the next tick tries again
+                log.exception("schedule tick failed")
+
+    def stop(self, wait_seconds: float = 30.0) -> None:
+        """Ask the thread to stop and wait for a running job to finish, up to ``wait_seconds``."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(wait_seconds)
