@@ -4,7 +4,9 @@ Each partition (see :mod:`hub.keys`) has its own chain: a Redis stream whose ent
 sequence number, the previous entry's hash and their own hash, SHA-256 over a canonical JSON of
 every field. The chain's head (last sequence and hash) is kept beside it, and an entry is appended
 inside the same transaction as the change it records, so neither exists without the other.
-Verification recomputes every chain: a changed, inserted or deleted entry breaks it.
+Verification recomputes every chain: a changed, inserted or deleted entry breaks it. A consistent
+rewrite (every later hash and the head recomputed) does not break a chain, but it changes the hash
+at a sequence number that a sealed checkpoint (:mod:`hub.checkpoints`) names, and so is caught too.
 """
 
 from __future__ import annotations
@@ -14,8 +16,9 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from . import keys
+from . import checkpoints, keys
 from .context import Context, now, rfc3339
+from .state import HubState
 from .store import Store, Tx
 
 GENESIS = "0" * 64
@@ -54,34 +57,58 @@ def append(tx: Tx, partition: str, ctx: Context, action: str, target: str, detai
 
 @dataclass(frozen=True)
 class ChainReport:
-    """The result of recomputing one or all chains."""
+    """The result of recomputing one or all chains (and, for all, of checking the checkpoints)."""
 
     intact: bool
     entries: int
     problems: tuple[str, ...] = ()
+    oldest_at: str | None = None  # the time of the oldest entry checked
+    checkpoints: dict[str, Any] | None = None  # count, latest, signatures_checked, problems
 
 
-def verify_partition(store: Store, partition: str) -> ChainReport:
-    """Recompute one partition's chain from its first entry to its recorded head."""
+Expected = dict[int, dict[str, int]]  # seq -> {hash a checkpoint names for that entry: that checkpoint's seq}
+
+
+def verify_partition(store: Store, partition: str, expected: Expected | None = None) -> ChainReport:
+    """Recompute one partition's chain from its first entry to its recorded head, and compare the
+    entries that checkpoints name (``expected``, see :mod:`hub.checkpoints`) as they go by."""
     problems: list[str] = []
-    expected_prev, expected_seq, count = GENESIS, 1, 0
+    expected = dict(expected or {})  # a copy: each entry's claims are used up as it goes by
+    expected_prev, expected_seq, count, oldest_at = GENESIS, 1, 0, None
     for entry_id, fields in store.stream_entries(keys.audit_stream(partition)):
         count += 1
         if any(name not in fields for name in (*ENTRY_FIELDS, "hash")):
             problems.append(f"{partition} {entry_id}: fields missing")
             continue
+        oldest_at = oldest_at or fields["at"]
         if fields["seq"] != str(expected_seq):
             problems.append(f"{partition} {entry_id}: sequence {fields['seq']}, expected {expected_seq}")
         if fields["prev"] != expected_prev:
             problems.append(f"{partition} {entry_id}: does not chain to the entry before it")
         if entry_hash(fields) != fields["hash"]:
             problems.append(f"{partition} {entry_id}: contents do not match its hash")
+        problems += _checkpoint_mismatches(partition, fields, expected)
         expected_prev = fields["hash"]
         expected_seq = int(fields["seq"]) + 1 if fields["seq"].isdigit() else expected_seq + 1
     head = store.get_json(keys.audit_head(partition)) or {"seq": 0, "hash": GENESIS}
     if head["hash"] != expected_prev or head["seq"] != expected_seq - 1:
         problems.append(f"{partition}: last entry is not the recorded head (entries removed at the end?)")
-    return ChainReport(intact=not problems, entries=count, problems=tuple(problems))
+    problems += [
+        f"{partition}: checkpoint {checkpoint} names entry {seq}, which the chain no longer has (entries removed)"
+        for seq, claims in sorted(expected.items())
+        for checkpoint in sorted(set(claims.values()))
+    ]
+    return ChainReport(intact=not problems, entries=count, problems=tuple(problems), oldest_at=oldest_at)
+
+
+def _checkpoint_mismatches(partition: str, fields: dict[str, str], expected: Expected) -> list[str]:
+    """Problems where a checkpoint names another hash for this entry (whose claims are used up)."""
+    claims = expected.pop(int(fields["seq"]), {}) if fields["seq"].isdigit() else {}
+    return [
+        f"{partition}: entry {fields['seq']} differs from checkpoint {checkpoint} (rewritten after it was sealed)"
+        for claimed, checkpoint in sorted(claims.items(), key=lambda claim: claim[1])
+        if claimed != fields["hash"]
+    ]
 
 
 def known_partitions(store: Store) -> list[str]:
@@ -102,13 +129,27 @@ def known_partitions(store: Store) -> list[str]:
     return [keys.REGISTRY, keys.PKI, *keys.event_partitions(), *datasets, *licences, *intake]
 
 
-def verify(store: Store) -> ChainReport:
-    """Recompute every partition's chain."""
-    reports = [verify_partition(store, p) for p in known_partitions(store)]
+def verify(hub: HubState | Store, all_signatures: bool = False) -> ChainReport:
+    """Recompute every partition's chain and check it against the sealed checkpoints.
+
+    Pass the :class:`~hub.state.HubState` (its PKI verifies the checkpoints' signatures); a bare
+    :class:`Store` is accepted for older callers and costs loading the PKI once more.
+    """
+    state = hub if isinstance(hub, HubState) else HubState(hub.settings, hub)
+    listed = checkpoints.check(state, all_signatures)
+    expected = listed.expected
+    partitions = [*known_partitions(state.store)]
+    partitions += sorted(set(expected) - set(partitions))  # a chain the registry forgot is still checked
+    reports = [verify_partition(state.store, p, expected.get(p)) for p in partitions]
+    oldest = min((r.oldest_at for r in reports if r.oldest_at), default=None)
+    listed.problems += checkpoints.staleness_problems(listed, oldest, state.settings.checkpoint_interval)
+    problems = tuple(p for r in reports for p in r.problems) + tuple(listed.problems)
     return ChainReport(
-        intact=all(r.intact for r in reports),
+        intact=not problems,
         entries=sum(r.entries for r in reports),
-        problems=tuple(p for r in reports for p in r.problems),
+        problems=problems,
+        oldest_at=oldest,
+        checkpoints=listed.summary(),
     )
 
 

@@ -18,7 +18,7 @@ import yaml
 
 from certs.api import CertsError
 
-from . import audit, auth
+from . import audit, auth, checkpoints
 from .cli_archive import archive
 from .cli_backup import backup
 from .cli_pki import pki
@@ -141,19 +141,49 @@ def tokens_revoke(token_id: str, agency: str | None, operator: bool) -> None:
 
 @main.group("audit")
 def audit_group() -> None:
-    """The hash-chained audit log."""
+    """The hash-chained audit log and its sealed checkpoints."""
 
 
 @audit_group.command("verify")
-def audit_verify() -> None:
-    """Recompute every audit chain; exit 1 if any is broken."""
+@click.option("--all-signatures", is_flag=True, help="verify every checkpoint's signature, not only the newest")
+def audit_verify(all_signatures: bool) -> None:
+    """Recompute every audit chain and check it against the checkpoints; exit 1 if anything is broken."""
     with _hub() as state:
-        report = audit.verify(state.store)
-    click.echo(json.dumps({"intact": report.intact, "entries": report.entries}))
+        report = audit.verify(state, all_signatures=all_signatures)
+    click.echo(json.dumps({"intact": report.intact, "entries": report.entries, "checkpoints": report.checkpoints}))
     for problem in report.problems:
         click.echo(problem, err=True)
     if not report.intact:
         sys.exit(1)
+
+
+@audit_group.command("checkpoint")
+def audit_checkpoint() -> None:
+    """Seal a checkpoint of every chain's head now."""
+    with _hub() as state:
+        sealed = checkpoints.seal_checkpoint(state)
+    click.echo(json.dumps({name: sealed[name] for name in ("seq", "at", "sha256")}))
+
+
+@audit_group.command("checkpoints")
+@click.option(
+    "--export",
+    "directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="write <seq>.json, <seq>.json.p7s and roots.pem here (check them with openssl cms -verify)",
+)
+def audit_checkpoints(directory: Path | None) -> None:
+    """List the sealed checkpoints (seq, time, SHA-256), or export them with --export DIR."""
+    with _hub() as state:
+        if directory is not None:
+            count = checkpoints.export(state, directory)
+            click.echo(f"{count} checkpoints written to {directory}")
+            return
+        for checkpoint in checkpoints.every(state.store):
+            if isinstance(checkpoint, ValueError):
+                click.echo(str(checkpoint), err=True)
+            else:
+                click.echo(f"{checkpoint.seq}\t{checkpoint.at}\t{checkpoint.sha256}")
 
 
 @main.group()

@@ -1,12 +1,21 @@
-"""The audit log: chain verification and the newest entries (operator only)."""
+"""The audit log: chain verification, the newest entries and the sealed checkpoints (operator only)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from .. import audit, paging
-from ..paging import decode_stream_cursor
-from ..schemas.audit import AuditArgsSchema, AuditPageSchema, AuditReportSchema
+from .. import audit, checkpoints, paging
+from ..errors import Invalid
+from ..paging import decode_cursor, decode_stream_cursor
+from ..schemas.audit import (
+    AuditArgsSchema,
+    AuditPageSchema,
+    AuditReportSchema,
+    AuditVerifyArgsSchema,
+    CheckpointPageSchema,
+    CheckpointSchema,
+)
+from ..schemas.common import PageArgsSchema
 from .base import HubBlueprint, hub
 
 blp = HubBlueprint("audit", __name__, url_prefix="/api/v1/audit", description="The hash-chained audit log")
@@ -14,11 +23,18 @@ blp = HubBlueprint("audit", __name__, url_prefix="/api/v1/audit", description="T
 
 @blp.route("/verify", methods=["GET"])
 @blp.requires("operator")
+@blp.arguments(AuditVerifyArgsSchema, location="query")
 @blp.response(200, AuditReportSchema)
-def verify() -> Any:
-    """Recompute every hash chain: ``intact`` and the number of ``entries``."""
-    report = audit.verify(hub().store)
-    return {"intact": report.intact, "entries": report.entries, "problems": list(report.problems)}
+def verify(args: dict[str, Any]) -> Any:
+    """Recompute every hash chain and check it against the sealed checkpoints: ``intact`` and the
+    number of ``entries``."""
+    report = audit.verify(hub(), all_signatures=args["signatures"] == "all")
+    return {
+        "intact": report.intact,
+        "entries": report.entries,
+        "problems": list(report.problems),
+        "checkpoints": report.checkpoints,
+    }
 
 
 @blp.route("/entries", methods=["GET"])
@@ -29,3 +45,30 @@ def entries(args: dict[str, Any]) -> Any:
     """The newest audit entries of one chain, newest first."""
     rows = audit.page(hub().store, args["partition"], decode_stream_cursor(args["cursor"]), args["limit"] + 1)
     return paging.page(rows, args["limit"], lambda row: row["id"])
+
+
+@blp.route("/checkpoints", methods=["GET"])
+@blp.requires("operator")
+@blp.arguments(PageArgsSchema, location="query")
+@blp.response(200, CheckpointPageSchema)
+def list_checkpoints(args: dict[str, Any]) -> Any:
+    """The sealed checkpoints, newest first: each document and its detached CMS signature."""
+    rows = checkpoints.page(hub().store, _position(args["cursor"]), args["limit"] + 1)
+    listing = paging.page(rows, args["limit"], lambda row: str(row[0]))
+    return listing | {"items": [item for _, item in listing["items"]]}
+
+
+@blp.route("/checkpoints", methods=["POST"])
+@blp.requires("operator")
+@blp.idempotent()
+@blp.response(201, CheckpointSchema)
+def seal_checkpoint() -> Any:
+    """Seal a checkpoint of every chain's head now (the schedule does so every HUB_CHECKPOINT_INTERVAL)."""
+    return checkpoints.seal_checkpoint(hub())
+
+
+def _position(cursor: str | None) -> int | None:
+    position = decode_cursor(cursor)
+    if position is not None and not position.isdigit():
+        raise Invalid("The cursor is not one this hub gave out.", errors={"cursor": ["Not a valid cursor."]})
+    return None if position is None else int(position)
