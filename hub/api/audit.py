@@ -13,6 +13,7 @@ from ..schemas.audit import (
     AuditReportSchema,
     AuditVerifyArgsSchema,
     CheckpointPageSchema,
+    CheckpointRequestSchema,
     CheckpointSchema,
 )
 from ..schemas.common import PageArgsSchema
@@ -61,8 +62,9 @@ def list_checkpoints(args: dict[str, Any]) -> Any:
 @blp.route("/checkpoints", methods=["POST"])
 @blp.requires("operator")
 @blp.idempotent()
+@blp.arguments(CheckpointRequestSchema)
 @blp.response(201, CheckpointSchema)
-def seal_checkpoint() -> Any:
+def seal_checkpoint(_: dict[str, Any]) -> Any:
     """Seal a checkpoint of every chain's head now (the schedule does so every HUB_CHECKPOINT_INTERVAL)."""
     return checkpoints.seal_checkpoint(hub())
 

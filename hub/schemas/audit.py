@@ -52,6 +52,10 @@ class AuditArgsSchema(PageArgsSchema):
     partition = fields.String(load_default=keys.REGISTRY, validate=validate.Regexp(r"^[A-Za-z0-9:._-]{1,80}$"))
 
 
+class CheckpointRequestSchema(Schema):
+    """Sealing takes nothing: no body, or an empty object."""
+
+
 class CheckpointSchema(Schema):
     """A sealed checkpoint: the exact document and its detached CMS signature."""
 

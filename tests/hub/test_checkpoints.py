@@ -86,6 +86,17 @@ def test_checkpoints_page_newest_first(client, registry):
     assert bad.status_code == 422 and bad.mimetype == "application/problem+json"
 
 
+def test_sealing_takes_no_body_or_an_empty_object_and_nothing_else(client):
+    assert client.post(CHECKPOINTS, headers=OPERATOR).status_code == 201
+    assert client.post(CHECKPOINTS, json={}, headers=OPERATOR).status_code == 201
+    refused = client.post(CHECKPOINTS, json={"seq": 7}, headers=OPERATOR)
+    assert refused.status_code == 422 and refused.get_json()["errors"] == {"seq": ["Unknown field."]}
+    assert (
+        client.post(CHECKPOINTS, data="{broken", content_type="application/json", headers=OPERATOR).status_code == 400
+    )
+    assert client.post(CHECKPOINTS, data="words", content_type="text/plain", headers=OPERATOR).status_code == 415
+
+
 def test_checkpoints_are_for_the_operator_only(client, registry):
     registry.agency("market")
     headers = registry.token("market", "agency")
