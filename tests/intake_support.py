@@ -68,3 +68,16 @@ def ready(client, province, item="food-permit") -> str:
     upload(client, province["portal"], case["id"], "plan")
     upload(client, province["portal"], case["id"], "lease")
     return case["id"]
+
+
+def conclude(client, province, item="food-permit", outcome="approve") -> str:
+    """A case taken from application to decision (with the co-agency's part on a joint item)."""
+    application_id = ready(client, province, item=item)
+    event(client, province["market"], application_id, "accept")
+    if item == "joint-permit":
+        task = {"outcome": "approve", "opinion": "消防检查合格"}
+        client.post(f"/api/v1/applications/{application_id}/tasks/fire", json=task, headers=province["fire"])
+    body = {"reason": "材料不符合要求"} if outcome == "reject" else {}
+    decided = event(client, province["market"], application_id, outcome, **body)
+    assert decided.status_code == 200, decided.get_json()
+    return application_id

@@ -14,26 +14,13 @@ from pathlib import Path
 import pytest
 from asn1crypto import cms
 from conftest import OPERATOR, service_item_body
-from intake_support import HOLDER, PNG, apply, event, province, ready, upload
+from intake_support import HOLDER, PNG, apply, conclude, event, province, ready, upload
 
 from hub import audit, keys
 from hub.archives import filing
 from hub.context import Context
 
 __all__ = ["province"]  # a fixture, used by name
-
-
-def conclude(client, province, item="food-permit", outcome="approve") -> str:
-    """A case taken from application to decision (with the co-agency's part on a joint item)."""
-    application_id = ready(client, province, item=item)
-    event(client, province["market"], application_id, "accept")
-    if item == "joint-permit":
-        task = {"outcome": "approve", "opinion": "消防检查合格"}
-        client.post(f"/api/v1/applications/{application_id}/tasks/fire", json=task, headers=province["fire"])
-    body = {"reason": "材料不符合要求"} if outcome == "reject" else {}
-    decided = event(client, province["market"], application_id, outcome, **body)
-    assert decided.status_code == 200, decided.get_json()
-    return application_id
 
 
 def package_of(client, application_id, token=OPERATOR) -> bytes:
