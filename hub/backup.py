@@ -28,6 +28,7 @@ import subprocess
 import tarfile
 import tempfile
 import time
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
@@ -96,7 +97,7 @@ def create(state: HubState, directory: Path | None = None, kind: str = MANUAL) -
     created = now()
     with tempfile.TemporaryDirectory(dir=directory, prefix=".making-") as work_dir:
         work = Path(work_dir)
-        state.pki.authority  # made now if new, so that the snapshot holds the PKI that seals it
+        state.pki.roots_pem()  # makes the PKI now if new, so that the snapshot holds the seal it is sealed by
         started = now()
         state.store.snapshot_to(work / "dump.rdb")
         taken = now()
@@ -273,7 +274,7 @@ def _extract_snapshot(result: Verification, member: IO[bytes] | None, rdb: Path)
             while chunk := reader.read(CHUNK):
                 raw.update(chunk)
                 out.write(chunk)
-    except (OSError, EOFError, gzip.BadGzipFile) as error:
+    except (OSError, EOFError, zlib.error) as error:  # BadGzipFile is an OSError
         return result.add("snapshot", False, f"the snapshot does not decompress: {error}")
     if (compressed.digest.hexdigest(), compressed.size) != (expected.get("sha256"), expected.get("size")):
         return result.add("snapshot", False, "the compressed snapshot does not match its checksum")
