@@ -82,6 +82,8 @@ def parse(record: Any) -> Checkpoint:
         if body.get("format") != FORMAT or canonical(body) != document:
             raise ValueError("not a canonical checkpoint document")
         heads = {p: {"seq": int(h["seq"]), "hash": str(h["hash"])} for p, h in body["heads"].items()}
+        if _moment(body["at"]) is None:
+            raise ValueError("its time is not RFC 3339 with an offset")
         return Checkpoint(document, signature, int(body["seq"]), str(body["at"]), body["previous"], heads)
     except (TypeError, KeyError, AttributeError, ValueError) as error:
         raise ValueError(f"unreadable checkpoint ({error})") from None
@@ -262,11 +264,21 @@ def staleness_problems(check_result: CheckpointCheck, oldest_entry_at: str | Non
     if not interval or oldest_entry_at is None:
         return []
     horizon = now() - timedelta(seconds=2 * interval)
-    if datetime.fromisoformat(oldest_entry_at) > horizon:
+    oldest = _moment(oldest_entry_at)
+    if oldest is None or oldest > horizon:  # (a mangled time breaks its entry's hash: reported there)
         return []
     latest = check_result.latest
     if latest is None:
         return [f"no checkpoint, though audit entries go back to {oldest_entry_at} (checkpoints removed?)"]
-    if datetime.fromisoformat(latest.at) < horizon:
+    if _moment(latest.at) < horizon:  # type: ignore[operator] - parse() made sure it is a time
         return [f"the latest checkpoint ({latest.seq}, {latest.at}) is older than two intervals (checkpoints removed?)"]
     return []
+
+
+def _moment(text: Any) -> datetime | None:
+    """An RFC 3339 time with an offset, or None."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except (TypeError, ValueError):
+        return None
+    return moment if moment.tzinfo is not None else None
