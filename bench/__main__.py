@@ -9,7 +9,7 @@ import signal
 import sys
 from collections.abc import Callable
 
-from . import intake, licences, report, resolution, service_item_get, wrk
+from . import archives, intake, licences, report, resolution, service_item_get, wrk
 
 # Each benchmark starts and stops its own servers and returns one comparison for the report.
 BENCHMARKS: list[Callable[[wrk.WrkSettings], report.Result]] = [
@@ -17,6 +17,7 @@ BENCHMARKS: list[Callable[[wrk.WrkSettings], report.Result]] = [
     resolution.run,
     licences.run,
     intake.run,
+    archives.run,
 ]
 
 

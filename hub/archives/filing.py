@@ -60,16 +60,8 @@ def file_case(state: HubState, ctx: Context, application_id: str) -> dict[str, A
     if filed is not None:
         return filed
     record = applications.get(state, application_id)
-    if record["status"] not in CONCLUDED:
-        raise Conflict(f"Application {application_id} is {record['status']}: only a concluded case is archived.")
-    archived_at = now()
-    item = service_items.get_service_item(state.store, record["service_item"], record["version"])
-    metadata = _metadata(state, record, item, archived_at)
-    built = package.build(
-        _case_files(state, record, item), metadata, state.local_time(archived_at), state.pki.sign_detached
-    )
+    entry, built = prepare(state, record)
     state.store.set_bytes_if_absent(keys.blob(built.sha256), built.content)
-    entry = _entry(record, metadata, built)
     stored = state.store.atomic(lambda tx: _register(tx, ctx, record, entry))
     if stored is not entry:  # another process filed it meanwhile: ours is not needed
         if stored["package"]["sha256"] != built.sha256:
@@ -77,6 +69,18 @@ def file_case(state: HubState, ctx: Context, application_id: str) -> dict[str, A
         return stored
     _index_for_co_agencies(state, entry)
     return entry
+
+
+def prepare(state: HubState, record: dict[str, Any]) -> tuple[dict[str, Any], package.Package]:
+    """Gather a concluded case's documents and build its sealed package, with the catalogue entry for it."""
+    if record["status"] not in CONCLUDED:
+        raise Conflict(f"Application {record['id']} is {record['status']}: only a concluded case is archived.")
+    archived_at = now()
+    item = service_items.get_service_item(state.store, record["service_item"], record["version"])
+    metadata = _metadata(state, record, item, archived_at)
+    files = _case_files(state, record, item)
+    built = package.build(files, metadata, state.local_time(archived_at), state.pki.sign_detached)
+    return _entry(record, metadata, built), built
 
 
 def _register(tx: Tx, ctx: Context, record: dict[str, Any], entry: dict[str, Any]) -> dict[str, Any]:
