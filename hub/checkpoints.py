@@ -121,17 +121,17 @@ def _verified_tail(state: HubState, record: Any) -> Checkpoint | None:
         last = parse(record)
     except ValueError as error:
         raise CheckpointRefused(f"The latest checkpoint is {error}; sealing another would vouch for it.") from None
-    report = state.pki.verify_detached(last.document.encode(), last.signature)
-    if not report.valid:
-        problems = "; ".join(report.problems) or "not valid"
-        raise CheckpointRefused(f"The latest checkpoint ({last.seq}) does not verify ({problems}); not sealing.")
+    problems = _signature_problems(state, last)
+    if problems:
+        raise CheckpointRefused(f"The latest {problems[0]}; sealing another would vouch for it.")
     return last
 
 
 def current_heads(store: Store, earlier: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """Every chain's head now: of the partitions the registry knows, and of any an earlier checkpoint named.
 
-    The heads live in different slots, so they are read outside the sealing transaction, one by one.
+    The heads live in different slots, so they are read outside the sealing transaction (pipelined,
+    not atomically).
     That is sound because a head only ever advances: each (seq, hash) read was the head at some moment
     while sealing, so it is a true statement about that chain at that seq, and verification compares
     the chain's entry at that seq, not the head at the time of checking.
@@ -219,6 +219,7 @@ def check(state: HubState, all_signatures: bool = False) -> CheckpointCheck:
     result = CheckpointCheck()
     stored = list(every(state.store))
     result.count = len(stored)
+    newest = max((n for n, c in enumerate(stored, start=1) if isinstance(c, Checkpoint)), default=0)
     before: Checkpoint | None = None
     for position, checkpoint in enumerate(stored, start=1):
         if isinstance(checkpoint, ValueError):
@@ -226,7 +227,7 @@ def check(state: HubState, all_signatures: bool = False) -> CheckpointCheck:
             before = None
             continue
         result.problems += _link_problems(checkpoint, before, position)
-        if all_signatures or position == len(stored):
+        if all_signatures or position == newest:
             result.problems += _signature_problems(state, checkpoint)
             result.signatures_checked += 1
         _expect(result.expected, checkpoint)

@@ -254,6 +254,20 @@ def test_a_changed_older_checkpoint_breaks_the_link_from_the_next(client, regist
     newest["signature"] = base64.b64encode(b"not a signature").decode()
     raw.lset(keys.checkpoint_list(), 1, json.dumps(newest))
     assert verify(client)["checkpoints"]["problems"][-1].startswith("checkpoint 2: signature unreadable")
+    refused = client.post(CHECKPOINTS, headers=OPERATOR)
+    assert refused.status_code == 409 and "checkpoint 2: signature unreadable" in refused.get_json()["detail"]
+
+
+def test_an_unreadable_tail_is_reported_and_the_newest_readable_signature_still_checked(client, registry, store):
+    registry.agency("a")
+    seal(client)
+    store.raw_client_for_tests().rpush(keys.checkpoint_list(), json.dumps({"document": "{}", "signature": ""}))
+    listed = verify(client)["checkpoints"]
+    assert listed["count"] == 2 and listed["latest"]["seq"] == 1 and listed["signatures_checked"] == 1
+    assert listed["problems"] == [
+        "checkpoint at position 2: unreadable checkpoint (not a canonical checkpoint document)"
+    ]
+    assert client.post(CHECKPOINTS, headers=OPERATOR).status_code == 409
 
 
 def test_concurrent_sealers_never_fork_the_sequence(app, registry):
