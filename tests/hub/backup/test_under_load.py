@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from conftest import OPERATOR, VENV_BIN, short_tempdir
+from conftest import OPERATOR, VENV_BIN, _kill_redis_of, short_tempdir
 
 from hub import backup
 
@@ -102,6 +102,7 @@ def _wait_for(condition, seconds: float = 120) -> None:
 def restored_dir():
     path = short_tempdir("hub-restored-")
     yield path
+    _kill_redis_of(path)  # in case the hub served from it did not get to stop its server
     shutil.rmtree(path, ignore_errors=True)
 
 
@@ -154,12 +155,15 @@ def test_backup_under_concurrent_writes_restores_with_nothing_lost(served_hub_fa
     source.stop()
 
     copy = served_hub_factory(restored_dir, **env).start()
-    for write in before:
-        if write.kind == "agency":
-            assert requests.get(f"{copy.url}/api/v1/agencies/{write.key}", headers=OPERATOR, timeout=30).ok, write
-        else:
-            pdf = requests.get(f"{copy.url}/api/v1/licences/{write.key}/pdf", headers=OPERATOR, timeout=30)
-            assert pdf.ok and hashlib.sha256(pdf.content).hexdigest() == write.sha256, write
-    chains = requests.get(f"{copy.url}/api/v1/audit/verify", headers=OPERATOR, timeout=60).json()
-    assert chains["intact"] is True, chains
-    assert chains["entries"] == manifest["counts"]["audit_entries"]  # the snapshot, no more and no less
+    try:
+        for write in before:
+            if write.kind == "agency":
+                assert requests.get(f"{copy.url}/api/v1/agencies/{write.key}", headers=OPERATOR, timeout=30).ok, write
+            else:
+                pdf = requests.get(f"{copy.url}/api/v1/licences/{write.key}/pdf", headers=OPERATOR, timeout=30)
+                assert pdf.ok and hashlib.sha256(pdf.content).hexdigest() == write.sha256, write
+        chains = requests.get(f"{copy.url}/api/v1/audit/verify", headers=OPERATOR, timeout=60).json()
+        assert chains["intact"] is True, chains
+        assert chains["entries"] == manifest["counts"]["audit_entries"]  # the snapshot, no more and no less
+    finally:
+        assert copy.stop() == 0  # and with it the embedded server, before the directory goes
