@@ -31,8 +31,8 @@ def entry_hash(fields: dict[str, str]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def append(tx: Tx, partition: str, ctx: Context, action: str, target: str, detail: Any = None) -> str:
-    """Queue an audit entry in ``tx``, chained to the partition's head; return its hash."""
+def append(tx: Tx, partition: str, ctx: Context, action: str, target: str, detail: Any = None) -> dict[str, str]:
+    """Queue an audit entry in ``tx``, chained to the partition's head; return the entry (with its hash)."""
     scratch_key = "audit-head:" + partition
     head = tx.scratch.get(scratch_key)
     if head is None:
@@ -52,7 +52,7 @@ def append(tx: Tx, partition: str, ctx: Context, action: str, target: str, detai
     new_head = {"seq": head["seq"] + 1, "hash": fields["hash"]}
     tx.set_json(keys.audit_head(partition), new_head)
     tx.scratch[scratch_key] = new_head
-    return fields["hash"]
+    return fields
 
 
 @dataclass(frozen=True)

@@ -204,7 +204,7 @@ def registry_at_a_glance(state: HubState) -> dict[str, Any]:
     """Counts of registry records, the audit chain's verdict and the newest registry audit entries."""
     store = state.store
     agency_records = _every(lambda cursor: agencies.list_agencies(store, 500, cursor))
-    chain = audit.verify(store)
+    chain = audit.verify(state)
     return {
         "agencies": len(agency_records),
         "agency_names": {record["code"]: record["name"] for record in agency_records},

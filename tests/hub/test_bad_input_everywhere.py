@@ -15,10 +15,11 @@ UPLOAD_ROUTES = {
     "/api/v1/pki/tsa",
     "/api/v1/applications/<application_id>/materials",
 }
-OPTIONAL_BODIES = {  # every field optional: a bare probe, a renewal, a revocation for key compromise now
+OPTIONAL_BODIES = {  # every field optional: a bare probe, a renewal, a revocation for key compromise now, a checkpoint
     "/api/v1/connectors/c1/test",
     "/api/v1/pki/seals/<agency>/renewal",
     "/api/v1/pki/seals/<agency>/revocation",
+    "/api/v1/audit/checkpoints",
 }
 
 

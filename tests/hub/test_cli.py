@@ -79,7 +79,8 @@ def test_tokens_create_mistakes_are_plain_messages(hub_cli, args, message):
 def test_audit_verify_exit_status(hub_cli, registry, store):
     registry.agency("market")
     result = hub_cli("audit", "verify", check=True)
-    assert json.loads(result.stdout) == {"intact": True, "entries": 2 + 2}  # and the PKI's creation, the seal
+    verdict = json.loads(result.stdout)
+    assert verdict["intact"] is True and verdict["entries"] == 2 + 2  # and the PKI's creation, the seal
     raw = store.raw_client_for_tests()
     stream = keys.audit_stream(keys.REGISTRY)
     raw.xdel(stream, raw.xrange(stream)[0][0])
@@ -183,11 +184,8 @@ def test_large_import(hub_cli, tmp_path, client):
     assert "3000 created" in result.stdout
     page = client.get("/api/v1/service-items?limit=500", headers=OPERATOR).get_json()
     assert len(page["items"]) == 500 and page["next"]
-    assert client.get("/api/v1/audit/verify", headers=OPERATOR).get_json() == {
-        "intact": True,
-        "entries": 1 + 1 + 1 + 3000,
-        "problems": [],
-    }
+    verdict = client.get("/api/v1/audit/verify", headers=OPERATOR).get_json()
+    assert (verdict["intact"], verdict["entries"], verdict["problems"]) == (True, 1 + 1 + 1 + 3000, [])
 
 
 def test_unreachable_store_is_a_plain_message(hub_cli):
