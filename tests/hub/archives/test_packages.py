@@ -207,7 +207,9 @@ def test_the_package_is_for_the_lead_agency_and_the_operator_once_the_case_is_co
     assert package_of(client, application_id, OPERATOR) == package_of(client, application_id, province["market"])
 
 
-def test_a_filing_that_fails_leaves_the_case_pending_and_the_sweep_files_it(client, province, store, app):
+def test_a_filing_that_fails_leaves_the_case_pending_and_the_sweep_files_it(
+    client, province, store, app, hub_cli, tmp_path
+):
     application_id = ready(client, province)
     case = client.get(f"/api/v1/applications/{application_id}", headers=province["market"]).get_json()
     upload_sha = next(m["file"]["sha256"] for m in case["materials"] if m["code"] == "plan")
@@ -220,10 +222,13 @@ def test_a_filing_that_fails_leaves_the_case_pending_and_the_sweep_files_it(clie
     response = client.get(f"/api/v1/applications/{application_id}/archive", headers=OPERATOR)
     assert response.status_code == 409 and "missing" in response.get_json()["detail"]
     raw.set(keys.blob(upload_sha), saved)
-    outcome = filing.file_pending(app.extensions["hub"], Context.system("test"))
-    assert outcome == {"filed": [application_id], "failed": []}
+    assert hub_cli("archive", "file", check=True).stdout.strip() == "filed 1, failed 0"
     assert filing.file_pending(app.extensions["hub"], Context.system("test")) == {"filed": [], "failed": []}
-    assert package_of(client, application_id)  # and the sweep found nothing left to do
+    content = package_of(client, application_id)
+    saved_package = tmp_path / "filed.zip"
+    saved_package.write_bytes(content)
+    checked = hub_cli("archive", "verify", str(saved_package), check=True)  # with this hub's roots and CRLs
+    assert "package: VALID" in checked.stdout
 
 
 def test_service_items_carry_a_retention_period(client, registry):
