@@ -30,6 +30,7 @@ import tempfile
 import time
 import zlib
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -50,7 +51,7 @@ FORMAT = 1
 MANIFEST, SIGNATURE, SNAPSHOT = "backup.json", "backup.json.p7s", "redis.rdb.gz"
 NAME_PREFIX, NAME_SUFFIX = "hub-backup-", ".tar"
 MANUAL, SCHEDULED = "manual", "scheduled"
-COMPRESS_LEVEL = 6
+COMPRESS_LEVEL = 1  # the RDB is LZF-compressed and PDFs deflated already: level 6 saved ~2% more, in ~25% more time
 CHUNK = 1 << 20
 # Counts that describe the snapshot for good; keys with a time to live may expire before it is loaded.
 COMPARED_COUNTS = ("blobs", "licences", "applications", "materials", "archives", "audit_entries")
@@ -101,9 +102,11 @@ def create(state: HubState, directory: Path | None = None, kind: str = MANUAL) -
         started = now()
         state.store.snapshot_to(work / "dump.rdb")
         taken = now()
-        snapshot = _compress(work / "dump.rdb", work / SNAPSHOT)
-        with scratch_server(work) as copy:
-            contents = integrity.check(copy)
+        with ThreadPoolExecutor(1) as compressor:  # zlib lets go of the GIL: compress while the copy is checked
+            compressing = compressor.submit(_compress, work / "dump.rdb", work / SNAPSHOT)
+            with scratch_server(work) as copy:
+                contents = integrity.check(copy)
+            snapshot = compressing.result()
         manifest = {
             "format": FORMAT,
             "kind": kind,
