@@ -51,8 +51,10 @@ FORMAT = 1
 MANIFEST, SIGNATURE, SNAPSHOT = "backup.json", "backup.json.p7s", "redis.rdb.gz"
 NAME_PREFIX, NAME_SUFFIX = "hub-backup-", ".tar"
 MANUAL, SCHEDULED = "manual", "scheduled"
+APPEND_ONLY_FILE = "appendonly.aof"  # Redis 6's default name, which the embedded server's configuration keeps
 COMPRESS_LEVEL = 1  # the RDB is LZF-compressed and PDFs deflated already: level 6 saved ~2% more, in ~25% more time
 CHUNK = 1 << 20
+SCRATCH_STOP_SECONDS = 300  # a scratch server writing out a large append-only file on shutdown
 # Counts that describe the snapshot for good; keys with a time to live may expire before it is loaded.
 COMPARED_COUNTS = ("blobs", "licences", "applications", "materials", "archives", "audit_entries")
 
@@ -336,7 +338,7 @@ def scratch_server(data_dir: Path) -> Iterator[Store]:
         if store is not None and process.poll() is None:
             store.shutdown_server()
         with suppress(subprocess.TimeoutExpired):
-            process.wait(60)
+            process.wait(SCRATCH_STOP_SECONDS)
         if process.poll() is None:
             process.kill()
             process.wait()
@@ -377,6 +379,8 @@ def restore(path: Path, data_dir: Path, settings: Settings, secret_key_file: Pat
         result.checks = [check for check in result.checks if check.name != "seal"]
         with scratch_server(data_dir) as loaded:
             loaded.switch_to_append_only()  # the embedded server reads only the AOF once append-only is on
+        if not (data_dir / APPEND_ONLY_FILE).is_file():
+            raise BackupError(f"Redis wrote no {APPEND_ONLY_FILE} into {data_dir}.")
         (data_dir / "dump.rdb").unlink()
         if secret_key_file is not None:
             _copy_secret(secret_key_file, data_dir)

@@ -173,3 +173,19 @@ def test_prune_keeps_the_newest_scheduled_and_every_manual_backup(state, tmp_pat
     deleted = backup.prune(tmp_path, keep=2)
     assert deleted == [made[0]]
     assert sorted(tmp_path.glob("hub-backup-*.tar")) == made[1:]
+
+
+@pytest.mark.parametrize("command", ["create", "verify", "restore", "list"])
+def test_each_command_explains_itself(hub_cli, command):
+    result = hub_cli("backup", command, "--help", check=True)
+    assert "Usage: hub backup " + command in result.stdout
+
+
+def test_verify_of_something_else_fails_in_plain_words(hub_cli, tmp_path):
+    stranger = tmp_path / "hub-backup-stranger.tar"
+    stranger.write_bytes(b"not a tar at all" * 100)
+    result = hub_cli("backup", "verify", str(stranger))
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "FAIL file: not a readable backup" in result.stdout
+    listed = hub_cli("backup", "list", "--dir", str(tmp_path), check=True)
+    assert "hub-backup-stranger.tar  (unreadable)" in listed.stdout
