@@ -38,7 +38,8 @@ def checkpoint_job(state: HubState) -> dict[str, Any]:
     """Seal and timestamp the heads of every audit chain."""
     from .checkpoints import seal_checkpoint  # imported late: the job may be off, and the module is heavy
 
-    return {"checkpoint": seal_checkpoint(state)}
+    sealed = seal_checkpoint(state)
+    return {name: sealed[name] for name in ("seq", "at", "sha256")}  # the document and signature stay out of the log
 
 
 @dataclass(frozen=True)
@@ -96,8 +97,8 @@ class Runner:
             log.exception("scheduled job failed", extra={"job": job.name, "period": period})
             return {"job": job.name, "period": period, "ok": False, "error": str(error)}
         seconds = round(time.monotonic() - started, 3)
-        log.info("scheduled job done", extra={"job": job.name, "period": period, "seconds": seconds, **result})
-        return {"job": job.name, "period": period, "ok": True, **result}
+        log.info("scheduled job done", extra={"job": job.name, "period": period, "seconds": seconds, "result": result})
+        return {"job": job.name, "period": period, "ok": True, "result": result}
 
     # -- in a thread
     def start(self) -> None:

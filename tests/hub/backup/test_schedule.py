@@ -9,7 +9,7 @@ from dataclasses import replace
 import pytest
 
 from hub import backup
-from hub.schedule import Job, Runner, backup_job, jobs_for
+from hub.schedule import Job, Runner, backup_job, checkpoint_job, jobs_for
 from hub.state import HubState
 
 INTERVAL = 60
@@ -45,7 +45,7 @@ def test_two_runners_on_one_redis_run_each_period_once_and_keep_two(scheduled, t
     assert all(run["ok"] for run in runs)
     kept = sorted(tmp_path.glob("hub-backup-*.tar"))
     assert manual in kept and len(kept) == 3  # two scheduled ones, and the manual one (never pruned)
-    assert [str(p) for p in kept if p != manual] == [run["backup"] for run in runs[-2:]]
+    assert [str(p) for p in kept if p != manual] == [run["result"]["backup"] for run in runs[-2:]]
 
 
 def test_a_failing_job_is_logged_and_tried_again_next_period(scheduled, caplog):
@@ -63,8 +63,19 @@ def test_a_failing_job_is_logged_and_tried_again_next_period(scheduled, caplog):
     clock.now += INTERVAL
     second = runner.tick()
     assert first[0]["ok"] is False and "disk full" in first[0]["error"]
-    assert second[0]["ok"] is True and second[0]["made"] is True
+    assert second[0]["ok"] is True and second[0]["result"] == {"made": True}
     assert "scheduled job failed" in caplog.text
+
+
+def test_the_checkpoint_job_seals_the_chain_heads(scheduled, registry):
+    registry.agency("market")
+    clock = Clock()
+    runner = Runner(scheduled, [Job("checkpoint", checkpoint_job, INTERVAL)], clock)
+    first = runner.tick()
+    clock.now += INTERVAL
+    second = runner.tick()
+    assert [run["ok"] for run in first + second] == [True, True]
+    assert second[0]["result"]["seq"] == first[0]["result"]["seq"] + 1
 
 
 def test_interval_zero_turns_a_job_off(settings):
