@@ -9,7 +9,7 @@ import signal
 import sys
 from collections.abc import Callable
 
-from . import archives, intake, licences, report, resolution, service_item_get, wrk
+from . import archives, backup, intake, licences, report, resolution, service_item_get, wrk
 
 # Each benchmark starts and stops its own servers and returns one comparison for the report.
 BENCHMARKS: list[Callable[[wrk.WrkSettings], report.Result]] = [
@@ -18,6 +18,7 @@ BENCHMARKS: list[Callable[[wrk.WrkSettings], report.Result]] = [
     licences.run,
     intake.run,
     archives.run,
+    backup.run,
 ]
 
 

@@ -141,6 +141,16 @@ def current_heads(store: Store, earlier: dict[str, Any]) -> dict[str, dict[str, 
     return {p: {"seq": h["seq"], "hash": h["hash"]} for p, h in zip(partitions, heads, strict=True) if h}
 
 
+def older_than(store: Store, seconds: int) -> bool:
+    """True when the newest checkpoint was sealed more than ``seconds`` ago, or there is none."""
+    record = store.list_get_json(keys.checkpoint_list(), -1)
+    try:
+        sealed_at = _moment(parse(record).at) if record is not None else None
+    except ValueError:
+        return True
+    return sealed_at is None or now() - sealed_at > timedelta(seconds=seconds)
+
+
 # -- reading
 def page(store: Store, before: int | None, limit: int) -> list[tuple[int, dict[str, Any]]]:
     """Up to ``limit`` checkpoints at list positions below ``before`` (or the newest), newest first."""

@@ -142,6 +142,10 @@ class Settings:
         default=3600,
         metadata={"env": "HUB_CHECKPOINT_INTERVAL", "doc": "seconds between sealed audit checkpoints (0: none)"},
     )
+    archive_sweep_interval: int = field(
+        default=600,
+        metadata={"env": "HUB_ARCHIVE_SWEEP_INTERVAL", "doc": "seconds between runs filing pending case archives"},
+    )
     log_level: str = field(default="INFO", metadata={"env": "HUB_LOG_LEVEL", "doc": "logging level"})
     trusted_proxies: int = field(
         default=0,

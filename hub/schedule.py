@@ -1,10 +1,12 @@
-"""Periodic jobs (scheduled backups, sealed audit checkpoints) and the runner that starts them when due.
+"""Periodic jobs (scheduled backups, sealed audit checkpoints, the archive filing sweep) and their runner.
 
 A job is a plain function ``(state) -> dict`` (what it did), so a queue could run it later. Time is cut
-into periods of each job's interval (``HUB_BACKUP_INTERVAL``, ``HUB_CHECKPOINT_INTERVAL``; 0 turns a
-job off). In each period, the first runner to take the job's lease for that period in Redis
-(``SET NX PX``) runs it, so several hub instances sharing one Redis run each job once per period.
-A job that fails is logged and tried again in the next period; it never stops the runner.
+into periods of each job's interval (``HUB_BACKUP_INTERVAL``, ``HUB_CHECKPOINT_INTERVAL``,
+``HUB_ARCHIVE_SWEEP_INTERVAL``; 0 turns a job off). A job that is overdue when the hub starts (no
+checkpoint for longer than its interval, cases left pending by a crash) also runs at start. In each
+period, the first runner to take the job's lease for that period in Redis (``SET NX PX``) runs it,
+so several hub instances sharing one Redis run each job once per period. A job that fails is logged
+and tried again in the next period; it never stops the runner.
 """
 
 from __future__ import annotations
@@ -42,20 +44,37 @@ def checkpoint_job(state: HubState) -> dict[str, Any]:
     return {name: sealed[name] for name in ("seq", "at", "sha256")}  # the document and signature stay out of the log
 
 
+def archive_sweep_job(state: HubState) -> dict[str, Any]:
+    """File the archive of every concluded case still pending (a crash or a seal outage left it)."""
+    from .archives import filing
+    from .context import Context
+
+    return filing.file_pending(state, Context.system("schedule"))
+
+
+def checkpoint_overdue(state: HubState) -> bool:
+    from .checkpoints import older_than
+
+    return older_than(state.store, state.settings.checkpoint_interval)
+
+
 @dataclass(frozen=True)
 class Job:
-    """A periodic job: its name, what it runs and how often (seconds; 0 is off)."""
+    """A periodic job: its name, what it runs, how often (seconds; 0 is off), and whether it is overdue
+    when the runner starts (else it first runs in the next period)."""
 
     name: str
     run: Callable[[HubState], dict[str, Any]]
     interval: int
+    overdue_at_start: Callable[[HubState], bool] = lambda state: False
 
 
 def jobs_for(settings: Settings) -> list[Job]:
     """The periodic jobs these settings turn on."""
     wanted = [
         Job("backup", backup_job, settings.backup_interval),
-        Job("checkpoint", checkpoint_job, settings.checkpoint_interval),
+        Job("checkpoint", checkpoint_job, settings.checkpoint_interval, checkpoint_overdue),
+        Job("archives", archive_sweep_job, settings.archive_sweep_interval, lambda state: True),
     ]
     return [job for job in wanted if job.interval > 0]
 
@@ -102,15 +121,25 @@ class Runner:
 
     # -- in a thread
     def start(self) -> None:
-        """Run the jobs in a daemon thread until :meth:`stop`, from the next period on.
+        """Run the jobs in a daemon thread until :meth:`stop` (see :meth:`prime` for when each first runs)."""
+        self.prime()
+        self._thread = threading.Thread(target=self._loop, name="hub-schedule", daemon=True)
+        self._thread.start()
+
+    def prime(self) -> None:
+        """From now on, run each job from its next period, or at the next tick if it is overdue.
 
         Runs fall on period boundaries (epoch-aligned: daily backups at 00:00 UTC, hourly checkpoints
         on the hour), not at every start of the hub, so restarts neither add nor skip runs.
         """
         moment = self.clock()
         self._done.update({job.name: math.floor(moment / job.interval) for job in self.jobs})
-        self._thread = threading.Thread(target=self._loop, name="hub-schedule", daemon=True)
-        self._thread.start()
+        for job in self.jobs:
+            try:
+                if job.overdue_at_start(self.state):
+                    del self._done[job.name]  # the first tick runs it (under this period's lease)
+            except Exception:  # Redis not there yet: the job waits for its next period
+                log.exception("job start check failed", extra={"job": job.name})
 
     def _loop(self) -> None:
         while not self._stop.wait(TICK_SECONDS):
