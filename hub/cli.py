@@ -83,10 +83,10 @@ def serve(workers: int | None, port: int | None) -> None:
     if port is not None:
         os.environ["HUB_PORT"] = str(port)
     _settings()  # fail early, in plain words, on a malformed environment
-    from gunicorn.app.wsgiapp import WSGIApplication
-
-    sys.argv = ["hub", "--config", "python:hub.gunicorn_conf"]
-    WSGIApplication("%(prog)s [OPTIONS]").run()
+    # A fresh interpreter: the commands' imports (prometheus_client among them) must not precede the
+    # gunicorn config, which sets the metrics directory before anything reads it.
+    gunicorn = [sys.executable, "-m", "gunicorn", "--config", "python:hub.gunicorn_conf"]
+    os.execv(sys.executable, gunicorn)  # noqa: S606 - our own interpreter, fixed arguments
 
 
 @main.group()
