@@ -19,15 +19,17 @@ from connectors.api import Subject
 from .. import audit, keys
 from ..context import Context, now, rfc3339
 from ..errors import Conflict, Forbidden, Invalid, NotFound
+from ..intake import due
 from ..intake.applications import agency_of
 from ..state import HubState
 from ..store import Tx
 from .filing import entry_of, filed_score
 
-EPOCH = date(1970, 1, 1).toordinal()
 # What an application record keeps once its archive is disposed of.
-KEPT_AFTER_DISPOSAL = ("id", "service_item", "service_item_name", "version", "agency", "co_agencies", "status")
-KEPT_AFTER_DISPOSAL += ("created_at", "licence", "archive")
+KEPT_AFTER_DISPOSAL = (
+    *("id", "service_item", "service_item_name", "version", "agency", "co_agencies"),
+    *("status", "created_at", "licence", "archive"),
+)
 
 
 def check_lead_or_operator(record: dict[str, Any], agency: str | None) -> None:
@@ -64,7 +66,10 @@ def search(state: HubState, caller_agency: str | None, query: dict[str, Any]) ->
         return {"items": [entry] if entry is not None and _matches(entry, conditions) else [], "next": None}
     limit, (top, skip_from) = query["limit"], _cursor(query.get("cursor"))
     highest = _ms(state, query.get("archived_to"), end=True)
-    highest = top if highest is None or (top is not None and top < highest) else highest
+    if top is not None and (highest is None or top <= highest):
+        highest = top
+    else:
+        skip_from = None  # the cursor lies past the range asked: the range's end bounds the page
     lowest = _ms(state, query.get("archived_from"), end=False)
     rows: list[tuple[float, str, dict[str, Any]]] = []
     for agency in [one_agency] if one_agency else _all_agencies(state):
@@ -165,12 +170,12 @@ def _all_agencies(state: HubState) -> list[str]:
 # -- retention and disposal
 def due_for_disposal(state: HubState, on: date, limit: int) -> list[dict[str, Any]]:
     """Archives whose retention ended before ``on``, not yet disposed of, soonest ended first."""
-    highest = on.toordinal() - EPOCH - 1
-    due: list[dict[str, Any]] = []
+    highest = due.score(on) - 1
+    ended: list[dict[str, Any]] = []
     for agency in _all_agencies(state):
         rows = state.store.scored_up_to(keys.archives_by_retention(agency), highest, 0, limit)
-        due += [e for e in state.store.get_json_each([keys.archive(agency, case) for case, _ in rows]) if e]
-    return sorted(due, key=lambda entry: entry["retention"]["until"])[:limit]
+        ended += [e for e in state.store.get_json_each([keys.archive(agency, case) for case, _ in rows]) if e]
+    return sorted(ended, key=lambda entry: entry["retention"]["until"])[:limit]
 
 
 def dispose(state: HubState, ctx: Context, case: str, reason: str) -> dict[str, Any]:

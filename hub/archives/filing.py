@@ -17,7 +17,7 @@ from typing import Any
 from .. import audit, keys, licences
 from ..context import Context, now, rfc3339
 from ..errors import Conflict, NotFound
-from ..intake import applications, discrepancies
+from ..intake import applications, discrepancies, due
 from ..registry import service_items
 from ..state import HubState
 from ..store import Tx
@@ -98,7 +98,7 @@ def _register(tx: Tx, ctx: Context, record: dict[str, Any], entry: dict[str, Any
     tx.scored_add(keys.archives_by_subject(agency, record["applicant"]["subject_hash"]), case, score)
     if entry["retention"]["until"] is not None:
         until = date.fromisoformat(entry["retention"]["until"])
-        tx.scored_add(keys.archives_by_retention(agency), case, until.toordinal() - date(1970, 1, 1).toordinal())
+        tx.scored_add(keys.archives_by_retention(agency), case, due.score(until))
     tx.index_remove(keys.archives_pending(agency), case)
     current["archive"] = link_to(entry)
     tx.set_json(keys.application(agency, case), current)
