@@ -63,11 +63,12 @@ def _prepare(store: Store) -> None:
     from hub import auth, demo
     from hub.state import HubState
 
+    state = HubState(_settings, store)
+    state.keyring.claim_store()  # hubs sharing a store must share its secret: refuse to start otherwise
     if _settings.admin_token:
         auth.ensure_operator_token(store, _settings.admin_token)
     if _settings.demo:
         _demo_agency = demo.start_agency_service()
-        state = HubState(_settings, store)
         tokens = demo.load(state)
         print(demo.banner(tokens, _settings.base_url, demo.sample_licence_or_none(state)), file=sys.stderr, flush=True)
 

@@ -17,10 +17,17 @@ from pathlib import Path
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from . import keys
 from .config import Settings
 from .store import Store
 
 SEALED_PREFIX = "sealed:v1:"
+
+
+class StoreClaimed(RuntimeError):
+    """The store was first used with another secret."""
+
+
 SECRET_FILE = "secret.key"  # noqa: S105 - a file name
 
 
@@ -63,6 +70,21 @@ class Keyring:
             return AESGCM(self.derive(b"secrets-at-rest")).decrypt(raw[:12], raw[12:], b"hub").decode()
         except InvalidTag:
             raise ValueError("sealed with another HUB_SECRET_KEY") from None
+
+    def claim_store(self) -> None:
+        """Record this secret's fingerprint in a fresh store, or check it against the one recorded there.
+
+        Every hub sharing a store must share its secret: with another one, its subject hashes would
+        not find anyone's records and the PKI's keys would not decrypt. Raises StoreClaimed then.
+        """
+        fingerprint = self.derive(b"store-fingerprint").hex()[:32]
+        if self._store.set_json_if_absent(keys.secret_fingerprint(), fingerprint, None):
+            return
+        if not hmac.compare_digest(self._store.get_json(keys.secret_fingerprint()) or "", fingerprint):
+            raise StoreClaimed(
+                "this store belongs to hubs with another secret: give every hub that shares it the same "
+                "HUB_SECRET_KEY (or the same secret.key in its HUB_DATA_DIR)"
+            )
 
     def subject_hash(self, id_type: str, subject_id: str) -> str:
         """The stored stand-in for a subject identifier."""

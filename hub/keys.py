@@ -84,6 +84,11 @@ def audit_head(partition: str) -> str:
     return key(partition, "audit-head")
 
 
+def secret_fingerprint() -> str:
+    """A fingerprint of the secret the first hub used this store with (see ``Keyring.claim_store``)."""
+    return key(REGISTRY, "secret-fingerprint")
+
+
 def policy(name: str) -> str:
     """An operator's Cedar policy text."""
     return key(REGISTRY, "policy", name)

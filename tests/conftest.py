@@ -16,6 +16,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -48,9 +49,31 @@ def data_dir() -> Iterator[Path]:
     shutil.rmtree(path, ignore_errors=True)
 
 
+# HUB_TEST_REDIS_CLUSTER=1: the session's hub runs on a three-master Redis Cluster instead of its
+# embedded server (``make test`` runs the storage-heavy tests a second time that way).
+ON_CLUSTER = os.environ.get("HUB_TEST_REDIS_CLUSTER") == "1"
+
+
 @pytest.fixture(scope="session")
-def settings(data_dir: Path) -> Settings:
-    return Settings(data_dir=data_dir, admin_token=ADMIN_TOKEN, log_level="WARNING", connector_allowlist="127.0.0.1/32")
+def settings(data_dir: Path) -> Iterator[Settings]:
+    base = Settings(data_dir=data_dir, admin_token=ADMIN_TOKEN, log_level="WARNING", connector_allowlist="127.0.0.1/32")
+    if not ON_CLUSTER:
+        yield base
+        return
+    from cluster_support import Cluster
+
+    cluster = Cluster(short_tempdir("hub-cluster-")).start()
+    try:
+        yield replace(base, redis_url=cluster.url, redis_cluster=True)
+    finally:
+        cluster.stop()
+
+
+def store_env(settings: Settings) -> dict[str, str]:
+    """The environment that points another hub process at the test session's store."""
+    if not settings.redis_url:
+        return {"HUB_DATA_DIR": str(settings.data_dir)}
+    return {"REDIS_URL": settings.redis_url, "REDIS_CLUSTER": "1" if settings.redis_cluster else "0"}
 
 
 @pytest.fixture(scope="session")
@@ -384,6 +407,7 @@ def hub_cli(app, settings):
             "HUB_CONNECTOR_ALLOWLIST": "127.0.0.1/32",
         }
         environment.pop("REDIS_URL", None)
+        environment.update(store_env(settings))
         environment.update(env or {})
         result = subprocess.run(
             [str(VENV_BIN / "hub"), *args], capture_output=True, text=True, env=environment, timeout=120

@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 
 from certs_support import simple_pdf
-from conftest import ADMIN_TOKEN
+from conftest import ADMIN_TOKEN, store_env
 
 from hub import create_app
 
@@ -23,7 +23,7 @@ def seal(client, token):
 def test_seals_are_timestamped_by_the_configured_tsa(app, settings, registry, served_hub_factory):
     registry.agency("market", region="330100", name="杭州市市场监督管理局")  # makes the PKI in the store
     token = registry.token("market", "agency")
-    tsa_hub = served_hub_factory(settings.data_dir, HUB_ADMIN_TOKEN=ADMIN_TOKEN).start()
+    tsa_hub = served_hub_factory(settings.data_dir, HUB_ADMIN_TOKEN=ADMIN_TOKEN, **store_env(settings)).start()
     client = create_app(settings=settings.with_overrides({"tsa_url": tsa_hub.url + "/api/v1/pki/tsa"})).test_client()
 
     sealed = seal(client, token)
