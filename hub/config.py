@@ -40,6 +40,10 @@ class Settings:
     redis_cluster: bool = field(
         default=False, metadata={"env": "REDIS_CLUSTER", "doc": "REDIS_URL names a cluster node"}
     )
+    redis_sentinel_master: str | None = field(
+        default=None,
+        metadata={"env": "REDIS_SENTINEL_MASTER", "doc": "REDIS_URL names Sentinels watching this master"},
+    )
     redis_appendfsync: str = field(
         default="everysec",
         metadata={"env": "HUB_REDIS_APPENDFSYNC", "doc": "embedded server: everysec or always"},

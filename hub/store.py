@@ -25,8 +25,16 @@ from urllib.parse import unquote, urlsplit
 
 import redis
 from redis.backoff import ExponentialBackoff, NoBackoff
-from redis.exceptions import BusyLoadingError, ConnectionError, RedisError, TimeoutError, WatchError
+from redis.exceptions import (
+    BusyLoadingError,
+    ConnectionError,
+    ReadOnlyError,
+    RedisError,
+    TimeoutError,
+    WatchError,
+)
 from redis.retry import Retry
+from redis.sentinel import Sentinel
 
 from . import embedded_redis
 from .config import Settings
@@ -37,6 +45,8 @@ T = TypeVar("T")
 CLIENT_NAME_PREFIX = "hub-"
 MAX_TRANSACTION_ATTEMPTS = 50
 REDIS_TIMEOUT_S = 2.0
+# The server is down, stalled, loading its data, or (during a failover) a replica no longer the master.
+UNREACHABLE = (ConnectionError, TimeoutError, BusyLoadingError, ReadOnlyError)
 
 
 def _dump(value: Any) -> str:
@@ -156,6 +166,27 @@ def _redis_cli() -> str:
     return found
 
 
+def _sentinel_master(settings: Settings, client_name: str, timeouts: dict[str, Any]) -> redis.Redis:
+    """A client of the master that the Sentinels named by REDIS_URL (``redis://[:password@]host:port,host:port/db``)
+    watch under REDIS_SENTINEL_MASTER; after a failover it follows them to the new master."""
+    url = urlsplit(settings.redis_url or "")
+    password, _, hosts = url.netloc.rpartition("@")
+    sentinels = []
+    for host in hosts.split(","):
+        name, _, port = host.rpartition(":")
+        if not name or not port.isdigit():
+            raise StoreUnavailable(f"REDIS_URL: {host!r} is not host:port (a Sentinel)")
+        sentinels.append((name, int(port)))
+    sentinel = Sentinel(sentinels, sentinel_kwargs={"socket_timeout": REDIS_TIMEOUT_S}, **timeouts)
+    return sentinel.master_for(
+        settings.redis_sentinel_master or "",
+        password=unquote(password.partition(":")[2]) or None,
+        db=int(url.path.strip("/") or 0),
+        client_name=client_name,
+        health_check_interval=30,
+    )
+
+
 class Store:
     """A connection to the hub's Redis, embedded or external."""
 
@@ -180,6 +211,8 @@ class Store:
             self._wait_until_ready()
         elif settings.redis_cluster:
             self._client = redis.RedisCluster.from_url(settings.redis_url, **timeouts)
+        elif settings.redis_sentinel_master:
+            self._client = _sentinel_master(settings, self.client_name, timeouts)
         else:
             self._client = redis.Redis.from_url(
                 settings.redis_url, client_name=self.client_name, health_check_interval=30, **timeouts
@@ -378,14 +411,14 @@ class Store:
                     # Another writer won this round; back off a little, at random, so the losers spread out.
                     time.sleep(random.uniform(0, 0.001 * min(attempt + 1, 20)))  # noqa: S311 - not crypto
                     continue
-                except (ConnectionError, TimeoutError) as exc:
+                except UNREACHABLE as exc:
                     raise StoreUnavailable(str(exc)) from exc
         raise StoreUnavailable("too much contention: the transaction was retried too often")
 
     def _guard(self, call: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         try:
             return call(*args, **kwargs)
-        except (ConnectionError, TimeoutError, BusyLoadingError) as exc:
+        except UNREACHABLE as exc:
             raise StoreUnavailable(str(exc)) from exc
 
     # -- snapshots, leases and whole-store scans (backups, restores, integrity checks, scheduled jobs)

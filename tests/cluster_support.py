@@ -1,8 +1,9 @@
-"""A real three-master Redis Cluster on 127.0.0.1, made from the bundled ``redis-server`` and ``redis-cli``.
+"""Real multi-server Redis deployments on 127.0.0.1, made from the bundled ``redis-server`` and ``redis-cli``.
 
-Each node is a server started with ``cluster-enabled yes`` and append-only persistence in a
-directory of its own; ``redis-cli --cluster create`` spreads the 16,384 slots over them. Tests get
-a ``REDIS_URL`` naming one node, as an operator would configure the hub.
+:class:`Cluster`: three masters started with ``cluster-enabled yes`` and append-only persistence,
+each in a directory of its own; ``redis-cli --cluster create`` spreads the 16,384 slots over them.
+:class:`SentinelGroup`: a master, a replica and a Sentinel watching them, which can fail over.
+Tests get a ``REDIS_URL`` as an operator would configure the hub.
 """
 
 from __future__ import annotations
@@ -34,6 +35,41 @@ def _free_ports(count: int) -> list[int]:
     return ports
 
 
+def start_server(directory: Path, port: int, options: dict[str, str], sentinel: bool = False) -> None:
+    """A daemonised server (or Sentinel) on ``port`` keeping its files in ``directory``."""
+    directory.mkdir(parents=True, exist_ok=True)
+    settings = {"port": str(port), "bind": "127.0.0.1", "daemonize": "yes", "dir": str(directory)}
+    settings |= {"pidfile": str(directory / "redis.pid"), "logfile": str(directory / "redis.log")}
+    if not sentinel:
+        settings |= {"appendonly": "yes", "save": ""}
+    config = directory / "redis.conf"  # a Sentinel rewrites its configuration file, so it needs one
+    config.write_text("".join(f"{name} {value}\n" for name, value in (settings | options).items() if value))
+    subprocess.run([str(BIN / "redis-server"), str(config), *(["--sentinel"] if sentinel else [])], check=True)
+
+
+def kill_servers(root: Path) -> None:
+    for pid_file in root.glob("*/redis.pid"):
+        try:
+            os.kill(int(pid_file.read_text()), signal.SIGKILL)
+        except (ProcessLookupError, ValueError):
+            pass
+    shutil.rmtree(root, ignore_errors=True)
+
+
+def cli(port: int, *command: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [str(BIN / "redis-cli"), "-p", str(port), *command], capture_output=True, text=True, timeout=10
+    )
+
+
+def wait_until(ready, wait_seconds: float, what: str) -> None:
+    deadline = time.monotonic() + wait_seconds
+    while not ready():
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{what} did not happen within {wait_seconds} s")
+        time.sleep(0.1)
+
+
 @dataclass
 class Cluster:
     """Three masters and the directory holding their data."""
@@ -49,54 +85,69 @@ class Cluster:
         """Start the masters, join them into one cluster, and wait until every slot is served."""
         self.ports = _free_ports(MASTERS)
         for port in self.ports:
-            node = self.root / str(port)
-            node.mkdir(parents=True)
-            options = {
-                "port": str(port),
-                "bind": "127.0.0.1",
-                "daemonize": "yes",
-                "cluster-enabled": "yes",
-                "cluster-config-file": "nodes.conf",
-                "dir": str(node),
-                "appendonly": "yes",
-                "save": "",
-                "pidfile": str(node / "redis.pid"),
-                "logfile": str(node / "redis.log"),
-            }
-            arguments = [part for name, value in options.items() for part in (f"--{name}", value)]
-            subprocess.run([str(BIN / "redis-server"), *arguments], check=True)
-        self._wait(lambda: all(self._cli(port, "ping").stdout.strip() == "PONG" for port in self.ports), wait_seconds)
+            start_server(self.root / str(port), port, {"cluster-enabled": "yes", "cluster-config-file": "nodes.conf"})
+        wait_until(
+            lambda: all(cli(port, "ping").stdout.strip() == "PONG" for port in self.ports), wait_seconds, "start"
+        )
         nodes = [f"127.0.0.1:{port}" for port in self.ports]
         create = [str(BIN / "redis-cli"), "--cluster", "create", *nodes, "--cluster-replicas", "0", "--cluster-yes"]
         subprocess.run(create, check=True, capture_output=True, timeout=60)
-        self._wait(
-            lambda: all("cluster_state:ok" in self._cli(p, "cluster", "info").stdout for p in self.ports), wait_seconds
-        )
+        serving = lambda: all("cluster_state:ok" in cli(p, "cluster", "info").stdout for p in self.ports)  # noqa: E731
+        wait_until(serving, wait_seconds, "every slot served")
         return self
 
     def stop(self) -> None:
-        for port in self.ports:
-            pid_file = self.root / str(port) / "redis.pid"
-            try:
-                os.kill(int(pid_file.read_text()), signal.SIGKILL)
-            except (FileNotFoundError, ProcessLookupError, ValueError):
-                pass
-        shutil.rmtree(self.root, ignore_errors=True)
+        kill_servers(self.root)
 
     def keys_per_node(self) -> list[int]:
         """How many keys each master holds."""
-        return [int(self._cli(port, "dbsize").stdout.strip() or 0) for port in self.ports]
+        return [int(cli(port, "dbsize").stdout.strip() or 0) for port in self.ports]
 
-    @staticmethod
-    def _cli(port: int, *command: str) -> subprocess.CompletedProcess:
-        return subprocess.run(
-            [str(BIN / "redis-cli"), "-p", str(port), *command], capture_output=True, text=True, timeout=10
+
+@dataclass
+class SentinelGroup:
+    """A master, its replica and one Sentinel (quorum 1) watching them under the name ``hub``."""
+
+    root: Path
+    ports: dict[str, int] = field(default_factory=dict)
+    name: str = "hub"
+
+    @property
+    def url(self) -> str:
+        """What REDIS_URL names: the Sentinels (with REDIS_SENTINEL_MASTER=hub)."""
+        return f"redis://127.0.0.1:{self.ports['sentinel']}/0"
+
+    def start(self, wait_seconds: float = 30) -> SentinelGroup:
+        self.ports = dict(zip(("master", "replica", "sentinel"), _free_ports(3), strict=True))
+        start_server(self.root / "master", self.ports["master"], {})
+        start_server(self.root / "replica", self.ports["replica"], {"replicaof": f"127.0.0.1 {self.ports['master']}"})
+        watch = {
+            "sentinel monitor": f"{self.name} 127.0.0.1 {self.ports['master']} 1",
+            "sentinel down-after-milliseconds": f"{self.name} 1000",
+            "sentinel failover-timeout": f"{self.name} 5000",
+        }
+        start_server(self.root / "sentinel", self.ports["sentinel"], watch, sentinel=True)
+        wait_until(
+            lambda: "master_link_status:up" in cli(self.ports["replica"], "info", "replication").stdout,
+            wait_seconds,
+            "replication",
         )
+        wait_until(
+            lambda: "slaves=1" in cli(self.ports["sentinel"], "info", "sentinel").stdout,
+            wait_seconds,
+            "the Sentinel finding the replica",
+        )
+        return self
 
-    @staticmethod
-    def _wait(ready, wait_seconds: float) -> None:
-        deadline = time.monotonic() + wait_seconds
-        while not ready():
-            if time.monotonic() > deadline:
-                raise RuntimeError("the Redis Cluster did not come up")
-            time.sleep(0.1)
+    def master_port(self) -> int:
+        answer = cli(self.ports["sentinel"], "sentinel", "get-master-addr-by-name", self.name).stdout.split()
+        return int(answer[1])
+
+    def fail_over(self, wait_seconds: float = 30) -> None:
+        """Make the replica the master (the old master becomes its replica), and wait until it is."""
+        old = self.master_port()
+        cli(self.ports["sentinel"], "sentinel", "failover", self.name)
+        wait_until(lambda: self.master_port() != old, wait_seconds, "the failover")
+
+    def stop(self) -> None:
+        kill_servers(self.root)
