@@ -89,6 +89,19 @@ def serve(workers: int | None, port: int | None) -> None:
     os.execv(sys.executable, gunicorn)  # noqa: S606 - our own interpreter, fixed arguments
 
 
+@main.command()
+@click.option("--burst", is_flag=True, help="exit once the queue is empty")
+def worker(burst: bool) -> None:
+    """Run a job-queue worker: the periodic jobs (backups, checkpoints, archive filing) the hubs hand over.
+    `hub serve` starts HUB_QUEUE_WORKERS of them; run more on any host that reaches the store."""
+    from . import queue
+
+    try:
+        queue.work(_settings(), burst=burst)
+    except queue.QueueUnavailable as exc:
+        raise click.ClickException(str(exc)) from None
+
+
 @main.group()
 def tokens() -> None:
     """Bearer tokens."""

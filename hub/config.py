@@ -150,6 +150,14 @@ class Settings:
         default=600,
         metadata={"env": "HUB_ARCHIVE_SWEEP_INTERVAL", "doc": "seconds between runs filing pending case archives"},
     )
+    queue_url: str | None = field(
+        default=None,
+        metadata={"env": "HUB_QUEUE_URL", "doc": "Redis for the job queue (default: the hub's; needed on a cluster)"},
+    )
+    queue_workers: int = field(
+        default=1,
+        metadata={"env": "HUB_QUEUE_WORKERS", "doc": "job-queue workers hub serve starts (0: run hub worker yourself)"},
+    )
     log_level: str = field(default="INFO", metadata={"env": "HUB_LOG_LEVEL", "doc": "logging level"})
     trusted_proxies: int = field(
         default=0,

@@ -1,15 +1,17 @@
 """The one gunicorn configuration: ``hub serve`` uses it, and so does ``gunicorn -c python:hub.gunicorn_conf wsgi:app``.
 
 The master starts (or attaches to) the embedded Redis before any worker, loads the demo when
-asked, runs the periodic jobs (scheduled backups, audit checkpoints: :mod:`hub.schedule`) in a
-thread of its own, and stops Redis after the last worker has gone. SIGTERM is a graceful stop: workers finish
-their requests for up to ``HUB_GRACEFUL_TIMEOUT`` seconds.
+asked, decides when the periodic jobs are due (:mod:`hub.schedule`, in a thread of its own), starts
+``HUB_QUEUE_WORKERS`` job-queue workers that run them (:mod:`hub.queue`), and stops Redis after the
+last worker has gone. SIGTERM is a graceful stop: workers finish their requests for up to
+``HUB_GRACEFUL_TIMEOUT`` seconds.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -40,6 +42,7 @@ wsgi_app = "hub:create_app()"
 proc_name = "hub"
 _demo_agency = None  # the demo agency service, when HUB_DEMO=1 started it
 _runner: Runner | None = None  # the periodic jobs, when any is on
+_queue_workers: list[subprocess.Popen] = []  # this host's job-queue workers (hub worker)
 
 
 def on_starting(server: Any) -> None:
@@ -86,10 +89,24 @@ def when_ready(server: Any) -> None:
         from hub.state import HubState
         from hub.store import Store
 
-        _runner = Runner(HubState(_settings, Store(_settings)), jobs)
+        state = HubState(_settings, Store(_settings))
+        _runner = Runner(state, jobs, hand_over=_queue_hand_over(server, state))
         _runner.start()
     except Exception:  # the hub serves without its jobs rather than not at all; the log says why
         server.log.exception("the periodic jobs could not start")
+
+
+def _queue_hand_over(server: Any, state: Any) -> Any:
+    """Start this host's queue workers and return how the runner hands them jobs; None (the runner runs
+    jobs itself) when no queue can be reached, as on a cluster without HUB_QUEUE_URL."""
+    from hub import queue
+
+    if state.store.queue_connection() is None:
+        server.log.warning("no job queue (a Redis Cluster without HUB_QUEUE_URL): jobs run in the master")
+        return None
+    command = [sys.executable, "-m", "hub", "worker"]
+    _queue_workers.extend(subprocess.Popen(command) for _ in range(_settings.queue_workers))
+    return lambda job, period: queue.enqueue(state.store, job.name, period, expires_s=max(job.interval, 60))
 
 
 def child_exit(server: Any, worker: Any) -> None:
@@ -103,6 +120,13 @@ def on_exit(server: Any) -> None:
     if _runner is not None:
         _runner.stop()
         _runner.state.store.close()
+    for worker in _queue_workers:  # SIGTERM: RQ finishes the job in hand, then exits
+        worker.terminate()
+    for worker in _queue_workers:
+        try:
+            worker.wait(_settings.graceful_timeout)
+        except subprocess.TimeoutExpired:
+            worker.kill()
     if _demo_agency is not None:
         _demo_agency.terminate()
         _demo_agency.wait(10)

@@ -1,5 +1,8 @@
 """Periodic jobs (scheduled backups, sealed audit checkpoints, the archive filing sweep) and their runner.
 
+Under ``hub serve`` the runner only decides that a job is due and hands it to the job queue, whose
+workers run it (:mod:`hub.queue`); tests and queue-less deployments let the runner run it itself.
+
 A job is a plain function ``(state) -> dict`` (what it did), so a queue could run it later. Time is cut
 into periods of each job's interval (``HUB_BACKUP_INTERVAL``, ``HUB_CHECKPOINT_INTERVAL``,
 ``HUB_ARCHIVE_SWEEP_INTERVAL``; 0 turns a job off). A job that is overdue when the hub starts (no
@@ -69,28 +72,41 @@ class Job:
     overdue_at_start: Callable[[HubState], bool] = lambda state: False
 
 
-def jobs_for(settings: Settings) -> list[Job]:
-    """The periodic jobs these settings turn on."""
-    wanted = [
+def every_job(settings: Settings) -> dict[str, Job]:
+    """Every periodic job by name, with the interval these settings give it."""
+    jobs = [
         Job("backup", backup_job, settings.backup_interval),
         Job("checkpoint", checkpoint_job, settings.checkpoint_interval, checkpoint_overdue),
         Job("archives", archive_sweep_job, settings.archive_sweep_interval, lambda state: True),
     ]
-    return [job for job in wanted if job.interval > 0]
+    return {job.name: job for job in jobs}
+
+
+def jobs_for(settings: Settings) -> list[Job]:
+    """The periodic jobs these settings turn on."""
+    return [job for job in every_job(settings).values() if job.interval > 0]
 
 
 class Runner:
     """Runs each job once per period of its interval, across every runner that shares the store."""
 
-    def __init__(self, state: HubState, jobs: list[Job], clock: Callable[[], float] = time.time) -> None:
-        self.state, self.jobs, self.clock = state, jobs, clock
+    def __init__(
+        self,
+        state: HubState,
+        jobs: list[Job],
+        clock: Callable[[], float] = time.time,
+        hand_over: Callable[[Job, int], str] | None = None,
+    ) -> None:
+        """``hand_over(job, period) -> id`` passes a due job to a queue's workers (:mod:`hub.queue`);
+        without it the runner runs the job itself."""
+        self.state, self.jobs, self.clock, self.hand_over = state, jobs, clock, hand_over
         self.holder = f"{os.uname().nodename}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._done: dict[str, int] = {}  # job -> the last period this runner settled (ran it, or saw it taken)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
     def tick(self) -> list[dict[str, Any]]:
-        """Run every job whose period has come and whose lease this runner takes; what each run did."""
+        """Run (or hand over) every job whose period has come and whose lease this runner takes."""
         return [outcome for job in self.jobs if (outcome := self._maybe_run(job)) is not None]
 
     def _maybe_run(self, job: Job) -> dict[str, Any] | None:
@@ -111,6 +127,10 @@ class Runner:
     def _run(self, job: Job, period: int) -> dict[str, Any]:
         started = time.monotonic()
         try:
+            if self.hand_over is not None:
+                job_id = self.hand_over(job, period)
+                log.info("scheduled job queued", extra={"job": job.name, "period": period, "id": job_id})
+                return {"job": job.name, "period": period, "ok": True, "queued": job_id}
             result = job.run(self.state)
         except Exception as error:  # a failed job must not stop the others, nor the hub
             log.exception("scheduled job failed", extra={"job": job.name, "period": period})

@@ -442,6 +442,17 @@ class Store:
             pipe.get(key)
         return list(self._guard(pipe.execute)) if keys else []
 
+    def queue_connection(self) -> redis.Redis | None:
+        """A plain client for the job queue (RQ, which does not run on a cluster): HUB_QUEUE_URL, else this
+        store's own server; None on a cluster without HUB_QUEUE_URL."""
+        if self.settings.queue_url:
+            return redis.Redis.from_url(self.settings.queue_url, socket_timeout=30)
+        if self.settings.redis_cluster:
+            return None
+        if self.embedded is not None:
+            return redis.Redis(unix_socket_path=str(self.embedded.socket_path), socket_timeout=30)
+        return self._client  # a single server, or the master the Sentinels name
+
     def acquire_lease(self, key: str, holder: str, ttl_ms: int) -> bool:
         """Take ``key`` for ``holder`` for ``ttl_ms`` milliseconds unless someone holds it (SET NX PX)."""
         return bool(self._guard(self._client.set, key, holder, nx=True, px=ttl_ms))

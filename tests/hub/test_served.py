@@ -36,7 +36,7 @@ def redis_servers_for(data_dir) -> list[int]:
 def test_serves_stops_gracefully_and_stops_its_redis(served_hub_factory):
     hub = served_hub_factory().start()
     assert requests.get(hub.url + "/healthz", timeout=5).json() == {"status": "ok"}
-    assert len(hub.pids()) == 3  # master and two workers
+    assert len(hub.pids()) == 4  # master, two workers and the job-queue worker
     assert len(redis_servers_for(hub.data_dir)) == 1
     assert hub.stop() == 0
     assert embedded_redis.wait_stopped(hub.data_dir, wait_seconds=10)

@@ -1,0 +1,88 @@
+"""Periodic jobs on the job queue (RQ on the hub's Redis): handed over once per period whatever the
+number of hubs, run by ``hub worker`` processes, failures kept with their error."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+import requests
+from conftest import OPERATOR, short_tempdir
+from rq.job import Job as QueuedJob
+from rq.registry import FailedJobRegistry
+
+from hub import keys, queue
+from hub.schedule import Runner, jobs_for
+from hub.state import HubState
+
+INTERVAL = 60
+
+
+@pytest.fixture
+def state(app, settings) -> HubState:
+    every_minute = replace(settings, checkpoint_interval=INTERVAL, backup_interval=0, archive_sweep_interval=0)
+    return HubState(every_minute, app.extensions["hub"].store)
+
+
+def runner(state: HubState, now: float) -> Runner:
+    hand_over = lambda job, period: queue.enqueue(state.store, job.name, period, expires_s=job.interval)  # noqa: E731
+    return Runner(state, jobs_for(state.settings), clock=lambda: now, hand_over=hand_over)
+
+
+def test_a_due_job_is_queued_once_across_hubs_and_a_worker_runs_it(state, store, registry, hub_cli):
+    registry.agency("market")
+    now = 1_000 * INTERVAL + 5.0
+    first, second = runner(state, now), runner(state, now)
+    queued = first.tick() + second.tick()
+    assert queued == [{"job": "checkpoint", "period": 1_000, "ok": True, "queued": "checkpoint-1000"}]
+    jobs = queue.queue_for(store)
+    assert jobs.count == 1 and store.list_len(keys.checkpoint_list()) == 0  # queued, not yet run
+    hub_cli("worker", "--burst", check=True)
+    assert jobs.count == 0
+    assert QueuedJob.fetch("checkpoint-1000", connection=jobs.connection).get_status() == "finished"
+    assert store.list_len(keys.checkpoint_list()) == 1  # the worker sealed it
+
+
+def test_a_failed_job_stays_in_the_failed_registry_with_its_error(state, store, hub_cli, tmp_path):
+    queue.enqueue(store, "backup", 7)
+    blocked = tmp_path / "not-a-directory"
+    blocked.write_text("a file where the backups should go")
+    hub_cli("worker", "--burst", env={"HUB_BACKUP_DIR": str(blocked / "backups")}, check=True)
+    jobs = queue.queue_for(store)
+    failed = FailedJobRegistry(queue=jobs)
+    assert failed.get_job_ids() == ["backup-7"]
+    assert "not-a-directory" in QueuedJob.fetch("backup-7", connection=jobs.connection).latest_result().exc_string
+
+
+@pytest.mark.slow
+def test_two_served_hubs_hand_each_period_to_their_workers_once(served_hub_factory):
+    shared = short_tempdir("hub-queue-")
+    every_two_seconds = {"HUB_CHECKPOINT_INTERVAL": "2", "HUB_BACKUP_INTERVAL": "0", "HUB_ARCHIVE_SWEEP_INTERVAL": "0"}
+    hubs = [served_hub_factory(data_dir=shared, **every_two_seconds).start() for _ in range(2)]
+    workers = [pid for pid in hubs[0].pids() if _command_line(pid).endswith("-m hub worker")]
+    assert len(workers) == 1  # HUB_QUEUE_WORKERS=1 on each host
+    deadline, items = time.monotonic() + 30, []
+    while time.monotonic() < deadline and len(items) < 4:
+        time.sleep(0.5)
+        answer = requests.get(hubs[0].url + "/api/v1/audit/checkpoints?limit=100", headers=OPERATOR, timeout=10)
+        items = answer.json()["items"]
+    assert len(items) >= 4  # sealed by the workers: the masters only hand the jobs over
+    queued = [line["period"] for hub in hubs for line in _log_lines(hub) if line["message"] == "scheduled job queued"]
+    assert len(queued) >= 4 and len(set(queued)) == len(queued)  # two hubs: each period handed over once
+    for hub in reversed(hubs):
+        assert hub.stop() == 0
+    assert not Path(f"/proc/{workers[0]}").exists()  # the worker stopped with its hub
+
+
+def _log_lines(hub) -> list[dict]:
+    return [json.loads(line) for line in hub.log().splitlines() if line.startswith("{")]
+
+
+def _command_line(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode().strip()
+    except FileNotFoundError:
+        return ""
