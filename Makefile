@@ -38,7 +38,7 @@ lint: $(INSTALLED)
 	$(BIN)/mypy connectors certs policies
 
 # The storage-heavy tests run twice: on the embedded server, then on a three-master Redis Cluster.
-CLUSTER_TESTS := tests/hub/registry tests/hub/licences tests/hub/intake tests/hub/archives tests/hub/pki \
+CLUSTER_TESTS := tests/hub/registry tests/hub/licences tests/hub/intake tests/hub/archives \
 	tests/hub/test_resolution.py tests/hub/test_audit.py tests/hub/test_checkpoints.py tests/hub/test_auth.py
 
 test: $(INSTALLED) system-deps lint

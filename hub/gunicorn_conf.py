@@ -104,9 +104,20 @@ def _queue_hand_over(server: Any, state: Any) -> Any:
     if state.store.queue_connection() is None:
         server.log.warning("no job queue (a Redis Cluster without HUB_QUEUE_URL): jobs run in the master")
         return None
-    command = [sys.executable, "-m", "hub", "worker"]
-    _queue_workers.extend(subprocess.Popen(command) for _ in range(_settings.queue_workers))
-    return lambda job, period: queue.enqueue(state.store, job.name, period, expires_s=max(job.interval, 60))
+    _keep_queue_workers()
+
+    def hand_over(job: Any, period: int) -> str:
+        _keep_queue_workers()  # a worker that died (Redis gone for a while, say) is replaced here
+        return queue.enqueue(state.store, job.name, period, expires_s=max(job.interval, 60))
+
+    return hand_over
+
+
+def _keep_queue_workers() -> None:
+    """Run ``HUB_QUEUE_WORKERS`` live ``hub worker`` processes."""
+    _queue_workers[:] = [worker for worker in _queue_workers if worker.poll() is None]
+    missing = _settings.queue_workers - len(_queue_workers)
+    _queue_workers.extend(subprocess.Popen([sys.executable, "-m", "hub", "worker"]) for _ in range(missing))
 
 
 def child_exit(server: Any, worker: Any) -> None:

@@ -4,6 +4,8 @@ number of hubs, run by ``hub worker`` processes, failures kept with their error.
 from __future__ import annotations
 
 import json
+import os
+import signal
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -62,19 +64,38 @@ def test_two_served_hubs_hand_each_period_to_their_workers_once(served_hub_facto
     shared = short_tempdir("hub-queue-")
     every_two_seconds = {"HUB_CHECKPOINT_INTERVAL": "2", "HUB_BACKUP_INTERVAL": "0", "HUB_ARCHIVE_SWEEP_INTERVAL": "0"}
     hubs = [served_hub_factory(data_dir=shared, **every_two_seconds).start() for _ in range(2)]
-    workers = [pid for pid in hubs[0].pids() if _command_line(pid).endswith("-m hub worker")]
+    workers = _queue_workers_of(hubs[0])
     assert len(workers) == 1  # HUB_QUEUE_WORKERS=1 on each host
     deadline, items = time.monotonic() + 30, []
     while time.monotonic() < deadline and len(items) < 4:
         time.sleep(0.5)
-        answer = requests.get(hubs[0].url + "/api/v1/audit/checkpoints?limit=100", headers=OPERATOR, timeout=10)
-        items = answer.json()["items"]
+        items = _checkpoints(hubs[0])
     assert len(items) >= 4  # sealed by the workers: the masters only hand the jobs over
     queued = [line["period"] for hub in hubs for line in _log_lines(hub) if line["message"] == "scheduled job queued"]
     assert len(queued) >= 4 and len(set(queued)) == len(queued)  # two hubs: each period handed over once
-    for hub in reversed(hubs):
-        assert hub.stop() == 0
-    assert not Path(f"/proc/{workers[0]}").exists()  # the worker stopped with its hub
+    assert hubs[1].stop() == 0  # one hub left, which now hands over every period
+    os.kill(workers[0], signal.SIGKILL)  # and its worker dies: the hub starts another at its next hand-over
+    deadline, replaced = time.monotonic() + 30, []
+    while time.monotonic() < deadline and not replaced:
+        time.sleep(0.5)
+        replaced = [pid for pid in _queue_workers_of(hubs[0]) if pid != workers[0]]
+    assert len(replaced) == 1
+    sealed = len(items)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and len(items) <= sealed:  # and the new worker seals the next ones
+        time.sleep(0.5)
+        items = _checkpoints(hubs[0])
+    assert len(items) > sealed
+    assert hubs[0].stop() == 0
+    assert not Path(f"/proc/{replaced[0]}").exists()  # the worker stopped with its hub
+
+
+def _checkpoints(hub) -> list[dict]:
+    return requests.get(hub.url + "/api/v1/audit/checkpoints?limit=100", headers=OPERATOR, timeout=10).json()["items"]
+
+
+def _queue_workers_of(hub) -> list[int]:
+    return [pid for pid in hub.pids() if _command_line(pid).endswith("-m hub worker")]
 
 
 def _log_lines(hub) -> list[dict]:
