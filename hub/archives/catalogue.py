@@ -106,17 +106,16 @@ def _walk(
     found: list[tuple[float, str, dict[str, Any]]] = []
     batch = max(wanted, 50)
     while len(found) < wanted:
-        rows = state.store.scored_newest_between(index, highest, lowest, batch + 1)
-        if skip_from is not None and highest is not None:  # ties at the cursor's time: skip those already shown
-            rows = [(case, score) for case, score in rows if score < highest or case < skip_from]
-        chunk = rows[:batch]
-        entries = state.store.get_json_each([keys.archive(agency_of(case), case) for case, _ in chunk])
-        for (case, score), entry in zip(chunk, entries, strict=True):
+        fetched = state.store.scored_newest_between(index, highest, lowest, batch)
+        # The range includes the cursor's own time: skip the members at that time already shown.
+        rows = [(c, score) for c, score in fetched if skip_from is None or score != highest or c < skip_from]
+        entries = state.store.get_json_each([keys.archive(agency_of(case), case) for case, _ in rows])
+        for (case, score), entry in zip(rows, entries, strict=True):
             if entry is not None and (lead is None or entry["agency"] == lead) and _matches(entry, conditions):
                 found.append((score, case, entry))
-        if len(rows) <= batch:
-            break
-        highest, skip_from = chunk[-1][1], chunk[-1][0]
+        if len(fetched) < batch or (fetched[-1][1], fetched[-1][0]) == (highest, skip_from):
+            break  # the set is exhausted (or a whole batch shares one millisecond: never seen at 50+)
+        highest, skip_from = fetched[-1][1], fetched[-1][0]
     return found[:wanted]
 
 

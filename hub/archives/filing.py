@@ -3,9 +3,10 @@
 When a case concludes, its id joins the lead agency's pending set in the same transaction as the
 decision; :func:`file_case` then builds the package, stores the zip as a blob (by content, before
 anything names it) and, in one transaction of the lead agency's partition, writes the catalogue
-entry, its indexes, the application's link to it and the audit entry, and takes the case off the
-pending set. A filing interrupted by a crash leaves the case pending: :func:`file_pending` (a
-scheduled job and ``hub archive file``) and the first download finish it.
+entry, its indexes, the application's link to it and the audit entry; the co-agencies' indexes
+follow, and last the case leaves the pending set. A filing interrupted by a crash leaves the case
+pending: :func:`file_pending` (a scheduled job and ``hub archive file``) finishes it, and the first
+download files a case not filed at all.
 """
 
 from __future__ import annotations
@@ -63,12 +64,20 @@ def file_case(state: HubState, ctx: Context, application_id: str) -> dict[str, A
     entry, built = prepare(state, record)
     state.store.set_bytes_if_absent(keys.blob(built.sha256), built.content)
     stored = state.store.atomic(lambda tx: _register(tx, ctx, record, entry))
-    if stored is not entry:  # another process filed it meanwhile: ours is not needed
-        if stored["package"]["sha256"] != built.sha256:
-            state.store.delete(keys.blob(built.sha256))
-        return stored
-    _index_for_co_agencies(state, entry)
-    return entry
+    if stored is not entry and stored["package"]["sha256"] != built.sha256:
+        state.store.delete(keys.blob(built.sha256))  # another process filed it meanwhile: ours is not needed
+    _settle(state, stored)
+    return stored
+
+
+def _settle(state: HubState, entry: dict[str, Any]) -> None:
+    """The last steps of a filing, each idempotent: every co-agency indexes the case under its own code
+    (a partition of its own, so a transaction of its own), then the case leaves the pending set. A crash
+    before the end leaves it pending, and the sweep settles it again."""
+    score = filed_score(entry)
+    for agency in entry["co_agencies"]:
+        state.store.atomic(lambda tx, agency=agency: tx.scored_add(keys.archives_of(agency), entry["case"], score))
+    state.store.atomic(lambda tx: tx.index_remove(keys.archives_pending(entry["agency"]), entry["case"]))
 
 
 def prepare(state: HubState, record: dict[str, Any]) -> tuple[dict[str, Any], package.Package]:
@@ -99,7 +108,6 @@ def _register(tx: Tx, ctx: Context, record: dict[str, Any], entry: dict[str, Any
     if entry["retention"]["until"] is not None:
         until = date.fromisoformat(entry["retention"]["until"])
         tx.scored_add(keys.archives_by_retention(agency), case, due.score(until))
-    tx.index_remove(keys.archives_pending(agency), case)
     current["archive"] = link_to(entry)
     tx.set_json(keys.application(agency, case), current)
     detail = {"sha256": entry["package"]["sha256"], "manifest_sha256": entry["package"]["manifest_sha256"]}
@@ -117,20 +125,13 @@ def link_to(entry: dict[str, Any]) -> dict[str, Any]:
     return {"sha256": entry["package"]["sha256"], "archived_at": entry["archived_at"]}
 
 
-def _index_for_co_agencies(state: HubState, entry: dict[str, Any]) -> None:
-    """Each co-agency finds the cases it took part in under its own code (idempotent; repaired by refiling)."""
-    score = filed_score(entry)
-    for agency in entry["co_agencies"]:
-        state.store.atomic(lambda tx, agency=agency: tx.scored_add(keys.archives_of(agency), entry["case"], score))
-
-
 def file_pending(state: HubState, ctx: Context, limit: int = 500) -> dict[str, Any]:
     """File every concluded case still waiting for its package (after a crash, or a seal outage)."""
     filed, failed = [], []
     for agency in state.store.index_page(keys.agency_index(), None, 100_000):
         for case, _ in state.store.scored_up_to(keys.archives_pending(agency), float("inf"), 0, limit):
             try:
-                file_case(state, ctx, case)
+                _settle(state, file_case(state, ctx, case))  # (a case filed but not settled is settled now)
                 filed.append(case)
             except Exception as error:  # one case's trouble must not stop the others; it stays pending
                 log.warning("archive filing failed", extra={"case": case, "error": str(error)})
