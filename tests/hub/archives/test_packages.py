@@ -189,6 +189,11 @@ def test_tampering_with_a_file_the_manifest_or_the_signature_is_caught(client, p
     untouched = tmp_path / "untouched.zip"
     untouched.write_bytes(content)
     assert hub_cli("archive", "verify", str(untouched), "--roots", str(roots)).returncode == 0
+    not_roots = tmp_path / "not-roots.pem"
+    not_roots.write_text("junk\n")
+    refused = hub_cli("archive", "verify", str(untouched), "--roots", str(not_roots))
+    assert refused.returncode == 1 and "not a PEM certificate bundle" in refused.stderr
+    assert "Traceback" not in refused.stderr
     garbage = tmp_path / "garbage.zip"
     garbage.write_bytes(b"not a zip at all")
     result = hub_cli("archive", "verify", str(garbage), "--roots", str(roots))
