@@ -101,7 +101,7 @@ def _queue_hand_over(server: Any, state: Any) -> Any:
     jobs itself) when no queue can be reached, as on a cluster without HUB_QUEUE_URL."""
     from hub import queue
 
-    if state.store.queue_connection() is None:
+    if state.store.queue_connection is None:
         server.log.warning("no job queue (a Redis Cluster without HUB_QUEUE_URL): jobs run in the master")
         return None
     _keep_queue_workers()

@@ -31,7 +31,7 @@ class QueueUnavailable(RuntimeError):
 
 def queue_for(store: Store) -> Queue:
     """The hub's job queue, on the Redis that :meth:`Store.queue_connection` names."""
-    connection = store.queue_connection()
+    connection = store.queue_connection
     if connection is None:
         raise QueueUnavailable("RQ does not run on a Redis Cluster: set HUB_QUEUE_URL to a plain Redis server")
     return Queue(QUEUE_NAME, connection=connection, default_timeout=JOB_TIMEOUT_S)

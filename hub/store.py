@@ -19,6 +19,7 @@ import subprocess
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from functools import cached_property
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import unquote, urlsplit
@@ -243,6 +244,9 @@ class Store:
         pool = getattr(self._client, "connection_pool", None)
         if pool is not None:
             pool.disconnect()
+        queue_client = self.__dict__.pop("queue_connection", None)
+        if queue_client is not None and queue_client is not self._client:
+            queue_client.close()
 
     def other_hub_clients(self) -> int:
         """How many other hub processes are connected to this server."""
@@ -442,9 +446,10 @@ class Store:
             pipe.get(key)
         return list(self._guard(pipe.execute)) if keys else []
 
+    @cached_property
     def queue_connection(self) -> redis.Redis | None:
         """A plain client for the job queue (RQ, which does not run on a cluster): HUB_QUEUE_URL, else this
-        store's own server; None on a cluster without HUB_QUEUE_URL."""
+        store's own server; None on a cluster without HUB_QUEUE_URL. Made once per store."""
         if self.settings.queue_url:
             return redis.Redis.from_url(self.settings.queue_url, socket_timeout=30)
         if self.settings.redis_cluster:
