@@ -150,6 +150,14 @@ class Settings:
         default=600,
         metadata={"env": "HUB_ARCHIVE_SWEEP_INTERVAL", "doc": "seconds between runs filing pending case archives"},
     )
+    deadline_sweep_interval: int = field(
+        default=3600,
+        metadata={"env": "HUB_DEADLINE_SWEEP_INTERVAL", "doc": "seconds between sweeps raising deadline alerts"},
+    )
+    probe_interval: int = field(
+        default=300,
+        metadata={"env": "HUB_PROBE_INTERVAL", "doc": "seconds between health probes of every active connector"},
+    )
     queue_url: str | None = field(
         default=None,
         metadata={"env": "HUB_QUEUE_URL", "doc": "Redis for the job queue (default: the hub's; needed on a cluster)"},
