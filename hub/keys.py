@@ -128,6 +128,11 @@ def connector_circuit(connector_id: str) -> str:
     return key("conn:" + connector_id, "circuit")
 
 
+def connector_probe(connector_id: str) -> str:
+    """The last scheduled health probe of a connector (ok, latency, detail, when, failing since)."""
+    return key("conn:" + connector_id, "probe")
+
+
 # -- events about people (resolutions, their access logs): spread over a fixed set of partitions by
 # subject, each with its own audit chain, so one resolution commits with its audit entry and the
 # person's access-log line in one slot.
@@ -185,6 +190,11 @@ def application_outcomes(agency: str, service_item: str) -> str:
 def application_inbox(agency: str) -> str:
     """Sorted set of the lead agency's submitted cases awaiting acceptance, scored by when (epoch ms)."""
     return key(application_partition(agency), "inbox")
+
+
+def deadline_alerts(agency: str) -> str:
+    """Hash of the lead agency's raised deadline alerts: case id -> {level, deadline, raised_at} (JSON)."""
+    return key(application_partition(agency), "deadline-alerts")
 
 
 # -- discrepancies (Art. 9): one partition per providing agency, with its own audit chain
