@@ -394,6 +394,13 @@ class Store:
     def hash_set(self, key: str, field: str, value: str) -> None:
         self._guard(self._client.hset, key, field, value)
 
+    def set_json_many(self, items: list[tuple[str, Any]]) -> None:
+        """Set several JSON values in one round trip, not atomically (observations, each whole on its own)."""
+        pipe = self._client.pipeline(transaction=False)
+        for key, value in items:
+            pipe.set(key, _dump(value))
+        self._guard(pipe.execute)
+
     def set_bytes_if_absent(self, key: str, value: bytes) -> bool:
         """Store a content-addressed blob unless it is there already; True if stored."""
         return bool(self._guard(self._client.set, key, value, nx=True))
