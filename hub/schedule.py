@@ -1,12 +1,14 @@
-"""Periodic jobs (scheduled backups, sealed audit checkpoints, the archive filing sweep) and their runner.
+"""Periodic jobs (scheduled backups, sealed audit checkpoints, the archive filing sweep, deadline alerts,
+connector health probes) and their runner.
 
 Under ``hub serve`` the runner only decides that a job is due and hands it to the job queue, whose
 workers run it (:mod:`hub.queue`); tests and queue-less deployments let the runner run it itself.
 
 A job is a plain function ``(state) -> dict`` (what it did), so a queue could run it later. Time is cut
 into periods of each job's interval (``HUB_BACKUP_INTERVAL``, ``HUB_CHECKPOINT_INTERVAL``,
-``HUB_ARCHIVE_SWEEP_INTERVAL``; 0 turns a job off). A job that is overdue when the hub starts (no
-checkpoint for longer than its interval, cases left pending by a crash) also runs at start. In each
+``HUB_ARCHIVE_SWEEP_INTERVAL``, ``HUB_DEADLINE_SWEEP_INTERVAL``, ``HUB_PROBE_INTERVAL``; 0 turns a job
+off). A job that is overdue when the hub starts (no checkpoint for longer than its interval, cases left
+pending by a crash, deadlines not swept since the last start) also runs at start. In each
 period, the first runner to take the job's lease for that period in Redis (``SET NX PX``) runs it,
 so several hub instances sharing one Redis run each job once per period. A job that fails is logged
 and tried again in the next period; it never stops the runner.
@@ -55,6 +57,21 @@ def archive_sweep_job(state: HubState) -> dict[str, Any]:
     return filing.file_pending(state, Context.system("schedule"))
 
 
+def deadline_sweep_job(state: HubState) -> dict[str, Any]:
+    """Raise the deadline alerts of running cases due by the next working day or overdue (Art. 14)."""
+    from . import deadlines
+    from .context import Context
+
+    return deadlines.sweep(state, Context.system("schedule"))
+
+
+def probe_job(state: HubState) -> dict[str, Any]:
+    """Probe the health of every active connector and keep the results."""
+    from . import probes
+
+    return probes.probe_all(state)
+
+
 def checkpoint_overdue(state: HubState) -> bool:
     from .checkpoints import older_than
 
@@ -78,6 +95,8 @@ def every_job(settings: Settings) -> dict[str, Job]:
         Job("backup", backup_job, settings.backup_interval),
         Job("checkpoint", checkpoint_job, settings.checkpoint_interval, checkpoint_overdue),
         Job("archives", archive_sweep_job, settings.archive_sweep_interval, lambda state: True),
+        Job("deadlines", deadline_sweep_job, settings.deadline_sweep_interval, lambda state: True),
+        Job("probes", probe_job, settings.probe_interval),
     ]
     return {job.name: job for job in jobs}
 

@@ -135,7 +135,7 @@ class Sources:
 
     def providers(self, evidence_types: list[str]) -> dict[str, list[Source]]:
         """For each evidence type, the active connectors that provide it (one read of the registry)."""
-        active = self._active_records()
+        active = self.active_records()
         return {
             evidence_type: [self.source(record) for record in active if evidence_type in record["provides"]]
             for evidence_type in evidence_types
@@ -145,7 +145,8 @@ class Sources:
         """The agencies with a connector (active or not) that provides ``evidence_type``."""
         return sorted({r["agency"] for r in self._records(active_only=False) if evidence_type in r["provides"]})
 
-    def _active_records(self) -> list[dict[str, Any]]:
+    def active_records(self) -> list[dict[str, Any]]:
+        """The registry's active connectors."""
         return self._records(active_only=True)
 
     def _records(self, active_only: bool) -> list[dict[str, Any]]:

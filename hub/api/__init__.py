@@ -13,6 +13,7 @@ from . import (
     audit,
     calendar,
     connectors,
+    deadlines,
     discrepancies,
     documents,
     licences,
@@ -41,6 +42,7 @@ BLUEPRINTS = (
     calendar.blp,
     audit.blp,
     archives.blp,
+    deadlines.blp,
 )
 DOCS_ASSETS = "/docs/assets/"
 

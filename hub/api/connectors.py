@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import g, url_for
 
-from .. import datasets, health
+from .. import datasets, health, probes
 from ..errors import Conflict, Forbidden
 from ..http import MULTIPART, accepts
 from ..registry import connectors, types
@@ -86,7 +86,12 @@ def connector_health(connector_id: str) -> Any:
     """The last hour of calls: count, errors, p50/p95 latency, a five-minute series, circuit state."""
     state = hub()
     record = connectors.get_connector(state.store, connector_id)
-    return health.summary(state.store, connector_id) | {"active": record["active"], "last_test": record["last_test"]}
+    extra = {
+        "active": record["active"],
+        "last_test": record["last_test"],
+        "last_probe": probes.last_probe(state, connector_id),
+    }
+    return health.summary(state.store, connector_id) | extra
 
 
 @blp.route("/<connector_id>/dataset", methods=["PUT"])

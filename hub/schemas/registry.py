@@ -111,10 +111,23 @@ class HealthPointSchema(Schema):
     p50_ms = fields.Float(allow_none=True)
 
 
+class ProbeSchema(Schema):
+    ok = fields.Boolean(required=True)
+    latency_ms = fields.Float(required=True)
+    detail = fields.String(required=True)
+    at = fields.String(required=True, metadata={"description": "when it ran (RFC 3339)"})
+    failing_since = fields.String(
+        allow_none=True, required=True, metadata={"description": "first of the consecutive failed probes"}
+    )
+
+
 class ConnectorHealthSchema(Schema):
     connector = fields.String()
     active = fields.Boolean()
     last_test = fields.Dict(allow_none=True)
+    last_probe = fields.Nested(
+        "ProbeSchema", allow_none=True, metadata={"description": "the last scheduled probe (HUB_PROBE_INTERVAL)"}
+    )
     calls = fields.Integer(metadata={"description": "calls in the last hour"})
     errors = fields.Integer()
     error_rate = fields.Float()

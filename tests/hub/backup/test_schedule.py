@@ -79,27 +79,42 @@ def test_the_checkpoint_job_seals_the_chain_heads(scheduled, registry):
 
 
 def test_interval_zero_turns_a_job_off(settings):
-    only_checkpoints = replace(settings, backup_interval=0, checkpoint_interval=5, archive_sweep_interval=0)
+    only_checkpoints = replace(
+        settings,
+        backup_interval=0,
+        checkpoint_interval=5,
+        archive_sweep_interval=0,
+        deadline_sweep_interval=0,
+        probe_interval=0,
+    )
     assert [job.name for job in jobs_for(only_checkpoints)] == ["checkpoint"]
     assert jobs_for(replace(only_checkpoints, checkpoint_interval=0)) == []
 
 
 def test_overdue_jobs_run_at_start_and_the_rest_wait_for_their_period(scheduled, registry):
     registry.agency("market")
-    every_minute = replace(scheduled.settings, checkpoint_interval=INTERVAL, archive_sweep_interval=INTERVAL)
+    every_minute = replace(
+        scheduled.settings,
+        checkpoint_interval=INTERVAL,
+        archive_sweep_interval=INTERVAL,
+        deadline_sweep_interval=INTERVAL,
+        probe_interval=INTERVAL,
+    )
     state = HubState(every_minute, scheduled.store)
     clock = Clock()
     runner = Runner(state, jobs_for(state.settings), clock)
     runner.prime()
     ran = {outcome["job"]: outcome for outcome in runner.tick()}
-    # no checkpoint yet: one is sealed at once; the archive sweep always looks at start; the backup waits
-    assert set(ran) == {"checkpoint", "archives"} and ran["archives"]["result"] == {"filed": [], "failed": []}
+    # no checkpoint yet: one is sealed at once; the archive and deadline sweeps always look at start;
+    # the backup and the connector probes wait for their period
+    assert set(ran) == {"checkpoint", "archives", "deadlines"}
+    assert ran["archives"]["result"] == {"filed": [], "failed": []} and ran["deadlines"]["result"]["agencies"] == {}
     assert ran["checkpoint"]["result"]["seq"] == 1
     again = Runner(state, jobs_for(state.settings), clock)
     again.prime()  # a restart right after: the checkpoint is fresh, the sweep's period is taken
     assert again.tick() == []
     clock.now += INTERVAL
-    assert {outcome["job"] for outcome in again.tick()} == {"backup", "checkpoint", "archives"}
+    assert {outcome["job"] for outcome in again.tick()} == {"backup", "checkpoint", "archives", "deadlines", "probes"}
 
 
 @pytest.mark.slow
