@@ -34,7 +34,7 @@ def probe_all(state: HubState) -> dict[str, Any]:
         return {"probed": 0, "failing": []}
     with ThreadPoolExecutor(max_workers=min(MAX_PARALLEL, len(records)), thread_name_prefix="probe") as pool:
         results = list(pool.map(lambda record: _probe(state, record), records))
-    previous = state.store.get_many_json([keys.connector_probe(record["id"]) for record in records])
+    previous = state.store.get_json_each([keys.connector_probe(record["id"]) for record in records])
     failing = []
     for record, result, before in zip(records, results, previous, strict=True):
         was_failing = bool(before) and not before["ok"]
