@@ -26,7 +26,9 @@ class DeadlineAlertSchema(Schema):
         required=True,
         metadata={"description": "due-soon (due today or the next working day) or overdue (deadline passed)"},
     )
-    deadline = fields.Date(required=True, metadata={"description": "the committed deadline the alert is about"})
+    deadline = fields.String(
+        required=True, metadata={"format": "date", "description": "the committed deadline the alert is about"}
+    )
     raised_at = fields.String(required=True, metadata={"description": "when the sweep raised it (RFC 3339)"})
 
 
