@@ -13,6 +13,7 @@ import base64
 import datetime as dt
 import json
 import threading
+import time
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -42,6 +43,7 @@ from .store import Store, Tx
 CRL_LIFETIME = dt.timedelta(days=1)
 CRL_REFRESH = dt.timedelta(hours=1)
 OCSP_REFRESH = dt.timedelta(hours=1)
+TIMESTAMPER_REFRESH = dt.timedelta(hours=1)
 ORGANISATION = "Provincial Government Service Platform"
 # The end-entity certificates the issuing CA makes for the hub itself: (role, profile, common name).
 LEAF_ROLES = (
@@ -109,6 +111,7 @@ class Pki:
         self._authority: LoadedAuthority | None = None
         self._crls: dict[str, tuple[int, dt.datetime, bytes]] = {}
         self._ocsp: dict[str, tuple[int, dt.datetime, bytes]] = {}
+        self._timestamper: tuple[LoadedAuthority, float, TimeStamper] | None = None
 
     # -- authorities
     @property
@@ -303,10 +306,24 @@ class Pki:
         )
 
     def timestamper(self) -> TimeStamper:
-        """The time stamper seals use: HUB_TSA_URL when set, otherwise the hub's TSA in-process."""
+        """The time stamper seals use: HUB_TSA_URL when set, otherwise the hub's TSA in-process.
+
+        One per process and authority, made again every TIMESTAMPER_REFRESH: pyHanko keeps a dummy
+        timestamp on the stamper, which sizes signatures and names the TSA certificates whose validation
+        data a seal embeds; a new stamper per seal asked the TSA for it again, a whole extra timestamp
+        per licence. The refresh picks up a new certificate of an outside TSA.
+        """
+        loaded, moment = self.authority, time.monotonic()
+        kept = self._timestamper
+        if kept is not None and kept[0] is loaded and moment - kept[1] < TIMESTAMPER_REFRESH.total_seconds():
+            return kept[2]
+        stamper: TimeStamper
         if self._settings.tsa_url:
-            return HTTPTimeStamper(self._settings.tsa_url)
-        return InProcessTimeStamper(self.time_stamp_authority())
+            stamper = HTTPTimeStamper(self._settings.tsa_url)
+        else:
+            stamper = InProcessTimeStamper(self.time_stamp_authority())
+        self._timestamper = (loaded, moment, stamper)
+        return stamper
 
     # -- trust material
     def verification_trust(self) -> TrustMaterial:
