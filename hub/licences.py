@@ -231,13 +231,7 @@ def _write_new(tx: Tx, ctx: Context, record: dict[str, Any]) -> None:
     type_code, number_key = record["type"], numbering.canonical(record["number"])
     if tx.exists(keys.licence(type_code, number_key)):
         raise Conflict(f"licence {record['number']} exists already")
-    tx.set_json(keys.licence(type_code, number_key), record)
-    tx.index_add(keys.licence_index(type_code), number_key)
-    tx.index_add(keys.licence_holder_index(type_code, record["holder"]["subject_hash"]), number_key)
-    tx.list_push_json(
-        keys.licence_history(type_code, number_key),
-        {"at": record["issued_at"], "status": IN_FORCE, "reason": "issued", "by": ctx.actor},
-    )
+    write_record(tx, record, ctx.actor)
     audit.append(
         tx,
         keys.licence_partition(type_code),
@@ -245,6 +239,19 @@ def _write_new(tx: Tx, ctx: Context, record: dict[str, Any]) -> None:
         "licence.issue",
         f"licence:{record['number']}",
         {"sha256": record["sha256"], "seal_serial": record["seal_serial"], "valid_until": record["valid_until"]},
+    )
+
+
+def write_record(tx: Tx, record: dict[str, Any], actor: str) -> None:
+    """Queue a new licence's record, its number in the type's and the holder's indexes, and its first
+    history line: what issuance writes beside its audit entry (the benchmarks seed licences with it)."""
+    type_code, number_key = record["type"], numbering.canonical(record["number"])
+    tx.set_json(keys.licence(type_code, number_key), record)
+    tx.index_add(keys.licence_index(type_code), number_key)
+    tx.index_add(keys.licence_holder_index(type_code, record["holder"]["subject_hash"]), number_key)
+    tx.list_push_json(
+        keys.licence_history(type_code, number_key),
+        {"at": record["issued_at"], "status": IN_FORCE, "reason": "issued", "by": actor},
     )
 
 
