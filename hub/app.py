@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Flask
 
-from . import api, auth, errors, http, logs
+from . import api, auth, errors, http, logs, ratelimit
 from .config import Settings, load_settings
 from .state import HubState
 from .store import Store
@@ -35,6 +35,7 @@ def create_app(config: Mapping[str, Any] | None = None, settings: Settings | Non
     if settings.admin_token:
         auth.ensure_operator_token(store, settings.admin_token)
     http.init_app(app)
+    ratelimit.init_app(app, settings, store)
     api.init_app(app)
     app.register_blueprint(pages.blp)
     app.register_blueprint(console.blp)

@@ -171,6 +171,23 @@ class Settings:
         default=0,
         metadata={"env": "HUB_TRUSTED_PROXIES", "doc": "reverse proxies whose X-Forwarded-* to trust"},
     )
+    rate_limits: bool = field(default=True, metadata={"env": "HUB_RATE_LIMITS", "doc": "rate limits on (1) or off (0)"})
+    rate_limit_token: str = field(
+        default="6000/minute",
+        metadata={"env": "HUB_RATE_LIMIT_TOKEN", "doc": "requests per bearer token (every route together)"},
+    )
+    rate_limit_address: str = field(
+        default="300/minute",
+        metadata={"env": "HUB_RATE_LIMIT_ADDRESS", "doc": "requests per client address without a valid token"},
+    )
+    rate_limit_verify: str = field(
+        default="30/minute",
+        metadata={"env": "HUB_RATE_LIMIT_VERIFY", "doc": "PDF verifications per client address"},
+    )
+    rate_limit_sign_in: str = field(
+        default="10/minute",
+        metadata={"env": "HUB_RATE_LIMIT_SIGN_IN", "doc": "failed sign-ins per client address (console, /apply)"},
+    )
 
     @property
     def base_url(self) -> str:
@@ -231,7 +248,25 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         raise ValueError("HUB_ADMIN_TOKEN: use at least 16 characters")
     if settings.redis_appendfsync not in {"everysec", "always"}:
         raise ValueError("HUB_REDIS_APPENDFSYNC: must be everysec or always")
+    _check_rate_limits(settings)
     return settings
+
+
+RATE_LIMIT_SETTINGS = ("rate_limit_token", "rate_limit_address", "rate_limit_verify", "rate_limit_sign_in")
+
+
+def _check_rate_limits(settings: Settings) -> None:
+    """Each limit must read like ``300/minute`` or ``10/second;600/hour``."""
+    from limits import parse_many
+
+    for name in RATE_LIMIT_SETTINGS:
+        value = getattr(settings, name)
+        try:
+            if not parse_many(value):
+                raise ValueError(value)
+        except ValueError:
+            env = next(f.metadata["env"] for f in fields(Settings) if f.name == name)
+            raise ValueError(f"{env}: not a rate limit like 300/minute: {value!r}") from None
 
 
 def describe() -> list[tuple[str, str, str]]:

@@ -1,4 +1,5 @@
-"""What happens around every request: request ids, body checks, security headers, metrics, access log."""
+"""What happens around every request: request ids, body checks, security headers (CSP, HSTS behind TLS),
+metrics, access log."""
 
 from __future__ import annotations
 
@@ -69,11 +70,48 @@ def _view_function():
     return current_app.view_functions.get(request.url_rule.endpoint)
 
 
+# Pages load only the hub's own stylesheets, scripts (the API docs) and images, and post only to the hub.
+PAGE_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+    "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+DATA_CSP = "default-src 'none'; frame-ancestors 'none'"  # JSON, PEM, zip: nothing in them may run or load
+# A PDF is shown by the browser's own viewer, which a document CSP of 'none' would keep from loading.
+PDF_CSP = "frame-ancestors 'none'"
+HSTS = "max-age=31536000"
+# gunicorn believes these from 127.0.0.1 even with no trusted proxy; the hub does not, then.
+FORWARDED_SCHEME_HEADERS = ("X-Forwarded-Proto", "X-Forwarded-Protocol", "X-Forwarded-Ssl")
+
+
+def came_over_tls() -> bool:
+    """The request reached the hub, or its trusted proxy (HUB_TRUSTED_PROXIES), over TLS."""
+    if request.scheme != "https":
+        return False
+    if current_app.extensions["hub"].settings.trusted_proxies:
+        return True  # ProxyFix took the scheme from the trusted proxy's X-Forwarded-Proto
+    return not any(name in request.headers for name in FORWARDED_SCHEME_HEADERS)
+
+
+def _security_headers(response: Response) -> None:
+    headers = response.headers
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "no-referrer")
+    headers.setdefault("X-Frame-Options", "DENY")
+    if response.mimetype == "text/html":
+        headers.setdefault("Content-Security-Policy", PAGE_CSP)
+    elif response.mimetype == "application/pdf":
+        headers.setdefault("Content-Security-Policy", PDF_CSP)
+    else:
+        headers.setdefault("Content-Security-Policy", DATA_CSP)
+    if came_over_tls():  # browsers ignore both over plain HTTP (and log COOP as an error there)
+        headers.setdefault("Strict-Transport-Security", HSTS)
+        if response.mimetype == "text/html":
+            headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+
+
 def _finish(response: Response) -> Response:
     response.headers[REQUEST_ID_HEADER] = g.get("request_id", "")
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "no-referrer")
-    response.headers.setdefault("X-Frame-Options", "DENY")
+    _security_headers(response)
     if request.path.startswith("/api/"):
         response.headers.setdefault("Cache-Control", "no-store")
     started = g.get("started")
