@@ -49,6 +49,7 @@ class HubBlueprint(Blueprint):
                     raise Forbidden(f"This needs a token with the role {' or '.join(roles)}.")
                 return view(*args, **kwargs)
 
+            wrapper.required_roles = frozenset(roles)  # type: ignore[attr-defined] # read by tests and the docs
             documented = self.doc(security=[{"bearerAuth": []}])(wrapper)
             documented = self.alt_response(401, schema=ProblemSchema, description="No valid bearer token")(documented)
             return self.alt_response(403, schema=ProblemSchema, description="The token lacks the right")(documented)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..schemas.calendar import CalendarYearLoadSchema, CalendarYearSchema, DeadlineArgsSchema, DeadlineSchema
+from ..schemas.common import ProblemSchema
 from .agencies import READERS
 from .base import HubBlueprint, context, hub
 
@@ -23,6 +24,7 @@ def deadline(args: dict[str, Any]) -> Any:
 @blp.route("/<year>", methods=["GET"])
 @blp.requires(*READERS)
 @blp.response(200, CalendarYearSchema)
+@blp.alt_response(422, schema=ProblemSchema, description="Not a year the hub keeps a calendar for")
 def get_year(year: str) -> Any:
     """A year's holidays and make-up working days in force, and where they come from."""
     return hub().calendars.year(year).as_dict()

@@ -11,6 +11,7 @@ from .. import signing, verification
 from ..context import Context
 from ..errors import Invalid
 from ..http import MULTIPART, accepts
+from ..schemas.common import ProblemSchema
 from ..schemas.licences import FileUploadSchema, JwsRequestSchema, JwsSchema, SealFormSchema, VerificationSchema
 from .base import HubBlueprint, context, hub
 
@@ -52,14 +53,19 @@ SIGNATURE_REQUEST = {
 @blp.idempotent()
 @blp.doc(requestBody=SIGNATURE_REQUEST)
 @blp.response(201, JwsSchema, description="JWS for a JSON body; for a PDF upload, the sealed PDF")
+@blp.alt_response(422, schema=ProblemSchema, description="Neither a PDF to seal nor a JSON payload to sign")
+@blp.doc(responses={201: {"content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}}})
 @accepts(MULTIPART, "application/json")
 def sign(*_: Any) -> Any:
     """Seal a PDF (multipart ``file``, optional ``visible=true``) at PAdES B-LT, or sign JSON
     ``{"payload": {...}}`` as a compact JWS (ES256, ``x5c`` chain to the hub's roots)."""
     state, agency = hub(), g.principal.agency
     if request.mimetype == MULTIPART:
-        upload = FileUploadSchema().load(request.files)
-        form = SealFormSchema().load(request.form)
+        try:
+            upload = FileUploadSchema().load(request.files)
+            form = SealFormSchema().load(request.form)
+        except ValidationError as error:
+            raise Invalid("Send the PDF as multipart 'file' (optionally 'visible').", errors=_listed(error)) from None
         sealed = signing.seal_document(state, context(), agency, upload["file"].read(), form["visible"])
         response = Response(sealed, status=201, mimetype="application/pdf")
         response.headers["Content-Disposition"] = 'attachment; filename="sealed.pdf"'
@@ -67,6 +73,11 @@ def sign(*_: Any) -> Any:
     try:
         data = JwsRequestSchema().load(request.get_json())
     except ValidationError as error:
-        messages = error.messages if isinstance(error.messages, dict) else {"_schema": error.messages}
-        raise Invalid("Send a PDF as multipart 'file', or JSON {\"payload\": {...}}.", errors=messages) from None
+        raise Invalid("Send a PDF as multipart 'file', or JSON {\"payload\": {...}}.", errors=_listed(error)) from None
     return {"jws": signing.sign_json(state, context(), agency, data["payload"])}, 201
+
+
+def _listed(error: ValidationError) -> dict[str, list[str]]:
+    """marshmallow's messages as the problem's ``errors``: {field: [messages]}."""
+    messages = error.messages if isinstance(error.messages, dict) else {"_schema": error.messages}
+    return {str(name): [str(m) for m in (v if isinstance(v, list) else [v])] for name, v in messages.items()}
