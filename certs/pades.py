@@ -23,6 +23,7 @@ from asn1crypto import x509 as asn1_x509
 from pyhanko.pdf_utils.font.opentype import GlyphAccumulatorFactory
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.misc import PdfError
+from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.pdf_utils.text import TextBoxStyle
 from pyhanko.sign import fields, signers
 from pyhanko.sign.general import SigningError
@@ -34,6 +35,9 @@ from pyhanko_certvalidator import ValidationContext
 from .api import CertsError
 from .loops import outside_loop
 from .render import font_subset
+
+# Room for the signature container, by signer certificate and time stamper (see _reserved_size).
+_RESERVED: dict[tuple[bytes, str, str | None], int] = {}
 
 
 class NotAPdf(CertsError):
@@ -138,15 +142,37 @@ def _sign(
     pdf_signer = signers.PdfSigner(
         metadata, signer=signer, timestamper=timestamper, stamp_style=stamp_style, new_field_spec=field_spec
     )
+    size_key = _size_key(signer, timestamper)
     try:
-        output = outside_loop(pdf_signer.sign_pdf, writer)
+        output = outside_loop(pdf_signer.sign_pdf, writer, bytes_reserved=_RESERVED.get(size_key))
     except SigningError as error:
         raise SealRefused(f"the seal could not be validated for signing: {error}") from error
     except TimestampRequestError as error:
         raise SealRefused(f"the time-stamping authority did not answer: {error}") from error
     except (PdfError, KeyError, TypeError) as error:
         raise NotAPdf(f"the PDF could not be sealed: {error}") from error
-    return output.getvalue()
+    sealed = output.getvalue()
+    if size_key not in _RESERVED:
+        _RESERVED[size_key] = _reserved_size(sealed)
+    return sealed
+
+
+def _size_key(signer: signers.Signer, timestamper: TimeStamper) -> tuple[bytes, str, str | None]:
+    certificate = signer.signing_cert.dump() if signer.signing_cert is not None else b""
+    return hashlib.sha256(certificate).digest(), type(timestamper).__name__, getattr(timestamper, "url", None)
+
+
+def _reserved_size(sealed: bytes) -> int:
+    """The room pyHanko left for the newest signature's container, in hex digits.
+
+    Left to itself, pyHanko sizes the container before every signature by building a whole trial one
+    (a dry-run CMS with a dummy timestamp) and adding half again for slack. Its size depends only on
+    the signer's certificates and the time stamper, so the first seal by a signer measures it and the
+    later ones reuse it: the same room, without the trial.
+    """
+    newest = max(PdfFileReader(io.BytesIO(sealed), strict=False).embedded_signatures, key=lambda s: s.signed_revision)
+    _, before, after, _ = newest.sig_object["/ByteRange"]
+    return int(after) - int(before) - 2  # the gap holds <hex digits>
 
 
 def _whole_points(box: tuple[float, float, float, float]) -> tuple[int, int, int, int]:
