@@ -192,6 +192,8 @@ def hub_server(
         "HUB_LOG_LEVEL": "WARNING",
         # REST connectors may reach 127.0.0.1 only, as with `make run` (the demo province's need it).
         "HUB_CONNECTOR_ALLOWLIST": "127.0.0.1/32",
+        # One client address makes every request here; the per-address limits would answer 429 to the load.
+        "HUB_RATE_LIMITS": "0",
     }
     env = clean_env(**{**settings, **extra_env})
     return Server("hub serve", [*command, "serve"], env, log_path)

@@ -1,7 +1,9 @@
 """What a benchmark returns (a :class:`Result`, such as a hub-versus-baseline comparison) and the writers.
 
-``write_all`` renders every result of a run into ``docs/benchmarks.md`` (rewritten each run) and
-writes each one's raw figures to ``bench/out/<name>.json`` (git-ignored).
+``write_all`` renders every result of a run into ``docs/benchmarks.md`` (rewritten each run): first a
+table of every ratio against a baseline measured in the same run, then each benchmark's section with
+its plot (``docs/benchmarks/<name>.png``, drawn by :mod:`bench.plots`). Each one's raw figures go to
+``bench/out/<name>.json`` (git-ignored).
 """
 
 from __future__ import annotations
@@ -14,11 +16,13 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from . import plots
 from .processes import REPO, THREADS, WORKERS
 from .wrk import Measurement, WrkSettings, round_notes
 
 DOC_PATH = REPO / "docs" / "benchmarks.md"
 OUT_DIR = REPO / "bench" / "out"
+PLOT_DIR = REPO / "docs" / "benchmarks"
 
 
 COMMAND = "make bench  # runs .venv/bin/python -m bench"  # what rewrote docs/benchmarks.md, with default settings
@@ -131,8 +135,46 @@ def _section(comparison: Comparison) -> list[str]:
     ]
 
 
-def render_markdown(results: list[Result], facts: dict[str, Any]) -> str:
-    """docs/benchmarks.md for one run."""
+def _ratio_table(documents: list[dict[str, Any]]) -> list[str]:
+    rows = [row for doc in documents for row in plots.ratios(doc["name"], doc)]
+    if not rows:
+        return []
+    lines = [
+        "## Ratios against the baselines of the same run",
+        "",
+        "Each row sets a figure of the hub beside its baseline's, both measured in this run on this machine;"
+        " the sections below say how.",
+        "",
+        "| benchmark | figure | hub | baseline | hub / baseline | baseline |",
+        "| --- | --- | ---: | ---: | ---: | --- |",
+    ]
+    for row in rows:
+        lines.append(
+            f"| {row.benchmark} | {row.measure} | {row.hub} | {row.baseline} | {row.ratio:.2f}× | {row.baseline_name} |"
+        )
+    return [*lines, ""]
+
+
+def _with_plot(result: Result, plotted: set[str]) -> list[str]:
+    """The result's section(s), its plot shown under the first heading."""
+    lines = result.markdown()
+    if result.name not in plotted:
+        return lines
+    image = f"![{result.name}](benchmarks/{result.name}.png)"
+    heading = next((n for n, line in enumerate(lines) if line.startswith("## ")), None)
+    if heading is None:
+        return [image, "", *lines]
+    return [*lines[: heading + 1], "", image, *lines[heading + 1 :]]
+
+
+def render_markdown(
+    results: list[Result],
+    facts: dict[str, Any],
+    documents: list[dict[str, Any]] | None = None,
+    plotted: set[str] | None = None,
+) -> str:
+    """docs/benchmarks.md for one run: ``documents`` are the results' raw documents (for the ratio table),
+    ``plotted`` the names of those whose plot was drawn."""
     settings = WrkSettings()
     lines = [
         "# Benchmarks",
@@ -164,22 +206,33 @@ def render_markdown(results: list[Result], facts: dict[str, Any]) -> str:
         + (f", after it: {facts['loadavg_1min_after']:.2f}" if "loadavg_1min_after" in facts else ""),
         f"- wrk, the servers and the stand-in agencies share the same {facts['nproc']} cores, so every absolute",
         "  figure is lower than it would be with the load generator on another machine",
+        "- how the hot paths were profiled, what the profiles showed and what was cut: [profiling.md](profiling.md)",
         "",
+        *_ratio_table(documents or []),
     ]
     for result in results:
-        lines += result.markdown()
+        lines += _with_plot(result, plotted or set())
     return "\n".join(lines).rstrip() + "\n"
 
 
-def write_all(results: list[Result], facts: dict[str, Any]) -> list[Path]:
-    """Write docs/benchmarks.md and one JSON file per result; the paths written."""
+def write_all(results: list[Result], facts: dict[str, Any], doc_path: Path | None = DOC_PATH) -> list[Path]:
+    """Write one JSON file per result and, unless ``doc_path`` is None, the report there (docs/benchmarks.md)
+    with its plots in the ``benchmarks`` folder beside it; the paths written."""
     OUT_DIR.mkdir(parents=True, exist_ok=True)
-    written = []
+    written, documents, plotted = [], [], set()
     for result in results:
         path = OUT_DIR / f"{result.name}.json"
         document = {"name": result.name, "machine": facts, **result.as_json()}
         path.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
         written.append(path)
-    DOC_PATH.write_text(render_markdown(results, facts))
-    written.append(DOC_PATH)
+        documents.append(document)
+        if doc_path is not None:
+            image = doc_path.parent / PLOT_DIR.name / f"{result.name}.png"
+            if plots.draw(result.name, document, image):
+                plotted.add(result.name)
+                written.append(image)
+    if doc_path is not None:
+        doc_path.parent.mkdir(parents=True, exist_ok=True)
+        doc_path.write_text(render_markdown(results, facts, documents, plotted))
+        written.append(doc_path)
     return written
