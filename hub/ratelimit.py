@@ -110,11 +110,13 @@ def storage_target(settings: Settings, store: Store) -> tuple[str, dict]:
         "key_prefix": KEY_PREFIX,
         "socket_timeout": STORAGE_TIMEOUT_S,
         "socket_connect_timeout": STORAGE_TIMEOUT_S,
+        "retry": None,  # redis-py: no retries (its default backs off for seconds); the fallback takes over
     }
     if store.embedded is not None:
         return f"redis+unix://{store.embedded.socket_path}", options
     url = urlsplit(settings.redis_url or "")
     if settings.redis_cluster:
+        del options["retry"]  # a cluster client takes no retry object
         if url.scheme == "rediss":
             options["ssl"] = True
         return urlunsplit(("redis+cluster", url.netloc, "", "", "")), options
