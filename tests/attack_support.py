@@ -32,10 +32,10 @@ class Province:
     ids: dict[str, str] = field(default_factory=dict)
 
 
-def fresh_unlimited_app(settings: Settings) -> Flask:
+def fresh_unlimited_app(settings: Settings, **overrides: Any) -> Flask:
     """Empty the test session's store (as the ``app`` fixture does), then a hub on it with rate limits
     off: the attack tests reach handlers, not the limiter (whose 429s the spec documents)."""
-    app = create_app(settings=replace(settings, rate_limits=False))
+    app = create_app(settings=replace(settings, rate_limits=False, **overrides))
     store = app.extensions["hub"].store
     store.raw_client_for_tests().flushdb()
     auth.ensure_operator_token(store, ADMIN_TOKEN)

@@ -105,10 +105,13 @@ def get_pdf(args: dict[str, Any], number: str) -> Response:
     (``holder_id_type`` and ``holder_id``)."""
     state = hub()
     record = licences.get_record(state, number)
-    issuer_or_operator = g.principal.roles & {"agency", "operator"} and _issuer_scope() in (None, record["issuer"])
-    if not issuer_or_operator and not licences.held_by(
+    roles = g.principal.roles
+    issuer_or_operator = roles & {"agency", "operator"} and _issuer_scope() in (None, record["issuer"])
+    # Naming the holder admits a portal only: another agency must not read a licence it did not issue.
+    for_holder = "portal" in roles and licences.held_by(
         state, record, args.get("holder_id_type"), args.get("holder_id")
-    ):
+    )
+    if not issuer_or_operator and not for_holder:
         raise Forbidden(f"Licence {record['number']} is for its issuer, or a portal acting for its holder.")
     content = licences.pdf(hub(), number)
     response = Response(content, mimetype="application/pdf")
