@@ -289,6 +289,11 @@ def _rate(value: float) -> str:
     return f"{value:,.1f}/s" if value < 100 else f"{value:,.0f}/s"
 
 
+def over(value: float, base: float) -> float:
+    """value / base, or NaN when there is no base (a run too short to answer anything)."""
+    return value / base if base else math.nan
+
+
 def ratios(name: str, doc: Document) -> list[Ratio]:
     """The summary rows of benchmark ``name`` (none for one without a baseline)."""
     rows: list[Ratio] = []
@@ -297,36 +302,37 @@ def ratios(name: str, doc: Document) -> list[Ratio]:
         baseline = "Flask + one Redis GET"
         rows += [
             Ratio("read one service item", "req/s", _rate(hub["requests_per_second"]),
-                  _rate(base["requests_per_second"]), hub["requests_per_second"] / base["requests_per_second"],
+                  _rate(base["requests_per_second"]), over(hub["requests_per_second"], base["requests_per_second"]),
                   baseline),
             Ratio("read one service item", "p50", _ms(hub["p50_ms"]), _ms(base["p50_ms"]),
-                  hub["p50_ms"] / base["p50_ms"], baseline),
+                  over(hub["p50_ms"], base["p50_ms"]), baseline),
         ]  # fmt: skip
     elif name == "resolution":
         alone = doc["source_alone"]
         for level in doc["throughput"]["levels"]:
             rows.append(
                 Ratio(f"resolve 5 materials, {level['load']['connections']} conn.", "p50", _ms(level["p50_ms"]),
-                      _ms(alone["p50_ms"]), level["p50_ms"] / alone["p50_ms"], "one stand-in source loaded directly")
+                      _ms(alone["p50_ms"]), over(level["p50_ms"], alone["p50_ms"]),
+                      "one stand-in source loaded directly")
             )  # fmt: skip
     elif name == "licences":
         for label, phase in (("issue a licence", doc["issuance"]), ("verify a licence PDF", doc["verification"])):
             hub, base = phase["hub"], phase["inprocess"]
             rows.append(
                 Ratio(label, "per second", _rate(hub["requests_per_second"]), _rate(base["requests_per_second"]),
-                      hub["requests_per_second"] / base["requests_per_second"], "pyHanko in-process")
+                      over(hub["requests_per_second"], base["requests_per_second"]), "pyHanko in-process")
             )  # fmt: skip
     elif name == "intake":
         level = doc["submission"]["levels"][0]
         delay = doc["source_delay_ms"]
         rows.append(
             Ratio("submit an application, one at a time", "p50", _ms(level["p50_ms"]), _ms(delay),
-                  level["p50_ms"] / delay, "the slowest source's delay")
+                  over(level["p50_ms"], delay), "the slowest source's delay")
         )  # fmt: skip
     elif name == "archives":
         rows.append(
             Ratio("build a case's archive", "p50", _ms(doc["hub_p50_ms"]), _ms(doc["baseline_p50_ms"]),
-                  doc["hub_p50_ms"] / doc["baseline_p50_ms"], "the same zip and seal from memory")
+                  over(doc["hub_p50_ms"], doc["baseline_p50_ms"]), "the same zip and seal from memory")
         )  # fmt: skip
     elif name == "scaling_workers":
         first, last = doc["points"][0], doc["points"][-1]
@@ -334,7 +340,7 @@ def ratios(name: str, doc: Document) -> list[Ratio]:
             one, many = first["operations"][op], last["operations"][op]
             rows.append(
                 Ratio(f"{op}, {last['workers']} workers", "req/s", _rate(many["requests_per_second"]),
-                      _rate(one["requests_per_second"]), many["requests_per_second"] / one["requests_per_second"],
+                      _rate(one["requests_per_second"]), over(many["requests_per_second"], one["requests_per_second"]),
                       f"the same with {first['workers']} worker")
             )  # fmt: skip
     elif name == "scaling_records":
@@ -343,6 +349,6 @@ def ratios(name: str, doc: Document) -> list[Ratio]:
             few, many = first["operations"][op], last["operations"][op]
             rows.append(
                 Ratio(f"{op}, {last['licences']:,} licences", "p50", _ms(many["p50_ms"]), _ms(few["p50_ms"]),
-                      many["p50_ms"] / few["p50_ms"], f"the same with {first['licences']:,} on record")
+                      over(many["p50_ms"], few["p50_ms"]), f"the same with {first['licences']:,} on record")
             )  # fmt: skip
     return rows

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import os
 import platform
 from dataclasses import asdict, dataclass
@@ -150,9 +151,14 @@ def _ratio_table(documents: list[dict[str, Any]]) -> list[str]:
     ]
     for row in rows:
         lines.append(
-            f"| {row.benchmark} | {row.measure} | {row.hub} | {row.baseline} | {row.ratio:.2f}× | {row.baseline_name} |"
+            f"| {row.benchmark} | {row.measure} | {row.hub} | {row.baseline} | {_times(row.ratio)}"
+            f" | {row.baseline_name} |"
         )
     return [*lines, ""]
+
+
+def _times(ratio: float) -> str:
+    return f"{ratio:.2f}×" if math.isfinite(ratio) else "n/a"
 
 
 def _with_plot(result: Result, plotted: set[str]) -> list[str]:

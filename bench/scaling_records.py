@@ -42,6 +42,7 @@ from hub.store import Store, Tx
 from . import processes, wrk
 from .licences import issue_more, setup_hub
 from .licences_load import HOLDERS, JOBS_IN_FLIGHT, TYPE_CODE, WRK_TIMEOUT_S, issue_script, wrk_once
+from .plots import over
 from .resolution import HubApi
 
 NAME = "scaling_records"
@@ -137,9 +138,9 @@ class RecordsResult:
         lines += [
             "",
             f"From {first.licences:,} to {last.licences:,} licences the read's median goes from {r0.p50_ms:.1f} ms to"
-            f" {r1.p50_ms:.1f} ms ({r1.p50_ms / r0.p50_ms:.2f}×) and issuance's from {i0.p50_ms:,.0f} ms to"
-            f" {i1.p50_ms:,.0f} ms ({i1.p50_ms / i0.p50_ms:.2f}×): a read is a few key lookups and issuance reserves"
-            " the next number from the type's sequence, so neither walks the records; what grows is Redis's"
+            f" {r1.p50_ms:.1f} ms ({over(r1.p50_ms, r0.p50_ms):.2f}×) and issuance's from {i0.p50_ms:,.0f} ms to"
+            f" {i1.p50_ms:,.0f} ms ({over(i1.p50_ms, i0.p50_ms):.2f}×): a read is a few key lookups and issuance"
+            " reserves the next number from the type's sequence, so neither walks the records; what grows is Redis's"
             f" memory, about {per:,.0f} bytes a seeded licence (without its PDF: a real one adds its own ~55 kB"
             " blob).",
             "",

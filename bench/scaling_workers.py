@@ -33,6 +33,7 @@ from hub import keys
 from . import processes, wrk
 from .licences import fetch_pdfs, issue_more, setup_hub, start_verifiers
 from .licences_load import check_verdicts, issue_script, verify_script, wrk_once
+from .plots import over
 from .resolution import HubApi
 from .service_item_get import ITEM_CODE
 
@@ -107,7 +108,7 @@ class WorkersResult:
         hits = [step for step in self.steps if step.verify_cache_hits]
         first, last = self.steps[0], self.steps[-1]
         gains = ", ".join(
-            f"{op} {last.operations[op].requests_per_second / first.operations[op].requests_per_second:.2f}×"
+            f"{op} {over(last.operations[op].requests_per_second, first.operations[op].requests_per_second):.2f}×"
             for op in operations
         )
         lines += [
