@@ -11,7 +11,7 @@ RUN_PACKAGES := fonts-wqy-microhei
 SYSTEM_PACKAGES := $(RUN_PACKAGES) chromium poppler-utils zbar-tools softhsm2 libnss3-tools
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
-.PHONY: run test lint bench system-deps lock clean
+.PHONY: run test lint security audit bench system-deps lock clean
 
 $(INSTALLED): requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,10 +32,56 @@ system-deps:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
 
-lint: $(INSTALLED)
+lint: $(INSTALLED) security audit
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy connectors certs policies
+
+# bandit over the shipped code; its skips and their reasons are in pyproject.toml.
+security: $(INSTALLED)
+	$(BIN)/bandit -q -c pyproject.toml -r hub connectors certs policies
+
+# pip-audit of the pinned requirements against a vulnerability service (PIP_AUDIT_SERVICE: pypi or
+# osv). A package the service does not answer for is not audited, and pip-audit would still say "No
+# known vulnerabilities found"; this target counts them instead. When nothing at all could be audited
+# (a machine that reaches only a package mirror, not the service) it says so and goes on, unless
+# PIP_AUDIT_REQUIRED=1; a known vulnerability always fails.
+PIP_AUDIT_SERVICE ?= pypi
+PIP_AUDIT_REQUIRED ?= 0
+AUDIT_REPORT := $(VENV)/pip-audit.json
+define AUDIT_VERDICT
+import json, sys
+path, status, required = sys.argv[1], int(sys.argv[2]), sys.argv[3] == "1"
+try:
+    deps = json.load(open(path))["dependencies"]
+except (OSError, ValueError, KeyError):
+    deps = None
+if deps is None:
+    print(f"pip-audit: NOT AUDITED: the {sys.argv[4]} vulnerability service could not be reached (exit {status}); see $(VENV)/pip-audit.log")
+    sys.exit(1 if required else 0)
+vulnerable = [d for d in deps if d.get("vulns")]
+skipped = [d for d in deps if d.get("skip_reason")]
+for d in vulnerable:
+    ids = ", ".join(v["id"] + (" (fixed in " + ", ".join(v["fix_versions"]) + ")" if v.get("fix_versions") else "") for v in d["vulns"])
+    print(f"pip-audit: {d['name']} {d['version']}: {ids}")
+audited = len(deps) - len(skipped)
+print(f"pip-audit: {audited} of {len(deps)} pinned packages audited, {len(vulnerable)} with known vulnerabilities")
+if skipped:
+    print(f"pip-audit: NOT AUDITED: {len(skipped)} packages, e.g. {skipped[0]['skip_reason']}")
+if vulnerable:
+    sys.exit(1)
+if audited == 0:
+    print("pip-audit: NOTHING WAS AUDITED: this machine does not reach the vulnerability service (only a package mirror)")
+    sys.exit(1 if required else 0)
+sys.exit(1 if skipped and required else 0)
+endef
+export AUDIT_VERDICT
+
+audit: $(INSTALLED)
+	@rm -f $(AUDIT_REPORT); \
+	$(BIN)/pip-audit --no-deps --disable-pip --progress-spinner off -s $(PIP_AUDIT_SERVICE) \
+	  -r requirements.txt -r requirements-dev.txt -f json -o $(AUDIT_REPORT) 2>$(VENV)/pip-audit.log; \
+	$(BIN)/python -c "$$AUDIT_VERDICT" $(AUDIT_REPORT) $$? $(PIP_AUDIT_REQUIRED) $(PIP_AUDIT_SERVICE)
 
 # The storage-heavy tests run twice: on the embedded server, then on a three-master Redis Cluster.
 CLUSTER_TESTS := tests/hub/registry tests/hub/licences tests/hub/intake tests/hub/archives \
