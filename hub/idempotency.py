@@ -5,6 +5,11 @@ and stores its answer. A repeat with the same fingerprint gets that answer back
 (``Idempotent-Replayed: true``); with another fingerprint it is 422; while the first is still
 running, 409. A request that fails releases its claim, so a corrected retry may reuse the key.
 Secrets in an answer (a new token) are never stored: their replay omits them.
+
+A claim names the process that holds it. A worker killed mid-request (``kill -9``, the OOM killer,
+gunicorn's timeout) cannot release its claim, so a retry that finds the claim held by a process
+of this host that is gone takes it over; a claim held on another host is taken over once it is
+older than any request could run (``ABANDONED_AFTER_S``).
 """
 
 from __future__ import annotations
@@ -12,7 +17,11 @@ from __future__ import annotations
 import base64
 import functools
 import hashlib
+import os
+import socket
+import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from flask import Response, g, request
@@ -20,10 +29,57 @@ from flask import Response, g, request
 from . import keys
 from .errors import Conflict, Invalid
 from .keyring import Keyring
-from .store import Store
+from .store import Store, Tx
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255
+# A claim held on another host, whose process this one cannot see, counts as abandoned after this long.
+ABANDONED_AFTER_S = 600
+
+
+def _boot_id() -> str:
+    try:
+        return Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+    except OSError:
+        return ""
+
+
+def _started(pid: int) -> str | None:
+    """When process ``pid`` started (clock ticks since boot), or None if it is gone or a zombie."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat.rpartition(")")[2].split()  # the name in parentheses may hold spaces
+    if not fields or fields[0] in ("Z", "X"):  # killed, not yet reaped by its parent
+        return None
+    return fields[19]
+
+
+def _this_process() -> dict[str, Any]:
+    pid = os.getpid()
+    return {"host": socket.gethostname(), "boot": _boot_id(), "pid": pid, "started": _started(pid)}
+
+
+def _abandoned(claim: dict[str, Any]) -> bool:
+    """True when the process that claimed a key can no longer finish its request."""
+    owner = claim.get("owner") or {}
+    if owner.get("host") == socket.gethostname() and owner.get("boot") == _boot_id():
+        return _started(int(owner.get("pid", 0))) != owner.get("started")  # gone, or its pid reused
+    claimed_at = claim.get("claimed_at")  # None: a claim older than this rule, left to its TTL
+    return claimed_at is not None and time.time() - float(claimed_at) > ABANDONED_AFTER_S
+
+
+def _take_over(store: Store, record_key: str, abandoned: dict[str, Any], claim: dict[str, Any], ttl: int) -> bool:
+    """Replace an abandoned claim with ours, unless someone else changed it first; True if ours now."""
+
+    def work(tx: Tx) -> bool:
+        if tx.get_json(record_key) != abandoned:
+            return False
+        tx.set_json(record_key, claim, ttl)
+        return True
+
+    return store.atomic(work)
 
 
 def _fingerprint() -> str:
@@ -96,7 +152,13 @@ def idempotent(
             store = get_store()
             record_key = keys.idempotency(g.principal.actor, idempotency_key)
             fingerprint = _fingerprint()
-            claim = {"state": "pending", "fingerprint": fingerprint, "request_id": g.request_id}
+            claim = {
+                "state": "pending",
+                "fingerprint": fingerprint,
+                "request_id": g.request_id,
+                "owner": _this_process(),
+                "claimed_at": time.time(),
+            }
             if not store.set_json_if_absent(record_key, claim, ttl_seconds()):
                 existing = store.get_json(record_key) or {}
                 if existing.get("fingerprint") != fingerprint:
@@ -104,9 +166,10 @@ def idempotent(
                         f"This {HEADER} was used for a different request; use a new key for a new request.",
                         errors={HEADER: ["Reused with another body or path."]},
                     )
-                if existing.get("state") != "complete":
+                if existing.get("state") == "complete":
+                    return _replay(existing, get_keyring() if get_keyring else None)
+                if not (_abandoned(existing) and _take_over(store, record_key, existing, claim, ttl_seconds())):
                     raise Conflict(f"A request with this {HEADER} is still being processed; retry shortly.")
-                return _replay(existing, get_keyring() if get_keyring else None)
             try:
                 response = view(*args, **kwargs)
             except BaseException:
