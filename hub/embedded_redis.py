@@ -6,17 +6,26 @@ as long as the server lives: a second hub on the same directory sees the lock ta
 to the running server through its Unix socket instead of starting another, and a server killed
 with ``kill -9`` releases the lock with it. This module never speaks the Redis protocol; the store
 pings and shuts the server down through the client.
+
+A :class:`Keeper` (run by gunicorn's master) watches that lock and starts the server again when
+it died, so a crashed or killed Redis comes back by itself: the workers' clients reconnect on their
+next command (answering 503 until then), and the AOF brings back what Redis had written: every
+acknowledged write with ``appendfsync always``; with ``everysec``, Redis may answer a write whose
+flush it postponed behind a slow background fsync (for up to two seconds), and a ``kill -9`` then loses it.
 """
 
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 import subprocess
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+log = logging.getLogger(__name__)
 SOCKET_NAME = "redis.sock"
 LOCK_NAME = "redis.lock"
 # sun_path is 108 bytes on Linux, including the terminating NUL.
@@ -149,3 +158,42 @@ def server_pid(data_dir: Path) -> int | None:
         return int((Path(data_dir).resolve() / "redis.pid").read_text().strip())
     except (OSError, ValueError):
         return None
+
+
+class Keeper:
+    """A thread that starts the server on ``data_dir`` again whenever none holds the directory.
+
+    Whoever else shares the directory (another hub) may win the restart: :func:`attach_or_start`
+    decides by the lock, so two keepers never start two servers.
+    """
+
+    def __init__(self, data_dir: Path, appendfsync: str, interval_s: float = 0.25) -> None:
+        self.data_dir = Path(data_dir)
+        self.appendfsync = appendfsync
+        self.interval_s = interval_s
+        self.restarts = 0
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="embedded-redis-keeper", daemon=True)
+
+    def start(self) -> Keeper:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop watching (before the server is shut down on purpose)."""
+        self._stopping.set()
+        if self._thread.is_alive():
+            self._thread.join(30)
+
+    def _run(self) -> None:
+        while not self._stopping.wait(self.interval_s):
+            if is_running(self.data_dir):
+                continue
+            try:
+                server = attach_or_start(self.data_dir, self.appendfsync)
+            except (EmbeddedRedisError, OSError) as exc:  # a full disk, say: try again on the next round
+                log.error("embedded Redis could not be started again", extra={"error": str(exc)})
+                continue
+            if server.started_here:
+                self.restarts += 1
+                log.warning("embedded Redis had stopped; started it again", extra={"pid": server.pid})

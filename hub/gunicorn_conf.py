@@ -1,10 +1,10 @@
 """The one gunicorn configuration: ``hub serve`` uses it, and so does ``gunicorn -c python:hub.gunicorn_conf wsgi:app``.
 
-The master starts (or attaches to) the embedded Redis before any worker, loads the demo when
-asked, decides when the periodic jobs are due (:mod:`hub.schedule`, in a thread of its own), starts
-``HUB_QUEUE_WORKERS`` job-queue workers that run them (:mod:`hub.queue`), and stops Redis after the
-last worker has gone. SIGTERM is a graceful stop: workers finish their requests for up to
-``HUB_GRACEFUL_TIMEOUT`` seconds.
+The master starts (or attaches to) the embedded Redis before any worker and starts it again
+whenever it dies (:class:`hub.embedded_redis.Keeper`), loads the demo when asked, decides when the
+periodic jobs are due (:mod:`hub.schedule`, in a thread of its own), starts ``HUB_QUEUE_WORKERS``
+job-queue workers that run them (:mod:`hub.queue`), and stops Redis after the last worker has gone.
+SIGTERM is a graceful stop: workers finish their requests for up to ``HUB_GRACEFUL_TIMEOUT`` seconds.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from hub import logs
 from hub.config import load_settings
 
 if TYPE_CHECKING:
+    from hub.embedded_redis import Keeper
     from hub.schedule import Runner
     from hub.store import Store
 
@@ -42,6 +43,7 @@ wsgi_app = "hub:create_app()"
 proc_name = "hub"
 _demo_agency = None  # the demo agency service, when HUB_DEMO=1 started it
 _runner: Runner | None = None  # the periodic jobs, when any is on
+_redis_keeper: Keeper | None = None  # restarts the embedded Redis if it dies
 _queue_workers: list[subprocess.Popen] = []  # this host's job-queue workers (hub worker)
 
 
@@ -77,14 +79,18 @@ def _prepare(store: Store) -> None:
 
 
 def when_ready(server: Any) -> None:
-    """In the master, once it listens: start the periodic jobs' runner, if any job is on."""
-    global _runner
+    """In the master, once it listens: keep the embedded Redis running, and start the periodic jobs' runner,
+    if any job is on."""
+    global _runner, _redis_keeper
+    from hub.embedded_redis import Keeper
     from hub.schedule import Runner, jobs_for
 
+    logs.configure(_settings.log_level)  # the master has no app, which would otherwise set this up
+    if _settings.embedded_redis:
+        _redis_keeper = Keeper(_settings.data_dir, _settings.redis_appendfsync).start()
     jobs = jobs_for(_settings)
     if not jobs:
         return
-    logs.configure(_settings.log_level)  # the master has no app, which would otherwise set this up
     try:
         from hub.state import HubState
         from hub.store import Store
@@ -128,6 +134,8 @@ def child_exit(server: Any, worker: Any) -> None:
 
 def on_exit(server: Any) -> None:
     """After the last worker: stop the demo agency service, and the embedded Redis unless another hub uses it."""
+    if _redis_keeper is not None:
+        _redis_keeper.stop()  # the server is about to be shut down on purpose
     if _runner is not None:
         _runner.stop()
         _runner.state.store.close()

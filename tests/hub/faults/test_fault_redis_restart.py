@@ -1,0 +1,147 @@
+"""The embedded Redis killed (and kept down a while) and restarted while clients write: the API answers 503
+problem+json meanwhile (never a 500, never a hang), the master starts Redis again by itself, and every
+acknowledged write is there."""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+from conftest import OPERATOR
+from fault_support import QUIET, attach, audit_intact, is_problem, wait_for
+
+from hub import embedded_redis, keys
+
+pytestmark = pytest.mark.slow
+
+WRITERS = 3
+CLIENT_TIMEOUT_S = 20  # far above what the hub may take with Redis gone (2 s socket timeout, two quick retries)
+
+
+class Writers:
+    """Threads registering agencies until stopped; every answer is kept."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.lock = threading.Lock()
+        self.acknowledged: list[str] = []
+        self.unavailable = 0  # 503 problem+json answers
+        self.wrong: list[str] = []  # anything else: a 5xx that is not a 503 problem, a hang, a dropped connection
+        self.stopping = threading.Event()
+        self.threads = [threading.Thread(target=self._run, args=(w,)) for w in range(WRITERS)]
+
+    def __enter__(self) -> Writers:
+        for thread in self.threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stopping.set()
+        for thread in self.threads:
+            thread.join(CLIENT_TIMEOUT_S * 2)
+
+    def _run(self, writer: int) -> None:
+        session = requests.Session()
+        n = 0
+        while not self.stopping.is_set():
+            code = f"w{writer}-{n}"
+            n += 1
+            try:
+                response = session.post(
+                    self.url + "/api/v1/agencies",
+                    json={"code": code, "name": f"Agency {code}", "region": "440000"},
+                    headers=OPERATOR,
+                    timeout=CLIENT_TIMEOUT_S,
+                )
+            except requests.RequestException as exc:
+                with self.lock:
+                    self.wrong.append(f"{code}: {type(exc).__name__}")
+                continue
+            with self.lock:
+                if response.status_code == 201:
+                    self.acknowledged.append(code)
+                elif is_problem(response, 503):
+                    self.unavailable += 1
+                else:
+                    self.wrong.append(f"{code}: {response.status_code} {response.text[:200]}")
+
+    def count(self) -> int:
+        with self.lock:
+            return len(self.acknowledged)
+
+
+def restarted(data_dir, old_pid: int) -> int | None:
+    """The pid of a Redis server started again in ``data_dir`` and holding it, if one is."""
+    pid = embedded_redis.server_pid(data_dir)
+    return pid if pid not in (None, old_pid) and embedded_redis.is_running(data_dir) else None
+
+
+@contextlib.contextmanager
+def killed_and_held_down(data_dir: Path) -> Iterator[int]:
+    """SIGKILL the server and take its directory's lock at once, so that nothing starts it again until the
+    block ends (the hub's keeper starts a server only on a directory nobody holds); the killed pid."""
+    for _ in range(5):  # the keeper may win the race for the lock: then kill the server it started
+        pid = embedded_redis.server_pid(data_dir)
+        lock = os.open(data_dir / embedded_redis.LOCK_NAME, os.O_RDWR)
+        try:
+            os.kill(pid, signal.SIGKILL)
+            deadline = time.monotonic() + 5
+            while time.monotonic() < deadline:
+                try:
+                    fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    if restarted(data_dir, pid):
+                        break
+                    time.sleep(0.001)
+                    continue
+                yield pid
+                return
+        finally:
+            os.close(lock)  # releases the lock: the keeper may start the server now
+    raise AssertionError("could not hold the killed server down")
+
+
+def test_redis_killed_and_restarted_under_load(served_hub_factory):
+    # always: Redis fsyncs each write before answering, so even a kill -9 of Redis keeps every acknowledged
+    # write (with everysec it writes each before answering too, but may postpone that behind a slow fsync).
+    hub = served_hub_factory(HUB_WORKERS="2", HUB_REDIS_APPENDFSYNC="always", **QUIET).start()
+    with Writers(hub.url) as writers:
+        wait_for(lambda: writers.count() >= 20, what="writes before the faults")
+
+        # 1. kill -9, and kept down for a while: every answer meanwhile is a quick 503 problem, none a 500.
+        with killed_and_held_down(hub.data_dir) as first:
+            unavailable = writers.unavailable
+            wait_for(lambda: writers.unavailable >= unavailable + 2 * WRITERS, what="503 answers while Redis is down")
+            ready = requests.get(hub.url + "/readyz", timeout=CLIENT_TIMEOUT_S)
+            assert ready.status_code == 503
+        # ... and once the directory is free, the master starts Redis again by itself; writes flow again.
+        second = wait_for(lambda: restarted(hub.data_dir, first), what="Redis started again after kill -9")
+        before = writers.count()
+        wait_for(lambda: writers.count() >= before + 20, what="writes after the restart")
+
+        # 2. a clean stop (SIGTERM: Redis flushes and exits), as an operator's restart would do.
+        os.kill(second, signal.SIGTERM)
+        wait_for(lambda: restarted(hub.data_dir, second), what="Redis started again after SIGTERM")
+        before = writers.count()
+        wait_for(lambda: writers.count() >= before + 20, what="writes after the second restart")
+    assert writers.wrong == []
+    assert requests.get(hub.url + "/readyz", timeout=10).status_code == 200
+
+    store = attach(hub.data_dir)
+    try:
+        stored = set(store.index_page(keys.agency_index(), None, 100_000))
+        assert set(writers.acknowledged) <= stored  # nothing acknowledged was lost across two restarts
+        records = store.get_many_json([keys.agency(code) for code in sorted(stored)])
+        assert all(record is not None for record in records)  # no index entry without its record
+    finally:
+        store.close()
+    verdict = audit_intact(hub.url)
+    assert verdict["entries"] >= len(stored)  # an entry for each agency, in one unbroken chain
