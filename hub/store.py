@@ -31,6 +31,7 @@ from redis.exceptions import (
     ConnectionError,
     ReadOnlyError,
     RedisError,
+    ResponseError,
     TimeoutError,
     WatchError,
 )
@@ -48,6 +49,10 @@ MAX_TRANSACTION_ATTEMPTS = 50
 REDIS_TIMEOUT_S = 2.0
 # The server is down, stalled, loading its data, or (during a failover) a replica no longer the master.
 UNREACHABLE = (ConnectionError, TimeoutError, BusyLoadingError, ReadOnlyError)
+
+
+# Redis refuses writes it cannot persist (a full disk, say) with this error, and takes them again by itself.
+CANNOT_PERSIST = "MISCONF"
 
 
 def _dump(value: Any) -> str:
@@ -424,6 +429,10 @@ class Store:
                     continue
                 except UNREACHABLE as exc:
                     raise StoreUnavailable(str(exc)) from exc
+                except ResponseError as exc:
+                    if CANNOT_PERSIST not in str(exc):
+                        raise
+                    raise StoreUnavailable(str(exc)) from exc
         raise StoreUnavailable("too much contention: the transaction was retried too often")
 
     def bulk(self, work: Callable[[Tx], T]) -> T:
@@ -445,6 +454,10 @@ class Store:
         try:
             return call(*args, **kwargs)
         except UNREACHABLE as exc:
+            raise StoreUnavailable(str(exc)) from exc
+        except ResponseError as exc:
+            if CANNOT_PERSIST not in str(exc):
+                raise
             raise StoreUnavailable(str(exc)) from exc
 
     # -- snapshots, leases and whole-store scans (backups, restores, integrity checks, scheduled jobs)
