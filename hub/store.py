@@ -208,11 +208,10 @@ class Store:
         }
         if settings.embedded_redis:
             self.embedded = embedded_redis.attach_or_start(settings.data_dir, settings.redis_appendfsync)
+            # No health-check PINGs: a Redis whose disk is full refuses PING (MISCONF), which would fail every
+            # new connection, reads included; a dropped local connection shows at once and is retried.
             self._client = redis.Redis(
-                unix_socket_path=str(self.embedded.socket_path),
-                client_name=self.client_name,
-                health_check_interval=30,
-                **timeouts,
+                unix_socket_path=str(self.embedded.socket_path), client_name=self.client_name, **timeouts
             )
             self._wait_until_ready()
         elif settings.redis_cluster:
@@ -230,6 +229,10 @@ class Store:
             try:
                 self._client.ping()
                 return
+            except ResponseError as exc:
+                if CANNOT_PERSIST not in str(exc):
+                    raise
+                return  # up, refusing writes until its disk has room: reads work, writes are 503s meanwhile
             except (BusyLoadingError, ConnectionError, TimeoutError) as exc:  # loading the AOF, or not up
                 if time.monotonic() > deadline:
                     raise StoreUnavailable(f"Redis not ready: {exc}") from exc
