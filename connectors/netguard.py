@@ -3,6 +3,11 @@
 A host passes only when *every* address it resolves to lies inside one of the operator's CIDR blocks;
 an empty allowlist refuses everything. Connectors check at registration and again before each request,
 because DNS answers can change after a connector was registered.
+
+Some addresses are never an agency's service, whatever the allowlist says (``0.0.0.0/0`` included):
+"this host" (0.0.0.0/8, ``::``, which reach the hub itself), link-local (169.254.0.0/16 with the cloud
+metadata service, fe80::/10), multicast and reserved blocks. Loopback passes only when the allowlist
+names a loopback block itself (the demo's ``127.0.0.1/32``), never by way of a wider one.
 """
 
 from __future__ import annotations
@@ -53,10 +58,28 @@ def _normalised(address: str) -> Address:
     return ip
 
 
+THIS_HOST = ipaddress.ip_network("0.0.0.0/8")
+LOOPBACK: dict[int, Network] = {4: ipaddress.ip_network("127.0.0.0/8"), 6: ipaddress.ip_network("::1/128")}
+
+
+def _never(ip: Address) -> bool:
+    """Addresses no allowlist opens: the hub itself under another name, link-local, multicast, reserved."""
+    return (
+        ip.is_unspecified
+        or ip.is_link_local
+        or ip.is_multicast
+        or ip.is_reserved
+        or (ip.version == 4 and ip in THIS_HOST)
+    )
+
+
 def is_allowed(address: str, networks: Iterable[Network]) -> bool:
-    """Whether one address lies inside one of the networks."""
+    """Whether one address lies inside one of the networks (and is not one that no allowlist opens)."""
     ip = _normalised(address)
-    return any(ip.version == network.version and ip in network for network in networks)
+    inside = [network for network in networks if ip.version == network.version and ip in network]
+    if ip.is_loopback:  # before the reserved blocks: ::1 lies in ::/8
+        return any(network.subnet_of(LOOPBACK[ip.version]) for network in inside)  # type: ignore[arg-type]
+    return bool(inside) and not _never(ip)
 
 
 def allowed_addresses(host: str, port: int, networks: tuple[Network, ...], resolver: Resolver) -> list[str]:
