@@ -26,6 +26,10 @@ from .store import Store, Tx
 
 BOOLEANS = {"true": True, "1": True, "yes": True, "是": True, "false": False, "0": False, "no": False, "否": False}
 MAX_ERRORS = 20
+# Bounds on what one upload may make the worker parse, hash and write in one request (within HUB_TIMEOUT):
+# an agency with more rows than this runs a service (the ``rest`` kind) instead.
+MAX_ROWS = 100_000
+MAX_COLUMNS = 200
 RESERVED = {"id_type", "evidence_type"}
 
 
@@ -50,9 +54,34 @@ def parse(
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise Invalid("The dataset must be UTF-8 text.", errors={"file": ["Not UTF-8."]}) from None
+    try:
+        return _parse_rows(text, key_column, connector["provides"], evidence_records, keyring)
+    except csv.Error as exc:  # a cell past csv's field size limit, say
+        raise Invalid(f"The dataset is not readable CSV: {exc}.", errors={"file": [str(exc)]}) from None
+
+
+def _check_size(text: str) -> None:
+    """Refuse too many columns or rows before any row is checked, hashed or stored."""
+    header = next(csv.reader(io.StringIO(text)), [])
+    if len(header) > MAX_COLUMNS:
+        message = f"{len(header)} columns; at most {MAX_COLUMNS}."
+        raise Invalid("The dataset has too many columns.", errors={"header": [message]})
+    rows = sum(1 for _ in csv.reader(io.StringIO(text))) - 1
+    if rows > MAX_ROWS:
+        message = f"{rows} rows; at most {MAX_ROWS} (a larger source is better served as a rest connector)."
+        raise Invalid("The dataset has too many rows.", errors={"file": [message]})
+
+
+def _parse_rows(
+    text: str,
+    key_column: str,
+    provides: list[str],
+    evidence_records: dict[str, dict[str, Any]],
+    keyring: Keyring,
+) -> dict[str, dict[str, dict[str, Any]]]:
+    _check_size(text)
     reader = csv.DictReader(io.StringIO(text))
     header = reader.fieldnames or []
-    provides = connector["provides"]
     problems: dict[str, list[str]] = {}
     if key_column not in header:
         problems["header"] = [f"The key column {key_column!r} is missing."]
@@ -61,7 +90,10 @@ def parse(
     known = {name for code in provides for name in evidence_records[code]["fields"]} | RESERVED | {key_column}
     unknown = [name for name in header if name not in known]
     if unknown:
-        problems.setdefault("header", []).append(f"Columns that no evidence type has: {', '.join(unknown)}.")
+        named = ", ".join(unknown[:MAX_ERRORS]) + (
+            f" and {len(unknown) - MAX_ERRORS} more" if len(unknown) > MAX_ERRORS else ""
+        )
+        problems.setdefault("header", []).append(f"Columns that no evidence type has: {named}.")
     if problems:
         raise Invalid("The dataset's header is not usable.", errors=problems)
     rows: dict[str, dict[str, dict[str, Any]]] = {code: {} for code in provides}

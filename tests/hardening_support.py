@@ -7,6 +7,7 @@ import io
 import json
 import os
 import signal
+import struct
 import time
 import zlib
 from dataclasses import replace
@@ -58,27 +59,44 @@ def wide_csv(columns: int) -> bytes:
     return (header + "\n" + row + "\n").encode()
 
 
-def flate_bomb_pdf(expanded_bytes: int) -> bytes:
-    """A one-page PDF whose content stream is ``expanded_bytes`` of spaces, Flate-compressed to a few KiB."""
-    compressor = zlib.compressobj(9)
+def flate_bomb(prefix: bytes, expanded_bytes: int) -> bytes:
+    """zlib data that inflates to ``prefix`` and then ``expanded_bytes`` of spaces, built in well under a second:
+    each MiB is deflated once, after a full flush, so every later MiB compresses to the same bytes."""
     chunk = b" " * (1 << 20)
-    parts = [compressor.compress(chunk) for _ in range(expanded_bytes // len(chunk))]
-    stream = b"".join(parts) + compressor.flush()
+    deflate = zlib.compressobj(9, zlib.DEFLATED, -15)
+    head = deflate.compress(prefix) + deflate.flush(zlib.Z_FULL_FLUSH)
+    block = deflate.compress(chunk) + deflate.flush(zlib.Z_FULL_FLUSH)
+    count = expanded_bytes // len(chunk)
+    checksum = zlib.adler32(prefix)
+    for _ in range(count):
+        checksum = zlib.adler32(chunk, checksum)
+    return b"\x78\xda" + head + block * count + deflate.flush() + struct.pack(">I", checksum)
+
+
+def flate_bomb_pdf(expanded_bytes: int) -> bytes:
+    """A one-page PDF whose cross-reference stream, which any reader must inflate to find the objects, and whose
+    page content each inflate to ``expanded_bytes`` (about 1 MiB on the wire per GiB, deflate's limit)."""
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
         b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] /Contents 4 0 R >>",
-        b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(stream) + stream + b"\nendstream",
+        _stream(b"", flate_bomb(b"", expanded_bytes)),
     ]
     out = io.BytesIO()
     out.write(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
-    offsets = []
+    rows = [struct.pack(">BIH", 0, 0, 0xFFFF)]
     for number, body in enumerate(objects, start=1):
-        offsets.append(out.tell())
+        rows.append(struct.pack(">BIH", 1, out.tell(), 0))
         out.write(b"%d 0 obj\n" % number + body + b"\nendobj\n")
-    xref = out.tell()
-    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
-    for offset in offsets:
-        out.write(b"%010d 00000 n \n" % offset)
-    out.write(b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref))
+    xref_number = len(objects) + 1
+    rows.append(struct.pack(">BIH", 1, out.tell(), 0))
+    xref_data = flate_bomb(b"".join(rows), expanded_bytes)
+    dictionary = b"/Type /XRef /W [1 4 2] /Size %d /Root 1 0 R" % (xref_number + 1)
+    start = out.tell()
+    out.write(b"%d 0 obj\n" % xref_number + _stream(dictionary, xref_data) + b"\nendobj\n")
+    out.write(b"startxref\n%d\n%%%%EOF\n" % start)
     return out.getvalue()
+
+
+def _stream(dictionary: bytes, data: bytes) -> bytes:
+    return b"<< " + dictionary + b" /Length %d /Filter /FlateDecode >>\nstream\n" % len(data) + data + b"\nendstream"
