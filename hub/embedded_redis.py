@@ -72,6 +72,25 @@ def _config(data_dir: Path, socket_path: Path, appendfsync: str) -> str:
     )
 
 
+def _write_config(data_dir: Path, text: str) -> Path:
+    """``redis.conf`` holding ``text``: left alone when it does already (a restart on a full disk needs no
+    room), else written beside it and renamed into place, so a full disk never leaves half a config."""
+    path = data_dir / "redis.conf"
+    try:
+        if path.read_text() == text:
+            return path
+    except (OSError, UnicodeDecodeError):
+        pass
+    partial = path.with_name(path.name + ".partial")
+    try:
+        partial.write_text(text)
+        partial.replace(path)
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        raise EmbeddedRedisError(f"cannot write {path}: {exc}") from exc
+    return path
+
+
 def _wait_for_socket(socket_path: Path, process: subprocess.Popen | None, deadline: float) -> None:
     while time.monotonic() < deadline:
         if socket_path.exists():
@@ -102,8 +121,7 @@ def attach_or_start(data_dir: Path, appendfsync: str = "everysec", wait_seconds:
             return EmbeddedServer(socket_path, started_here=False, pid=None)
         # A stale socket from a killed server would make the new one fail to bind.
         socket_path.unlink(missing_ok=True)
-        config_path = data_dir / "redis.conf"
-        config_path.write_text(_config(data_dir, socket_path, appendfsync))
+        config_path = _write_config(data_dir, _config(data_dir, socket_path, appendfsync))
         process = subprocess.Popen(
             [str(redis_binary()), str(config_path)],
             stdin=subprocess.DEVNULL,

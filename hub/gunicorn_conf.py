@@ -9,10 +9,12 @@ SIGTERM is a graceful stop: workers finish their requests for up to ``HUB_GRACEF
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hub import logs
@@ -24,7 +26,18 @@ if TYPE_CHECKING:
     from hub.store import Store
 
 _settings = load_settings()
-_metrics_dir = _settings.data_dir.resolve() / "metrics"
+
+
+def _metrics_directory(data_dir: Path) -> Path:
+    """Where the workers keep their metrics files: in memory (``/dev/shm``) where there is one, one directory per
+    data directory. prometheus_client writes them through ``mmap``, and a page first touched on a full disk kills
+    the worker with SIGBUS: on the data disk, a full disk would take every worker down."""
+    if not os.path.isdir("/dev/shm"):  # noqa: S108 - memory, as gunicorn's own heartbeat files below
+        return data_dir / "metrics"
+    return Path("/dev/shm") / f"hub-metrics-{hashlib.sha256(str(data_dir).encode()).hexdigest()[:16]}"  # noqa: S108
+
+
+_metrics_dir = _metrics_directory(_settings.data_dir.resolve())
 # Must be in the environment before any worker imports prometheus_client.
 os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(_metrics_dir)
 
@@ -151,8 +164,9 @@ def on_exit(server: Any) -> None:
         _demo_agency.wait(10)
     from hub import embedded_redis
 
-    if not _settings.embedded_redis or not embedded_redis.is_running(_settings.data_dir):
-        return  # nothing to stop (and attaching would start a server just to stop it)
-    from hub.store import Store
+    if _settings.embedded_redis and embedded_redis.is_running(_settings.data_dir):
+        from hub.store import Store
 
-    Store(_settings).stop_embedded_if_last()
+        if not Store(_settings).stop_embedded_if_last():
+            return  # another hub on this data directory goes on, with these metrics files
+    shutil.rmtree(_metrics_dir, ignore_errors=True)

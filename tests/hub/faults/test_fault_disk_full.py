@@ -1,0 +1,158 @@
+"""The data directory's disk fills up while clients write: writes get a clear 503 problem (Redis refuses what
+it cannot persist), reads go on, nothing acknowledged is lost, no file is left half-written, and once there is
+room again the hub takes writes without a restart.
+
+The data directory is a small tmpfs mounted for the test (root only; CI runs as root)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+from conftest import OPERATOR, _kill_redis_of, short_tempdir
+from fault_support import QUIET, attach, audit_intact, is_problem, wait_for
+
+from hub import embedded_redis, keys
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(os.geteuid() != 0, reason="mounting a small tmpfs for the data directory needs root"),
+]
+
+DISK_BYTES = 48 * 1024 * 1024
+
+
+@pytest.fixture
+def small_disk() -> Iterator[Path]:
+    """A fresh tmpfs of DISK_BYTES as the data directory; unmounted (after the hub and its Redis) whatever
+    happens. Requested before ``served_hub_factory``, so its teardown runs after the hub's."""
+    mount_point = short_tempdir("hub-disk-")
+    subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={DISK_BYTES},mode=0700", "tmpfs", str(mount_point)], check=True
+    )
+    try:
+        yield mount_point
+    finally:
+        _kill_redis_of(mount_point)
+        embedded_redis.wait_stopped(mount_point, wait_seconds=10)
+        if subprocess.run(["umount", str(mount_point)], check=False).returncode != 0:
+            subprocess.run(["umount", "-l", str(mount_point)], check=True)  # something still holds it open
+        mount_point.rmdir()
+
+
+def fill(path: Path) -> int:
+    """Write ``path`` until the disk has no room left; bytes written."""
+    written = 0
+    with path.open("wb", buffering=0) as filler:
+        block = b"\0" * 65536
+        while True:
+            try:
+                written += filler.write(block)
+            except OSError:
+                break
+        while True:  # the last few bytes, so that nothing at all is left
+            try:
+                written += filler.write(b"\0" * 512)
+            except OSError:
+                return written
+
+
+class Writers:
+    """Threads registering agencies until stopped, keeping what was acknowledged and what was refused how."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.lock = threading.Lock()
+        self.acknowledged: list[str] = []
+        self.refused = 0  # 503 problem+json
+        self.wrong: list[str] = []
+        self.stopping = threading.Event()
+        self.threads = [threading.Thread(target=self._run, args=(w,)) for w in range(2)]
+
+    def __enter__(self) -> Writers:
+        for thread in self.threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stopping.set()
+        for thread in self.threads:
+            thread.join(60)
+
+    def count(self) -> int:
+        with self.lock:
+            return len(self.acknowledged)
+
+    def _run(self, writer: int) -> None:
+        session = requests.Session()
+        n = 0
+        while not self.stopping.is_set():
+            code = f"w{writer}-{n}"
+            n += 1
+            body = {"code": code, "name": f"Agency {code} " + "名" * 150, "region": "440000"}
+            try:
+                response = session.post(self.url + "/api/v1/agencies", json=body, headers=OPERATOR, timeout=30)
+            except requests.RequestException as exc:
+                with self.lock:
+                    self.wrong.append(f"{code}: {type(exc).__name__}")
+                continue
+            with self.lock:
+                if response.status_code == 201:
+                    self.acknowledged.append(code)
+                elif is_problem(response, 503):
+                    self.refused += 1
+                else:
+                    self.wrong.append(f"{code}: {response.status_code} {response.text[:300]}")
+
+
+def test_a_full_data_disk_refuses_writes_clearly_and_recovers_by_itself(small_disk, served_hub_factory):
+    hub = served_hub_factory(small_disk, HUB_WORKERS="2", **QUIET).start()
+    filler = small_disk / "filler"
+    workers_before = hub.pids()
+    with Writers(hub.url) as writers:
+        wait_for(lambda: writers.count() >= 20, what="writes before the disk fills")
+        fill(filler)
+        refused = writers.refused
+        wait_for(lambda: writers.refused >= refused + 4, what="writes refused on the full disk")
+        stalled_at = writers.count()
+
+        # Reads go on meanwhile: the registry, a record, liveness.
+        listing = requests.get(hub.url + "/api/v1/agencies", params={"limit": 5}, headers=OPERATOR, timeout=30)
+        assert listing.status_code == 200 and listing.json()["items"]
+        assert requests.get(hub.url + "/healthz", timeout=30).status_code == 200
+        assert writers.count() <= stalled_at + 2  # at most the writes already in flight got through
+
+        # Room again: the hub takes writes again by itself, no restart.
+        filler.unlink()
+        wait_for(lambda: writers.count() >= stalled_at + 20, what="writes after room was made")
+    assert writers.wrong == []
+    assert hub.process.poll() is None and set(workers_before) <= set(hub.pids())  # nothing died or restarted
+
+    # Everything acknowledged is in the AOF, not only in Redis's memory: kill -9 Redis, let the master start it
+    # again from the AOF alone, and look.
+    old = embedded_redis.server_pid(small_disk)
+    os.kill(old, signal.SIGKILL)
+    wait_for(lambda: embedded_redis.server_pid(small_disk) not in (None, old) and embedded_redis.is_running(small_disk))
+    store = attach(small_disk)
+    try:
+        stored = set(store.index_page(keys.agency_index(), None, 100_000))
+        assert set(writers.acknowledged) <= stored
+        assert all(record is not None for record in store.get_many_json([keys.agency(c) for c in sorted(stored)]))
+    finally:
+        store.close()
+    audit_intact(hub.url)
+    # No file the hub keeps in its data directory was left half-written by the full disk.
+    leftovers = [path.name for path in small_disk.rglob("*") if path.name.endswith((".partial", ".tmp"))]
+    assert leftovers == []
+    assert "appendfsync" in (small_disk / "redis.conf").read_text()
+    metrics = requests.get(hub.url + "/metrics", timeout=30)
+    assert metrics.status_code == 200  # the workers' metrics files (kept off the data disk) are whole
+    assert 'hub_http_request_duration_seconds_count{method="POST",route="/api/v1/agencies",status="503"}' in (
+        metrics.text
+    )
