@@ -9,7 +9,9 @@ Secrets in an answer (a new token) are never stored: their replay omits them.
 A claim names the process that holds it. A worker killed mid-request (``kill -9``, the OOM killer,
 gunicorn's timeout) cannot release its claim, so a retry that finds the claim held by a process
 of this host that is gone takes it over; a claim held on another host is taken over once it is
-older than any request could run (``ABANDONED_AFTER_S``).
+older than any request could run (``ABANDONED_AFTER_S``). A live process whose Redis went away
+mid-request cannot release its claim or record its answer at once either: its :class:`Settler`
+tries that again in the background until Redis is back, so the key is not held for a day.
 """
 
 from __future__ import annotations
@@ -19,15 +21,16 @@ import functools
 import hashlib
 import os
 import socket
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from flask import Response, g, request
+from flask import Response, current_app, g, request
 
 from . import keys
-from .errors import Conflict, Invalid
+from .errors import Conflict, Invalid, StoreUnavailable
 from .keyring import Keyring
 from .store import Store, Tx
 
@@ -80,6 +83,69 @@ def _take_over(store: Store, record_key: str, abandoned: dict[str, Any], claim: 
         return True
 
     return store.atomic(work)
+
+
+class Settler:
+    """The end of a request's bookkeeping (release a claim, record an answer) when Redis was away as the request
+    ended: tried again in the background until it lands, and only while the key still holds the claim."""
+
+    def __init__(self, store: Store, interval_s: float = 0.5) -> None:
+        self._store = store
+        self._interval_s = interval_s
+        self._lock = threading.Lock()
+        self._writes: dict[str, tuple[dict[str, Any], dict[str, Any] | None, int]] = {}
+        self._thread: threading.Thread | None = None
+
+    def write(self, record_key: str, claim: dict[str, Any], value: dict[str, Any] | None, ttl: int) -> None:
+        """Replace ``claim`` at ``record_key`` by ``value`` (None: delete it), now or, if Redis is away, later."""
+        try:
+            if value is None:
+                self._store.delete(record_key)
+            else:
+                self._store.set_json(record_key, value, ttl)
+        except StoreUnavailable:
+            with self._lock:
+                self._writes[record_key] = (claim, value, ttl)
+                if self._thread is None:
+                    self._thread = threading.Thread(target=self._run, name="idempotency-settler", daemon=True)
+                    self._thread.start()
+
+    def pending(self) -> int:
+        """How many writes are still waiting for Redis."""
+        with self._lock:
+            return len(self._writes)
+
+    def _run(self) -> None:
+        while True:
+            time.sleep(self._interval_s)
+            with self._lock:
+                writes = dict(self._writes)
+            for record_key, (claim, value, ttl) in writes.items():
+                try:
+                    self._store.atomic(lambda tx, k=record_key, c=claim, v=value, t=ttl: _replace_claim(tx, k, c, v, t))
+                except StoreUnavailable:
+                    continue
+                with self._lock:
+                    if self._writes.get(record_key) == (claim, value, ttl):
+                        del self._writes[record_key]
+            with self._lock:
+                if not self._writes:
+                    self._thread = None
+                    return
+
+
+def _replace_claim(tx: Tx, record_key: str, claim: dict[str, Any], value: dict[str, Any] | None, ttl: int) -> None:
+    if tx.get_json(record_key) != claim:
+        return  # no longer ours (its TTL ran out and someone claimed the key anew): leave it
+    if value is None:
+        tx.delete(record_key)
+    else:
+        tx.set_json(record_key, value, ttl)
+
+
+def settler(store: Store) -> Settler:
+    """This app's settler (one per worker process: made on first use, after gunicorn forked)."""
+    return current_app.extensions.setdefault("hub_idempotency_settler", Settler(store))
 
 
 def _fingerprint() -> str:
@@ -173,13 +239,15 @@ def idempotent(
             try:
                 response = view(*args, **kwargs)
             except BaseException:
-                store.delete(record_key)
+                settler(store).write(record_key, claim, None, ttl_seconds())
                 raise
             if response.status_code >= 400:
-                store.delete(record_key)
+                settler(store).write(record_key, claim, None, ttl_seconds())
                 return response
-            store.set_json(
+            # The work is done and committed: the answer stands even if Redis is away to record it just now.
+            settler(store).write(
                 record_key,
+                claim,
                 {
                     "state": "complete",
                     "fingerprint": fingerprint,

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import requests
 from conftest import OPERATOR
-from fault_support import QUIET, attach, audit_intact, is_problem, wait_for
+from fault_support import QUIET, attach, audit_intact, is_problem, licence_body, set_up_issuer, wait_for
 
 from hub import embedded_redis, keys
 
@@ -113,11 +113,29 @@ def test_redis_killed_and_restarted_under_load(served_hub_factory):
     # always: Redis fsyncs each write before answering, so even a kill -9 of Redis keeps every acknowledged
     # write (with everysec it writes each before answering too, but may postpone that behind a slow fsync).
     hub = served_hub_factory(HUB_WORKERS="2", HUB_REDIS_APPENDFSYNC="always", **QUIET).start()
+    issuer = set_up_issuer(hub.url)
+    headers = {**issuer, "Idempotency-Key": "cut-by-redis"}
+
+    def issue() -> requests.Response:
+        return requests.post(hub.url + "/api/v1/licences", json=licence_body(1), headers=headers, timeout=60)
+
     with Writers(hub.url) as writers:
         wait_for(lambda: writers.count() >= 20, what="writes before the faults")
 
+        # A licence is being issued (its Idempotency-Key claimed, the PDF being sealed) when Redis dies.
+        first_try: list[requests.Response] = []
+        issuing = threading.Thread(target=lambda: first_try.append(issue()))
+        store = attach(hub.data_dir)
+        try:
+            issuing.start()
+            wait_for(lambda: any(store.keys_matching("*cut-by-redis*")), every=0.002, what="the licence's claim")
+        finally:
+            store.close()
+
         # 1. kill -9, and kept down for a while: every answer meanwhile is a quick 503 problem, none a 500.
         with killed_and_held_down(hub.data_dir) as first:
+            issuing.join(CLIENT_TIMEOUT_S)
+            assert is_problem(first_try[0], 503)
             unavailable = writers.unavailable
             wait_for(lambda: writers.unavailable >= unavailable + 2 * WRITERS, what="503 answers while Redis is down")
             ready = requests.get(hub.url + "/readyz", timeout=CLIENT_TIMEOUT_S)
@@ -126,6 +144,15 @@ def test_redis_killed_and_restarted_under_load(served_hub_factory):
         second = wait_for(lambda: restarted(hub.data_dir, first), what="Redis started again after kill -9")
         before = writers.count()
         wait_for(lambda: writers.count() >= before + 20, what="writes after the restart")
+        # The claim the cut request could not release while Redis was down is released once it is back (by the
+        # worker that made it): the same key retried issues the licence, instead of 409 for a day.
+        retry = wait_for(
+            lambda: (answer := issue()).status_code != 409 and answer,
+            seconds=15,
+            every=0.2,
+            what="the licence's key to be free again",
+        )
+        assert retry.status_code == 201, retry.text
 
         # 2. a clean stop (SIGTERM: Redis flushes and exits), as an operator's restart would do.
         os.kill(second, signal.SIGTERM)
@@ -145,3 +172,5 @@ def test_redis_killed_and_restarted_under_load(served_hub_factory):
         store.close()
     verdict = audit_intact(hub.url)
     assert verdict["entries"] >= len(stored)  # an entry for each agency, in one unbroken chain
+    listing = requests.get(hub.url + "/api/v1/licences", headers=issuer, timeout=30).json()
+    assert [item["number"] for item in listing["items"]] == [retry.json()["number"]]  # issued once
