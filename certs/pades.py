@@ -13,13 +13,16 @@ import io
 import math
 import re
 import tempfile
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from asn1crypto import crl as asn1_crl
 from asn1crypto import ocsp as asn1_ocsp
 from asn1crypto import x509 as asn1_x509
+from asn1crypto.core import Asn1Value
 from pyhanko.pdf_utils.font.opentype import GlyphAccumulatorFactory
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.misc import PdfError
@@ -38,6 +41,28 @@ from .render import font_subset
 
 # Room for the signature container, by signer certificate and time stamper (see _reserved_size).
 _RESERVED: dict[tuple[bytes, str, str | None], int] = {}
+_PARSED = threading.local()  # this thread's parsed ASN.1 objects by type and DER (see parsed)
+PARSED_KEPT = 64
+A = TypeVar("A", bound=Asn1Value)
+
+
+def parsed(kind: type[A], der: bytes) -> A:
+    """``kind.load(der)``, the same object again for the same bytes on this thread.
+
+    Each seal validates its chain with the hub's CRLs and OCSP answers (and each verification with
+    its certificates); parsed afresh every time, pyHanko normalised every name in them again (the
+    stringprep tables were a tenth of a seal's CPU time). asn1crypto parses lazily and keeps what it
+    worked out on the object, so the objects are kept per thread rather than shared between threads.
+    """
+    kept: dict[tuple[type, bytes], Asn1Value] | None = getattr(_PARSED, "objects", None)
+    if kept is None or len(kept) >= PARSED_KEPT:  # a new CRL now and then: start over, never grow
+        kept = _PARSED.objects = {}
+    value = kept.get((kind, der))
+    if value is None:
+        value = kind.load(der)
+        _ = value.native  # parsed through now: asn1crypto's lazy parsing is not safe to share part-done
+        kept[(kind, der)] = value
+    return value  # type: ignore[return-value]
 
 
 class NotAPdf(CertsError):
@@ -67,8 +92,8 @@ class TrustMaterial:
         return ValidationContext(
             trust_roots=list(self.roots),
             other_certs=list(self.intermediates),
-            crls=[asn1_crl.CertificateList.load(der) for der in self.crls],
-            ocsps=[asn1_ocsp.OCSPResponse.load(der) for der in self.ocsp_responses],
+            crls=[parsed(asn1_crl.CertificateList, der) for der in self.crls],
+            ocsps=[parsed(asn1_ocsp.OCSPResponse, der) for der in self.ocsp_responses],
             allow_fetching=self.allow_fetching,
             revocation_mode=self.revocation_mode,
             **options,  # type: ignore[arg-type]

@@ -29,7 +29,7 @@ from pyhanko.sign.timestamps import HTTPTimeStamper, TimeStamper
 from certs import authority, cms, jws
 from certs.api import SigningKey
 from certs.authority import CertificateStatus, Issuer, Profile, RevocationReason, Revoked
-from certs.pades import TrustMaterial
+from certs.pades import TrustMaterial, parsed
 from certs.softkey import SoftKey, SoftKeyBackend
 from certs.tsa import InProcessTimeStamper, TimeStampAuthority
 
@@ -59,7 +59,8 @@ def der(certificate: x509.Certificate) -> bytes:
 
 
 def as_asn1(certificate: x509.Certificate) -> asn1_x509.Certificate:
-    return asn1_x509.Certificate.load(der(certificate))
+    """The certificate for pyHanko: parsed once per thread (see certs.pades.parsed)."""
+    return parsed(asn1_x509.Certificate, der(certificate))
 
 
 def pem(certificate: x509.Certificate) -> str:
