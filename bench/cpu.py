@@ -30,7 +30,8 @@ from .licences_load import request_bodies
 ADMIN = "bench-cpu-operator-token-0123456789"  # a throwaway hub's token
 
 
-def _setup(client: Any) -> dict[str, str]:
+def setup(client: Any) -> dict[str, str]:
+    """The licence benchmark's agency and licence type, through the API; the agency token's headers."""
     operator = {"Authorization": f"Bearer {ADMIN}"}
 
     def post(path: str, body: dict[str, Any], headers: dict[str, str] = operator) -> dict[str, Any]:
@@ -69,7 +70,7 @@ def measure(count: int, only: list[str] | None) -> dict[str, dict[str, float]]:
         state = app.extensions["hub"]
         client = app.test_client()
         try:
-            agency = _setup(client)
+            agency = setup(client)
             bodies = request_bodies()
             issued: list[str] = []
 
