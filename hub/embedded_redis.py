@@ -28,6 +28,7 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 SOCKET_NAME = "redis.sock"
 LOCK_NAME = "redis.lock"
+MAX_RESTART_PAUSE_S = 10.0
 # sun_path is 108 bytes on Linux, including the terminating NUL.
 MAX_SOCKET_PATH = 107
 
@@ -190,6 +191,7 @@ class Keeper:
         self.appendfsync = appendfsync
         self.interval_s = interval_s
         self.restarts = 0
+        self._failed_pause = interval_s
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="embedded-redis-keeper", daemon=True)
 
@@ -204,14 +206,19 @@ class Keeper:
             self._thread.join(30)
 
     def _run(self) -> None:
-        while not self._stopping.wait(self.interval_s):
-            if is_running(self.data_dir):
-                continue
+        pause = self.interval_s
+        while not self._stopping.wait(pause):
+            pause = self.interval_s
             try:
+                if is_running(self.data_dir):
+                    continue
                 server = attach_or_start(self.data_dir, self.appendfsync)
-            except (EmbeddedRedisError, OSError) as exc:  # a full disk, say: try again on the next round
+            except Exception as exc:  # a full disk, say: try again, less often while it keeps failing
+                pause = min(self._failed_pause * 2, MAX_RESTART_PAUSE_S)
+                self._failed_pause = pause
                 log.error("embedded Redis could not be started again", extra={"error": str(exc)})
                 continue
+            self._failed_pause = self.interval_s
             if server.started_here:
                 self.restarts += 1
                 log.warning("embedded Redis had stopped; started it again", extra={"pid": server.pid})

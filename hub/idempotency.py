@@ -19,6 +19,7 @@ from __future__ import annotations
 import base64
 import functools
 import hashlib
+import logging
 import os
 import socket
 import threading
@@ -34,12 +35,14 @@ from .errors import Conflict, Invalid, StoreUnavailable
 from .keyring import Keyring
 from .store import Store, Tx
 
+log = logging.getLogger(__name__)
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255
 # A claim held on another host, whose process this one cannot see, counts as abandoned after this long.
 ABANDONED_AFTER_S = 600
 
 
+@functools.cache
 def _boot_id() -> str:
     try:
         return Path("/proc/sys/kernel/random/boot_id").read_text().strip()
@@ -110,11 +113,6 @@ class Settler:
                     self._thread = threading.Thread(target=self._run, name="idempotency-settler", daemon=True)
                     self._thread.start()
 
-    def pending(self) -> int:
-        """How many writes are still waiting for Redis."""
-        with self._lock:
-            return len(self._writes)
-
     def _run(self) -> None:
         while True:
             time.sleep(self._interval_s)
@@ -124,7 +122,9 @@ class Settler:
                 try:
                     self._store.atomic(lambda tx, k=record_key, c=claim, v=value, t=ttl: _replace_claim(tx, k, c, v, t))
                 except StoreUnavailable:
-                    continue
+                    continue  # still away: next round
+                except Exception:  # cannot ever land: the claim is left to its TTL
+                    log.exception("an idempotency record could not be settled", extra={"key": record_key})
                 with self._lock:
                     if self._writes.get(record_key) == (claim, value, ttl):
                         del self._writes[record_key]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import shutil
 import signal
 import threading
 import time
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from conftest import OPERATOR
+from conftest import OPERATOR, _kill_redis_of, short_tempdir
 from fault_support import QUIET, attach, audit_intact, is_problem, licence_body, set_up_issuer, wait_for
 
 from hub import embedded_redis, keys
@@ -174,3 +175,29 @@ def test_redis_killed_and_restarted_under_load(served_hub_factory):
     assert verdict["entries"] >= len(stored)  # an entry for each agency, in one unbroken chain
     listing = requests.get(hub.url + "/api/v1/licences", headers=issuer, timeout=30).json()
     assert [item["number"] for item in listing["items"]] == [retry.json()["number"]]  # issued once
+
+
+def test_the_keeper_starts_a_killed_server_again_and_stops_when_told():
+    data_dir = short_tempdir("hub-keeper-")
+    keeper = None
+    try:
+        embedded_redis.attach_or_start(data_dir, "always")
+        store = attach(data_dir)
+        store.set_json("kept", {"n": 1})
+        store.close()
+        keeper = embedded_redis.Keeper(data_dir, "always", interval_s=0.05).start()
+        killed = embedded_redis.server_pid(data_dir)
+        os.kill(killed, signal.SIGKILL)
+        wait_for(lambda: restarted(data_dir, killed), what="the keeper to start the server again")
+        assert keeper.restarts == 1
+        store = attach(data_dir)
+        assert store.get_json("kept") == {"n": 1}  # from the AOF the killed server left
+        keeper.stop()
+        assert store.stop_embedded_if_last()  # stopped on purpose: nobody starts it again
+        assert not embedded_redis.is_running(data_dir)
+        assert keeper.restarts == 1
+    finally:
+        if keeper is not None:
+            keeper.stop()
+        _kill_redis_of(data_dir)
+        shutil.rmtree(data_dir, ignore_errors=True)
