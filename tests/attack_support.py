@@ -36,10 +36,17 @@ def fresh_unlimited_app(settings: Settings, **overrides: Any) -> Flask:
     """Empty the test session's store (as the ``app`` fixture does), then a hub on it with rate limits
     off: the attack tests reach handlers, not the limiter (whose 429s the spec documents)."""
     app = create_app(settings=replace(settings, rate_limits=False, **overrides))
-    store = app.extensions["hub"].store
-    store.raw_client_for_tests().flushdb()
-    auth.ensure_operator_token(store, ADMIN_TOKEN)
+    empty(app)
     return app
+
+
+def empty(app: Flask) -> None:
+    """Empty the store under ``app`` and seed the operator token again (what conftest's ``app`` does)."""
+    state = app.extensions["hub"]
+    state.store.raw_client_for_tests().flushdb()
+    for cached in ("pki", "seals", "calendars"):  # they lived in the store just emptied
+        state.__dict__.pop(cached, None)
+    auth.ensure_operator_token(state.store, ADMIN_TOKEN)
 
 
 def _ok(response: Any, *statuses: int) -> Any:
@@ -90,4 +97,4 @@ def build_province(client: Any, registry: Any) -> Province:
     return province
 
 
-__all__ = ["ADMIN_TOKEN", "CASE_HOLDER", "Province", "bearer", "build_province", "fresh_unlimited_app"]
+__all__ = ["ADMIN_TOKEN", "CASE_HOLDER", "Province", "bearer", "build_province", "empty", "fresh_unlimited_app"]

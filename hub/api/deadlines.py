@@ -9,6 +9,7 @@ from flask import g
 from .. import deadlines, paging
 from ..errors import Forbidden, Invalid
 from ..registry import agencies
+from ..schemas.common import ProblemSchema
 from ..schemas.deadlines import DeadlineAlertArgsSchema, DeadlineAlertPageSchema
 from .base import HubBlueprint, hub
 
@@ -21,6 +22,7 @@ blp = HubBlueprint(
 @blp.requires("agency", "operator")
 @blp.arguments(DeadlineAlertArgsSchema, location="query")
 @blp.response(200, DeadlineAlertPageSchema)
+@blp.alt_response(404, schema=ProblemSchema, description="No agency with the code given in ?agency=")
 def list_alerts(args: dict[str, Any]) -> Any:
     """The standing alerts, soonest deadline first: an agency sees the cases it leads; an operator sees
     one agency's (``?agency=``) or every agency's. Raised by the scheduled sweep

@@ -9,12 +9,12 @@ REGION_PATTERN = r"^[0-9]{6}$"
 MAX_PAGE = 500
 
 
-def code_field(**kwargs) -> fields.String:
-    """A registry code: letters, digits, '.', '_' and '-', at most 64 characters."""
+def code_field(
+    pattern: str = CODE_PATTERN, error: str = "Use 1-64 letters, digits, '.', '_' or '-'.", **kwargs
+) -> fields.String:
+    """A registry code: letters, digits, '.', '_' and '-', at most 64 characters (or a narrower ``pattern``)."""
     kwargs.setdefault("metadata", {"example": "market-supervision"})
-    return fields.String(
-        validate=validate.Regexp(CODE_PATTERN, error="Use 1-64 letters, digits, '.', '_' or '-'."), **kwargs
-    )
+    return fields.String(validate=validate.Regexp(pattern, error=error), **kwargs)
 
 
 def region_field(**kwargs) -> fields.String:

@@ -29,8 +29,14 @@ class Recorded(Schema):
     created_by = fields.String(dump_only=True)
 
 
+# An agency's code is the serialNumber of its seal certificate, an X.509 PrintableString, which has no
+# '_': such a code registered the agency and then failed to make its seal (500).
+AGENCY_CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9.-]{0,63}$"
+AGENCY_CODE_ERROR = "Use 1-64 letters, digits, '.' or '-' (the code goes into the seal certificate: no '_')."
+
+
 class AgencySchema(Recorded):
-    code = code_field(required=True)
+    code = code_field(AGENCY_CODE_PATTERN, AGENCY_CODE_ERROR, required=True)
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     region = region_field(required=True)
 
