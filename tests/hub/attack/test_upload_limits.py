@@ -100,3 +100,13 @@ def test_a_flate_bomb_pdf_is_refused_by_the_verifier_and_the_hub_goes_on(client)
     assert "PdfDecodeLimitError" in assert_problem(answer, 422)["detail"]
     again = client.post("/api/v1/verifications", data={"file": (io.BytesIO(b"%PDF-1.7\n%%EOF\n"), "tiny.pdf")})
     assert again.status_code == 422 and client.get("/healthz").status_code == 200
+
+
+def test_a_flate_bomb_sent_to_the_sealing_service_is_refused_in_the_worker(client, registry):
+    """Agencies' PDFs are sealed in the worker itself: pyHanko's decode limits stop the bomb there too."""
+    registry.agency("market")
+    agency = registry.token("market", "agency")
+    bomb = flate_bomb_pdf(1 << 30)
+    answer = client.post("/api/v1/signatures", data={"file": (io.BytesIO(bomb), "bomb.pdf")}, headers=agency)
+    assert_problem(answer, 422)
+    assert client.get("/healthz").status_code == 200
