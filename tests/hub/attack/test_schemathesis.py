@@ -2,8 +2,10 @@
 
 Every operation in ``/openapi.json`` gets generated requests, valid and invalid, sent in-process
 (WSGI) with a token that carries the role the operation needs, to a province with real records in
-it. Each answer must be no 5xx, a documented status code, the documented content type, and a body
-matching the documented schema. Examples are capped and derandomized so CI runs the same cases.
+it. Each answer must be no 5xx, a status the operation lists (not merely ``default``), the documented
+content type, and a body matching the documented schema. A stateful run then chains calls along the
+links schemathesis infers (create, then read, list, change). Examples are capped and derandomized
+(fixed seed) so CI runs the same cases; rate limits are off so requests reach the handlers.
 """
 
 from __future__ import annotations
