@@ -204,6 +204,7 @@ def init_app(app: Flask, settings: Settings, store: Store) -> Limiter | None:
         in_memory_fallback_enabled=True,
         swallow_errors=True,
         headers_enabled=False,  # written by _headers, in the standard's names
+        request_identifier=lambda: request.endpoint or "unmatched",  # 404s count too: no free scanning
     )
     limiter.request_filter(lambda: request.endpoint in UNLIMITED_ENDPOINTS)
     limiter.init_app(app)

@@ -59,6 +59,12 @@ def test_public_routes_are_limited_per_address(app, limited):
     assert "RateLimit-Limit" not in client.get("/healthz").headers
 
 
+def test_unknown_paths_count_too(app, limited):
+    client = limited.test_client()
+    assert [client.get(f"/no-such-page-{n}").status_code for n in range(8)] == [404] * 8
+    assert_rate_limited_problem(client.get("/api/v1/no-such-route"))
+
+
 def test_each_token_has_its_own_bucket_apart_from_its_address(app, registry, limited):
     registry.agency("market")
     first, second = registry.token("market", "agency"), registry.token("market", "agency")
