@@ -30,7 +30,7 @@ from hub import keys
 pytestmark = pytest.mark.slow
 
 CLIENTS = 4
-PER_CLIENT = 4
+PER_CLIENT = 3
 RETRY_FOR_S = 60  # a licence not acknowledged by then is a failure of the hub, not of the client
 
 
