@@ -98,11 +98,12 @@ def kill_a_busy_worker(master: int) -> int:
     def busy() -> int | None:
         workers = gunicorn_workers(master)
         used = {pid: cpu_ticks(pid) for pid in workers}
-        time.sleep(0.1)
-        # Half a core or more over the last 100 ms: a request is being worked on, not an idle heartbeat.
+        time.sleep(0.2)
+        # 20 ms of CPU or more in 200 ms (an idle worker's heartbeat costs next to nothing; a busy one gets that
+        # much even on two cores shared with a dozen runnable processes): a request is being worked on.
         return (
             max(workers, key=lambda pid: cpu_ticks(pid) - used[pid], default=None)
-            if any(cpu_ticks(pid) - used[pid] >= 5 for pid in workers)
+            if any(cpu_ticks(pid) - used[pid] >= 2 for pid in workers)
             else None
         )
 
