@@ -59,7 +59,7 @@ def client_credentials() -> tuple[str, str]:
 def test_a_working_day_at_debug_leaves_no_secret_in_any_log(served_hub_factory):
     agency_service = StandInAgency({"people": {RESIDENT: {"identity": {"name": NAME}}}}).start()
     hub = served_hub_factory(
-        HUB_LOG_LEVEL="DEBUG", HUB_SECRET_KEY=SECRET_KEY, HUB_WORKERS="2", HUB_QUEUE_WORKERS="1", HUB_PROBE_INTERVAL="2"
+        HUB_LOG_LEVEL="DEBUG", HUB_SECRET_KEY=SECRET_KEY, HUB_WORKERS="1", HUB_QUEUE_WORKERS="1", HUB_PROBE_INTERVAL="2"
     ).start()
     basic = "Basic " + base64.b64encode(f"agency-user:{BASIC_PASSWORD}".encode()).decode()
     client_cert, client_key = client_credentials()
