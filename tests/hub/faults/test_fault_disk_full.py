@@ -1,6 +1,6 @@
 """The data directory's disk fills up while clients write: writes get a clear 503 problem (Redis refuses what
-it cannot persist), reads go on, nothing acknowledged is lost, no file is left half-written, and once there is
-room again the hub takes writes without a restart.
+it cannot persist), reads go on, a backup fails plainly, nothing acknowledged is lost, no file is left
+half-written, and once there is room again the hub takes writes without a restart.
 
 The data directory is a small tmpfs mounted for the test (root only; CI runs as root)."""
 
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from conftest import OPERATOR, _kill_redis_of, short_tempdir
+from conftest import OPERATOR, VENV_BIN, _kill_redis_of, short_tempdir
 from fault_support import QUIET, attach, audit_intact, is_problem, wait_for
 
 from hub import embedded_redis, keys
@@ -127,6 +127,15 @@ def test_a_full_data_disk_refuses_writes_clearly_and_recovers_by_itself(small_di
         assert listing.status_code == 200 and listing.json()["items"]
         assert requests.get(hub.url + "/healthz", timeout=30).status_code == 200
         assert writers.count() <= stalled_at + 2  # at most the writes already in flight got through
+
+        # A backup now fails plainly and leaves nothing behind (Redis cannot write its snapshot either).
+        env = {**os.environ, "HUB_DATA_DIR": str(small_disk)}
+        backup = subprocess.run(
+            [str(VENV_BIN / "hub"), "backup", "create"], env=env, capture_output=True, text=True, timeout=120
+        )
+        assert backup.returncode == 1 and backup.stderr.startswith("Error:") and backup.stdout == ""
+        assert len(backup.stderr.strip().splitlines()) == 1
+        assert [path.name for path in small_disk.rglob("*") if path.suffix in (".tar", ".rdb", ".partial")] == []
 
         # Room again: the hub takes writes again by itself, no restart.
         filler.unlink()
