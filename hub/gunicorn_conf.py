@@ -54,6 +54,9 @@ accesslog = None  # the hub logs each request itself, as JSON, with its request 
 logconfig_dict = logs.gunicorn_logconfig(_settings.log_level)
 wsgi_app = "hub:create_app()"
 proc_name = "hub"
+# gunicorn 27's control socket is one path per user ($HOME/.gunicorn/gunicorn.ctl): every hub on a host would
+# take it over from the one before, and the hub has no use for it.
+control_socket_disable = True
 _demo_agency = None  # the demo agency service, when HUB_DEMO=1 started it
 _runner: Runner | None = None  # the periodic jobs, when any is on
 _redis_keeper: Keeper | None = None  # restarts the embedded Redis if it dies
