@@ -15,6 +15,7 @@ import re
 import tempfile
 import threading
 from collections.abc import Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -139,11 +140,13 @@ def seal_pdf(
         use_pades_lta=False,
         validation_context=trust.validation_context(),
     )
-    with tempfile.TemporaryDirectory(prefix="hub-stamp-") as scratch:
-        # Without stamp text the widget draws nothing, so the artwork under it (a licence's seal) shows.
+    # Without stamp text the widget draws nothing, so the artwork under it (a licence's seal) shows;
+    # a licence's seal has none, and makes no scratch directory.
+    with ExitStack() as scratch_dir:
         font_file = None
         if request.stamp_text and request.font_path:
             # A font with just the stamp's glyphs: loading a whole CJK font into pyHanko takes seconds.
+            scratch = scratch_dir.enter_context(tempfile.TemporaryDirectory(prefix="hub-stamp-"))
             font_file = str(Path(scratch) / "stamp.ttf")
             Path(font_file).write_bytes(font_subset(Path(request.font_path), request.stamp_text))
         stamp_style = TextStampStyle(
