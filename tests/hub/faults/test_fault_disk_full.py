@@ -73,6 +73,7 @@ class Writers:
         self.refused = 0  # 503 problem+json
         self.wrong: list[str] = []
         self.stopping = threading.Event()
+        self.sessions: list[requests.Session] = []
         self.threads = [threading.Thread(target=self._run, args=(w,)) for w in range(2)]
 
     def __enter__(self) -> Writers:
@@ -84,6 +85,8 @@ class Writers:
         self.stopping.set()
         for thread in self.threads:
             thread.join(60)
+        for session in self.sessions:  # no keep-alive connection left for the hub's graceful stop to wait out
+            session.close()
 
     def count(self) -> int:
         with self.lock:
@@ -91,6 +94,7 @@ class Writers:
 
     def _run(self, writer: int) -> None:
         session = requests.Session()
+        self.sessions.append(session)
         n = 0
         while not self.stopping.is_set():
             code = f"w{writer}-{n}"

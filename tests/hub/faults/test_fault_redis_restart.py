@@ -37,6 +37,7 @@ class Writers:
         self.unavailable = 0  # 503 problem+json answers
         self.wrong: list[str] = []  # anything else: a 5xx that is not a 503 problem, a hang, a dropped connection
         self.stopping = threading.Event()
+        self.sessions: list[requests.Session] = []
         self.threads = [threading.Thread(target=self._run, args=(w,)) for w in range(WRITERS)]
 
     def __enter__(self) -> Writers:
@@ -48,9 +49,12 @@ class Writers:
         self.stopping.set()
         for thread in self.threads:
             thread.join(CLIENT_TIMEOUT_S * 2)
+        for session in self.sessions:  # no keep-alive connection left for the hub's graceful stop to wait out
+            session.close()
 
     def _run(self, writer: int) -> None:
         session = requests.Session()
+        self.sessions.append(session)
         n = 0
         while not self.stopping.is_set():
             code = f"w{writer}-{n}"

@@ -45,6 +45,7 @@ class Issuers:
         self.cut: list[str] = []  # keys whose request died with the connection
         self.statuses: list[int] = []
         self.failures: list[str] = []
+        self.sessions: list[requests.Session] = []
         self.threads = [threading.Thread(target=self._run, args=(c,)) for c in range(CLIENTS)]
 
     def start(self) -> Issuers:
@@ -55,9 +56,12 @@ class Issuers:
     def join(self) -> None:
         for thread in self.threads:
             thread.join(RETRY_FOR_S * PER_CLIENT)
+        for session in self.sessions:  # no keep-alive connection left for the hub's graceful stop to wait out
+            session.close()
 
     def _run(self, client: int) -> None:
         session = requests.Session()
+        self.sessions.append(session)
         for n in range(PER_CLIENT):
             number = client * 100 + n
             key = f"issue-{number}"
@@ -78,6 +82,7 @@ class Issuers:
                     with self.lock:
                         self.cut.append(key)
                     session = requests.Session()  # the pooled connection died with the worker
+                    self.sessions.append(session)
                     continue
                 with self.lock:
                     self.statuses.append(response.status_code)
