@@ -131,8 +131,8 @@ def storage_target(settings: Settings, store: Store) -> tuple[str, dict]:
             sentinel_kwargs={"password": None, "username": None, "socket_timeout": STORAGE_TIMEOUT_S},
         )
         return f"redis+sentinel://{hosts}/{quote(settings.redis_sentinel_master, safe='')}", options
-    if url.scheme == "unix":
-        return urlunsplit(("redis+unix", url.netloc, url.path, url.query, "")), options
+    if url.scheme == "unix":  # urlunsplit would drop the "//" of an empty host, which redis-py needs
+        return f"redis+unix://{url.netloc}{url.path}" + (f"?{url.query}" if url.query else ""), options
     return settings.redis_url or "", options
 
 

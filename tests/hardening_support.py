@@ -15,7 +15,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from hub import create_app
+from hub import create_app, embedded_redis
 from hub.config import Settings
 
 
@@ -25,18 +25,31 @@ def limited_app(settings: Settings, **overrides: object) -> Flask:
     return create_app(settings=replace(settings, **overrides))
 
 
-def kill_embedded_redis(data_dir: Path) -> int:
-    """SIGKILL the embedded Redis of a data directory; its pid."""
-    pid = int((data_dir / "redis.pid").read_text())
-    os.kill(pid, signal.SIGKILL)
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return pid
-        time.sleep(0.05)
-    raise AssertionError(f"Redis {pid} outlived SIGKILL")
+def start_redis(directory: Path) -> str:
+    """A Redis server of the bundled binary on a Unix socket in ``directory``; its ``REDIS_URL``. Hubs given that
+    URL treat it as external: none restarts it, so a test can keep it down (see :func:`kill_redis`)."""
+    server = embedded_redis.attach_or_start(directory)
+    return f"unix://{server.socket_path}"
+
+
+def kill_redis(directory: Path) -> int:
+    """SIGKILL the Redis server running on ``directory``; its pid."""
+    pid = int((directory / "redis.pid").read_text())
+    try:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)  # started by this process (start_redis): reap it
+    except ChildProcessError:  # another process's child: wait until it is gone
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                return pid
+            time.sleep(0.05)
+        raise AssertionError(f"Redis {pid} outlived SIGKILL") from None
+    except ProcessLookupError:
+        pass  # already gone
+    return pid
 
 
 def spellings(secret: str) -> set[str]:

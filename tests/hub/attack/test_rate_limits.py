@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import io
 import re
+import shutil
 
 import pytest
 import requests
-from conftest import ADMIN_TOKEN, OPERATOR
-from hardening_support import kill_embedded_redis, limited_app
+from conftest import ADMIN_TOKEN, OPERATOR, short_tempdir
+from hardening_support import kill_redis, limited_app, start_redis
+
+from hub.config import Settings
+from hub.ratelimit import storage_target
 
 LIMITS = {
     "rate_limit_token": "5/minute",
@@ -138,11 +142,48 @@ def test_failed_sign_ins_are_limited_per_address_and_good_ones_are_not_counted(a
     assert locked.status_code == 429  # even the right token, until the window has passed
 
 
+class _External:
+    embedded = None  # what storage_target asks of a store that runs on REDIS_URL
+
+
+@pytest.mark.parametrize(
+    ("settings_", "uri", "extra"),
+    [
+        (Settings(redis_url="redis://:pw@db.internal:6379/2"), "redis://:pw@db.internal:6379/2", {}),
+        (Settings(redis_url="rediss://db.internal:6380/0"), "rediss://db.internal:6380/0", {}),
+        (Settings(redis_url="unix:///run/redis/redis.sock?db=3"), "redis+unix:///run/redis/redis.sock?db=3", {}),
+        (Settings(redis_url="redis://:pw@node1:7000/0", redis_cluster=True), "redis+cluster://:pw@node1:7000", {}),
+        (
+            Settings(redis_url="redis://:pw@s1:26379,s2:26379/4", redis_sentinel_master="hub-master"),
+            "redis+sentinel://s1:26379,s2:26379/hub-master",
+            {"db": 4, "password": "pw", "use_replicas": False},
+        ),
+    ],
+    ids=["plain", "tls", "unix", "cluster", "sentinel"],
+)
+def test_the_limiter_reaches_the_hubs_own_redis_in_every_form(settings_, uri, extra):
+    target, options = storage_target(settings_, _External())
+    assert target == uri
+    assert options.items() >= extra.items() and options["key_prefix"] == "hub-ratelimit"
+    if settings_.redis_sentinel_master:
+        assert options["sentinel_kwargs"]["password"] is None  # the master's password is not the Sentinels'
+
+
 @pytest.mark.slow
 def test_hubs_on_one_store_share_buckets_and_a_dead_redis_costs_no_5xx(served_hub_factory):
-    limits = {"HUB_RATE_LIMIT_ADDRESS": "6/minute", "HUB_RATE_LIMIT_TOKEN": "6/minute"}
-    first = served_hub_factory(HUB_WORKERS="1", HUB_QUEUE_WORKERS="0", **limits).start()
-    second = served_hub_factory(first.data_dir, HUB_WORKERS="1", HUB_QUEUE_WORKERS="0", **limits).start()
+    redis_dir = short_tempdir("hub-limits-redis-")
+    env = {"HUB_RATE_LIMIT_ADDRESS": "6/minute", "HUB_RATE_LIMIT_TOKEN": "6/minute", "HUB_QUEUE_WORKERS": "0"}
+    env |= {"HUB_WORKERS": "1", "REDIS_URL": start_redis(redis_dir)}  # external: no hub restarts it
+    try:
+        _share_buckets_then_lose_redis(served_hub_factory, redis_dir, env)
+    finally:
+        kill_redis(redis_dir)
+        shutil.rmtree(redis_dir, ignore_errors=True)
+
+
+def _share_buckets_then_lose_redis(served_hub_factory, redis_dir, env) -> None:
+    first = served_hub_factory(**env).start()
+    second = served_hub_factory(first.data_dir, **env).start()  # the same secret key, the same store
     hubs = [first.url, second.url] * 4
 
     # per address, whatever X-Forwarded-For claims (no trusted proxy): one bucket across both hubs
@@ -164,8 +205,8 @@ def test_hubs_on_one_store_share_buckets_and_a_dead_redis_costs_no_5xx(served_hu
     agency = {"Authorization": f"Bearer {token}"}
     assert requests.get(second.url + "/api/v1/agencies/mkt", headers=agency, timeout=10).status_code == 200
 
-    # Redis gone: each hub counts in memory (with a warning) instead of failing every request
-    kill_embedded_redis(first.data_dir)
+    # Redis gone for good: each hub counts in memory (with a warning) instead of failing every request
+    kill_redis(redis_dir)
     answers = [requests.get(first.url + "/verify", timeout=30) for _ in range(8)]
     assert all(a.status_code < 500 for a in answers), [a.status_code for a in answers]
     assert answers[0].status_code == 200 and 429 in [a.status_code for a in answers]
