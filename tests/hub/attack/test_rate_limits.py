@@ -211,3 +211,23 @@ def _share_buckets_then_lose_redis(served_hub_factory, redis_dir, env) -> None:
     assert all(a.status_code < 500 for a in answers), [a.status_code for a in answers]
     assert answers[0].status_code == 200 and 429 in [a.status_code for a in answers]
     assert "falling back to in-memory storage" in first.log()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("deployment", ["cluster", "sentinel"])
+def test_limits_count_on_a_real_cluster_and_through_sentinel(deployment):
+    from cluster_support import Cluster, SentinelGroup
+
+    root = short_tempdir(f"hub-limits-{deployment}-")
+    group = Cluster(root).start() if deployment == "cluster" else SentinelGroup(root).start()
+    try:
+        where = {"redis_cluster": True} if deployment == "cluster" else {"redis_sentinel_master": group.name}
+        settings_ = Settings(data_dir=root / "hub", redis_url=group.url, rate_limit_address="3/minute", **where)
+        hub = limited_app(settings_)
+        client = hub.test_client()
+        assert [client.get(PUBLIC).status_code for _ in range(4)] == [404, 404, 404, 429]
+        assert client.get(PUBLIC).headers["Retry-After"]
+        hub.extensions["hub"].store.close()
+    finally:
+        group.stop()
+        shutil.rmtree(root, ignore_errors=True)
