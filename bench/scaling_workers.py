@@ -21,6 +21,8 @@ import os
 import secrets
 import shutil
 import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -31,7 +33,7 @@ import redis
 from hub import keys
 
 from . import processes, wrk
-from .licences import fetch_pdfs, issue_more, setup_hub, start_verifiers
+from .licences import fetch_pdfs, issue_more, setup_hub, verify_once
 from .licences_load import check_verdicts, issue_script, verify_script, wrk_once
 from .plots import over
 from .resolution import HubApi
@@ -40,6 +42,7 @@ from .service_item_get import ITEM_CODE
 NAME = "scaling_workers"
 WORKER_COUNTS = [1, 2, 4]
 HEAVY_CONNECTIONS = 8  # verification and issuance: two per worker at the most workers
+WARMUP_HEAVY_S = 5
 VERIFICATIONS_PER_SECOND = 30  # more than 2 cores manage; sizes the pool of distinct PDFs
 
 
@@ -93,8 +96,9 @@ class WorkersResult:
             f"- verify: `POST /api/v1/verifications` over {self.pdfs} distinct PDFs the hub issued, its cache emptied"
             " before every run; issue: `POST /api/v1/licences` as in the licence benchmark; both"
             f" `wrk -t{heavy.threads} -c{heavy.connections} -d{heavy.round_seconds}s --latency`",
-            f"- {read.rounds} round(s) of each after a {read.warmup_seconds} s warm-up; each figure the median of its"
-            " rounds",
+            f"- {read.rounds} round(s) of each after a warm-up ({read.warmup_seconds} s for the read,"
+            f" {max(heavy.warmup_seconds, WARMUP_HEAVY_S)} s for the others, long enough for every worker to start its"
+            " verifier processes); each figure the median of its rounds",
             "",
             "| workers | " + " | ".join(f"{op} /s | {op} p50" for op in operations) + " |",
             "| ---: | " + " | ".join("---: | ---:" for _ in operations) + " |",
@@ -176,7 +180,8 @@ def run(load: wrk.WrkSettings) -> WorkersResult:
             stack.enter_context(processes.running(server))
             server.wait_http(f"{base}/readyz")
             token = setup_hub(HubApi(base, admin))
-            needed = math.ceil(VERIFICATIONS_PER_SECOND * max(load.round_seconds, load.warmup_seconds)) + 8
+            longest = max(load.round_seconds, load.warmup_seconds, WARMUP_HEAVY_S)
+            needed = math.ceil(VERIFICATIONS_PER_SECOND * longest) + 8
             print(f"issuing {needed} licences to verify", flush=True)
             issue_more(base, token, needed)
             pdfs = fetch_pdfs(base, token, work / "pdfs")
@@ -196,6 +201,24 @@ def run(load: wrk.WrkSettings) -> WorkersResult:
     return WorkersResult(steps, load, heavy, len(pdfs))
 
 
+def _start_verifiers(base: str, pdfs: list[Path], workers: int) -> None:
+    """Verify batches of PDFs, each on fresh connections, until the batches come back quickly: every
+    worker has started its verifier processes (seconds each on a busy machine, which the rounds must
+    not include). Gives up quietly after a while: the warm-up run comes next anyway."""
+    at_once = 4 * workers
+    quick = 0
+    with ThreadPoolExecutor(at_once) as pool:
+        for batch in range(30):
+            started = time.monotonic()
+            chosen = [pdfs[(batch * at_once + n) % len(pdfs)] for n in range(at_once)]
+            verdicts = list(pool.map(lambda path: verify_once(base, path.read_bytes())["verdict"], chosen))
+            if set(verdicts) != {"valid"}:
+                raise processes.ServerError(f"licences the hub issued did not verify as valid: {verdicts}")
+            quick = quick + 1 if time.monotonic() - started < 2 * workers else 0
+            if quick == 3:
+                return
+
+
 def _step(
     server: processes.Server,
     base: str,
@@ -210,7 +233,7 @@ def _step(
     admin_headers = {"Authorization": f"Bearer {server.env['HUB_ADMIN_TOKEN']}"}
     read = wrk.Target("read one service item", f"{base}/api/v1/service-items/{ITEM_CODE}", admin_headers)
     server.wait_http(read.url, admin_headers)
-    start_verifiers(base, pdfs)
+    _start_verifiers(base, pdfs, workers)
     store = redis.Redis(unix_socket_path=str(work / "hub" / "redis.sock"), socket_timeout=10)
     hits = 0
 
@@ -235,10 +258,13 @@ def _step(
             {"Authorization": f"Bearer {token}"},
             script=issue_script(work / "issue.lua"),
         )
+        # A worker starts its verifier processes on its first verification, which takes seconds on a
+        # busy machine: a longer warm-up makes sure every worker has them before the rounds.
+        warm = replace(heavy, warmup_seconds=max(heavy.warmup_seconds, WARMUP_HEAVY_S))
         operations = {
             "read": _measure(read, load),
-            "verify": _measure(verify, heavy, empty_cache, count_hits),
-            "issue": _measure(issue, heavy),
+            "verify": _measure(verify, warm, empty_cache, count_hits),
+            "issue": _measure(issue, warm),
         }
     finally:
         store.close()
