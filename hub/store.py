@@ -46,6 +46,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 CLIENT_NAME_PREFIX = "hub-"
 MAX_TRANSACTION_ATTEMPTS = 50
+BACKOFF_FIRST_S, BACKOFF_CAP_S = 0.0005, 0.05  # at most ~2.2 s of waiting before a transaction gives up
 REDIS_TIMEOUT_S = 2.0
 # The server is down, stalled, loading its data, or (during a failover) a replica no longer the master.
 UNREACHABLE = (ConnectionError, TimeoutError, BusyLoadingError, ReadOnlyError)
@@ -427,8 +428,11 @@ class Store:
                     tx._commit()
                     return result
                 except WatchError:
-                    # Another writer won this round; back off a little, at random, so the losers spread out.
-                    time.sleep(random.uniform(0, 0.001 * min(attempt + 1, 20)))  # noqa: S311 - not crypto
+                    # Another writer won this round. Back off at random over a window that doubles with
+                    # each loss (capped), so on a hot key (one audit chain under load) the losers spread
+                    # out instead of colliding again, and none loses every round.
+                    window = min(BACKOFF_CAP_S, BACKOFF_FIRST_S * 2 ** min(attempt, 16))
+                    time.sleep(random.uniform(0, window))  # noqa: S311 - not crypto
                     continue
                 except UNREACHABLE as exc:
                     raise StoreUnavailable(str(exc)) from exc

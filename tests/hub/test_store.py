@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import shutil
 import threading
 
 import pytest
+from conftest import short_tempdir
 
 from hub.config import Settings
 from hub.errors import StoreUnavailable
@@ -58,3 +60,30 @@ def test_unreachable_redis_is_store_unavailable():
         store.get_json("hub:{t}:x")
     with pytest.raises(StoreUnavailable):
         store.atomic(lambda tx: tx.get_json("hub:{t}:x"))
+
+
+def test_a_hot_key_under_many_writers_never_gives_up():
+    """Two dozen threads on one key, each write fsynced (so each round is slow): the losers back off
+    over a growing window, and every transaction lands (the fixed short backoff gave up now and then:
+    'too much contention', a 503, under a load test re-verifying one PDF)."""
+    data_dir = short_tempdir("hub-hot-")
+    store = Store(Settings(data_dir=data_dir, redis_appendfsync="always"))
+    key, given_up = "hub:{t}:hot", []
+
+    def increment(times: int) -> None:
+        for _ in range(times):
+            try:
+                store.atomic(lambda tx: tx.set_json(key, (tx.get_json(key) or 0) + 1))
+            except StoreUnavailable as error:
+                given_up.append(error)
+
+    threads = [threading.Thread(target=increment, args=(25,)) for _ in range(24)]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert given_up == [] and store.get_json(key) == 600
+    finally:
+        store.shutdown_server()
+        shutil.rmtree(data_dir, ignore_errors=True)
