@@ -11,6 +11,8 @@ import secrets
 import uuid
 from typing import Any
 
+from flask import g, has_request_context
+
 from . import audit, keys
 from .context import Context, Principal, now, rfc3339
 from .errors import Invalid, NotFound, Unauthorized
@@ -122,8 +124,15 @@ def authenticate(store: Store, authorization: str | None) -> Principal:
 
 
 def principal_for_hash(store: Store, token_hash: str) -> Principal | None:
-    """The principal of a stored token hash, or None if no such token is valid now."""
-    record = store.get_json(keys.token(token_hash))
-    if record is None:
-        return None
-    return Principal(token_id=record["id"], roles=frozenset(record["roles"]), agency=record["agency"])
+    """The principal of a stored token hash, or None if no such token is valid now.
+
+    Looked up once per request: the rate limiter and the view's authentication both ask."""
+    seen = g.setdefault("principals_by_hash", {}) if has_request_context() else {}
+    if token_hash not in seen:
+        record = store.get_json(keys.token(token_hash))
+        seen[token_hash] = (
+            None
+            if record is None
+            else Principal(token_id=record["id"], roles=frozenset(record["roles"]), agency=record["agency"])
+        )
+    return seen[token_hash]
