@@ -45,8 +45,8 @@ class Settings:
         metadata={"env": "REDIS_SENTINEL_MASTER", "doc": "REDIS_URL names Sentinels watching this master"},
     )
     redis_appendfsync: str = field(
-        default="always",
-        metadata={"env": "HUB_REDIS_APPENDFSYNC", "doc": "embedded server: always (fsync each write) or everysec"},
+        default="everysec",
+        metadata={"env": "HUB_REDIS_APPENDFSYNC", "doc": "embedded server: everysec or always (fsync each write)"},
     )
     public_url: str | None = field(
         default=None,

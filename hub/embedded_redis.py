@@ -10,7 +10,7 @@ pings and shuts the server down through the client.
 A :class:`Keeper` (run by gunicorn's master) watches that lock and starts the server again when
 it died, so a crashed or killed Redis comes back by itself: the workers' clients reconnect on their
 next command (answering 503 until then), and the AOF brings back what Redis had written: every
-acknowledged write with ``appendfsync always`` (the default); with ``everysec``, Redis may answer a write whose
+acknowledged write with ``appendfsync always``; with ``everysec`` (the default), Redis may answer a write whose
 flush it postponed behind a slow background fsync (for up to two seconds), and a ``kill -9`` then loses it.
 """
 
@@ -104,7 +104,7 @@ def _wait_for_socket(socket_path: Path, process: subprocess.Popen | None, deadli
     raise EmbeddedRedisError(f"embedded Redis did not open {socket_path} in time")
 
 
-def attach_or_start(data_dir: Path, appendfsync: str = "always", wait_seconds: float = 30.0) -> EmbeddedServer:
+def attach_or_start(data_dir: Path, appendfsync: str = "everysec", wait_seconds: float = 30.0) -> EmbeddedServer:
     """Attach to the server running on ``data_dir``, or start one there if none runs."""
     data_dir = Path(data_dir).resolve()
     data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)

@@ -56,15 +56,7 @@ ON_CLUSTER = os.environ.get("HUB_TEST_REDIS_CLUSTER") == "1"
 
 @pytest.fixture(scope="session")
 def settings(data_dir: Path) -> Iterator[Settings]:
-    # The session's store skips the per-write fsync of the default (thousands of fixture writes would
-    # wait for the disk); served hubs, and so the durability and fault tests, run with the default.
-    base = Settings(
-        data_dir=data_dir,
-        admin_token=ADMIN_TOKEN,
-        log_level="WARNING",
-        connector_allowlist="127.0.0.1/32",
-        redis_appendfsync="everysec",
-    )
+    base = Settings(data_dir=data_dir, admin_token=ADMIN_TOKEN, log_level="WARNING", connector_allowlist="127.0.0.1/32")
     if not ON_CLUSTER:
         yield base
         return

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -158,3 +159,59 @@ def verdict_of(url: str, pdf: bytes) -> str:
     response = requests.post(url + "/api/v1/verifications", files={"file": ("licence.pdf", pdf)}, timeout=60)
     assert response.status_code == 200, response.text
     return response.json()["verdict"]
+
+
+class AgencyWriters:
+    """Threads registering agencies until stopped, keeping every answer: what was acknowledged (201), how
+    many were 503 problem+json (the store unavailable), and anything else (a 500, a hang, a dropped
+    connection). ``name_padding`` makes each record bigger (to fill a disk sooner)."""
+
+    def __init__(self, url: str, writers: int = 2, timeout_s: float = 30, name_padding: str = "") -> None:
+        self.url, self.timeout_s, self.name_padding = url, timeout_s, name_padding
+        self.lock = threading.Lock()
+        self.acknowledged: list[str] = []
+        self.unavailable = 0
+        self.wrong: list[str] = []
+        self.stopping = threading.Event()
+        self.sessions: list[requests.Session] = []
+        self.threads = [threading.Thread(target=self._run, args=(w,)) for w in range(writers)]
+
+    def __enter__(self) -> AgencyWriters:
+        for thread in self.threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stopping.set()
+        for thread in self.threads:
+            thread.join(self.timeout_s * 2)
+        for session in self.sessions:  # no keep-alive connection left for the hub's graceful stop to wait out
+            session.close()
+
+    def count(self) -> int:
+        with self.lock:
+            return len(self.acknowledged)
+
+    def _run(self, writer: int) -> None:
+        session = requests.Session()
+        self.sessions.append(session)
+        n = 0
+        while not self.stopping.is_set():
+            code = f"w{writer}-{n}"
+            n += 1
+            body = {"code": code, "name": f"Agency {code} {self.name_padding}".strip(), "region": "440000"}
+            try:
+                response = session.post(
+                    self.url + "/api/v1/agencies", json=body, headers=OPERATOR, timeout=self.timeout_s
+                )
+            except requests.RequestException as exc:
+                with self.lock:
+                    self.wrong.append(f"{code}: {type(exc).__name__}")
+                continue
+            with self.lock:
+                if response.status_code == 201:
+                    self.acknowledged.append(code)
+                elif is_problem(response, 503):
+                    self.unavailable += 1
+                else:
+                    self.wrong.append(f"{code}: {response.status_code} {response.text[:300]}")

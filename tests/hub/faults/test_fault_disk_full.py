@@ -9,14 +9,13 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import requests
 from conftest import OPERATOR, VENV_BIN, _kill_redis_of, short_tempdir
-from fault_support import QUIET, attach, audit_intact, is_problem, wait_for
+from fault_support import QUIET, AgencyWriters, attach, audit_intact, wait_for
 
 from hub import embedded_redis, keys
 
@@ -63,67 +62,15 @@ def fill(path: Path) -> int:
                 return written
 
 
-class Writers:
-    """Threads registering agencies until stopped, keeping what was acknowledged and what was refused how."""
-
-    def __init__(self, url: str) -> None:
-        self.url = url
-        self.lock = threading.Lock()
-        self.acknowledged: list[str] = []
-        self.refused = 0  # 503 problem+json
-        self.wrong: list[str] = []
-        self.stopping = threading.Event()
-        self.sessions: list[requests.Session] = []
-        self.threads = [threading.Thread(target=self._run, args=(w,)) for w in range(2)]
-
-    def __enter__(self) -> Writers:
-        for thread in self.threads:
-            thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stopping.set()
-        for thread in self.threads:
-            thread.join(60)
-        for session in self.sessions:  # no keep-alive connection left for the hub's graceful stop to wait out
-            session.close()
-
-    def count(self) -> int:
-        with self.lock:
-            return len(self.acknowledged)
-
-    def _run(self, writer: int) -> None:
-        session = requests.Session()
-        self.sessions.append(session)
-        n = 0
-        while not self.stopping.is_set():
-            code = f"w{writer}-{n}"
-            n += 1
-            body = {"code": code, "name": f"Agency {code} " + "名" * 150, "region": "440000"}
-            try:
-                response = session.post(self.url + "/api/v1/agencies", json=body, headers=OPERATOR, timeout=30)
-            except requests.RequestException as exc:
-                with self.lock:
-                    self.wrong.append(f"{code}: {type(exc).__name__}")
-                continue
-            with self.lock:
-                if response.status_code == 201:
-                    self.acknowledged.append(code)
-                elif is_problem(response, 503):
-                    self.refused += 1
-                else:
-                    self.wrong.append(f"{code}: {response.status_code} {response.text[:300]}")
-
-
 def test_a_full_data_disk_refuses_writes_clearly_and_recovers_by_itself(small_disk, served_hub_factory):
     hub = served_hub_factory(small_disk, HUB_WORKERS="2", **QUIET).start()
     filler = small_disk / "filler"
     workers_before = hub.pids()
-    with Writers(hub.url) as writers:
+    with AgencyWriters(hub.url, name_padding="名" * 150) as writers:
         wait_for(lambda: writers.count() >= 20, what="writes before the disk fills")
         fill(filler)
-        refused = writers.refused
-        wait_for(lambda: writers.refused >= refused + 4, what="writes refused on the full disk")
+        unavailable = writers.unavailable
+        wait_for(lambda: writers.unavailable >= unavailable + 4, what="writes refused on the full disk")
         stalled_at = writers.count()
 
         # Reads go on meanwhile: the registry, a record, liveness.

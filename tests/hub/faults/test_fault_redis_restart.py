@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 import requests
-from conftest import OPERATOR, _kill_redis_of, short_tempdir
-from fault_support import QUIET, attach, audit_intact, is_problem, licence_body, set_up_issuer, wait_for
+from conftest import _kill_redis_of, short_tempdir
+from fault_support import QUIET, AgencyWriters, attach, audit_intact, is_problem, licence_body, set_up_issuer, wait_for
 
 from hub import embedded_redis, keys
 
@@ -25,62 +25,6 @@ pytestmark = pytest.mark.slow
 
 WRITERS = 3
 CLIENT_TIMEOUT_S = 20  # far above what the hub may take with Redis gone (2 s socket timeout, two quick retries)
-
-
-class Writers:
-    """Threads registering agencies until stopped; every answer is kept."""
-
-    def __init__(self, url: str) -> None:
-        self.url = url
-        self.lock = threading.Lock()
-        self.acknowledged: list[str] = []
-        self.unavailable = 0  # 503 problem+json answers
-        self.wrong: list[str] = []  # anything else: a 5xx that is not a 503 problem, a hang, a dropped connection
-        self.stopping = threading.Event()
-        self.sessions: list[requests.Session] = []
-        self.threads = [threading.Thread(target=self._run, args=(w,)) for w in range(WRITERS)]
-
-    def __enter__(self) -> Writers:
-        for thread in self.threads:
-            thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stopping.set()
-        for thread in self.threads:
-            thread.join(CLIENT_TIMEOUT_S * 2)
-        for session in self.sessions:  # no keep-alive connection left for the hub's graceful stop to wait out
-            session.close()
-
-    def _run(self, writer: int) -> None:
-        session = requests.Session()
-        self.sessions.append(session)
-        n = 0
-        while not self.stopping.is_set():
-            code = f"w{writer}-{n}"
-            n += 1
-            try:
-                response = session.post(
-                    self.url + "/api/v1/agencies",
-                    json={"code": code, "name": f"Agency {code}", "region": "440000"},
-                    headers=OPERATOR,
-                    timeout=CLIENT_TIMEOUT_S,
-                )
-            except requests.RequestException as exc:
-                with self.lock:
-                    self.wrong.append(f"{code}: {type(exc).__name__}")
-                continue
-            with self.lock:
-                if response.status_code == 201:
-                    self.acknowledged.append(code)
-                elif is_problem(response, 503):
-                    self.unavailable += 1
-                else:
-                    self.wrong.append(f"{code}: {response.status_code} {response.text[:200]}")
-
-    def count(self) -> int:
-        with self.lock:
-            return len(self.acknowledged)
 
 
 def restarted(data_dir, old_pid: int) -> int | None:
@@ -124,7 +68,7 @@ def test_redis_killed_and_restarted_under_load(served_hub_factory):
     def issue() -> requests.Response:
         return requests.post(hub.url + "/api/v1/licences", json=licence_body(1), headers=headers, timeout=60)
 
-    with Writers(hub.url) as writers:
+    with AgencyWriters(hub.url, WRITERS, CLIENT_TIMEOUT_S) as writers:
         wait_for(lambda: writers.count() >= 20, what="writes before the faults")
 
         # A licence is being issued (its Idempotency-Key claimed, the PDF being sealed) when Redis dies.
