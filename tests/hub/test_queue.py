@@ -25,7 +25,12 @@ INTERVAL = 60
 
 @pytest.fixture
 def state(app, settings) -> HubState:
-    only_checkpoints = {"backup_interval": 0, "archive_sweep_interval": 0, "deadline_sweep_interval": 0, "probe_interval": 0}
+    only_checkpoints = {
+        "backup_interval": 0,
+        "archive_sweep_interval": 0,
+        "deadline_sweep_interval": 0,
+        "probe_interval": 0,
+    }
     every_minute = replace(settings, checkpoint_interval=INTERVAL, **only_checkpoints)
     return HubState(every_minute, app.extensions["hub"].store)
 
