@@ -33,11 +33,22 @@ class Principal:
 
 
 @dataclass(frozen=True)
+class RequestKey:
+    """The ``Idempotency-Key`` a request runs under: what lets a service know a retry of work it did."""
+
+    actor: str
+    key: str
+    fingerprint: str  # of the request's method, path and body
+    ttl_seconds: int  # how long the hub answers a repeat
+
+
+@dataclass(frozen=True)
 class Context:
-    """The actor and request id that every audited change records."""
+    """The actor and request id that every audited change records, and the request's idempotency key."""
 
     actor: str
     request_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    request_key: RequestKey | None = None
 
     @classmethod
     def system(cls, what: str) -> Context:

@@ -12,6 +12,10 @@ of this host that is gone takes it over; a claim held on another host is taken o
 older than any request could run (``ABANDONED_AFTER_S``). A live process whose Redis went away
 mid-request cannot release its claim or record its answer at once either: its :class:`Settler`
 tries that again in the background until Redis is back, so the key is not held for a day.
+
+A worker killed after its work committed but before its answer was kept leaves no answer to replay:
+the services that create things note what they made in the same transaction (:mod:`hub.outcomes`),
+so the retry answers with that rather than making it again.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from typing import Any
 from flask import Response, current_app, g, request
 
 from . import keys
+from .context import RequestKey
 from .errors import Conflict, Invalid, StoreUnavailable
 from .keyring import Keyring
 from .store import Store, Tx
@@ -236,6 +241,8 @@ def idempotent(
                     return _replay(existing, get_keyring() if get_keyring else None)
                 if not (_abandoned(existing) and _take_over(store, record_key, existing, claim, ttl_seconds())):
                     raise Conflict(f"A request with this {HEADER} is still being processed; retry shortly.")
+            # Services note what they create under this key (hub.outcomes): a retry after a crash finds it.
+            g.request_key = RequestKey(g.principal.actor, idempotency_key, fingerprint, ttl_seconds())
             try:
                 response = view(*args, **kwargs)
             except BaseException:

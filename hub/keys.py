@@ -11,6 +11,8 @@ be atomic, which on a cluster is only possible within one slot.
 
 from __future__ import annotations
 
+import hashlib
+
 PREFIX = "hub"
 REGISTRY = "reg"
 
@@ -166,6 +168,12 @@ def access_log(partition: str, subject_hash: str) -> str:
 # -- idempotency records, per caller and key
 def idempotency(actor: str, idempotency_key: str) -> str:
     return key("idem:" + actor, idempotency_key)
+
+
+def idempotent_outcome(partition: str, actor: str, idempotency_key: str) -> str:
+    """What a request under this key created in ``partition`` (noted in the creating transaction)."""
+    digest = hashlib.sha256(f"{actor}\n{idempotency_key}".encode()).hexdigest()
+    return key(partition, "idem-outcome", digest)
 
 
 # -- intake: one partition per lead agency holds its applications, their due dates and its audit chain

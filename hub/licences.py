@@ -19,7 +19,7 @@ from certs.pades import SealRequest, last_signed_digest, seal_pdf
 from certs.render import LicenceDocument, render_licence
 from connectors.api import Subject
 
-from . import audit, keys, metrics
+from . import audit, keys, metrics, outcomes
 from .context import Context, now, rfc3339
 from .errors import Conflict, Forbidden, NotFound, UnknownReference
 from .registry import agencies, types
@@ -127,6 +127,10 @@ def issue_for_subject(
     if licence_type["issuer"] != issuer_agency:
         raise Forbidden(f"{body['type']!r} licences are issued by {licence_type['issuer']!r}, not {issuer_agency!r}.")
     values = types.check_values(licence_type["fields"], body.get("fields") or {})
+    partition = keys.licence_partition(licence_type["code"])
+    issued_before = outcomes.earlier(store, ctx, partition)
+    if issued_before is not None:  # a retry of a request whose licence committed before its worker died
+        return get_record(state, issued_before)
     agency = agencies.get_agency(store, issuer_agency)
     issued_on = state.today()
     valid_until = issued_on + timedelta(days=int(licence_type["validity_days"]))
@@ -170,7 +174,9 @@ def issue_for_subject(
         "signed_digest": last_signed_digest(sealed),
         "seal_serial": format(material.certificate.serial_number, "x"),
     }
-    state.store.atomic(lambda tx: _write_new(tx, ctx, record))
+    issued_before = state.store.atomic(lambda tx: _write_new(tx, ctx, record))
+    if issued_before is not None:  # a concurrent try of the same request won (its number is left unused)
+        return get_record(state, issued_before)
     metrics.LICENCES_ISSUED.labels(type=record["type"]).inc()
     return record
 
@@ -227,10 +233,15 @@ def _printable(value: Any) -> str:
     return str(value)
 
 
-def _write_new(tx: Tx, ctx: Context, record: dict[str, Any]) -> None:
+def _write_new(tx: Tx, ctx: Context, record: dict[str, Any]) -> str | None:
+    """Queue a new licence with its audit entry; or, if a try of the same request issued one first,
+    nothing, and that licence's number."""
     type_code, number_key = record["type"], numbering.canonical(record["number"])
     if tx.exists(keys.licence(type_code, number_key)):
         raise Conflict(f"licence {record['number']} exists already")
+    issued_before = outcomes.note(tx, ctx, keys.licence_partition(type_code), record["number"])
+    if issued_before is not None:
+        return issued_before
     write_record(tx, record, ctx.actor)
     audit.append(
         tx,
@@ -240,6 +251,7 @@ def _write_new(tx: Tx, ctx: Context, record: dict[str, Any]) -> None:
         f"licence:{record['number']}",
         {"sha256": record["sha256"], "seal_serial": record["seal_serial"], "valid_until": record["valid_until"]},
     )
+    return None
 
 
 def write_record(tx: Tx, record: dict[str, Any], actor: str) -> None:

@@ -25,7 +25,7 @@ def hub() -> HubState:
 
 def context() -> Context:
     """The actor and request id for audit entries written by this request."""
-    return Context(actor=g.principal.actor, request_id=g.request_id)
+    return Context(actor=g.principal.actor, request_id=g.request_id, request_key=g.get("request_key"))
 
 
 class HubBlueprint(Blueprint):

@@ -15,7 +15,7 @@ from typing import Any
 
 from connectors.api import Subject
 
-from .. import audit, keys, licences, resolution
+from .. import audit, keys, licences, outcomes, resolution
 from ..context import Context, now, rfc3339
 from ..errors import Conflict, Forbidden, Invalid, NotFound
 from ..notice import notice_for
@@ -62,6 +62,9 @@ def agency_of(application_id: str) -> str:
 def submit(state: HubState, ctx: Context, portal: str, body: dict[str, Any], language: str) -> dict[str, Any]:
     """Submit an application on behalf of an applicant the portal authenticated."""
     item = in_force(state, body["service_item"], state.today())
+    submitted_before = outcomes.earlier(state.store, ctx, keys.application_partition(item["agency"]))
+    if submitted_before is not None:  # a retry of a request whose case committed before its worker died
+        return _with_discrepancies(state, ctx, get(state, submitted_before))
     if not item["online"] or item["in_person_required"]:
         where = item.get("where_to_apply") or "the implementing agency's service hall"
         raise NotOnline(
@@ -112,18 +115,30 @@ def submit(state: HubState, ctx: Context, portal: str, body: dict[str, Any], lan
         "evidence_envelope": found["envelope"],
     }
 
-    def work(tx: Tx) -> None:
+    def work(tx: Tx) -> str | None:
+        submitted_before = outcomes.note(tx, ctx, keys.application_partition(item["agency"]), application_id)
+        if submitted_before is not None:
+            return submitted_before
         tx.set_json(keys.application(item["agency"], application_id), record)
         due.track(tx, item["agency"], record)
         detail = {"service_item": item["code"], "version": item["version"], "missing": notice["missing"]}
         audit_case(tx, item["agency"], ctx, "application.submit", application_id, detail)
+        return None
 
-    state.store.atomic(work)
-    found = discrepancies.find(record["form"], materials)
-    if found:
-        ids = discrepancies.record(state, ctx, application_id, found)
+    submitted_before = state.store.atomic(work)
+    if submitted_before is not None:  # a concurrent try of the same request won
+        record = get(state, submitted_before)
+    return _with_discrepancies(state, ctx, record)
+
+
+def _with_discrepancies(state: HubState, ctx: Context, record: dict[str, Any]) -> dict[str, Any]:
+    """File the discrepancies a new case shows (Art. 9), unless its timeline already has them: a retry
+    after a worker died between the case's commit and this step finishes it."""
+    found = discrepancies.find(record["form"], record["materials"])
+    if found and not record["discrepancies"]:
+        ids = discrepancies.record(state, ctx, record["id"], found)
         line = {"at": rfc3339(now()), "type": "discrepancy", "by": "hub", "reason": _fields_of(found), "deadline": None}
-        record = add_to_timeline(state, application_id, line, discrepancies=ids)
+        record = add_to_timeline(state, record["id"], line, discrepancies=ids)
     return record
 
 

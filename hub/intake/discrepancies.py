@@ -7,7 +7,7 @@ the application keeps their ids and gets a timeline line when one is settled.
 
 from __future__ import annotations
 
-import uuid
+import hashlib
 from typing import Any
 
 from .. import audit, keys
@@ -47,10 +47,13 @@ def _normalised(value: Any) -> str:
 
 
 def record(state: HubState, ctx: Context, application_id: str, found: list[dict[str, Any]]) -> list[str]:
-    """File each discrepancy with its providing agency; their ids."""
+    """File each discrepancy with its providing agency; their ids. Filing the same ones again for the same
+    application (a retry that finishes an interrupted submission) files nothing new."""
     ids = []
     for item in found:
-        discrepancy_id = f"disc.{item['agency']}.{uuid.uuid4().hex[:20]}"
+        # The id follows from what it is about, so a second filing finds the first.
+        about = f"{application_id}\n{item['material']}\n{item['field']}"
+        discrepancy_id = f"disc.{item['agency']}.{hashlib.sha256(about.encode()).hexdigest()[:20]}"
         entry = {
             **item,
             "id": discrepancy_id,
@@ -62,6 +65,8 @@ def record(state: HubState, ctx: Context, application_id: str, found: list[dict[
 
         def work(tx: Tx, entry: dict[str, Any] = entry) -> None:
             agency = entry["agency"]
+            if tx.exists(keys.discrepancy(agency, entry["id"])):
+                return
             tx.set_json(keys.discrepancy(agency, entry["id"]), entry)
             tx.index_add(keys.discrepancy_open(agency), entry["id"])
             detail = {"application": application_id, "field": entry["field"], "evidence_type": entry["evidence_type"]}

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from .. import audit, keys
+from .. import audit, keys, outcomes
 from ..context import Context
 from ..errors import Conflict, NotFound
 from ..paging import decode_cursor, page
@@ -87,12 +87,19 @@ def put_service_item(tx: Tx, ctx: Context, data: dict[str, Any], today: date, on
 
 def create_service_item(store: Store, ctx: Context, data: dict[str, Any], today: date) -> dict[str, Any]:
     """Register a service item, or its next version if the code exists."""
+    versions_key = keys.service_item_versions(data["code"])
 
-    def work(tx: Tx) -> dict[str, Any]:
+    def work(tx: Tx) -> dict[str, Any] | int:
+        latest = tx.list_last_json(versions_key)
+        version = 1 if latest is None else latest["version"] + 1
+        made_before = outcomes.note(tx, ctx, keys.REGISTRY, f"{data['code']}@{version}")
+        if made_before is not None:  # a retry after the first try committed and its worker died
+            return int(made_before.rpartition("@")[2])
         put_service_item(tx, ctx, data, today)
-        return tx.list_last_json(keys.service_item_versions(data["code"]))  # the version this call wrote
+        return tx.list_last_json(versions_key)  # the version this call wrote
 
-    return store.atomic(work)
+    made = store.atomic(work)
+    return get_service_item(store, data["code"], made) if isinstance(made, int) else made
 
 
 def get_service_item(store: Store, code: str, version: int | None = None) -> dict[str, Any]:
