@@ -22,6 +22,8 @@ import os
 import subprocess
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -104,39 +106,67 @@ def _wait_for_socket(socket_path: Path, process: subprocess.Popen | None, deadli
     raise EmbeddedRedisError(f"embedded Redis did not open {socket_path} in time")
 
 
-def attach_or_start(data_dir: Path, appendfsync: str = "everysec", wait_seconds: float = 30.0) -> EmbeddedServer:
-    """Attach to the server running on ``data_dir``, or start one there if none runs."""
+_open_lock_files: set[int] = set()  # this process's descriptors of lock files, while it has them open
+
+
+def _close_lock_files_in_child() -> None:
+    # A process forked while this one holds a lock file open (gunicorn forking a worker while the Keeper restarts
+    # Redis) would share the lock for its whole life: the server's death would no longer free the directory.
+    for fd in list(_open_lock_files):
+        os.close(fd)
+    _open_lock_files.clear()
+
+
+os.register_at_fork(after_in_child=_close_lock_files_in_child)
+
+
+@contextmanager
+def _lock_file(path: Path, flags: int = os.O_RDWR) -> Iterator[int]:
+    """A descriptor of the lock file at ``path``, closed on leaving and never inherited by a fork."""
+    fd = os.open(path, flags, 0o600)
+    _open_lock_files.add(fd)
+    try:
+        yield fd
+    finally:
+        if fd in _open_lock_files:
+            _open_lock_files.discard(fd)
+            os.close(fd)
+
+
+def attach_or_start(
+    data_dir: Path, appendfsync: str = "everysec", wait_seconds: float = 30.0, start: bool = True
+) -> EmbeddedServer:
+    """Attach to the server running on ``data_dir``, or start one there if none runs (unless not ``start``:
+    then it is an error)."""
     data_dir = Path(data_dir).resolve()
     data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     socket_path = data_dir / SOCKET_NAME
     if len(str(socket_path)) > MAX_SOCKET_PATH:
         raise EmbeddedRedisError(f"HUB_DATA_DIR path too long for a Unix socket: {socket_path}")
     deadline = time.monotonic() + wait_seconds
-    lock_fd = os.open(data_dir / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
+    with _lock_file(data_dir / LOCK_NAME, os.O_RDWR | os.O_CREAT) as lock_fd:
         try:
             fcntl.flock(lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            # Another process's server holds the directory: use it.
-            _wait_for_socket(socket_path, None, deadline)
-            return EmbeddedServer(socket_path, started_here=False, pid=None)
-        # A stale socket from a killed server would make the new one fail to bind.
-        socket_path.unlink(missing_ok=True)
-        config_path = _write_config(data_dir, _config(data_dir, socket_path, appendfsync))
-        process = subprocess.Popen(
-            [str(redis_binary()), str(config_path)],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            pass_fds=(lock_fd,),
-            start_new_session=True,  # Ctrl-C on the hub must not kill Redis before it is shut down
-            close_fds=True,
-        )
-        _wait_for_socket(socket_path, process, deadline)
-        return EmbeddedServer(socket_path, started_here=True, pid=process.pid)
-    finally:
-        # The server keeps its inherited copy of the locked descriptor; ours is not needed.
-        os.close(lock_fd)
+            process = None  # another process's server holds the directory: use it
+        else:
+            if not start:
+                raise EmbeddedRedisError(f"no embedded Redis runs on {data_dir}: the hub that keeps it is not running")
+            # A stale socket from a killed server would make the new one fail to bind.
+            socket_path.unlink(missing_ok=True)
+            config_path = _write_config(data_dir, _config(data_dir, socket_path, appendfsync))
+            process = subprocess.Popen(
+                [str(redis_binary()), str(config_path)],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                pass_fds=(lock_fd,),
+                start_new_session=True,  # Ctrl-C on the hub must not kill Redis before it is shut down
+                close_fds=True,
+            )
+    # The server holds its inherited copy of the locked descriptor; ours is closed.
+    _wait_for_socket(socket_path, process, deadline)
+    return EmbeddedServer(socket_path, started_here=process is not None, pid=None if process is None else process.pid)
 
 
 def is_running(data_dir: Path) -> bool:
@@ -144,16 +174,13 @@ def is_running(data_dir: Path) -> bool:
     lock_path = Path(data_dir).resolve() / LOCK_NAME
     if not lock_path.exists():
         return False
-    lock_fd = os.open(lock_path, os.O_RDWR)
-    try:
-        fcntl.flock(lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return True
-    else:
+    with _lock_file(lock_path) as lock_fd:
+        try:
+            fcntl.flock(lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
         fcntl.flock(lock_fd, fcntl.LOCK_UN)
         return False
-    finally:
-        os.close(lock_fd)
 
 
 def wait_stopped(data_dir: Path, pid: int | None = None, wait_seconds: float = 30.0) -> bool:

@@ -16,6 +16,7 @@ from rq import Queue, Worker
 
 from . import logs
 from .config import Settings, load_settings
+from .embedded_redis import EmbeddedRedisError
 from .state import HubState
 from .store import Store
 
@@ -59,7 +60,7 @@ def run_job(job_name: str) -> dict[str, Any]:
 
     settings = load_settings()
     job = every_job(settings)[job_name]
-    store = Store(settings)
+    store = Store(settings, start_embedded=False)
     try:
         outcome = job.run(HubState(settings, store))
     finally:
@@ -72,7 +73,10 @@ def work(settings: Settings, burst: bool = False) -> None:
     """Run a worker until stopped (SIGTERM finishes the current job first), or, with ``burst``, until
     the queue is empty."""
     logs.configure(settings.log_level)  # JSON lines on stderr, like the hub's own
-    store = Store(settings)
+    try:
+        store = Store(settings, start_embedded=False)
+    except EmbeddedRedisError as exc:
+        raise QueueUnavailable(str(exc)) from None
     try:
         queue = queue_for(store)
         Worker([queue], connection=queue.connection).work(burst=burst, logging_level="WARNING")

@@ -197,7 +197,9 @@ def _sentinel_master(settings: Settings, client_name: str, timeouts: dict[str, A
 class Store:
     """A connection to the hub's Redis, embedded or external."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, start_embedded: bool = True) -> None:
+        """Connect; an embedded server is started if none runs, unless not ``start_embedded`` (a job queue
+        worker attaches to the one its hub keeps, and must not start one after that hub is gone)."""
         self.settings = settings
         self.embedded: embedded_redis.EmbeddedServer | None = None
         self.client_name = f"{CLIENT_NAME_PREFIX}{os.getpid()}-{uuid.uuid4().hex[:8]}"
@@ -208,7 +210,9 @@ class Store:
             "retry": Retry(ExponentialBackoff(cap=0.2, base=0.02), 2),
         }
         if settings.embedded_redis:
-            self.embedded = embedded_redis.attach_or_start(settings.data_dir, settings.redis_appendfsync)
+            self.embedded = embedded_redis.attach_or_start(
+                settings.data_dir, settings.redis_appendfsync, start=start_embedded
+            )
             # No health-check PINGs: a Redis whose disk is full refuses PING (MISCONF), which would fail every
             # new connection, reads included; a dropped local connection shows at once and is retried.
             self._client = redis.Redis(

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import signal
+import time
 
 import pytest
 from conftest import short_tempdir
@@ -77,3 +79,24 @@ def test_data_dir_too_long_for_a_socket_is_a_clear_error(tmp_path):
     deep = tmp_path / ("d" * 100)
     with pytest.raises(embedded_redis.EmbeddedRedisError, match="too long"):
         embedded_redis.attach_or_start(deep)
+
+
+def test_a_process_forked_while_the_lock_file_is_open_does_not_hold_the_lock(fresh_dir):
+    # As when gunicorn forks a worker while its Keeper is starting Redis again: the worker must not keep the
+    # directory locked after the server dies, or the Keeper would never see it gone.
+    running, started = os.pipe()
+    with embedded_redis._lock_file(fresh_dir / embedded_redis.LOCK_NAME, os.O_RDWR | os.O_CREAT) as fd:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        child = os.fork()
+        if child == 0:
+            os.write(started, b"!")  # past the fork handlers
+            time.sleep(5)
+            os._exit(0)
+    assert os.read(running, 1) == b"!"
+    try:
+        assert not embedded_redis.is_running(fresh_dir)  # the child lives on; the lock went with our descriptor
+    finally:
+        os.kill(child, signal.SIGKILL)
+        os.waitpid(child, 0)
+        os.close(running)
+        os.close(started)

@@ -16,7 +16,7 @@ from conftest import OPERATOR, short_tempdir
 from rq.job import Job as QueuedJob
 from rq.registry import FailedJobRegistry
 
-from hub import keys, queue
+from hub import embedded_redis, keys, queue
 from hub.schedule import Runner, jobs_for
 from hub.state import HubState
 
@@ -63,6 +63,14 @@ def test_a_failed_job_stays_in_the_failed_registry_with_its_error(state, store, 
     failed = FailedJobRegistry(queue=jobs)
     assert failed.get_job_ids() == ["backup-7"]
     assert "not-a-directory" in QueuedJob.fetch("backup-7", connection=jobs.connection).latest_result().exc_string
+
+
+def test_a_worker_never_starts_the_embedded_redis_of_a_hub_that_is_gone(hub_cli, tmp_path):
+    # Its hub keeps the server; a worker (or a job left running after a kill -9 of the hub) only attaches.
+    result = hub_cli("worker", "--burst", env={"HUB_DATA_DIR": str(tmp_path)})
+    assert result.returncode == 1
+    assert f"no embedded Redis runs on {tmp_path}" in result.stderr and "Traceback" not in result.stderr
+    assert not embedded_redis.is_running(tmp_path)
 
 
 @pytest.mark.slow
