@@ -11,37 +11,34 @@ The note lives in the created thing's partition, so it shares the transaction's 
 
 from __future__ import annotations
 
-from .context import Context
+from .context import Context, RequestKey
 from .keys import idempotent_outcome
 from .store import Store, Tx
 
 
-def _key(ctx: Context, partition: str) -> str | None:
-    request_key = ctx.request_key
-    return None if request_key is None else idempotent_outcome(partition, request_key.actor, request_key.key)
+def _key(request_key: RequestKey, partition: str) -> str:
+    return idempotent_outcome(partition, request_key.actor, request_key.key)
 
 
-def _matching(ctx: Context, note: dict[str, str] | None) -> str | None:
+def _matching(request_key: RequestKey, note: dict[str, str] | None) -> str | None:
     # A note from an earlier use of the key for another request (its answer expired since) is no retry of this one.
-    if note is None or ctx.request_key is None or note.get("fingerprint") != ctx.request_key.fingerprint:
-        return None
-    return note["id"]
+    return note["id"] if note is not None and note.get("fingerprint") == request_key.fingerprint else None
 
 
 def earlier(store: Store, ctx: Context, partition: str) -> str | None:
     """The id of what an earlier try of this request created in ``partition``, if one committed."""
-    key = _key(ctx, partition)
-    return None if key is None else _matching(ctx, store.get_json(key))
+    request_key = ctx.request_key
+    return None if request_key is None else _matching(request_key, store.get_json(_key(request_key, partition)))
 
 
 def note(tx: Tx, ctx: Context, partition: str, created_id: str) -> str | None:
     """Within the creating transaction: note ``created_id`` under this request's key. If an earlier try
     committed first, return its id instead: the caller then writes nothing and answers with that."""
-    key = _key(ctx, partition)
-    if key is None:
+    request_key = ctx.request_key
+    if request_key is None:
         return None
-    found = _matching(ctx, tx.get_json(key))
+    key = _key(request_key, partition)
+    found = _matching(request_key, tx.get_json(key))
     if found is None:
-        assert ctx.request_key is not None  # for the type checker: _key gave a key
-        tx.set_json(key, {"id": created_id, "fingerprint": ctx.request_key.fingerprint}, ctx.request_key.ttl_seconds)
+        tx.set_json(key, {"id": created_id, "fingerprint": request_key.fingerprint}, request_key.ttl_seconds)
     return found
