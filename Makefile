@@ -88,9 +88,12 @@ CLUSTER_TESTS := tests/hub/registry tests/hub/licences tests/hub/intake tests/hu
 	tests/hub/test_resolution.py tests/hub/test_audit.py tests/hub/test_checkpoints.py tests/hub/test_auth.py tests/hub/test_probes.py \
 	tests/hub/test_idempotent_retry.py
 
+# One pytest process per core (pytest-xdist): every test has its own store, ports and directories.
+TEST_WORKERS ?= auto
+
 test: $(INSTALLED) system-deps lint
-	$(BIN)/pytest
-	HUB_TEST_REDIS_CLUSTER=1 $(BIN)/pytest -q $(CLUSTER_TESTS)
+	$(BIN)/pytest -n $(TEST_WORKERS)
+	HUB_TEST_REDIS_CLUSTER=1 $(BIN)/pytest -q -n $(TEST_WORKERS) $(CLUSTER_TESTS)
 
 bench: $(INSTALLED)
 	$(BIN)/python -m bench
