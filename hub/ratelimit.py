@@ -155,7 +155,7 @@ def storage_target(settings: Settings, store: Store) -> tuple[str, dict]:
 
 def _headers(limiter: Limiter, response: Response) -> Response:
     """Retry-After and RateLimit-* (draft-ietf-httpapi-ratelimit-headers) on a 429. Not on other answers:
-    reading a bucket's window costs a second Redis round trip, a fifth of a cached read's whole time."""
+    reading a bucket's window costs a second Redis round trip, a tenth of a cached read's CPU."""
     current = limiter.current_limit
     if current is None or response.status_code != 429:
         return response
