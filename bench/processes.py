@@ -192,8 +192,8 @@ def hub_server(
         "HUB_LOG_LEVEL": "WARNING",
         # REST connectors may reach 127.0.0.1 only, as with `make run` (the demo province's need it).
         "HUB_CONNECTOR_ALLOWLIST": "127.0.0.1/32",
-        # One client address makes every request here: the limits stay on, so their counting (a write
-        # per request, fsynced with the rest) is in every figure, but too high for the load to reach.
+        # One client address makes every request here: the limits stay on, so their counting (a Redis script
+        # per request, in the AOF with the rest) is in every figure, but too high for the load to reach.
         "HUB_RATE_LIMIT_TOKEN": "1000000000/minute",
         "HUB_RATE_LIMIT_ADDRESS": "1000000000/minute",
         "HUB_RATE_LIMIT_VERIFY": "1000000000/minute",
