@@ -17,13 +17,12 @@ import time
 import pytest
 import requests
 from conftest import ADMIN_TOKEN
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 from hardening_support import spellings
 from intake_support import PDF
 
+from certs import authority
 from hub.demo.agency import StandInAgency
 from hub.logs import redact
 
@@ -35,20 +34,10 @@ NAME = "李伟"
 
 
 def client_credentials() -> tuple[str, str]:
-    """A self-signed client certificate and its unencrypted PKCS#8 key, as PEM."""
+    """A self-signed certificate and its unencrypted PKCS#8 key, as PEM, for an mTLS connector (only the secrecy
+    of the key matters here: the connector is registered and probed, never reached over TLS)."""
     key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "hub client")])
-    now = datetime.datetime.now(datetime.UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now)
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .sign(key, hashes.SHA256())
-    )
+    certificate = authority.self_signed_root(authority.name("hub client"), key, datetime.datetime.now(datetime.UTC), 1)
     key_pem = key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
