@@ -149,11 +149,13 @@ def test_apply_upload_and_follow_the_case_to_the_licence(hub, tokens, open_page:
     assert page.context.request.get(hub.url + href.replace(".pdf", "X.pdf")).status == 404
     shoot(page, f"apply-approved-{lang}")
 
-    page.get_by_role("link", name=t("apply_nav_mine", lang)).click()
+    with page.expect_navigation():
+        page.get_by_role("link", name=t("apply_nav_mine", lang)).click()
     assert page.locator(f'[data-application="{application_id}"] [data-status]').get_attribute("data-status") == (
         "approved"
     )
-    page.get_by_role("link", name=t("apply_nav_reads", lang)).click()
+    with page.expect_navigation():  # count() does not wait: the list must be there when it counts
+        page.get_by_role("link", name=t("apply_nav_reads", lang)).click()
     assert page.locator('.apply-reads li[data-agency="prov-market"]').count() >= 1
     shoot(page, f"apply-reads-{lang}")
     watch.assert_clean()
