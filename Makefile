@@ -92,8 +92,8 @@ CLUSTER_TESTS := tests/hub/registry tests/hub/licences tests/hub/intake tests/hu
 TEST_WORKERS ?= auto
 
 test: $(INSTALLED) system-deps lint
-	$(BIN)/pytest -n $(TEST_WORKERS)
-	HUB_TEST_REDIS_CLUSTER=1 $(BIN)/pytest -q -n $(TEST_WORKERS) $(CLUSTER_TESTS)
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup
+	HUB_TEST_REDIS_CLUSTER=1 $(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadgroup $(CLUSTER_TESTS)
 
 bench: $(INSTALLED)
 	$(BIN)/python -m bench

@@ -281,6 +281,17 @@ def _kill_redis_of(data_dir: Path, how: int = signal.SIGKILL) -> None:
             pass
 
 
+DEMO_AGENCY_GROUP = "demo-agency-port"  # tests whose hub serves the demo agencies on their fixed port (8001)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under pytest-xdist (``--dist loadgroup``), every test of a demo hub runs in one process: two demo hubs at
+    once would share the demo agency service's port, and one stopping would cut the other's sources."""
+    for item in items:
+        if "hub" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group(DEMO_AGENCY_GROUP))
+
+
 @pytest.fixture(scope="module", name="hub")
 def demo_hub() -> Iterator[ServedHub]:
     """One hub with the demo province per browser test module, since its pages only read it; stopped

@@ -3,10 +3,12 @@ everywhere, and HSTS only on requests that came over TLS (directly or from a tru
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 import requests
-from browser_support import CHROMIUM, CHROMIUM_ARGS, LOOPBACK, t
-from conftest import ADMIN_TOKEN, OPERATOR
+from browser_support import LOOPBACK, t
+from conftest import ADMIN_TOKEN, DEMO_AGENCY_GROUP, OPERATOR
 from hardening_support import limited_app
 
 from hub.http import DATA_CSP, HSTS, PAGE_CSP
@@ -46,9 +48,8 @@ def test_hsts_only_over_tls(client, app, settings):
 
 @pytest.mark.slow
 @pytest.mark.browser
-def test_every_kind_of_page_works_under_its_csp_in_chromium(served_hub_factory, tmp_path):
-    from playwright.sync_api import sync_playwright
-
+@pytest.mark.xdist_group(DEMO_AGENCY_GROUP)  # a demo hub: the demo agencies' fixed port
+def test_every_kind_of_page_works_under_its_csp_in_chromium(served_hub_factory, chromium, tmp_path):
     hub = served_hub_factory(HUB_DEMO="1", HUB_WORKERS="1", HUB_QUEUE_WORKERS="0").start()
     # served by gunicorn, which itself believes X-Forwarded-Proto from 127.0.0.1: the hub does not
     claimed = requests.get(hub.url + "/healthz", headers={"X-Forwarded-Proto": "https"}, timeout=10)
@@ -57,9 +58,8 @@ def test_every_kind_of_page_works_under_its_csp_in_chromium(served_hub_factory, 
     pdf = tmp_path / "upload.pdf"
     pdf.write_bytes(b"%PDF-1.7\nnot really\n%%EOF\n")
     problems: list[str] = []
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        context = browser.new_context(locale="en-US")
+    # The session's Chromium: a second Playwright in this process would fail (one sync instance per thread).
+    with contextlib.closing(chromium.new_context(locale="en-US")) as context:
         context.add_init_script(COLLECT_VIOLATIONS)
         page = context.new_page()
         page.on("console", lambda message: message.type == "error" and problems.append(message.text))
@@ -107,5 +107,4 @@ def test_every_kind_of_page_works_under_its_csp_in_chromium(served_hub_factory, 
         )
         page.wait_for_function("window.__violations.length > 0")
         assert violations()[0].startswith("style-src")
-        browser.close()
     assert LOOPBACK in hub.url
