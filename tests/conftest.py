@@ -311,10 +311,11 @@ def demo_hub() -> Iterator[ServedHub]:
 
 
 # -- headless Chromium, and browser contexts that watch what their pages do
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[Browser]:
-    """One browser for the session: Playwright's sync API allows one instance per thread. Imported here,
-    not at the top, so that runs without browser tests do not load Playwright."""
+    """One browser per test module: Playwright's sync API allows one instance per thread, and keeps an asyncio
+    loop running in it while it lives, so pyHanko's validation (asyncio.run) fails in any test after it in the
+    same process. Imported here, not at the top, so that runs without browser tests do not load Playwright."""
     from browser_support import CHROMIUM, CHROMIUM_ARGS
     from playwright.sync_api import sync_playwright
 
