@@ -42,7 +42,7 @@ def _switches(state: Any) -> dict[str, Callable[[bool], None]]:
 
     def timestamper(on: bool) -> None:
         if not on:
-            state.pki._timestamper = None
+            state.pki._timestampers.kept = None  # this (the only) thread makes a new one next seal
 
     def size(on: bool) -> None:
         pades._RESERVED = kept_sizes if on else _Forgetful()

@@ -117,10 +117,10 @@ ISSUANCE_OWN_WORK = (
 def _own_work(hub_ms: float, alone_ms: float) -> str:
     if hub_ms >= alone_ms:
         return f"{hub_ms - alone_ms:.0f} ms is the hub's own work — {ISSUANCE_OWN_WORK}"
-    # The in-process side makes a time stamper for every licence, as the hub did before it kept one per process.
+    # The in-process side makes a time stamper for every licence, as the hub did before it kept one per thread.
     return (
         f"the hub spends {alone_ms - hub_ms:.0f} ms less, its own work ({ISSUANCE_OWN_WORK}) included: it keeps one"
-        " time stamper per process, where the in-process side makes one for each licence and pyHanko its dummy"
+        " time stamper per thread, where the in-process side makes one for each licence and pyHanko its dummy"
         " timestamp again with it (cut 1 in docs/profiling.md)"
     )
 

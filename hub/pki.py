@@ -112,7 +112,7 @@ class Pki:
         self._authority: LoadedAuthority | None = None
         self._crls: dict[str, tuple[int, dt.datetime, bytes]] = {}
         self._ocsp: dict[str, tuple[int, dt.datetime, bytes]] = {}
-        self._timestamper: tuple[LoadedAuthority, float, TimeStamper] | None = None
+        self._timestampers = threading.local()  # this thread's (authority, made at, stamper); see timestamper
 
     # -- authorities
     @property
@@ -309,13 +309,15 @@ class Pki:
     def timestamper(self) -> TimeStamper:
         """The time stamper seals use: HUB_TSA_URL when set, otherwise the hub's TSA in-process.
 
-        One per process and authority, made again every TIMESTAMPER_REFRESH: pyHanko keeps a dummy
+        One per thread and authority, made again every TIMESTAMPER_REFRESH: pyHanko keeps a dummy
         timestamp on the stamper, which sizes signatures and names the TSA certificates whose validation
         data a seal embeds; a new stamper per seal asked the TSA for it again, a whole extra timestamp
-        per licence. The refresh picks up a new certificate of an outside TSA.
+        per licence. The refresh picks up a new certificate of an outside TSA. Not one per process: the
+        certificates in that dummy timestamp are parsed lazily by asn1crypto as seals read them, and two
+        threads parsing one at once broke a seal ("No field numbered 2 ... x509.Extension").
         """
         loaded, moment = self.authority, time.monotonic()
-        kept = self._timestamper
+        kept: tuple[LoadedAuthority, float, TimeStamper] | None = getattr(self._timestampers, "kept", None)
         if kept is not None and kept[0] is loaded and moment - kept[1] < TIMESTAMPER_REFRESH.total_seconds():
             return kept[2]
         stamper: TimeStamper
@@ -323,7 +325,7 @@ class Pki:
             stamper = HTTPTimeStamper(self._settings.tsa_url)
         else:
             stamper = InProcessTimeStamper(self.time_stamp_authority())
-        self._timestamper = (loaded, moment, stamper)
+        self._timestampers.kept = (loaded, moment, stamper)
         return stamper
 
     # -- trust material
