@@ -12,7 +12,6 @@ import hashlib
 import os
 import shutil
 import subprocess
-import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,6 +20,7 @@ from pathlib import Path
 import pytest
 import requests
 from conftest import OPERATOR, VENV_BIN, _kill_redis_of, short_tempdir
+from served_support import ClientThreads, post, wait_for
 
 from hub import backup
 
@@ -35,67 +35,40 @@ class Write:
     sha256: str = ""
 
 
-class Writers:
-    """Threads writing to a served hub until stopped, keeping every acknowledged write."""
+class Writers(ClientThreads):
+    """Threads writing to a served hub until stopped, keeping every acknowledged write: two register
+    agencies, one issues licences."""
 
     def __init__(self, url: str, issuer: dict) -> None:
+        super().__init__([(self._agencies, 0), (self._agencies, 1), (self._licences, 0)], join_s=60)
         self.url, self.issuer = url, issuer
         self.done: list[Write] = []
-        self.stop = threading.Event()
-        self._lock = threading.Lock()
-        self.threads = [threading.Thread(target=self._agencies, args=(n,)) for n in range(2)]
-        self.threads.append(threading.Thread(target=self._licences))
-
-    def __enter__(self) -> Writers:
-        for thread in self.threads:
-            thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop.set()
-        for thread in self.threads:
-            thread.join(60)
 
     def count(self, kind: str) -> int:
-        with self._lock:
+        with self.lock:
             return sum(1 for write in self.done if write.kind == kind)
 
     def _keep(self, write: Write) -> None:
-        with self._lock:
+        with self.lock:
             self.done.append(write)
 
-    def _agencies(self, thread: int) -> None:
-        with requests.Session() as session:
-            for n in range(100_000):
-                if self.stop.is_set():
-                    return
-                code = f"w{thread}-{n}"
-                body = {"code": code, "name": f"Agency {code}", "region": "440000"}
-                response = session.post(f"{self.url}/api/v1/agencies", json=body, headers=OPERATOR, timeout=30)
-                if response.status_code == 201:
-                    self._keep(Write("agency", code, time.time()))
+    def _agencies(self, session: requests.Session, thread: int) -> None:
+        n = 0
+        while not self.stopping.is_set():
+            code = f"w{thread}-{n}"
+            n += 1
+            body = {"code": code, "name": f"Agency {code}", "region": "440000"}
+            response = session.post(f"{self.url}/api/v1/agencies", json=body, headers=OPERATOR, timeout=30)
+            if response.status_code == 201:
+                self._keep(Write("agency", code, time.time()))
 
-    def _licences(self) -> None:
-        with requests.Session() as session:
-            while not self.stop.is_set():
-                body = {"type": "biz-licence", "holder": HOLDER, "fields": {"holder": "shop"}}
-                response = session.post(f"{self.url}/api/v1/licences", json=body, headers=self.issuer, timeout=60)
-                if response.status_code == 201:
-                    record = response.json()
-                    self._keep(Write("licence", record["number"], time.time(), record["sha256"]))
-
-
-def _post(url: str, path: str, body: dict, headers: dict = OPERATOR) -> dict:
-    response = requests.post(url + path, json=body, headers=headers, timeout=30)
-    assert response.status_code == 201, response.text
-    return response.json()
-
-
-def _wait_for(condition, seconds: float = 120) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, "the writers made no progress"
-        time.sleep(0.1)
+    def _licences(self, session: requests.Session, _: int) -> None:
+        while not self.stopping.is_set():
+            body = {"type": "biz-licence", "holder": HOLDER, "fields": {"holder": "shop"}}
+            response = session.post(f"{self.url}/api/v1/licences", json=body, headers=self.issuer, timeout=60)
+            if response.status_code == 201:
+                record = response.json()
+                self._keep(Write("licence", record["number"], time.time(), record["sha256"]))
 
 
 @pytest.fixture
@@ -110,7 +83,7 @@ def restored_dir():
 def test_backup_under_concurrent_writes_restores_with_nothing_lost(served_hub_factory, restored_dir, tmp_path):
     env = {"HUB_BACKUP_INTERVAL": "0", "HUB_CHECKPOINT_INTERVAL": "0"}
     source = served_hub_factory(**env).start()
-    _post(source.url, "/api/v1/agencies", {"code": "market", "name": "Market", "region": "330100"})
+    post(source.url, "/api/v1/agencies", {"code": "market", "name": "Market", "region": "330100"})
     type_body = {
         "code": "biz-licence",
         "name": "Licence",
@@ -118,12 +91,16 @@ def test_backup_under_concurrent_writes_restores_with_nothing_lost(served_hub_fa
         "fields": {"holder": {"type": "string", "required": True}},
         "validity_days": 365,
     }
-    _post(source.url, "/api/v1/licence-types", type_body)
-    token = _post(source.url, "/api/v1/agencies/market/tokens", {"roles": ["agency"]})["token"]
+    post(source.url, "/api/v1/licence-types", type_body)
+    token = post(source.url, "/api/v1/agencies/market/tokens", {"roles": ["agency"]})["token"]
     issuer = {"Authorization": f"Bearer {token}"}
 
     with Writers(source.url, issuer) as writers:
-        _wait_for(lambda: writers.count("licence") >= 2 and writers.count("agency") >= 20)
+        wait_for(
+            lambda: writers.count("licence") >= 2 and writers.count("agency") >= 20,
+            seconds=120,
+            what="the writers' first writes",
+        )
         created = subprocess.run(
             [str(VENV_BIN / "hub"), "backup", "create", "--dir", str(tmp_path)],
             env={**source.env, "HUB_LOG_LEVEL": "WARNING"},
@@ -133,7 +110,7 @@ def test_backup_under_concurrent_writes_restores_with_nothing_lost(served_hub_fa
         )
         assert created.returncode == 0, created.stderr
         written_by_then = len(writers.done)
-        _wait_for(lambda: len(writers.done) > written_by_then + 5)  # writes go on after the snapshot too
+        wait_for(lambda: len(writers.done) > written_by_then + 5, seconds=120, what="writes after the snapshot")
     path = Path(created.stdout.strip())
     manifest = backup.read_manifest(path)
     snapshot_began = datetime.fromisoformat(manifest["snapshot_started_at"]).timestamp()

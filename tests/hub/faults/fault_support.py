@@ -1,23 +1,20 @@
-"""Helpers the fault tests share: a served hub set up to issue licences, its processes, and waiting on conditions."""
+"""Helpers the fault tests share: a served hub set up to issue licences, its processes, and agency writers."""
 
 from __future__ import annotations
 
 import hashlib
 import os
-import threading
-import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import requests
 from conftest import OPERATOR
+from served_support import ClientThreads, post
 
 from hub import keys
 from hub.config import Settings
 from hub.store import Store
 
-T = TypeVar("T")
 LICENCE_TYPE = "food-business"
 HOLDER = {"id_type": "credit-code", "name": "杭州西湖小吃店"}
 # Periodic jobs off: the fault tests watch the requests they send, not background work competing for two cores.
@@ -29,24 +26,6 @@ QUIET = {
     "HUB_PROBE_INTERVAL": "0",
     "HUB_QUEUE_WORKERS": "0",
 }
-
-
-def wait_for(condition: Callable[[], T], seconds: float = 30, every: float = 0.05, what: str = "condition") -> T:
-    """Poll ``condition`` until it returns something truthy; that value, or AssertionError after ``seconds``."""
-    deadline = time.monotonic() + seconds
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(every)
-
-
-def post(url: str, path: str, body: dict, headers: dict = OPERATOR, status: int = 201) -> dict:
-    response = requests.post(url + path, json=body, headers=headers, timeout=30)
-    assert response.status_code == status, response.text
-    return response.json()
 
 
 def set_up_issuer(url: str) -> dict[str, str]:
@@ -161,40 +140,23 @@ def verdict_of(url: str, pdf: bytes) -> str:
     return response.json()["verdict"]
 
 
-class AgencyWriters:
+class AgencyWriters(ClientThreads):
     """Threads registering agencies until stopped, keeping every answer: what was acknowledged (201), how
     many were 503 problem+json (the store unavailable), and anything else (a 500, a hang, a dropped
     connection). ``name_padding`` makes each record bigger (to fill a disk sooner)."""
 
     def __init__(self, url: str, writers: int = 2, timeout_s: float = 30, name_padding: str = "") -> None:
+        super().__init__([(self._register, writer) for writer in range(writers)], join_s=timeout_s * 2)
         self.url, self.timeout_s, self.name_padding = url, timeout_s, name_padding
-        self.lock = threading.Lock()
         self.acknowledged: list[str] = []
         self.unavailable = 0
         self.wrong: list[str] = []
-        self.stopping = threading.Event()
-        self.sessions: list[requests.Session] = []
-        self.threads = [threading.Thread(target=self._run, args=(w,)) for w in range(writers)]
-
-    def __enter__(self) -> AgencyWriters:
-        for thread in self.threads:
-            thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stopping.set()
-        for thread in self.threads:
-            thread.join(self.timeout_s * 2)
-        for session in self.sessions:  # no keep-alive connection left for the hub's graceful stop to wait out
-            session.close()
 
     def count(self) -> int:
         with self.lock:
             return len(self.acknowledged)
 
-    def _run(self, writer: int) -> None:
-        session = requests.Session()
-        self.sessions.append(session)
+    def _register(self, session: requests.Session, writer: int) -> None:
         n = 0
         while not self.stopping.is_set():
             code = f"w{writer}-{n}"

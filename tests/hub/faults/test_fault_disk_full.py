@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 import requests
 from conftest import OPERATOR, VENV_BIN, _kill_redis_of, short_tempdir
-from fault_support import QUIET, AgencyWriters, attach, audit_intact, wait_for
+from fault_support import QUIET, AgencyWriters, attach, audit_intact
+from served_support import wait_for
 
 from hub import embedded_redis, keys
 

@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 import requests
 from conftest import _kill_redis_of, short_tempdir
-from fault_support import QUIET, AgencyWriters, attach, audit_intact, is_problem, licence_body, set_up_issuer, wait_for
+from fault_support import QUIET, AgencyWriters, attach, audit_intact, is_problem, licence_body, set_up_issuer
+from served_support import wait_for
 
 from hub import embedded_redis, keys
 

@@ -22,8 +22,8 @@ from fault_support import (
     sequence_of,
     set_up_issuer,
     verdict_of,
-    wait_for,
 )
+from served_support import wait_for
 
 from hub import keys
 
