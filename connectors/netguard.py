@@ -2,7 +2,7 @@
 
 A host passes only when *every* address it resolves to lies inside one of the operator's CIDR blocks;
 an empty allowlist refuses everything. Connectors check at registration and again before each request,
-because DNS answers can change after a connector was registered.
+because DNS answers can change after a connector was registered, and connect to the address they checked.
 
 Some addresses are never an agency's service, whatever the allowlist says (``0.0.0.0/0`` included):
 "this host" (0.0.0.0/8, ``::``, which reach the hub itself), link-local (169.254.0.0/16 with the cloud

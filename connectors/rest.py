@@ -2,8 +2,9 @@
 
 Configuration: ``url`` (a template with ``{evidence_type}``, ``{subject_id}``, ``{id_type}``), optional
 ``headers`` (credentials such as an API key), ``tls`` (mutual-TLS client credentials, see :mod:`connectors.tls`),
-``field_map`` (agency name -> evidence field name), ``max_bytes`` and ``probe_url``. Every address reached must
-lie inside the operator's allowlist; redirects are followed only on the registered scheme, host and port. Error
+``field_map`` (agency name -> evidence field name), ``max_bytes`` and ``probe_url``. Every request goes to an
+address just checked against the operator's allowlist (over HTTPS too, the certificate still checked against the
+URL's host name); redirects are followed only on the registered scheme, host and port. Error
 details name the host, never the URL (it carries the subject's ID) nor the headers or client key (secrets).
 """
 
@@ -157,6 +158,24 @@ class RestKind:
         return RestConnector(spec.id, parse_config(spec.config, environment), environment, self.resolver)
 
 
+class _PinnedAdapter(requests.adapters.HTTPAdapter):
+    """Connects to the address the allowlist just checked (the request's URL names it), while TLS still
+    sends SNI for, and checks the agency's certificate against, the host name the connector was given."""
+
+    def __init__(self, host: str) -> None:
+        super().__init__(pool_connections=4, pool_maxsize=16, max_retries=0)
+        self._host = host
+
+    def build_connection_pool_key_attributes(
+        self, request: requests.PreparedRequest, verify: Any, cert: Any = None
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """requests' pool key, with the connector's host name as the TLS server name (part of the key)."""
+        host_params, pool_kwargs = super().build_connection_pool_key_attributes(request, verify, cert)
+        if host_params["scheme"] == "https":
+            pool_kwargs["server_hostname"] = self._host
+        return host_params, pool_kwargs
+
+
 class _NoCookies(DefaultCookiePolicy):
     """One subject's session cookie must never travel with another subject's request."""
 
@@ -177,7 +196,7 @@ class RestConnector:
         self._session = requests.Session()
         self._session.trust_env = False  # no proxies or .netrc from the environment: they would bypass the guard
         self._session.cookies.set_policy(_NoCookies())
-        adapter = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=16, max_retries=0)
+        adapter = _PinnedAdapter(self._origin[1])
         self._session.mount("http://", adapter)
         self._session.mount("https://", adapter)
         self._tls_files = None if config.tls is None else TlsFiles(config.tls, owner=self).apply(self._session)
@@ -252,15 +271,13 @@ class RestConnector:
             raise ConnectorError(exc.detail, retryable=True) from exc
         except HostRefused as exc:
             raise ConnectorError(exc.detail, retryable=False) from exc
-        headers = dict(self.config.headers)
-        if parts.scheme == "http":
-            # Connect to the address just checked, so a second DNS answer cannot differ from it. (HTTPS needs
-            # no pin: the agency's certificate must match the host name, which an internal server cannot.)
-            address = addresses[0]
-            netloc = f"[{address}]:{self._origin[2]}" if ":" in address else f"{address}:{self._origin[2]}"
-            host = f"[{self._origin[1]}]" if ":" in self._origin[1] else self._origin[1]
-            headers["Host"] = f"{host}:{parts.port}" if parts.port else host
-            url = parts._replace(netloc=netloc).geturl()
+        # Connect to the address just checked, so a second DNS answer cannot differ from it: not even a TCP
+        # connection or a TLS hello goes anywhere else (over HTTPS the adapter keeps the name for TLS).
+        address = addresses[0]
+        netloc = f"[{address}]:{self._origin[2]}" if ":" in address else f"{address}:{self._origin[2]}"
+        host = f"[{self._origin[1]}]" if ":" in self._origin[1] else self._origin[1]
+        headers = {**self.config.headers, "Host": f"{host}:{parts.port}" if parts.port else host}
+        url = parts._replace(netloc=netloc).geturl()
         try:
             return self._session.get(
                 url, headers=headers, timeout=(remaining, remaining), allow_redirects=False, stream=True

@@ -1,7 +1,8 @@
 """The ``rest`` kind with mutual-TLS client credentials, against a real HTTPS stand-in agency on 127.0.0.1.
 
 A throwaway PKI is made here with ``cryptography``: the agency's CA (which signs the server's certificate for
-127.0.0.1 and the hub's client certificate), and a stranger CA whose client certificate the agency must refuse.
+127.0.0.1 and agency.test, and the hub's client certificate), and a stranger CA whose client certificate the
+agency must refuse.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from agency_stub import RECORD
+from agency_stub import RECORD, FakeDns
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
@@ -32,11 +33,12 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from connectors import tls
 from connectors.api import ConfigError, ConnectorError, ConnectorSpec, Environment, Record, Subject
-from connectors.rest import KIND, RestConnector
+from connectors.rest import KIND, RestConnector, RestKind
 
 LOCAL = Environment(allowed_networks=("127.0.0.1/32",), max_response_bytes=100_000)
 SUBJECT = Subject("resident-id", "440101199001020011")
 SEALED_KEY = "sealed:v1:" + "A" * 80  # what the hub stores; only the hub can open it
+SERVER_NAME = "agency.test"  # on the server's certificate beside 127.0.0.1; only FakeDns resolves it
 
 
 # -- a throwaway PKI
@@ -90,7 +92,8 @@ def make_leaf(common_name: str, ca: Issued, purpose: x509.ObjectIdentifier, key:
         x509.ExtendedKeyUsage([purpose]),
     ]
     if purpose == ExtendedKeyUsageOID.SERVER_AUTH:
-        extensions.append(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]))
+        names = [x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName(SERVER_NAME)]
+        extensions.append(x509.SubjectAlternativeName(names))
     return _issue(common_name, ca, extensions, key)
 
 
@@ -167,7 +170,10 @@ class HttpsAgency:
         context.verify_mode = ssl.CERT_REQUIRED
         context.load_cert_chain(directory / "server.pem")
         context.load_verify_locations(cafile=directory / "agency-ca.pem")
+        self.server_names: list[str | None] = []  # the name each client asked for in its TLS hello (SNI)
+        context.sni_callback = lambda _socket, name, _context: self.server_names.append(name)
         self.clients: list[str] = []
+        self.hosts: list[str] = []  # each request's Host header
         self.server = _TlsServer(context, self._handler())
         self.url = f"https://127.0.0.1:{self.server.server_address[1]}"
         self._thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05})
@@ -192,6 +198,7 @@ class HttpsAgency:
                 pass
 
             def do_GET(self) -> None:
+                agency.hosts.append(self.headers.get("Host", ""))
                 peer = self.connection.getpeercert() or {}
                 agency.clients.extend(
                     value for rdn in peer.get("subject", ()) for name, value in rdn if name == "commonName"
@@ -298,6 +305,46 @@ def test_a_client_certificate_from_another_ca_is_refused_by_the_agency(pki, agen
     health = connect(tls=tls_config(pki, pki.stranger)).probe(2.0)
     assert not health.ok and "TLS handshake refused" in health.detail
     assert_no_key_material(health.detail, stranger_key)
+
+
+def by_name(agency: HttpsAgency, dns: FakeDns, name: str, pki: Pki) -> RestConnector:
+    """A connector on ``https://<name>:<port>/...``, ``name`` resolved by ``dns``."""
+    kind = RestKind(resolver=dns)
+    url = agency.template().replace("127.0.0.1", name)
+    config = kind.validate_config({"url": url, "tls": tls_config(pki)}, LOCAL)
+    return kind.build(ConnectorSpec("conn-named", "market", "rest", ("identity",), config, 2000), LOCAL)
+
+
+def test_https_goes_to_the_address_checked_and_still_verifies_the_name(pki, agency) -> None:
+    # No DNS server knows agency.test: the request reaches the agency only because the connector connects to
+    # the address its allowlist check resolved, while TLS asks for, and verifies, the name in the URL.
+    dns = FakeDns("127.0.0.1")
+    connector = by_name(agency, dns, SERVER_NAME, pki)
+    try:
+        assert isinstance(connector.fetch("ok", SUBJECT, 2.0), Record)
+        port = agency.server.server_address[1]
+        assert agency.server_names[-1] == SERVER_NAME and agency.hosts[-1] == f"{SERVER_NAME}:{port}"
+        served, hellos = len(agency.hosts), len(agency.server_names)
+        dns.addresses = ["10.0.0.5"]  # the name now points into the hub's network: refused before connecting
+        error = fails(connector)
+        assert "10.0.0.5" in error.detail and not error.retryable
+        assert (len(agency.hosts), len(agency.server_names)) == (served, hellos)  # not even a TLS hello went out
+        dns.addresses = ["127.0.0.1"]
+        assert isinstance(connector.fetch("ok", SUBJECT, 2.0), Record)  # and back, on the pooled connection
+    finally:
+        connector.close()
+
+
+def test_a_pinned_address_does_not_lend_its_certificate_to_another_name(pki, agency) -> None:
+    # other.test resolves to the agency's address, but the agency's certificate is not for other.test.
+    connector = by_name(agency, FakeDns("127.0.0.1"), "other.test", pki)
+    try:
+        error = fails(connector)
+        assert not error.retryable and "TLS handshake refused" in error.detail
+        assert "CERTIFICATE_VERIFY_FAILED" in error.detail
+        assert agency.server_names[-1] == "other.test"
+    finally:
+        connector.close()
 
 
 def test_the_ca_replaces_the_system_store(pki, connect) -> None:
