@@ -87,6 +87,16 @@ def event(hub: ServedHub, token: str, path: str, body: dict) -> dict:
     return answer.json()
 
 
+def source_health(hub: ServedHub, tokens: dict[str, str], connector: str) -> str:
+    """What the hub knows of a source's recent calls, and its log's tail: to say why a material was not found."""
+    answer = requests.get(
+        f"{hub.url}/api/v1/connectors/{connector}/health",
+        headers={"Authorization": f"Bearer {tokens['operator']}"},
+        timeout=30,
+    )
+    return f"{connector} health: {answer.status_code} {answer.text}\nhub log (tail):\n{hub.log()[-4000:]}"
+
+
 def facts(page: Page, name: str) -> str:
     return page.locator(f'[data-fact="{name}"]').inner_text()
 
@@ -101,7 +111,7 @@ def test_apply_upload_and_follow_the_case_to_the_licence(hub, tokens, open_page:
 
     # what the platform found, with its source, and the one-time list of the rest
     found = page.locator(f'.apply-material-states [data-material="{FOUND}"]')
-    assert found.get_attribute("data-status") == "resolved"
+    assert found.get_attribute("data-status") == "resolved", source_health(hub, tokens, "ps-identity")
     assert AGENCIES["prov-public-security"] in found.inner_text()
     missing = page.locator("[data-missing]")
     assert missing.locator("h2").inner_text() == t("apply_missing_title", lang)
