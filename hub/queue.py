@@ -5,6 +5,13 @@ lease. This module hands the job to the queue under an id naming the job and its
 it in a worker process: a fresh connection to the store per job, so a worker outlives any hub and
 any number of workers on any hosts share the work. RQ keeps each job's outcome (finished or failed,
 with its traceback) in its registries.
+
+A job that fails, or whose worker dies under it, is run again, up to JOB_RETRIES times (RQ's retry):
+at once after a failure; after a worker's death once another worker sees that its heartbeat stopped
+(about 90 s on, at that worker's start or its ten-minute upkeep). Otherwise a scheduled backup whose
+worker was killed would be missing until the next period, a day later. Every job may run twice:
+each one's work is whole or not at all (a backup file is renamed into place, a checkpoint is one
+transaction, the sweeps look at what is still to do).
 """
 
 from __future__ import annotations
@@ -12,7 +19,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from rq import Queue, Worker
+from rq import Queue, Retry, Worker
 
 from . import logs
 from .config import Settings, load_settings
@@ -24,6 +31,7 @@ log = logging.getLogger(__name__)
 QUEUE_NAME = "hub-jobs"
 RESULT_TTL_S = 7 * 86_400  # how long a finished job's outcome stays readable
 JOB_TIMEOUT_S = 3_600  # a backup of a large store is the longest job
+JOB_RETRIES = 2
 
 
 class QueueUnavailable(RuntimeError):
@@ -49,6 +57,7 @@ def enqueue(store: Store, job_name: str, period: int, expires_s: int | None = No
         ttl=expires_s,
         result_ttl=RESULT_TTL_S,
         failure_ttl=RESULT_TTL_S,
+        retry=Retry(max=JOB_RETRIES),
         description=job_id,
     )
     return job_id

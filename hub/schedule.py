@@ -11,7 +11,8 @@ off). A job that is overdue when the hub starts (no checkpoint for longer than i
 pending by a crash, deadlines not swept since the last start) also runs at start. In each
 period, the first runner to take the job's lease for that period in Redis (``SET NX PX``) runs it,
 so several hub instances sharing one Redis run each job once per period. A job that fails is logged
-and tried again in the next period; it never stops the runner.
+and tried again in the next period (on the job queue, RQ first runs it again: see :mod:`hub.queue`);
+it never stops the runner.
 """
 
 from __future__ import annotations

@@ -408,21 +408,29 @@ def softhsm(tmp_path_factory) -> Iterator[str]:
 
 # -- the hub command line against the test hub's store
 @pytest.fixture
-def hub_cli(app, settings):
-    """Run ``hub ARGS`` with the test hub's data directory; returns the finished process."""
+def hub_env(app, settings):
+    """The environment of a ``hub`` command on the test hub's store, with ``extra`` on top."""
 
-    def run(*args: str, env: dict | None = None, check: bool = False) -> subprocess.CompletedProcess:
-        environment = {
+    def environment(extra: dict | None = None) -> dict[str, str]:
+        made = {
             **os.environ,
             "HUB_DATA_DIR": str(settings.data_dir),
             "HUB_LOG_LEVEL": "WARNING",
             "HUB_CONNECTOR_ALLOWLIST": "127.0.0.1/32",
         }
-        environment.pop("REDIS_URL", None)
-        environment.update(store_env(settings))
-        environment.update(env or {})
+        made.pop("REDIS_URL", None)
+        return {**made, **store_env(settings), **(extra or {})}
+
+    return environment
+
+
+@pytest.fixture
+def hub_cli(hub_env):
+    """Run ``hub ARGS`` with the test hub's data directory; returns the finished process."""
+
+    def run(*args: str, env: dict | None = None, check: bool = False) -> subprocess.CompletedProcess:
         result = subprocess.run(
-            [str(VENV_BIN / "hub"), *args], capture_output=True, text=True, env=environment, timeout=120
+            [str(VENV_BIN / "hub"), *args], capture_output=True, text=True, env=hub_env(env), timeout=120
         )
         if check:
             assert result.returncode == 0, result.stderr

@@ -1,11 +1,13 @@
-"""Helpers for tests that talk to a served hub over HTTP: posting, waiting on a condition, and client
-threads that keep sending requests while the test does something to the hub."""
+"""Helpers for tests that talk to a served hub over HTTP: posting, waiting on a condition, client
+threads that keep sending requests while the test does something to the hub, and its processes."""
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import requests
@@ -64,3 +66,19 @@ class ClientThreads:
         with self.lock:
             self._sessions.append(session)
         loop(session, argument)
+
+
+def children(pid: int) -> list[int]:
+    """Live child processes of ``pid``."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        state, parent = stat.rpartition(")")[2].split()[:2]
+        if int(parent) == pid and state not in ("Z", "X"):
+            found.append(int(entry))
+    return found

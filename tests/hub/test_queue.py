@@ -6,15 +6,18 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
+import subprocess
 import time
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 import requests
-from conftest import OPERATOR, short_tempdir
+from conftest import OPERATOR, VENV_BIN, short_tempdir
 from rq.job import Job as QueuedJob
-from rq.registry import FailedJobRegistry
+from rq.registry import FailedJobRegistry, StartedJobRegistry
+from served_support import children, wait_for
 
 from hub import embedded_redis, keys, queue
 from hub.schedule import Runner, jobs_for
@@ -62,7 +65,41 @@ def test_a_failed_job_stays_in_the_failed_registry_with_its_error(state, store, 
     jobs = queue.queue_for(store)
     failed = FailedJobRegistry(queue=jobs)
     assert failed.get_job_ids() == ["backup-7"]
-    assert "not-a-directory" in QueuedJob.fetch("backup-7", connection=jobs.connection).latest_result().exc_string
+    job = QueuedJob.fetch("backup-7", connection=jobs.connection)
+    assert job.retries_left == 0  # tried again at once, JOB_RETRIES times, before it was left failed
+    assert "not-a-directory" in job.latest_result().exc_string
+
+
+def test_a_job_whose_worker_was_killed_under_it_runs_again(store, registry, hub_env, hub_cli):
+    # A worker starts the checkpoint and is killed (kill -9, worker and work horse) while the job waits on a
+    # time-stamping authority that never answers. The next worker to start runs the job again.
+    registry.agency("market")
+    queue.enqueue(store, "checkpoint", 9)
+    jobs = queue.queue_for(store)
+    started = StartedJobRegistry(queue=jobs)
+    with socket.socket() as silent_tsa:
+        silent_tsa.bind(("127.0.0.1", 0))
+        silent_tsa.listen()  # connections are taken by the kernel and never answered
+        tsa_url = f"http://127.0.0.1:{silent_tsa.getsockname()[1]}/tsa"
+        worker = subprocess.Popen(
+            [str(VENV_BIN / "hub"), "worker"],
+            env=hub_env({"HUB_TSA_URL": tsa_url}),
+            start_new_session=True,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            wait_for(lambda: started.get_job_ids() == ["checkpoint-9"] and children(worker.pid), what="the job started")
+        finally:
+            for pid in [*children(worker.pid), worker.pid]:
+                os.kill(pid, signal.SIGKILL)
+            worker.wait(10)
+    assert store.list_len(keys.checkpoint_list()) == 0
+    # What ninety seconds would do: the dead worker's heartbeat on the job runs out.
+    jobs.connection.zadd(started.key, dict.fromkeys(jobs.connection.zrange(started.key, 0, -1), 1))
+    hub_cli("worker", "--burst", check=True)  # a worker starting up clears out abandoned jobs
+    job = QueuedJob.fetch("checkpoint-9", connection=jobs.connection)
+    assert job.get_status() == "finished" and job.retries_left == queue.JOB_RETRIES - 1
+    assert store.list_len(keys.checkpoint_list()) == 1
 
 
 def test_a_worker_never_starts_the_embedded_redis_of_a_hub_that_is_gone(hub_cli, tmp_path):

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-import os
 from pathlib import Path
 from typing import Any
 
 import requests
 from conftest import OPERATOR
-from served_support import ClientThreads, post
+from served_support import ClientThreads, children, post
 
 from hub import keys
 from hub.config import Settings
@@ -56,22 +55,6 @@ def is_problem(response: requests.Response, status: int) -> bool:
         and response.headers.get("Content-Type", "").startswith("application/problem+json")
         and response.json().get("status") == status
     )
-
-
-def children(pid: int) -> list[int]:
-    """Live child processes of ``pid``."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{entry}/stat").read_text()
-        except OSError:
-            continue
-        state, parent = stat.rpartition(")")[2].split()[:2]
-        if int(parent) == pid and state not in ("Z", "X"):
-            found.append(int(entry))
-    return found
 
 
 def gunicorn_workers(master: int) -> list[int]:
