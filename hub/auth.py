@@ -13,9 +13,9 @@ from typing import Any
 
 from flask import g, has_request_context
 
-from . import audit, keys
+from . import audit, keys, outcomes
 from .context import Context, Principal, now, rfc3339
-from .errors import Invalid, NotFound, Unauthorized
+from .errors import Conflict, Invalid, NotFound, Unauthorized
 from .store import Store, Tx
 
 ROLES = ("operator", "agency", "portal")
@@ -43,9 +43,11 @@ def _check_roles(agency: str | None, roles: list[str]) -> frozenset[str]:
     return wanted
 
 
-def _write_token(tx: Tx, ctx: Context, secret: str, agency: str | None, roles: frozenset[str]) -> dict[str, Any]:
+def _write_token(
+    tx: Tx, ctx: Context, secret: str, agency: str | None, roles: frozenset[str], token_id: str | None = None
+) -> dict[str, Any]:
     record = {
-        "id": uuid.uuid4().hex[:16],
+        "id": token_id or uuid.uuid4().hex[:16],
         "agency": agency,
         "roles": sorted(roles),
         "created_at": rfc3339(now()),
@@ -61,17 +63,31 @@ def _write_token(tx: Tx, ctx: Context, secret: str, agency: str | None, roles: f
 
 
 def create_token(store: Store, ctx: Context, agency: str | None, roles: list[str]) -> dict[str, Any]:
-    """Issue a new token for ``agency`` (None: the operator); the answer holds the secret once."""
+    """Issue a new token for ``agency`` (None: the operator); the answer holds the secret once.
+
+    A retry of a request whose token committed before its worker died answers with that token, without
+    its secret (as a replay does: the hub never kept it), and makes no second one."""
     wanted = _check_roles(agency, roles)
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token_id = uuid.uuid4().hex[:16]
 
     def work(tx: Tx) -> dict[str, Any]:
         if agency is not None and not tx.exists(keys.agency(agency)):
             raise NotFound(f"No agency with code {agency!r}.")
-        return _write_token(tx, ctx, secret, agency, wanted)
+        made_before = outcomes.note(tx, ctx, keys.REGISTRY, token_id)
+        if made_before is not None:
+            return _made_before(tx, agency, made_before)
+        return _write_token(tx, ctx, secret, agency, wanted, token_id) | {"token": secret}
 
-    record = store.atomic(work)
-    return record | {"token": secret}
+    return store.atomic(work)
+
+
+def _made_before(tx: Tx, agency: str | None, token_id: str) -> dict[str, Any]:
+    token_hash = tx.hash_get(keys.tokens_of(agency), token_id)
+    record = None if token_hash is None else tx.get_json(keys.token(token_hash))
+    if record is None:
+        raise Conflict(f"The token this request made, {token_id!r}, has been revoked since.")
+    return record
 
 
 def ensure_operator_token(store: Store, secret: str) -> bool:

@@ -150,3 +150,28 @@ def test_a_service_item_version_committed_before_its_worker_died_is_not_made_twi
     assert retry.status_code == 201 and retry.get_json() == first.get_json()
     versions = client.get("/api/v1/service-items/item-1/versions", headers=OPERATOR)
     assert [v["version"] for v in versions.get_json()["items"]] == [1, 2]
+
+
+def test_a_token_committed_before_its_worker_died_is_not_made_twice(client, store, registry):
+    registry.agency("market")
+    headers = {**OPERATOR, "Idempotency-Key": "token-once"}
+    first = client.post("/api/v1/agencies/market/tokens", json={"roles": ["agency"]}, headers=headers)
+    assert first.status_code == 201 and first.get_json()["token"]
+    entries = audit_entries(client, OPERATOR)
+    as_if_the_worker_died_before_answering(store, "token-once")
+
+    retry = client.post("/api/v1/agencies/market/tokens", json={"roles": ["agency"]}, headers=headers)
+    assert retry.status_code == 201 and "Idempotent-Replayed" not in retry.headers
+    made = {name: value for name, value in first.get_json().items() if name != "token"}
+    assert retry.get_json() == made  # the token on record; its secret was never kept, as with any replay
+    listed = client.get("/api/v1/agencies/market/tokens", headers=OPERATOR).get_json()["items"]
+    assert [token["id"] for token in listed] == [made["id"]]
+    assert audit_entries(client, OPERATOR) == entries
+    mine = {"Authorization": f"Bearer {first.get_json()['token']}"}
+    assert client.get("/api/v1/agencies/market", headers=mine).status_code == 200  # the first secret works
+
+    client.delete(f"/api/v1/agencies/market/tokens/{made['id']}", headers=OPERATOR)
+    as_if_the_worker_died_before_answering(store, "token-once")
+    revoked = client.post("/api/v1/agencies/market/tokens", json={"roles": ["agency"]}, headers=headers)
+    assert revoked.status_code == 409 and "revoked since" in revoked.get_json()["detail"]
+    assert client.get("/api/v1/agencies/market/tokens", headers=OPERATOR).get_json()["items"] == []
