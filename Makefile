@@ -86,7 +86,7 @@ audit: $(INSTALLED)
 # The storage-heavy tests run twice: on the embedded server, then on a three-master Redis Cluster.
 CLUSTER_TESTS := tests/hub/registry tests/hub/licences tests/hub/intake tests/hub/archives \
 	tests/hub/test_resolution.py tests/hub/test_audit.py tests/hub/test_checkpoints.py tests/hub/test_auth.py tests/hub/test_probes.py \
-	tests/hub/test_idempotent_retry.py
+	tests/hub/test_idempotent_retry.py tests/hub/test_sources_listing.py
 
 # One pytest process per core (pytest-xdist): every test has its own store, ports and directories.
 TEST_WORKERS ?= auto

@@ -64,6 +64,11 @@ def connector_index() -> str:
     return key(REGISTRY, "index", "connectors")
 
 
+def connectors_changed() -> str:
+    """A fresh random marker written with every change to a connector record (workers cache the list by it)."""
+    return key(REGISTRY, "connectors-changed")
+
+
 def service_item_versions(code: str) -> str:
     """List of every version of one service item; element N-1 is version N."""
     return key(REGISTRY, "service-item", code)

@@ -79,7 +79,8 @@ class Sources:
             ),
             licence_lookup=licence_lookup,
         )
-        self._built: dict[str, tuple[str, Source]] = {}
+        self._built: dict[str, tuple[str, Source, dict[str, Any]]] = {}  # id -> (fingerprint, source, record)
+        self._listing: tuple[str, list[dict[str, Any]]] | None = None  # (change marker, every record)
         self._lock = threading.Lock()
 
     # -- registration
@@ -112,10 +113,14 @@ class Sources:
     # -- calling
     def source(self, record: dict[str, Any]) -> Source:
         """The built connector for a record, rebuilt when the record changed."""
+        cached = self._built.get(record["id"])
+        if cached and cached[2] is record:  # the very record of the kept list (never changed in place)
+            return cached[1]
         fingerprint = hashlib.sha256(json.dumps(record, sort_keys=True, default=str).encode()).hexdigest()
         with self._lock:
             cached = self._built.get(record["id"])
             if cached and cached[0] == fingerprint:
+                self._built[record["id"]] = (fingerprint, cached[1], record)
                 return cached[1]
             config = record["config"]
             config = with_credentials(config, self._open)
@@ -130,7 +135,7 @@ class Sources:
             connector = kinds.get_kind(record["kind"]).build(spec, self.environment)
             timeout_s = record["timeout_ms"] / 1000
             built = Source(record["id"], record["agency"], timeout_s, GuardedConnector(connector))
-            self._built[record["id"]] = (fingerprint, built)
+            self._built[record["id"]] = (fingerprint, built, record)
             return built
 
     def providers(self, evidence_types: list[str]) -> dict[str, list[Source]]:
@@ -150,12 +155,28 @@ class Sources:
         return self._records(active_only=True)
 
     def _records(self, active_only: bool) -> list[dict[str, Any]]:
+        return [record for record in self._every_record() if record["active"] or not active_only]
+
+    def _every_record(self) -> list[dict[str, Any]]:
+        """Every connector record, read again only when the registry's change marker moved (one GET per
+        resolution instead of the index and every record). The marker is read first, so a list kept
+        under it holds at least the changes it marks."""
+        marker = self._store.get_json(keys.connectors_changed())
+        listing = self._listing
+        if marker is not None and listing is not None and listing[0] == marker:
+            return listing[1]
+        records = self._read_records()
+        if marker is not None:
+            self._listing = (marker, records)
+        return records
+
+    def _read_records(self) -> list[dict[str, Any]]:
         records: list[dict[str, Any]] = []
         after = None
         while True:
             ids = self._store.index_page(keys.connector_index(), after, 500)
             found = self._store.get_many_json([keys.connector(i) for i in ids])
-            records += [r for r in found if r and (r["active"] or not active_only)]
+            records += [r for r in found if r]
             if len(ids) < 500:
                 return records
             after = ids[-1]

@@ -6,6 +6,7 @@ A connector is registered inactive, so that an operator tests it before it serve
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from .. import audit, keys
@@ -45,7 +46,7 @@ def put_connector(tx: Tx, ctx: Context, data: dict[str, Any], replace: bool = Fa
     # Credentials (header values, a TLS client key): the audit log records that they changed, not what they are.
     redacted_config = with_credentials(record["config"], lambda value: "[redacted]")
     redacted = {**record, "config": redacted_config}
-    return records.put(
+    outcome = records.put(
         tx,
         ctx,
         "connector",
@@ -56,6 +57,15 @@ def put_connector(tx: Tx, ctx: Context, data: dict[str, Any], replace: bool = Fa
         replace,
         audit_detail=redacted if redacted_config != record["config"] else None,
     )
+    if outcome != "unchanged":
+        _mark_changed(tx)
+    return outcome
+
+
+def _mark_changed(tx: Tx) -> None:
+    """In every transaction that changes a connector record: workers then read the list again (a random
+    marker, not a counter, so a store emptied or restored never repeats the one a worker holds)."""
+    tx.set_json(keys.connectors_changed(), uuid.uuid4().hex)
 
 
 def create_connector(store: Store, ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
@@ -75,6 +85,7 @@ def record_test(store: Store, ctx: Context, connector_id: str, result: dict[str,
             raise NotFound(f"No connector {connector_id!r}.")
         last_test = {"at": rfc3339(now()), "ok": result["ok"], "latency_ms": result["latency_ms"]}
         tx.set_json(keys.connector(connector_id), {**record, "last_test": last_test})
+        _mark_changed(tx)
         audit.append(tx, keys.REGISTRY, ctx, "connector.test", f"connector:{connector_id}", last_test)
 
     store.atomic(work)
@@ -93,6 +104,7 @@ def set_active(store: Store, ctx: Context, connector_id: str, active: bool) -> d
             return record
         updated = {**record, "active": active}
         tx.set_json(keys.connector(connector_id), updated)
+        _mark_changed(tx)
         action = "connector.activate" if active else "connector.deactivate"
         audit.append(tx, keys.REGISTRY, ctx, action, f"connector:{connector_id}", None)
         return updated
