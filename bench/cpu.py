@@ -18,8 +18,11 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
+
+from flask import Flask
 
 from hub import create_app, keys
 from hub.config import load_settings
@@ -59,51 +62,59 @@ def _timed(count: int, once: Callable[[int], None]) -> dict[str, float]:
     return {"count": count, "wall_ms_p50": statistics.median(wall), "cpu_ms_p50": statistics.median(cpu)}
 
 
-def measure(count: int, only: list[str] | None) -> dict[str, dict[str, float]]:
-    """Median wall and CPU milliseconds per operation, for each operation chosen."""
-    figures: dict[str, dict[str, float]] = {}
-    with tempfile.TemporaryDirectory(prefix="hub-bench-cpu-") as data_dir:
+@contextmanager
+def throwaway_hub(prefix: str) -> Iterator[Flask]:
+    """A hub in this process on a fresh data directory (rate limits off, ADMIN the operator token);
+    its embedded Redis stopped and the directory removed afterwards."""
+    with tempfile.TemporaryDirectory(prefix=prefix) as data_dir:
         settings = load_settings(
             {"HUB_DATA_DIR": data_dir, "HUB_ADMIN_TOKEN": ADMIN, "HUB_LOG_LEVEL": "WARNING", "HUB_RATE_LIMITS": "0"}
         )
         app = create_app(settings=settings)
+        try:
+            yield app
+        finally:
+            app.extensions["hub"].store.stop_embedded_if_last()
+
+
+def measure(count: int, only: list[str] | None) -> dict[str, dict[str, float]]:
+    """Median wall and CPU milliseconds per operation, for each operation chosen."""
+    figures: dict[str, dict[str, float]] = {}
+    with throwaway_hub("hub-bench-cpu-") as app:
         state = app.extensions["hub"]
         client = app.test_client()
-        try:
-            agency = setup(client)
-            bodies = request_bodies()
-            issued: list[str] = []
+        agency = setup(client)
+        bodies = request_bodies()
+        issued: list[str] = []
 
-            def issue(n: int) -> None:
-                body = json.loads(json.dumps(bodies[n % len(bodies)]).replace("@ID@", f"91330100MA8{n + 1:07d}"))
-                answer = client.post("/api/v1/licences", json=body, headers=agency)
-                if answer.status_code != 201:
-                    raise RuntimeError(f"issue: {answer.status_code} {answer.get_data(as_text=True)[:300]}")
-                issued.append(answer.get_json()["number"])
+        def issue(n: int) -> None:
+            body = json.loads(json.dumps(bodies[n % len(bodies)]).replace("@ID@", f"91330100MA8{n + 1:07d}"))
+            answer = client.post("/api/v1/licences", json=body, headers=agency)
+            if answer.status_code != 201:
+                raise RuntimeError(f"issue: {answer.status_code} {answer.get_data(as_text=True)[:300]}")
+            issued.append(answer.get_json()["number"])
 
-            if not only or "issue" in only or "verify" in only:
-                figures["issue"] = _timed(count, issue)
-            pdfs = [client.get(f"/api/v1/licences/{number}/pdf", headers=agency).data for number in issued]
+        if not only or "issue" in only or "verify" in only:
+            figures["issue"] = _timed(count, issue)
+        pdfs = [client.get(f"/api/v1/licences/{number}/pdf", headers=agency).data for number in issued]
 
-            def verify(n: int) -> None:
-                for key in list(state.store.keys_matching(keys.verification_cache("*"))):
-                    state.store.delete(key)
-                answer = client.post("/api/v1/verifications", data={"file": (io.BytesIO(pdfs[n % len(pdfs)]), "l.pdf")})
-                if answer.status_code != 200 or answer.get_json()["verdict"] != "valid":
-                    raise RuntimeError(f"verify: {answer.status_code} {answer.get_data(as_text=True)[:300]}")
+        def verify(n: int) -> None:
+            for key in list(state.store.keys_matching(keys.verification_cache("*"))):
+                state.store.delete(key)
+            answer = client.post("/api/v1/verifications", data={"file": (io.BytesIO(pdfs[n % len(pdfs)]), "l.pdf")})
+            if answer.status_code != 200 or answer.get_json()["verdict"] != "valid":
+                raise RuntimeError(f"verify: {answer.status_code} {answer.get_data(as_text=True)[:300]}")
 
-            if not only or "verify" in only:
-                figures["verify"] = _timed(count, verify)
+        if not only or "verify" in only:
+            figures["verify"] = _timed(count, verify)
 
-            def read(n: int) -> None:
-                answer = client.get(f"/verify/{issued[n % len(issued)]}", headers={"Accept": "application/json"})
-                if answer.status_code != 200:
-                    raise RuntimeError(f"read: {answer.status_code}")
+        def read(n: int) -> None:
+            answer = client.get(f"/verify/{issued[n % len(issued)]}", headers={"Accept": "application/json"})
+            if answer.status_code != 200:
+                raise RuntimeError(f"read: {answer.status_code}")
 
-            if not only or "read" in only:
-                figures["read"] = _timed(count * 10, read)
-        finally:
-            state.store.stop_embedded_if_last()
+        if not only or "read" in only:
+            figures["read"] = _timed(count * 10, read)
     return figures
 
 

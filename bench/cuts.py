@@ -16,17 +16,14 @@ import argparse
 import json
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from typing import Any
 
 from certs import pades
-from hub import create_app
 from hub import pki as hub_pki
-from hub.config import load_settings
 
-from .cpu import ADMIN, setup
+from .cpu import setup, throwaway_hub
 from .licences_load import request_bodies
 
 
@@ -60,30 +57,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("cut", choices=["timestamper", "size", "parsed"])
     parser.add_argument("--count", type=int, default=40, help="licences issued, half with the cut off")
     args = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory(prefix="hub-bench-cuts-") as data_dir:
-        settings = {"HUB_DATA_DIR": data_dir, "HUB_ADMIN_TOKEN": ADMIN, "HUB_LOG_LEVEL": "WARNING"}
-        app = create_app(settings=load_settings({**settings, "HUB_RATE_LIMITS": "0"}))
+    with throwaway_hub("hub-bench-cuts-") as app:
         state = app.extensions["hub"]
-        try:
-            client = app.test_client()
-            agency = setup(client)
-            bodies = request_bodies()
-            switch = _switches(state)[args.cut]
-            used: dict[str, list[float]] = {"off": [], "on": []}
-            for n in range(args.count):
-                on = n % 2 == 1
-                switch(on)
-                body = json.loads(json.dumps(bodies[n % len(bodies)]).replace("@ID@", f"91330100MA5{n:07d}"))
-                started = time.process_time()
-                answer = client.post("/api/v1/licences", json=body, headers=agency)
-                spent = (time.process_time() - started) * 1000
-                if answer.status_code != 201:
-                    raise RuntimeError(f"issue: {answer.status_code} {answer.get_data(as_text=True)[:300]}")
-                if n >= 2:
-                    used["on" if on else "off"].append(spent)
-            switch(True)
-        finally:
-            state.store.stop_embedded_if_last()
+        client = app.test_client()
+        agency = setup(client)
+        bodies = request_bodies()
+        switch = _switches(state)[args.cut]
+        used: dict[str, list[float]] = {"off": [], "on": []}
+        for n in range(args.count):
+            on = n % 2 == 1
+            switch(on)
+            body = json.loads(json.dumps(bodies[n % len(bodies)]).replace("@ID@", f"91330100MA5{n:07d}"))
+            started = time.process_time()
+            answer = client.post("/api/v1/licences", json=body, headers=agency)
+            spent = (time.process_time() - started) * 1000
+            if answer.status_code != 201:
+                raise RuntimeError(f"issue: {answer.status_code} {answer.get_data(as_text=True)[:300]}")
+            if n >= 2:
+                used["on" if on else "off"].append(spent)
+        switch(True)
     for side, values in used.items():
         print(
             f"{args.cut} {side}: {len(values)} licences, CPU per licence median {statistics.median(values):.1f} ms,"
