@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -80,7 +81,7 @@ class Sources:
             licence_lookup=licence_lookup,
         )
         self._built: dict[str, tuple[str, Source, dict[str, Any]]] = {}  # id -> (fingerprint, source, record)
-        self._listing: tuple[str, list[dict[str, Any]]] | None = None  # (change marker, every record)
+        self._listing: tuple[Any, list[dict[str, Any]]] | None = None  # (change marker, every record)
         self._lock = threading.Lock()
 
     # -- registration
@@ -160,14 +161,16 @@ class Sources:
     def _every_record(self) -> list[dict[str, Any]]:
         """Every connector record, read again only when the registry's change marker moved (one GET per
         resolution instead of the index and every record). The marker is read first, so a list kept
-        under it holds at least the changes it marks."""
+        under it holds at least the changes it marks; a store without one (older, or emptied) gets one."""
         marker = self._store.get_json(keys.connectors_changed())
+        if marker is None:  # a store from before markers, or emptied: set one, unless a change just did
+            self._store.set_json_if_absent(keys.connectors_changed(), uuid.uuid4().hex, None)
+            marker = self._store.get_json(keys.connectors_changed())
         listing = self._listing
-        if marker is not None and listing is not None and listing[0] == marker:
+        if listing is not None and listing[0] == marker:
             return listing[1]
         records = self._read_records()
-        if marker is not None:
-            self._listing = (marker, records)
+        self._listing = (marker, records)
         return records
 
     def _read_records(self) -> list[dict[str, Any]]:

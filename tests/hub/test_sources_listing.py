@@ -42,3 +42,16 @@ def test_an_emptied_store_is_never_mistaken_for_the_kept_list(app, registry, sto
     assert len(sources.active_records()) == 1
     store.raw_client_for_tests().flushdb()  # as a restore into a running store would
     assert sources.active_records() == []
+
+
+def test_a_store_without_a_marker_gets_one_and_the_list_is_kept_from_then(app, registry, store):
+    # A store written before markers existed (or emptied since): the first reader sets one.
+    sources = app.extensions["hub"].sources
+    registry.agency("market")
+    registry.licence_registry("market", [registry.licence_type("biz-licence")["code"]], connector_id="own")
+    raw = store.raw_client_for_tests()
+    raw.delete(keys.connectors_changed())
+    kept = sources.active_records()[0]
+    assert store.get_json(keys.connectors_changed()) is not None
+    raw.set(keys.connector("own"), json.dumps({**kept, "timeout_ms": 1234}))  # behind the registry's back
+    assert sources.active_records()[0] is kept
