@@ -18,7 +18,7 @@ from datetime import date
 from typing import Any
 
 from . import keys
-from .context import Context, now, rfc3339
+from .context import Context, rfc3339
 from .intake.applications import audit_case
 from .intake.due import EPOCH, RUNNING, score
 from .registry import agencies
@@ -64,7 +64,12 @@ def _raise(state: HubState, ctx: Context, agency: str, case: str, deadline: date
         record = tx.get_json(keys.application(agency, case))
         if record is None or record["status"] != RUNNING or record["deadline"] != deadline.isoformat():
             return False  # decided, suspended or postponed since the sweep read the due set
-        alert = {"application": case, "level": level, "deadline": deadline.isoformat(), "raised_at": rfc3339(now())}
+        alert = {
+            "application": case,
+            "level": level,
+            "deadline": deadline.isoformat(),
+            "raised_at": rfc3339(state.clock.now()),
+        }
         tx.hash_set(keys.deadline_alerts(agency), case, json.dumps(alert))
         detail = {"deadline": alert["deadline"], "service_item": record["service_item"]}
         audit_case(tx, agency, ctx, f"application.{level}", case, detail)

@@ -20,7 +20,7 @@ from certs.render import LicenceDocument, render_licence
 from connectors.api import Subject
 
 from . import audit, keys, metrics, outcomes
-from .context import Context, now, rfc3339
+from .context import Context, rfc3339
 from .errors import Conflict, Forbidden, NotFound, UnknownReference
 from .registry import agencies, types
 from .state import HubState
@@ -164,7 +164,7 @@ def issue_for_subject(
         "issuer": agency["code"],
         "issuer_name": agency["name"],
         "region": agency["region"],
-        "issued_at": rfc3339(now()),
+        "issued_at": rfc3339(state.clock.now()),
         "issued_by": ctx.actor,
         "valid_from": issued_on.isoformat(),
         "valid_until": valid_until.isoformat(),
@@ -281,7 +281,12 @@ def change_status(
         record = tx.get_json(keys.licence(type_code, number_key))
         if wanted not in TRANSITIONS[record["status"]]:
             raise Conflict(f"A {record['status']} licence cannot become {wanted}.")
-        changed = {**record, "status": wanted, "status_reason": body["reason"], "status_changed_at": rfc3339(now())}
+        changed = {
+            **record,
+            "status": wanted,
+            "status_reason": body["reason"],
+            "status_changed_at": rfc3339(state.clock.now()),
+        }
         tx.set_json(keys.licence(type_code, number_key), changed)
         tx.list_push_json(
             keys.licence_history(type_code, number_key),

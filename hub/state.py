@@ -7,14 +7,14 @@ circuit breakers, the pool that calls sources) are made once per process, on fir
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cached_property
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from .clock import Clock, SystemClock
 from .config import Settings
-from .context import now
 from .store import Store
 
 if TYPE_CHECKING:
@@ -33,10 +33,11 @@ class HubState:
 
     settings: Settings
     store: Store
+    clock: Clock = field(default_factory=SystemClock)
 
     def today(self) -> date:
-        """Today's date where the province is (HUB_TIMEZONE)."""
-        return now().astimezone(ZoneInfo(self.settings.timezone)).date()
+        """Today's date where the province is (HUB_TIMEZONE), by the hub's clock."""
+        return self.clock.now().astimezone(ZoneInfo(self.settings.timezone)).date()
 
     def local_time(self, moment: datetime) -> datetime:
         return moment.astimezone(ZoneInfo(self.settings.timezone))

@@ -17,6 +17,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import replace
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +36,29 @@ OPERATOR = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 REPO = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent
 OUTPUT = REPO / "test-output"
+
+
+# The moment every in-process test's hub starts at (a Monday, 09:30 in the province), whatever day the
+# suite runs on: case deadlines, validity and retention count from here, in a year whose holidays the
+# calendar package knows.
+TEST_START = datetime.fromisoformat("2026-06-15T09:30:00+08:00")
+
+
+class SettableClock:
+    """The hub's clock in tests: starts at a set moment and moves a millisecond each time it is read, so
+    that events keep their order; a test moves it on by days with :meth:`advance`."""
+
+    def __init__(self, moment: datetime) -> None:
+        self.moment = moment
+
+    def now(self) -> datetime:
+        self.moment += timedelta(milliseconds=1)
+        return self.moment
+
+    def advance(self, **delta: float) -> datetime:
+        """Move the clock on (``days=3``, ``hours=2``, ...) and return the new moment."""
+        self.moment += timedelta(**delta)
+        return self.moment
 
 
 def short_tempdir(prefix: str) -> Path:
@@ -96,8 +120,15 @@ def app(session_app, settings: Settings):
     state.__dict__.pop("pki", None)  # its authorities and the seals lived in the store just emptied
     state.__dict__.pop("seals", None)
     state.__dict__.pop("calendars", None)
+    state.clock = SettableClock(TEST_START)
     auth.ensure_operator_token(store, ADMIN_TOKEN)
     return session_app
+
+
+@pytest.fixture
+def clock(app) -> SettableClock:
+    """The clock of the test's hub, to move on between steps of a case."""
+    return app.extensions["hub"].clock
 
 
 @pytest.fixture

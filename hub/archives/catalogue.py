@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from connectors.api import Subject
 
 from .. import audit, keys
-from ..context import Context, now, rfc3339
+from ..context import Context, rfc3339
 from ..errors import Conflict, Forbidden, Invalid, NotFound
 from ..intake import due
 from ..intake.applications import agency_of
@@ -193,7 +193,7 @@ def dispose(state: HubState, ctx: Context, case: str, reason: str) -> dict[str, 
         if until is None or date.fromisoformat(until) >= today:
             kept = "permanently" if until is None else f"until {until}"
             raise Conflict(f"The archive of {case} is kept {kept}; it cannot be disposed of yet.")
-        entry["disposed"] = {"at": rfc3339(now()), "by": ctx.actor, "reason": reason}
+        entry["disposed"] = {"at": rfc3339(state.clock.now()), "by": ctx.actor, "reason": reason}
         tx.set_json(keys.archive(agency, case), entry)
         tx.index_remove(keys.archives_by_retention(agency), case)
         tx.index_remove(keys.application_outcomes(agency, entry["service_item"]), case)

@@ -84,7 +84,7 @@ def prepare(state: HubState, record: dict[str, Any]) -> tuple[dict[str, Any], pa
     """Gather a concluded case's documents and build its sealed package, with the catalogue entry for it."""
     if record["status"] not in CONCLUDED:
         raise Conflict(f"Application {record['id']} is {record['status']}: only a concluded case is archived.")
-    archived_at = now()
+    archived_at = state.clock.now()
     item = service_items.get_service_item(state.store, record["service_item"], record["version"])
     metadata = _metadata(state, record, item, archived_at)
     files = _case_files(state, record, item)

@@ -16,7 +16,7 @@ from typing import Any
 from connectors.api import Subject
 
 from .. import audit, keys, licences, outcomes, resolution
-from ..context import Context, now, rfc3339
+from ..context import Context, rfc3339
 from ..errors import Conflict, Forbidden, Invalid, NotFound
 from ..notice import notice_for
 from ..registry import service_items
@@ -80,7 +80,7 @@ def submit(state: HubState, ctx: Context, portal: str, body: dict[str, Any], lan
     materials = [_material(m, found) for m in item["materials"]]
     notice = notice_for(materials, language)
     application_id = new_id(item["agency"])
-    created_at = rfc3339(now())
+    created_at = rfc3339(state.clock.now())
     record = {
         "id": application_id,
         "service_item": item["code"],
@@ -137,7 +137,13 @@ def _with_discrepancies(state: HubState, ctx: Context, record: dict[str, Any]) -
     found = discrepancies.find(record["form"], record["materials"])
     if found and not record["discrepancies"]:
         ids = discrepancies.record(state, ctx, record["id"], found)
-        line = {"at": rfc3339(now()), "type": "discrepancy", "by": "hub", "reason": _fields_of(found), "deadline": None}
+        line = {
+            "at": rfc3339(state.clock.now()),
+            "type": "discrepancy",
+            "by": "hub",
+            "reason": _fields_of(found),
+            "deadline": None,
+        }
         record = add_to_timeline(state, record["id"], line, discrepancies=ids)
     return record
 
@@ -236,7 +242,7 @@ def add_material(
             raise Invalid(f"No material {code!r} in this application.", errors={"material": ["Unknown material."]})
         if material["status"] == "resolved":
             raise Conflict(f"The platform supplied {code!r} already: it is never asked for twice.")
-        at = rfc3339(now())
+        at = rfc3339(state.clock.now())
         material.update(
             status=UPLOADED, file={"sha256": sha256, "media_type": media_type, "size": len(content), "uploaded_at": at}
         )

@@ -11,7 +11,7 @@ import hashlib
 from typing import Any
 
 from .. import audit, keys
-from ..context import Context, now, rfc3339
+from ..context import Context, rfc3339
 from ..errors import Conflict, Forbidden, NotFound
 from ..state import HubState
 from ..store import Tx
@@ -59,7 +59,7 @@ def record(state: HubState, ctx: Context, application_id: str, found: list[dict[
             "id": discrepancy_id,
             "application": application_id,
             "status": OPEN,
-            "created_at": rfc3339(now()),
+            "created_at": rfc3339(state.clock.now()),
             "settlement": None,
         }
 
@@ -106,7 +106,12 @@ def settle(state: HubState, ctx: Context, agency: str, discrepancy_id: str, body
             raise NotFound(f"No discrepancy {discrepancy_id!r}.")
         if entry["status"] != OPEN:
             raise Conflict(f"Discrepancy {discrepancy_id} is settled already.")
-        settlement = {"outcome": body["outcome"], "note": body.get("note"), "at": rfc3339(now()), "by": ctx.actor}
+        settlement = {
+            "outcome": body["outcome"],
+            "note": body.get("note"),
+            "at": rfc3339(state.clock.now()),
+            "by": ctx.actor,
+        }
         entry.update(status=SETTLED, settlement=settlement)
         tx.set_json(keys.discrepancy(owner, discrepancy_id), entry)
         tx.index_remove(keys.discrepancy_open(owner), discrepancy_id)

@@ -16,7 +16,7 @@ from typing import Any
 
 from .. import keys, licences
 from ..archives import filing
-from ..context import Context, now, rfc3339
+from ..context import Context, rfc3339
 from ..errors import Conflict, Forbidden, Invalid, NotFound
 from ..notice import notice_for
 from ..state import HubState
@@ -98,7 +98,7 @@ def _apply(
     _change(state, record, kind, event)
     if licence_number:
         record["licence"] = licence_number
-    at = rfc3339(now())
+    at = rfc3339(state.clock.now())
     line = {"at": at, "type": kind, "by": ctx.actor, "reason": event.get("reason"), "deadline": record["deadline"]}
     record["timeline"].append(line)
     record["notifications"].append({**line, "remaining_days": record["remaining_days"], "status": record["status"]})
@@ -201,7 +201,7 @@ def record_task(
             raise NotFound(f"Application {application_id} has no task for {task_agency!r}.")
         if record["status"] not in {ACCEPTED, SUSPENDED} or task["status"] != "pending":
             raise Conflict(f"The task of {task_agency!r} is {task['status']} and the application {record['status']}.")
-        at = rfc3339(now())
+        at = rfc3339(state.clock.now())
         task.update(status="approved" if body["outcome"] == "approve" else "rejected", opinion=body.get("opinion"))
         task.update(at=at, by=ctx.actor)
         line = {"at": at, "type": f"task.{body['outcome']}", "by": ctx.actor, "reason": body.get("opinion")}

@@ -40,7 +40,7 @@ def filed(client, province):
     return {"joint": joint, "rejected": rejected, "other": case["id"]}
 
 
-def test_search_by_each_criterion(client, province, filed):
+def test_search_by_each_criterion(client, province, filed, app):
     newest_first = [filed["other"], filed["rejected"], filed["joint"]]
     assert cases_of(search(client)) == newest_first
     assert cases_of(search(client, case=filed["rejected"])) == [filed["rejected"]]
@@ -50,7 +50,7 @@ def test_search_by_each_criterion(client, province, filed):
     assert cases_of(search(client, service_item="joint-permit")) == [filed["joint"]]
     assert cases_of(search(client, agency="fire")) == [filed["joint"]]  # the co-agency finds what it joined
     assert cases_of(search(client, agency="market")) == newest_first
-    today = date.today()
+    today = app.extensions["hub"].today()
     assert cases_of(search(client, archived_from=(today - timedelta(days=1)).isoformat())) == newest_first
     assert cases_of(search(client, archived_to=(today - timedelta(days=2)).isoformat())) == []
     entry = search(client, case=filed["joint"])["items"][0]
@@ -81,26 +81,22 @@ def test_agencies_see_their_own_archives_only(client, province, filed):
     assert half.status_code == 422  # an ID without its type
 
 
-def test_disposal_only_after_retention_audited_and_remembered(client, province, registry, app, store, hub_cli):
+def test_disposal_only_after_retention_audited_and_remembered(client, province, registry, app, store, hub_cli, clock):
     registry.service_item("short-kept", agency="market", retention_years=1, materials=[])
     case = apply(client, province["portal"], item="short-kept").get_json()
     event(client, province["market"], case["id"], "accept")
     event(client, province["market"], case["id"], "approve")
     entry = client.get(f"/api/v1/archives/{case['id']}", headers=OPERATOR).get_json()
     until = date.fromisoformat(entry["retention"]["until"])
-    assert until.year == date.today().year + 1
+    assert until == date(2027, 6, 15)  # concluded on the test clock's 2026-06-15, kept one year
     early = client.post(f"/api/v1/archives/{case['id']}/disposal", json={"reason": "期满销毁"}, headers=OPERATOR)
     assert early.status_code == 409 and "cannot be disposed of yet" in early.get_json()["detail"]
     assert client.get("/api/v1/archives/due-for-disposal", headers=OPERATOR).get_json()["items"] == []
-    state = app.extensions["hub"]
-    app.extensions["hub"].today = lambda: until + timedelta(days=1)  # a year and a day on (this hub only)
-    try:
-        due = client.get("/api/v1/archives/due-for-disposal", headers=OPERATOR).get_json()["items"]
-        assert [d["case"] for d in due] == [case["id"]]
-        assert client.post(f"/api/v1/archives/{case['id']}/disposal", json={}, headers=OPERATOR).status_code == 422
-        done = client.post(f"/api/v1/archives/{case['id']}/disposal", json={"reason": "期满销毁"}, headers=OPERATOR)
-    finally:
-        del state.today
+    clock.advance(days=366)  # a year and a day on: 2027-06-16
+    due = client.get("/api/v1/archives/due-for-disposal", headers=OPERATOR).get_json()["items"]
+    assert [d["case"] for d in due] == [case["id"]]
+    assert client.post(f"/api/v1/archives/{case['id']}/disposal", json={}, headers=OPERATOR).status_code == 422
+    done = client.post(f"/api/v1/archives/{case['id']}/disposal", json={"reason": "期满销毁"}, headers=OPERATOR)
     assert done.status_code == 200
     disposed = done.get_json()["disposed"]
     assert disposed["reason"] == "期满销毁" and disposed["by"].startswith("operator")

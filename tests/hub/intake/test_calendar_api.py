@@ -26,10 +26,10 @@ def test_the_package_year_is_shown(client):
 
 
 def test_a_year_without_data_says_so(client):
-    body = client.get("/api/v1/calendar/2031", headers=OPERATOR).get_json()
-    assert body == {"year": 2031, "source": "weekends-only", "holidays": [], "working_days": []}
-    answer = deadline(client, "2030-12-31", 2)
-    assert answer == {"from": "2030-12-31", "days": 2, "deadline": "2031-01-02", "uncovered_years": [2030, 2031]}
+    body = client.get("/api/v1/calendar/2098", headers=OPERATOR).get_json()
+    assert body == {"year": 2098, "source": "weekends-only", "holidays": [], "working_days": []}
+    answer = deadline(client, "2097-12-31", 2)
+    assert answer == {"from": "2097-12-31", "days": 2, "deadline": "2098-01-02", "uncovered_years": [2097, 2098]}
 
 
 def test_deadline_across_golden_week(client):
@@ -61,15 +61,15 @@ def test_operator_load_overrides_the_package_and_is_audited(client):
 
 
 def test_a_year_outside_the_package_is_loaded(client):
-    body = {"holidays": ["2031-01-01", "2031-10-01"], "working_days": ["2031-09-27"]}
-    assert put_year(client, 2031, body).status_code == 200
-    shown = client.get("/api/v1/calendar/2031", headers=OPERATOR).get_json()
+    body = {"holidays": ["2098-01-01", "2098-10-01"], "working_days": ["2098-09-27"]}
+    assert put_year(client, 2098, body).status_code == 200
+    shown = client.get("/api/v1/calendar/2098", headers=OPERATOR).get_json()
     assert shown["source"] == "operator"
-    assert shown["working_days"] == ["2031-09-27"]
-    assert deadline(client, "2031-09-26", 1) == {
-        "from": "2031-09-26",
+    assert shown["working_days"] == ["2098-09-27"]
+    assert deadline(client, "2098-09-26", 1) == {
+        "from": "2098-09-26",
         "days": 1,
-        "deadline": "2031-09-27",
+        "deadline": "2098-09-27",
         "uncovered_years": [],
     }
 

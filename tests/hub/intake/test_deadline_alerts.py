@@ -119,7 +119,7 @@ def test_the_sweep_runs_as_a_periodic_job_at_start(app, client, province, settin
         probe_interval=0,
         deadline_sweep_interval=60,
     )
-    state = HubState(only_deadlines, app.extensions["hub"].store)
+    state = HubState(only_deadlines, app.extensions["hub"].store, app.extensions["hub"].clock)
     application_id = ready(client, province)
     event(client, province["market"], application_id, "accept")
     runner = Runner(state, jobs_for(only_deadlines))

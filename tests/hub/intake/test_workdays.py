@@ -98,7 +98,7 @@ def test_remaining_days_after_a_suspension(calendar):
 def test_counting_and_adding_are_inverse(calendar):
     rng = random.Random(14)
     for _ in range(400):
-        start = date(2024, 1, 1) + timedelta(days=rng.randrange(4 * 366))  # into 2027, which has no data
+        start = date(2024, 1, 1) + timedelta(days=rng.randrange(4 * 366))  # into 2027 and beyond
         days = rng.randrange(366)
         deadline = calendar.add_working_days(start, days)
         assert calendar.working_days_between(start, deadline) == days
@@ -134,21 +134,23 @@ def test_negative_days_are_refused(calendar):
 def test_coverage_is_said(calendar):
     assert set(range(2004, 2027)) <= set(calendar.known_years()) == set(package_years())
     assert calendar.is_covered(2026)
-    assert not calendar.is_covered(2031)
-    assert calendar.year(2031).source == "weekends-only"
+    assert not calendar.is_covered(2098)
+    assert calendar.year(2098).source == "weekends-only"
     assert calendar.year(2026).source == "chinese_calendar"
-    assert calendar.uncovered_years(date(2026, 12, 1), date(2028, 1, 5)) == [2027, 2028]
+    assert calendar.uncovered_years(date(2026, 12, 1), date(2026, 12, 31)) == []
+    assert calendar.uncovered_years(date(2098, 12, 1), date(2100, 1, 5)) == [2098, 2099, 2100]
     # an uncovered year is Monday to Friday, not nothing
-    assert calendar.add_working_days(date(2031, 10, 3), 1) == date(2031, 10, 6)
+    assert calendar.add_working_days(date(2098, 10, 3), 1) == date(2098, 10, 6)
 
 
 def test_a_deadline_in_an_uncovered_year_logs_a_warning(store, caplog):
     calendars = Calendars(store)
     with caplog.at_level(logging.WARNING, logger="hub.workdays"):
-        assert calendars.deadline(date(2026, 12, 30), 5) == date(2027, 1, 6)
-        calendars.deadline(date(2026, 12, 30), 6)
+        # 2099 is a year no package knows: Monday to Friday, Wednesday 30 December + 5 = Wednesday 6 January
+        assert calendars.deadline(date(2099, 12, 30), 5) == date(2100, 1, 6)
+        calendars.deadline(date(2099, 12, 30), 6)
     warnings = [record for record in caplog.records if record.levelno == logging.WARNING]
-    assert len(warnings) == 1 and warnings[0].year == 2027
+    assert sorted(record.year for record in warnings) == [2099, 2100]
 
 
 # -- years the operator loads
@@ -168,11 +170,11 @@ def test_a_loaded_year_overrides_the_package(store):
 
 def test_a_year_outside_the_package_can_be_loaded(store):
     calendars = Calendars(store)
-    assert not calendars.current().is_covered(2031)
-    loaded = calendars.put_year(OPERATOR_CTX, 2031, {"holidays": ["2031-10-06", "2031-10-01"], "working_days": []})
-    assert [day.isoformat() for day in loaded.holidays] == ["2031-10-01", "2031-10-06"]
-    assert calendars.current().is_covered(2031)
-    assert calendars.deadline(date(2031, 10, 3), 1) == date(2031, 10, 7)
+    assert not calendars.current().is_covered(2098)
+    loaded = calendars.put_year(OPERATOR_CTX, 2098, {"holidays": ["2098-10-06", "2098-10-01"], "working_days": []})
+    assert [day.isoformat() for day in loaded.holidays] == ["2098-10-01", "2098-10-06"]
+    assert calendars.current().is_covered(2098)
+    assert calendars.deadline(date(2098, 10, 3), 1) == date(2098, 10, 7)
 
 
 @pytest.mark.parametrize(
