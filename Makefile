@@ -13,11 +13,15 @@ export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
 .PHONY: run test lint security audit bench system-deps lock clean
 
-$(INSTALLED): requirements.txt requirements-dev.txt pyproject.toml
+# The page texts' catalogues: messages.po is the source, the .mo beside it is compiled here (not kept in git).
+CATALOGUES := $(wildcard hub/web/translations/*/LC_MESSAGES/messages.po)
+
+$(INSTALLED): requirements.txt requirements-dev.txt pyproject.toml $(CATALOGUES)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -r requirements.txt -r requirements-dev.txt
 	$(BIN)/pip install --quiet --no-deps -e .
+	$(BIN)/pybabel --quiet compile --directory hub/web/translations --domain messages
 	touch $@
 
 run: $(INSTALLED)
@@ -36,6 +40,7 @@ lint: $(INSTALLED) security audit
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy connectors certs policies
+	$(BIN)/python -m hub.web.catalogue_check
 
 # bandit over the shipped code; its skips and their reasons are in pyproject.toml.
 security: $(INSTALLED)
@@ -110,3 +115,4 @@ lock:
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache test-output
+	find hub/web/translations -name '*.mo' -delete

@@ -18,7 +18,7 @@ from ..context import Context
 from ..errors import HubError, Invalid, NotFound, handle_hub_error
 from ..http import BODY_METHODS, MULTIPART, accepts
 from ..state import HubState
-from .i18n import MESSAGES, current_language, translator
+from .i18n import current_language, text_of, translator
 from .pages import render_page
 
 blp = Blueprint("verify_pages", __name__, url_prefix="/verify")
@@ -46,9 +46,9 @@ class Wording:
 
     def _first(self, keys: list[str], fallback: Any) -> str:
         for key in keys:
-            entry = MESSAGES.get(key)
-            if entry:
-                return entry[self.language]
+            text = text_of(key, self.language)
+            if text is not None:
+                return text
         return "" if fallback is None else str(fallback)
 
     def word(self, kind: str, value: Any) -> str:
