@@ -40,6 +40,7 @@ lint: $(INSTALLED) security audit
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy connectors certs policies
+	$(BIN)/lint-imports
 	$(BIN)/python -m hub.web.catalogue_check
 
 # bandit over the shipped code; its skips and their reasons are in pyproject.toml.
@@ -90,8 +91,8 @@ audit: $(INSTALLED)
 
 # The storage-heavy tests run twice: on the embedded server, then on a three-master Redis Cluster.
 CLUSTER_TESTS := tests/hub/registry tests/hub/licences tests/hub/intake tests/hub/archives \
-	tests/hub/test_resolution.py tests/hub/test_audit.py tests/hub/test_checkpoints.py tests/hub/test_auth.py tests/hub/test_probes.py \
-	tests/hub/test_idempotent_retry.py tests/hub/test_sources_listing.py
+	tests/hub/resolution tests/hub/audit tests/hub/http/test_auth.py tests/hub/sources/test_probes.py \
+	tests/hub/http/test_idempotent_retry.py tests/hub/sources/test_sources_listing.py
 
 # One pytest process per core (pytest-xdist): every test has its own store, ports and directories.
 TEST_WORKERS ?= auto
@@ -114,5 +115,5 @@ lock:
 	rm -rf .lock-venv
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache test-output
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .import_linter_cache .grimp_cache test-output
 	find hub/web/translations -name '*.mo' -delete

@@ -35,7 +35,7 @@ NAME = "archives"
 CASES = 30
 SCAN_BYTES = 400_000  # a scanned A4 page as a PDF: a few hundred kilobytes that do not compress
 ADMIN = "bench-operator-token-0123456789"
-HOLDER = {"id_type": "credit-code", "id": "91330100MA2BENCH01", "name": "西湖示范茶馆"}
+HOLDER = {"id_type": "credit-code", "id": "91330100MA2BENCH5M", "name": "西湖示范茶馆"}
 
 
 @dataclass(frozen=True)

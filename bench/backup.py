@@ -11,7 +11,7 @@ content: 10,000 identical PDFs would be one). Seeded licences have no audit entr
 Then ``hub backup create`` (snapshot, compression, loading the snapshot into a scratch server to
 count and check every blob, sealing), ``hub backup verify`` and ``hub backup restore`` are timed
 as the library calls the commands make. The hub is not under load meanwhile; the backup's
-consistency under load is what ``tests/hub/backup/test_under_load.py`` shows. The wrk options are
+consistency under load is what ``tests/hub/ops/backup/test_under_load.py`` shows. The wrk options are
 accepted (the runner passes them to every benchmark) and unused.
 """
 
@@ -25,8 +25,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from certs import numbering
-from hub import backup, create_app, keys
+from hub import create_app
 from hub.config import Settings
+from hub.ops import backup, restore
+from hub.store import keys
 
 from . import alone, processes, wrk
 
@@ -34,7 +36,7 @@ LICENCES = 10_000
 SEED_BATCH = 500
 ADMIN_TOKEN = "bench-operator-token-0123456789"  # noqa: S105 - a throwaway hub's token
 OPERATOR = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
-HOLDER = {"id_type": "credit-code", "id": "91330100MA2XXXXX1X", "name": "杭州西湖小吃店"}
+HOLDER = {"id_type": "credit-code", "id": "91330100MA2XXXXX08", "name": "杭州西湖小吃店"}
 TYPE_CODE = "biz-licence"
 
 
@@ -103,7 +105,7 @@ def run(load: wrk.WrkSettings) -> BackupResult:
         checked = backup.verify(path, backup.hub_pki(state))
         verify_seconds = time.monotonic() - started
         started = time.monotonic()
-        restored = backup.restore(path, target, settings, data_dir / "secret.key")
+        restored = restore.restore(path, target, settings, data_dir / "secret.key")
         restore_seconds = time.monotonic() - started
         if not (checked.ok and restored.ok):
             raise processes.ServerError(

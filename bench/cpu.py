@@ -24,8 +24,9 @@ from typing import Any
 
 from flask import Flask
 
-from hub import create_app, keys
+from hub import create_app
 from hub.config import load_settings
+from hub.store import keys
 
 from .licences import AGENCY, AGENCY_NAME, LABELS, REGION, TYPE_CODE, TYPE_NAME
 from .licences_load import request_bodies

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from typing import Any
 
 from certs import pades
-from hub import pki as hub_pki
+from hub.licences import pki as hub_pki
 
 from .cpu import setup, throwaway_hub
 from .licences_load import request_bodies

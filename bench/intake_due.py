@@ -27,9 +27,9 @@ from typing import TYPE_CHECKING, Any
 
 import requests
 
-from hub import keys
 from hub.intake.due import score
-from hub.licences import mask_id
+from hub.licences.register import mask_id
+from hub.store import keys
 
 from . import processes, wrk
 from .intake_hub import APPLICANTS, LEAD, SOURCES, UNHELD_MATERIAL, check_submission
@@ -163,7 +163,7 @@ def working_days(today: date) -> list[date]:
 
 
 def new_id() -> str:
-    """An application id of the lead agency, as ``hub.intake.applications.new_id`` makes them."""
+    """An application id of the lead agency, as ``hub.intake.cases.new_id`` makes them."""
     return f"app.{LEAD}.{secrets.token_hex(10)}"
 
 

@@ -18,7 +18,7 @@ from typing import Any
 import redis
 import requests
 
-from hub import keys
+from hub.store import keys
 
 from . import processes
 from .resolution import SOURCE_DELAY_S, HubApi, Province, connector_id, evidence_type, holder, record

@@ -35,7 +35,7 @@ from typing import Any
 import redis
 import requests
 
-from hub import keys
+from hub.store import keys
 
 from . import processes, wrk
 from .licences_inprocess import InProcess, IssueWork, LicenceKind, VerifyWork, verify_from_der

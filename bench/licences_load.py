@@ -232,7 +232,7 @@ class HubMeter:
 
     def cpu_seconds(self) -> float:
         """CPU seconds used so far by the processes of the hub's group and its Redis server."""
-        from hub import embedded_redis
+        from hub.store import embedded as embedded_redis
 
         if self.server.process is None:
             return 0.0

@@ -217,13 +217,13 @@ def baseline_server(port: int, redis_socket: Path, key: str, log_path: Path) -> 
         "--threads",
         str(THREADS),
         "--keep-alive",
-        "5",  # as hub/gunicorn_conf.py
+        "5",  # as hub/ops/gunicorn_conf.py
         "--log-level",
         "warning",
         "--name",
         "bench-baseline",
     ]
-    if os.path.isdir("/dev/shm"):  # noqa: S108 - as hub/gunicorn_conf.py
+    if os.path.isdir("/dev/shm"):  # noqa: S108 - as hub/ops/gunicorn_conf.py
         command += ["--worker-tmp-dir", "/dev/shm"]  # noqa: S108
     env = clean_env(BENCH_REDIS_SOCKET=str(redis_socket), BENCH_KEY=key, PYTHONPATH=str(REPO))
     return Server("baseline gunicorn", [*command, "bench.baseline_app:app"], env, log_path)
@@ -276,7 +276,7 @@ def redis_server(directory: Path, wait_seconds: float = 30) -> Iterator[redis.Re
 
 def kill_leftover_redis(data_dir: Path, wait_seconds: float = 10) -> None:
     """Kill the hub's embedded Redis if ``hub serve`` left it running (it should stop it on exit)."""
-    from hub import embedded_redis
+    from hub.store import embedded as embedded_redis
 
     deadline = time.monotonic() + wait_seconds
     while embedded_redis.is_running(data_dir):

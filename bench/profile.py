@@ -27,7 +27,7 @@ from typing import Any
 
 import redis
 
-from hub import keys
+from hub.store import keys
 
 from . import intake, intake_hub, licences, licences_load, processes, resolution, wrk
 from .report import OUT_DIR

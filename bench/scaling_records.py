@@ -34,10 +34,10 @@ from typing import Any
 import redis
 
 from certs import numbering
-from hub import keys
-from hub import licences as hub_licences
 from hub.config import Settings
-from hub.store import Store, Tx
+from hub.licences import register as hub_licences
+from hub.store import keys
+from hub.store.client import Store, Tx
 
 from . import processes, wrk
 from .licences import issue_more, setup_hub

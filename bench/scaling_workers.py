@@ -30,7 +30,7 @@ from typing import Any
 
 import redis
 
-from hub import keys
+from hub.store import keys
 
 from . import processes, wrk
 from .licences import fetch_pdfs, issue_more, setup_hub, verify_once

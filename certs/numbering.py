@@ -1,6 +1,6 @@
 """Licence numbers: type code, issuing region, year and sequence, ending in an ISO/IEC 7064 check.
 
-``FOOD-BIZ-330100-2026-000017-K``: the check character is MOD 37,36 (the hybrid system over
+``FOOD-BIZ-330100-2026-000017-P``: the check character is MOD 37,36 (the hybrid system over
 ``0-9A-Z`` that GB/T 36904 uses) over the number's letters and digits, upper-cased, separators
 ignored, so a mistyped number is caught before anything is looked up.
 """

@@ -11,7 +11,7 @@ def __getattr__(name: str) -> Any:
     # Imported on first use, so that the gunicorn config can set PROMETHEUS_MULTIPROC_DIR
     # before anything imports prometheus_client.
     if name == "create_app":
-        from .app import create_app
+        from hub.app import create_app
 
         return create_app
     raise AttributeError(name)

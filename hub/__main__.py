@@ -1,5 +1,5 @@
 """``python -m hub``: the same command line as the ``hub`` console script."""
 
-from .cli import main
+from hub.cli.main import main
 
 main()

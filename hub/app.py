@@ -7,12 +7,49 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import api, auth, errors, http, logs, ratelimit
-from .config import Settings, load_settings
-from .state import HubState
-from .store import Store
-from .web import apply, console, pages, verify
+from hub import logs
+from hub.archives import routes as archive_routes
+from hub.audit import routes as audit_routes
+from hub.config import Settings, load_settings
+from hub.http import api_docs, hooks, problems, ratelimit
+from hub.intake import calendar_routes, deadline_routes, discrepancy_routes, outcome_routes
+from hub.intake import routes as application_routes
+from hub.licences import document_routes, pki_routes
+from hub.licences import routes as licence_routes
+from hub.ops import routes as ops_routes
+from hub.registry import agency_routes, tokens, type_routes
+from hub.registry import routes as service_item_routes
+from hub.resolution import policy_routes
+from hub.resolution import routes as resolution_routes
+from hub.sources import routes as connector_routes
+from hub.state import HubState
+from hub.store.client import Store
+from hub.web import apply, console, guide_routes, pages, verify
+
+# Every room's API blueprint, in the order the spec lists them.
+API_BLUEPRINTS = (
+    ops_routes.blp,
+    agency_routes.blp,
+    type_routes.blp,
+    connector_routes.blp,
+    service_item_routes.blp,
+    guide_routes.blp,
+    outcome_routes.blp,
+    resolution_routes.blp,
+    policy_routes.blp,
+    licence_routes.blp,
+    document_routes.blp,
+    pki_routes.blp,
+    application_routes.blp,
+    discrepancy_routes.blp,
+    calendar_routes.blp,
+    audit_routes.blp,
+    archive_routes.blp,
+    deadline_routes.blp,
+)
+PAGE_BLUEPRINTS = (pages.blp, console.blp, verify.blp, apply.blp)
 
 
 def create_app(config: Mapping[str, Any] | None = None, settings: Settings | None = None) -> Flask:
@@ -20,12 +57,10 @@ def create_app(config: Mapping[str, Any] | None = None, settings: Settings | Non
     settings = (settings or load_settings()).with_overrides(config or {})
     logs.configure(settings.log_level)
     app = Flask(__name__, template_folder="web/templates", static_folder="web/static")
-    # The larger limit here; hub.http narrows it per request to the route's own (JSON or upload).
+    # The larger limit here; hub.http.hooks narrows it per request to the route's own (JSON or upload).
     app.config.update(MAX_CONTENT_LENGTH=max(settings.max_body_bytes, settings.max_upload_bytes))
     app.json.ensure_ascii = False
     if settings.trusted_proxies:
-        from werkzeug.middleware.proxy_fix import ProxyFix
-
         n = settings.trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_prefix=n)  # type: ignore[method-assign]
     store = Store(settings)
@@ -33,14 +68,12 @@ def create_app(config: Mapping[str, Any] | None = None, settings: Settings | Non
     app.extensions["hub"] = state
     app.secret_key = state.keyring.derive(b"flask-session")  # signs the operator console's session cookie
     if settings.admin_token:
-        auth.ensure_operator_token(store, settings.admin_token)
-    http.init_app(app)
+        tokens.ensure_operator_token(store, settings.admin_token)
+    hooks.init_app(app)
     ratelimit.init_app(app, settings, store)
-    api.init_app(app)
-    app.register_blueprint(pages.blp)
-    app.register_blueprint(console.blp)
-    app.register_blueprint(verify.blp)
-    app.register_blueprint(apply.blp)
-    errors.init_app(app)
+    api_docs.init_app(app, API_BLUEPRINTS)
+    for blueprint in PAGE_BLUEPRINTS:
+        app.register_blueprint(blueprint)
+    problems.init_app(app, pages.render_error_page)
     atexit.register(store.close)
     return app

@@ -1,7 +1,9 @@
-"""The per-application hub object kept in ``app.extensions["hub"]``: settings, store and services.
+"""The hub's state: settings, store, clock and the services built on them, one per app (``app.extensions["hub"]``).
 
-Services that hold state across requests (the signing key, parsed policies, connectors with their
-circuit breakers, the pool that calls sources) are made once per process, on first use.
+This is where the rooms are wired together: it is above every room in the import layers (README, "Where
+things are"), and no room imports it but for type hints. Services that hold state across requests (the
+signing key, parsed policies, connectors with their circuit breakers, the pool that calls sources) are
+made once per process, on first use.
 """
 
 from __future__ import annotations
@@ -10,21 +12,22 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from .clock import Clock, SystemClock
-from .config import Settings
-from .store import Store
-
-if TYPE_CHECKING:
-    from .keyring import Keyring
-    from .pki import Pki
-    from .policy import Policies
-    from .seals import Seals
-    from .sources import Sources
-    from .verification import Verifier
-    from .workdays import Calendars
+from hub.archives import filing
+from hub.clock import Clock, SystemClock
+from hub.config import Settings
+from hub.context import Context
+from hub.intake.workdays import Calendars
+from hub.licences import register as licences
+from hub.licences.pki import Pki
+from hub.licences.seals import Seals
+from hub.licences.verification import Verifier
+from hub.resolution.policy import Policies
+from hub.sources.fetching import Sources
+from hub.store.client import Store
+from hub.store.keyring import Keyring
 
 
 @dataclass
@@ -44,45 +47,37 @@ class HubState:
 
     @cached_property
     def keyring(self) -> Keyring:
-        from .keyring import Keyring
 
         return Keyring(self.settings, self.store)
 
     @cached_property
     def pki(self) -> Pki:
-        from .pki import Pki
 
         return Pki(self.settings, self.store, self.keyring)
 
     @cached_property
     def seals(self) -> Seals:
-        from .seals import Seals
 
         return Seals(self.settings, self.store, self.pki)
 
     @cached_property
     def calendars(self) -> Calendars:
         """The working-day calendar (statutory holidays and make-up days), kept in step with the store."""
-        from .workdays import Calendars
 
         return Calendars(self.store)
 
     @cached_property
     def verifier(self) -> Verifier:
-        from .verification import Verifier
 
         return Verifier(self.settings.verify_processes, self.settings.verify_timeout)
 
     @cached_property
     def policies(self) -> Policies:
-        from .policy import Policies
 
         return Policies(self.store, self.settings.policy_dir)
 
     @cached_property
     def sources(self) -> Sources:
-        from . import licences
-        from .sources import Sources
 
         return Sources(
             self.settings,
@@ -90,6 +85,10 @@ class HubState:
             self.keyring,
             licence_lookup=lambda evidence_type, subject: licences.lookup_for_resolution(self, evidence_type, subject),
         )
+
+    def file_archive(self, ctx: Context, application_id: str) -> dict[str, Any]:
+        """File a concluded case's archive package now; what its record keeps of it."""
+        return filing.link_to(filing.file_case(self, ctx, application_id))
 
     @cached_property
     def executor(self) -> ThreadPoolExecutor:

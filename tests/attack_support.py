@@ -10,14 +10,15 @@ import io
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from conftest import ADMIN_TOKEN, OPERATOR
 from flask import Flask
 from intake_support import PDF
+from testbed import ADMIN_TOKEN, OPERATOR
 
-from hub import auth, create_app
+from hub import create_app
 from hub.config import Settings
+from hub.registry import tokens as auth
 
-CASE_HOLDER = {"id_type": "credit-code", "id": "91330100MA2ATTACK1", "name": "攻防测试茶馆"}
+CASE_HOLDER = {"id_type": "credit-code", "id": "91330100MA2ATTAC9Q", "name": "攻防测试茶馆"}
 
 
 def bearer(secret: str) -> dict[str, str]:

@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from conftest import OUTPUT
 from playwright.sync_api import ConsoleMessage, Page, Request, Response
+from testbed import OUTPUT
 
-from hub.web.i18n import MESSAGES
+from hub.web.i18n import text_of as catalogue_text
 
 CHROMIUM = Path("/usr/bin/chromium")
 # A name that is not loopback but resolves to it, so /docs can be seen as it is under a public host name
@@ -35,8 +35,8 @@ PHONE = {"width": 390, "height": 844}
 
 
 def t(key: str, lang: str, **values: object) -> str:
-    """The text of ``key`` in ``lang`` from ``hub.web.i18n.MESSAGES``, not a copy of it."""
-    return MESSAGES[key][lang].format(**values)
+    """The text of ``key`` in ``lang`` from the page catalogues, not a copy of it."""
+    return catalogue_text(key, lang).format(**values)
 
 
 def shoot(page: Page, name: str) -> None:

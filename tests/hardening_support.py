@@ -15,8 +15,9 @@ from pathlib import Path
 
 from flask import Flask
 
-from hub import create_app, embedded_redis
+from hub import create_app
 from hub.config import Settings
+from hub.store import embedded as embedded_redis
 
 
 def limited_app(settings: Settings, **overrides: object) -> Flask:

@@ -9,7 +9,7 @@ from datetime import date, timedelta
 import chinese_calendar
 import pytest
 
-HOLDER = {"id_type": "credit-code", "id": "91330100MA2INTAKE1", "name": "西湖示范茶馆"}
+HOLDER = {"id_type": "credit-code", "id": "91330100MA2JNTAKXK", "name": "西湖示范茶馆"}
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 PDF = b"%PDF-1.7\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import requests
-from conftest import OPERATOR
+from testbed import OPERATOR
 
 T = TypeVar("T")
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import REPO
+from testbed import REPO
 
 from hub.config import describe
 

@@ -11,19 +11,21 @@ what identifies the case, and the disposal is an audit entry in the agency's cha
 from __future__ import annotations
 
 from datetime import date, datetime, time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from connectors.api import Subject
+from hub.archives.filing import entry_of, filed_score
+from hub.audit import log as audit
+from hub.context import Context, rfc3339
+from hub.errors import Conflict, Forbidden, Invalid, NotFound
+from hub.intake import due
+from hub.intake.cases import agency_of
+from hub.store import keys
+from hub.store.client import Tx
 
-from .. import audit, keys
-from ..context import Context, rfc3339
-from ..errors import Conflict, Forbidden, Invalid, NotFound
-from ..intake import due
-from ..intake.applications import agency_of
-from ..state import HubState
-from ..store import Tx
-from .filing import entry_of, filed_score
+if TYPE_CHECKING:
+    from hub.state import HubState
 
 # What an application record keeps once its archive is disposed of.
 KEPT_AFTER_DISPOSAL = (

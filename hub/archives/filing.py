@@ -13,17 +13,21 @@ from __future__ import annotations
 
 import logging
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .. import audit, keys, licences
-from ..context import Context, now, rfc3339
-from ..errors import Conflict, NotFound
-from ..intake import applications, discrepancies, due
-from ..registry import service_items
-from ..state import HubState
-from ..store import Tx
-from . import package
-from .package import CaseFile, json_file
+from hub.archives import package
+from hub.archives.package import CaseFile, json_file
+from hub.audit import log as audit
+from hub.context import Context, rfc3339
+from hub.errors import Conflict, NotFound
+from hub.intake import applications, cases, discrepancies, due
+from hub.licences import register as licences
+from hub.registry import service_items
+from hub.store import keys
+from hub.store.client import Tx
+
+if TYPE_CHECKING:
+    from hub.state import HubState
 
 log = logging.getLogger(__name__)
 CONCLUDED = {"approved", "rejected"}
@@ -45,14 +49,9 @@ class Gone(NotFound):
     status, slug, title = 410, "disposed", "Archive disposed of"
 
 
-def mark_pending(tx: Tx, record: dict[str, Any]) -> None:
-    """Queue a case that has just concluded for filing (inside the transaction that concludes it)."""
-    tx.scored_add(keys.archives_pending(record["agency"]), record["id"], now().timestamp() * 1000)
-
-
 def entry_of(state: HubState, application_id: str) -> dict[str, Any] | None:
     """A case's catalogue entry, or None while it is not filed."""
-    return state.store.get_json(keys.archive(applications.agency_of(application_id), application_id))
+    return state.store.get_json(keys.archive(cases.agency_of(application_id), application_id))
 
 
 def file_case(state: HubState, ctx: Context, application_id: str) -> dict[str, Any]:

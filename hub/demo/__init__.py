@@ -17,12 +17,14 @@ from pathlib import Path
 
 from certs.api import CertsError
 from connectors.api import Subject
-
-from .. import auth, keys, licences
-from ..context import Context
-from ..errors import HubError
-from ..registry import catalogue, connectors
-from ..state import HubState
+from hub.context import Context
+from hub.errors import HubError
+from hub.http import authn
+from hub.licences import register as licences
+from hub.registry import catalogue, connectors
+from hub.registry import tokens as auth
+from hub.state import HubState
+from hub.store import keys
 
 log = logging.getLogger(__name__)
 PROVINCE_FILE = Path(__file__).with_name("province.yaml")
@@ -50,7 +52,7 @@ def load(state: HubState) -> dict[str, str]:
     tokens_path = Path(state.settings.data_dir) / TOKENS_FILE
     if tokens_path.exists():
         tokens = json.loads(tokens_path.read_text())
-        if all(store.get_json(keys.token(auth.hash_token(secret))) for secret in tokens.values()):
+        if all(store.get_json(keys.token(authn.hash_token(secret))) for secret in tokens.values()):
             return tokens
     tokens = {}
     for holder, (agency, roles) in DEMO_HOLDERS.items():
@@ -61,13 +63,13 @@ def load(state: HubState) -> dict[str, str]:
     return tokens
 
 
-SAMPLE_HOLDER = {"id_type": "credit-code", "id": "91330100MA2H0DEMO1", "name": "西湖示范小吃店"}
+SAMPLE_HOLDER = {"id_type": "credit-code", "id": "91330100MA2H0DEM0P", "name": "西湖示范小吃店"}
 SAMPLE_LICENCE = {
     "type": "food-business-licence",
     "holder": SAMPLE_HOLDER,
     "fields": {
         "operator_name": "西湖示范小吃店",
-        "credit_code": "91330100MA2H0DEMO1",
+        "credit_code": "91330100MA2H0DEM0P",
         "premises": "杭州市西湖区文三路 1 号",
         "main_business": "小餐饮 Small catering",
     },

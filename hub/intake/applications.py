@@ -9,25 +9,28 @@ what nobody holds is listed at once in the notice, and uploads tick the list off
 from __future__ import annotations
 
 import hashlib
-import uuid
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from connectors.api import Subject
+from hub.audit import log as audit
+from hub.context import Context, rfc3339
+from hub.errors import Conflict, Forbidden, Invalid, NotFound
+from hub.intake import discrepancies, due
+from hub.intake.cases import add_to_timeline, agency_of, new_id
+from hub.intake.uploads import media_type_of
+from hub.licences import register as licences
+from hub.registry import service_items
+from hub.resolution import resolver as resolution
+from hub.resolution.notice import notice_for
+from hub.store import keys, outcomes
+from hub.store.client import Tx
 
-from .. import audit, keys, licences, outcomes, resolution
-from ..context import Context, rfc3339
-from ..errors import Conflict, Forbidden, Invalid, NotFound
-from ..notice import notice_for
-from ..registry import service_items
-from ..state import HubState
-from ..store import Tx
-from . import discrepancies, due
-from .uploads import media_type_of
+if TYPE_CHECKING:
+    from hub.state import HubState
 
 PENDING_MATERIALS, SUBMITTED = "pending_materials", "submitted"
 UPLOADED = "uploaded"
-ID_PREFIX = "app"
 
 
 class NotOnline(Invalid):
@@ -43,20 +46,6 @@ def in_force(state: HubState, code: str, today: date) -> dict[str, Any]:
     if not current:
         raise NotFound(f"Service item {code!r} is not in force yet.")
     return current[-1]
-
-
-def new_id(agency: str) -> str:
-    """An application id that names its lead agency's partition: ``app.<agency>.<random>``."""
-    return f"{ID_PREFIX}.{agency}.{uuid.uuid4().hex[:20]}"
-
-
-def agency_of(application_id: str) -> str:
-    """The lead agency an id belongs to; NotFound for anything that is not an application id."""
-    prefix, _, rest = application_id.partition(".")
-    agency, _, token = rest.rpartition(".")
-    if prefix != ID_PREFIX or not agency or len(token) != 20:
-        raise NotFound(f"No application {application_id!r}.")
-    return agency
 
 
 def submit(state: HubState, ctx: Context, portal: str, body: dict[str, Any], language: str) -> dict[str, Any]:
@@ -157,23 +146,6 @@ def audit_case(tx: Tx, agency: str, ctx: Context, action: str, application_id: s
 
 def _fields_of(found: list[dict[str, Any]]) -> str:
     return "form differs from the platform's data: " + ", ".join(f"{d['material']}.{d['field']}" for d in found)
-
-
-def add_to_timeline(state: HubState, application_id: str, line: dict[str, Any], **extra: Any) -> dict[str, Any]:
-    """Append a line to an application's timeline (and set ``extra`` fields), in its own transaction."""
-    agency = agency_of(application_id)
-
-    def work(tx: Tx) -> dict[str, Any]:
-        record = tx.get_json(keys.application(agency, application_id))
-        if record is None:
-            raise NotFound(f"No application {application_id!r}.")
-        record["timeline"].append(line)
-        for name, value in extra.items():
-            record[name] = [*record.get(name, []), *value] if isinstance(value, list) else value
-        tx.set_json(keys.application(agency, application_id), record)
-        return record
-
-    return state.store.atomic(work)
 
 
 def _material(material: dict[str, Any], found: dict[str, Any]) -> dict[str, Any]:

@@ -8,13 +8,17 @@ the application keeps their ids and gets a timeline line when one is settled.
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .. import audit, keys
-from ..context import Context, rfc3339
-from ..errors import Conflict, Forbidden, NotFound
-from ..state import HubState
-from ..store import Tx
+from hub.audit import log as audit
+from hub.context import Context, rfc3339
+from hub.errors import Conflict, Forbidden, NotFound
+from hub.intake.cases import add_to_timeline
+from hub.store import keys
+from hub.store.client import Tx
+
+if TYPE_CHECKING:
+    from hub.state import HubState
 
 OPEN, SETTLED = "open", "settled"
 OUTCOMES = ("corrected", "confirmed")  # the source fixed its data, or its data was right
@@ -126,8 +130,6 @@ def settle(state: HubState, ctx: Context, agency: str, discrepancy_id: str, body
         return entry
 
     entry = state.store.atomic(work)
-    from .applications import add_to_timeline  # applications files discrepancies: import here, not at the top
-
     reason = f"{entry['material']}.{entry['field']}: {body['outcome']}" + (
         f" ({body['note']})" if body.get("note") else ""
     )

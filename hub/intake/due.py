@@ -6,14 +6,16 @@ from __future__ import annotations
 
 import time
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .. import keys
-from ..errors import NotFound
-from ..licences import mask_name
-from ..registry import service_items
-from ..state import HubState
-from ..store import Tx
+from hub.errors import NotFound
+from hub.licences.register import mask_name
+from hub.registry import service_items
+from hub.store import keys
+from hub.store.client import Tx
+
+if TYPE_CHECKING:
+    from hub.state import HubState
 
 RUNNING, SUBMITTED = "accepted", "submitted"
 EPOCH = date(1970, 1, 1).toordinal()
@@ -42,6 +44,12 @@ def inbox(state: HubState, agency: str, offset: int, limit: int) -> dict[str, An
     rows = state.store.scored_up_to(keys.application_inbox(agency), float("inf"), offset, limit + 1)
     records = state.store.get_many_json([keys.application(agency, member) for member, _ in rows[:limit]])
     return {"items": [r for r in records if r is not None], "next": str(offset + limit) if len(rows) > limit else None}
+
+
+def mark_for_filing(tx: Tx, record: dict[str, Any]) -> None:
+    """Queue a case that has just concluded for its archive (inside the transaction that concludes it);
+    :mod:`hub.archives.filing` takes it from there."""
+    tx.scored_add(keys.archives_pending(record["agency"]), record["id"], time.time() * 1000)
 
 
 def record_outcome(tx: Tx, agency: str, record: dict[str, Any]) -> None:

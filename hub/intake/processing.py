@@ -1,6 +1,6 @@
 """Processing an application: the lead agency's events, the co-agencies' tasks, and the clock.
 
-``accept`` starts the committed time limit in working days (:mod:`hub.workdays`); ``suspend`` stops
+``accept`` starts the committed time limit in working days (:mod:`hub.intake.workdays`); ``suspend`` stops
 it keeping the days left, ``resume`` restarts it with them, ``postpone`` adds days. Each change is a
 timeline line the applicant sees and a notification a front-end can deliver; running cases sit in
 the lead agency's due set (:mod:`hub.intake.due`).
@@ -12,17 +12,20 @@ from __future__ import annotations
 
 import logging
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .. import keys, licences
-from ..archives import filing
-from ..context import Context, rfc3339
-from ..errors import Conflict, Forbidden, Invalid, NotFound
-from ..notice import notice_for
-from ..state import HubState
-from ..store import Tx
-from . import due
-from .applications import PENDING_MATERIALS, SUBMITTED, agency_of, audit_case
+from hub.context import Context, rfc3339
+from hub.errors import Conflict, Forbidden, Invalid, NotFound
+from hub.intake import due
+from hub.intake.applications import PENDING_MATERIALS, SUBMITTED, audit_case, get
+from hub.intake.cases import agency_of
+from hub.licences import register as licences
+from hub.resolution.notice import notice_for
+from hub.store import keys
+from hub.store.client import Tx
+
+if TYPE_CHECKING:
+    from hub.state import HubState
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +75,7 @@ def apply_event(
 def _file_archive(state: HubState, ctx: Context, record: dict[str, Any]) -> None:
     """File the concluded case's archive now; if that fails the case stays pending and is filed later."""
     try:
-        record["archive"] = filing.link_to(filing.file_case(state, ctx, record["id"]))
+        record["archive"] = state.file_archive(ctx, record["id"])
     except Exception as error:  # the decision stands; the pending set and the scheduled sweep finish the filing
         log.warning("archive filing deferred", extra={"case": record["id"], "error": str(error)})
 
@@ -106,7 +109,7 @@ def _apply(
     due.track(tx, lead, record)
     if record["status"] in {APPROVED, REJECTED}:
         due.record_outcome(tx, lead, record)
-        filing.mark_pending(tx, record)
+        due.mark_for_filing(tx, record)
     detail = {"reason": event.get("reason"), "deadline": record["deadline"], "status": record["status"]}
     audit_case(tx, lead, ctx, f"application.{kind}", application_id, detail)
     return record
@@ -164,8 +167,6 @@ def _licence_if_approving(state: HubState, ctx: Context, application_id: str, ki
     """Issue the licence an approved item produces, before the approval commits (checked again there)."""
     if kind != "approve":
         return None
-    from .applications import get
-
     record = get(state, application_id)
     if record["status"] != ACCEPTED or record["licence"] or not record["produces"]:
         return record["licence"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..errors import Invalid
+from hub.errors import Invalid
 
 SIGNATURES = (
     (b"%PDF-", "application/pdf"),

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import keys
-from ..context import Context
-from ..store import Store, Tx
-from . import records
+from hub.context import Context
+from hub.registry import records
+from hub.store import keys
+from hub.store.client import Store, Tx
 
 KIND = "agency"
 

@@ -17,16 +17,16 @@ from typing import Any
 import yaml
 from marshmallow import Schema, ValidationError
 
-from .. import keys
-from ..context import Context
-from ..errors import Conflict, Invalid
-from ..schemas.registry import AgencySchema, ConnectorSchema, EvidenceTypeSchema, LicenceTypeSchema, ServiceItemSchema
-from ..store import Store, Tx
-from .agencies import put_agency
-from .connectors import put_connector
-from .records import content_of
-from .service_items import put_service_item
-from .types import put_evidence_type, put_licence_type
+from hub.context import Context
+from hub.errors import Conflict, Invalid
+from hub.registry.agencies import put_agency
+from hub.registry.connectors import put_connector
+from hub.registry.records import content_of
+from hub.registry.schemas import AgencySchema, ConnectorSchema, EvidenceTypeSchema, LicenceTypeSchema, ServiceItemSchema
+from hub.registry.service_items import put_service_item
+from hub.registry.types import put_evidence_type, put_licence_type
+from hub.store import keys
+from hub.store.client import Store, Tx
 
 # In dependency order: each section may refer to the ones before it.
 SECTIONS: dict[str, tuple[type[Schema], Callable[..., str]]] = {

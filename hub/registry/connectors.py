@@ -9,13 +9,14 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from .. import audit, keys
-from ..context import Context, now, rfc3339
-from ..credentials import with_credentials
-from ..errors import Conflict, NotFound
-from ..store import Store, Tx
-from . import records
-from .references import ReferenceCheck
+from hub.audit import log as audit
+from hub.context import Context, now, rfc3339
+from hub.errors import Conflict, NotFound
+from hub.registry import records
+from hub.registry.credentials import with_credentials
+from hub.registry.references import ReferenceCheck
+from hub.store import keys
+from hub.store.client import Store, Tx
 
 CONNECTION_FIELDS = ("agency", "kind", "provides", "config", "timeout_ms")
 

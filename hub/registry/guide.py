@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import keys
-from ..store import Store
-from .connectors import providers_of
-from .service_items import get_service_item
+from hub.registry.connectors import providers_of
+from hub.registry.service_items import get_service_item
+from hub.store import keys
+from hub.store.client import Store
 
 
 def _agency_summary(record: dict[str, Any] | None, code: str) -> dict[str, str]:

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from .. import audit, keys
-from ..context import Context, now, rfc3339
-from ..errors import Conflict, NotFound
-from ..paging import decode_cursor, page
-from ..store import Store, Tx
+from hub.audit import log as audit
+from hub.context import Context, now, rfc3339
+from hub.errors import Conflict, NotFound
+from hub.http.paging import decode_cursor, page
+from hub.store import keys
+from hub.store.client import Store, Tx
 
 
 def stamped(data: dict[str, Any], ctx: Context) -> dict[str, Any]:

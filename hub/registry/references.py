@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from .. import keys
-from ..errors import UnknownReference
-from ..store import Tx
+from hub.errors import UnknownReference
+from hub.store import keys
+from hub.store.client import Tx
 
 KINDS = {
     "agency": keys.agency,

@@ -11,13 +11,14 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from .. import audit, keys, outcomes
-from ..context import Context
-from ..errors import Conflict, NotFound
-from ..paging import decode_cursor, page
-from ..store import Store, Tx
-from . import records
-from .references import ReferenceCheck
+from hub.audit import log as audit
+from hub.context import Context
+from hub.errors import Conflict, NotFound
+from hub.http.paging import decode_cursor, page
+from hub.registry import records
+from hub.registry.references import ReferenceCheck
+from hub.store import keys, outcomes
+from hub.store.client import Store, Tx
 
 
 def level_of(region: str) -> str:

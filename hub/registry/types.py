@@ -6,12 +6,12 @@ import math
 from datetime import date
 from typing import Any
 
-from .. import keys
-from ..context import Context
-from ..errors import Conflict, Invalid
-from ..store import Store, Tx
-from . import records
-from .references import ReferenceCheck
+from hub.context import Context
+from hub.errors import Conflict, Invalid
+from hub.registry import records
+from hub.registry.references import ReferenceCheck
+from hub.store import keys
+from hub.store.client import Store, Tx
 
 # What a licence adds as proof beyond its own fields: which licence, and until when it is in force.
 LICENCE_EVIDENCE_FIELDS = {

@@ -3,8 +3,9 @@
 A demo sign-in stands in for the province's identity service and keeps the applicant in Flask's
 signed session cookie, with the ids of the applications made here (demo-grade: a real front-end
 keeps them server-side). Every POST carries the session's CSRF token. The pages act as one portal
-agency; the services decide everything (:mod:`hub.intake`, :mod:`hub.licences`, :mod:`hub.access_log`),
-the views only check that what is read belongs to the signed-in applicant and put answers into words.
+agency; the services decide everything (:mod:`hub.intake`, :mod:`hub.licences.register`,
+:mod:`hub.resolution.access_log`), the views only check that what is read belongs to the signed-in
+applicant and put answers into words.
 """
 
 from __future__ import annotations
@@ -14,22 +15,25 @@ import secrets
 from datetime import date
 from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, flash, g, redirect, request, session, url_for
+from flask import Blueprint, Response, abort, flash, g, redirect, request, session, url_for
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from .. import access_log, licences
-from ..context import Context
-from ..errors import Conflict, Forbidden, HubError, Invalid, NotFound
-from ..http import BODY_METHODS
-from ..intake import applications
-from ..intake.applications import NotOnline
-from ..registry import agencies, guide, service_items, types
-from ..schemas.licences import HolderSchema
-from ..state import HubState
-from .i18n import current_language, translator
-from .pages import render_page
-from .verify import Wording
+from connectors.api import Subject
+from hub.context import Context
+from hub.errors import Conflict, Forbidden, HubError, Invalid, NotFound
+from hub.http.current import hub_state
+from hub.http.hooks import BODY_METHODS
+from hub.intake import applications
+from hub.intake.applications import NotOnline
+from hub.licences import access
+from hub.licences import register as licences
+from hub.licences.schemas import HolderSchema
+from hub.registry import agencies, guide, service_items, types
+from hub.resolution import access_log
+from hub.web.i18n import current_language, translator
+from hub.web.pages import render_page
+from hub.web.verify import Wording
 
 blp = Blueprint("apply_pages", __name__, url_prefix="/apply")
 
@@ -45,13 +49,9 @@ ITEMS_SHOWN = 200
 ACCESS_LOG_PAGE = 20
 
 
-def _hub() -> HubState:
-    return current_app.extensions["hub"]
-
-
 def _portal() -> str:
     """The agency these pages submit as (HUB_APPLICANT_PORTAL); the pages are off without one."""
-    portal = _hub().settings.applicant_portal
+    portal = hub_state().settings.applicant_portal
     if not portal:
         abort(404)
     return portal
@@ -67,7 +67,7 @@ def _applicant() -> dict[str, str] | None:
     if not stored:
         return None
     try:
-        return {**stored, "id": _hub().keyring.decrypt(stored["id_sealed"])}
+        return {**stored, "id": hub_state().keyring.decrypt(stored["id_sealed"])}
     except (KeyError, ValueError):
         session.pop(APPLICANT, None)  # sealed under another secret, or an old cookie: sign in again
         return None
@@ -109,7 +109,7 @@ def _render(template: str, status: int = 200, **values: Any) -> Response:
         csrf=csrf_token(),
         applicant=applicant,
         applicant_id_masked=licences.mask_id(applicant["id"]) if applicant else None,
-        say=Words(current_language(), _hub()),
+        say=Words(current_language(), hub_state()),
         **values,
     )
     response.status_code = status
@@ -120,7 +120,7 @@ def _render(template: str, status: int = 200, **values: Any) -> Response:
 def _guard() -> Response | None:
     _portal()
     if request.method in BODY_METHODS:
-        limit = _hub().settings.max_upload_bytes
+        limit = hub_state().settings.max_upload_bytes
         request.max_content_length = limit  # also bounds chunked bodies, which declare no length
         if request.content_length is not None and request.content_length > limit:
             raise RequestEntityTooLarge()
@@ -140,7 +140,7 @@ def _no_store(response: Response) -> Response:
 
 @blp.errorhandler(RequestEntityTooLarge)
 def _too_large(error: RequestEntityTooLarge) -> Response:
-    mb = max(1, _hub().settings.max_upload_bytes // 1_048_576)
+    mb = max(1, hub_state().settings.max_upload_bytes // 1_048_576)
     flash(_text("apply_too_large").format(mb=mb), "error")
     return redirect(request.referrer or url_for("apply_pages.my_applications"), 303)
 
@@ -179,7 +179,7 @@ def sign_in() -> Response:
         error = _text("apply_login_invalid")
         return _render("apply_login.html", 422, error=error, id_types=ID_TYPES, form=form, next=_safe_next())
     session.pop(MINE, None)
-    sealed = _hub().keyring.encrypt(applicant["id"])
+    sealed = hub_state().keyring.encrypt(applicant["id"])
     session[APPLICANT] = {"id_type": applicant["id_type"], "id_sealed": sealed, "name": applicant["name"]}
     session[CSRF] = secrets.token_urlsafe(32)  # a fresh token for the signed-in applicant
     return redirect(_safe_next() or url_for("apply_pages.choose"), 303)
@@ -206,7 +206,7 @@ def choose() -> Response:
     """The service items that can be applied for online, each with a link to its guide."""
     if request.args.get("service_item"):  # the guide's "apply online" link
         return redirect(url_for("apply_pages.service", code=request.args["service_item"]), 303)
-    listing = service_items.list_service_items(_hub().store, ITEMS_SHOWN, None)
+    listing = service_items.list_service_items(hub_state().store, ITEMS_SHOWN, None)
     online = [item for item in listing["items"] if item.get("online") and not item.get("in_person_required")]
     return _render("apply_choose.html", items=online)
 
@@ -218,7 +218,7 @@ def service(code: str) -> Response:
 
 
 def _service_page(code: str, error: str | None, status: int, answers: dict[str, Any]) -> Response:
-    item_guide = guide.build_guide(_hub().store, code, None, None)
+    item_guide = guide.build_guide(hub_state().store, code, None, None)
     return _render(
         "apply_service.html", status, guide=item_guide, fields=_form_fields(item_guide), error=error, answers=answers
     )
@@ -228,19 +228,19 @@ def _form_fields(item_guide: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """The answers the item's licence needs (the lead agency issues it from the form), else none."""
     if not item_guide["produces"]:
         return {}
-    return types.get_licence_type(_hub().store, item_guide["produces"]["code"])["fields"]
+    return types.get_licence_type(hub_state().store, item_guide["produces"]["code"])["fields"]
 
 
 @blp.route("/services/<code>", methods=["POST"])
 def submit(code: str) -> Response:
     """Apply: the platform searches first, and the page shows what it found and what is still missing."""
-    item_guide = guide.build_guide(_hub().store, code, None, None)
+    item_guide = guide.build_guide(hub_state().store, code, None, None)
     fields = _form_fields(item_guide)
     answers = {name: request.form.get(f"form.{name}", "").strip() for name in fields}
     applicant = _applicant()
     body = {"service_item": code, "applicant": applicant, "channel": CHANNEL, "form": _typed(fields, answers)}
     try:
-        record = applications.submit(_hub(), _context(), _portal(), body, current_language())
+        record = applications.submit(hub_state(), _context(), _portal(), body, current_language())
     except HubError as error:
         return _service_page(code, plain_words(error), error.status, answers)
     session[MINE] = [record["id"], *[i for i in session.get(MINE, []) if i != record["id"]]][:KEPT_APPLICATIONS]
@@ -269,7 +269,7 @@ def _typed(fields: dict[str, dict[str, Any]], answers: dict[str, str]) -> dict[s
 # -- my applications
 def _owned(application_id: str) -> dict[str, Any]:
     """The application if the signed-in applicant made it; 404 for anything else, so ids reveal nothing."""
-    state, applicant = _hub(), _applicant()
+    state, applicant = hub_state(), _applicant()
     try:
         record = applications.get(state, application_id)
     except NotFound:
@@ -300,7 +300,7 @@ def application(application_id: str) -> Response:
 
 def _application_page(record: dict[str, Any], error: str | None, status: int) -> Response:
     deadline = date.fromisoformat(record["deadline"]) if record.get("deadline") else None
-    days_left = _hub().calendars.remaining(_hub().today(), deadline) if deadline else None
+    days_left = hub_state().calendars.remaining(hub_state().today(), deadline) if deadline else None
     missing = [m for m in record["materials"] if m["code"] in record["notice"]["missing"]]
     sources = {m["source"]["agency"] for m in record["materials"] if m.get("source")}
     actors = {line["by"].removeprefix("agency:").split("/", 1)[0] for line in record["timeline"] if line.get("by")}
@@ -321,7 +321,7 @@ def agency_names(codes: set[str]) -> dict[str, str]:
     names = {}
     for code in codes:
         try:
-            names[code] = agencies.get_agency(_hub().store, code)["name"]
+            names[code] = agencies.get_agency(hub_state().store, code)["name"]
         except NotFound:
             names[code] = code
     return names
@@ -337,7 +337,7 @@ def upload(application_id: str) -> Response:
         return _application_page(record, _text("apply_no_file"), 400)
     try:
         applications.add_material(
-            _hub(), _context(), _portal(), application_id, code, upload_file.read(), current_language()
+            hub_state(), _context(), _portal(), application_id, code, upload_file.read(), current_language()
         )
     except HubError as error:
         return _application_page(_owned(application_id), plain_words(error), error.status)
@@ -348,14 +348,13 @@ def upload(application_id: str) -> Response:
 @blp.route("/licences/<number>.pdf", methods=["GET"])
 def licence_pdf(number: str) -> Response:
     """The sealed licence PDF, only for its holder."""
-    state, applicant = _hub(), _applicant()
-    try:
-        record = licences.get_record(state, number)
-    except NotFound:
+    applicant = _applicant()
+    holder = Subject(applicant["id_type"], applicant["id"])
+    try:  # the pages act as their portal for the signed-in holder; anyone else's licence is not there
+        record, content = access.pdf_for_reader(hub_state(), number, _portal(), frozenset({"portal"}), holder)
+    except (NotFound, Forbidden):
         abort(404)
-    if not licences.held_by(state, record, applicant["id_type"], applicant["id"]):
-        abort(404)
-    response = Response(licences.pdf(state, number), mimetype="application/pdf")
+    response = Response(content, mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'attachment; filename="{record["number"]}.pdf"'
     return response
 
@@ -367,8 +366,8 @@ def reads() -> Response:
     applicant = _applicant()
     cursor = request.args.get("cursor")
     try:
-        listing = access_log.page(_hub(), applicant["id_type"], applicant["id"], ACCESS_LOG_PAGE, cursor)
+        listing = access_log.page(hub_state(), applicant["id_type"], applicant["id"], ACCESS_LOG_PAGE, cursor)
     except (Invalid, ValueError):  # a hand-edited cursor: start from the top rather than fail the page
-        listing = access_log.page(_hub(), applicant["id_type"], applicant["id"], ACCESS_LOG_PAGE, None)
+        listing = access_log.page(hub_state(), applicant["id_type"], applicant["id"], ACCESS_LOG_PAGE, None)
     names = agency_names({entry["agency"] for entry in listing["items"]})
     return _render("apply_access_log.html", listing=listing, agency_names=names)

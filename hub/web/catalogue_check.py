@@ -17,7 +17,7 @@ from pathlib import Path
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import PoFileError, read_po
 
-from .i18n import LANGUAGES, TRANSLATIONS, catalogue_source
+from hub.web.i18n import LANGUAGES, TRANSLATIONS, catalogue_source
 
 WEB = Path(__file__).parent
 # t("key") or t('key') in a template; t('level_' ~ level) is built at run time and cannot be checked here

@@ -13,17 +13,22 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, Flask, Response, abort, current_app, flash, g, redirect, request, session, url_for
+from flask import Blueprint, Flask, Response, abort, flash, g, redirect, request, session, url_for
 from flask.sessions import SecureCookieSessionInterface
 
-from .. import audit, auth, health, keys
-from ..context import Context, Principal
-from ..errors import HubError, Invalid, Unauthorized
-from ..registry import agencies, connectors, service_items, types
-from ..state import HubState
-from ..store import Store
-from .i18n import current_language, translator
-from .pages import render_page
+from hub.audit import log as audit
+from hub.audit import verification
+from hub.context import Context, Principal
+from hub.errors import HubError, Invalid, Unauthorized
+from hub.http import authn
+from hub.http.current import hub_state
+from hub.registry import agencies, connectors, service_items, types
+from hub.sources import health, probes
+from hub.state import HubState
+from hub.store import keys
+from hub.store.client import Store
+from hub.web.i18n import current_language, translator
+from hub.web.pages import render_page
 
 blp = Blueprint("console", __name__, url_prefix="/console")
 
@@ -53,14 +58,10 @@ class ConsoleSessionInterface(SecureCookieSessionInterface):
 blp.record_once(lambda setup: setattr(setup.app, "session_interface", ConsoleSessionInterface()))
 
 
-def _hub() -> HubState:
-    return current_app.extensions["hub"]
-
-
 # -- who is signed in, and the CSRF token
 def operator_for(store: Store, token_hash: str, token_id: str) -> Principal | None:
     """The operator behind a stored token hash, or None once the token is revoked or is not an operator's."""
-    principal = auth.principal_for_hash(store, token_hash)
+    principal = authn.principal_for_hash(store, token_hash)
     if principal is None or principal.token_id != token_id or "operator" not in principal.roles:
         return None
     return principal
@@ -82,7 +83,7 @@ def _guard() -> Response | None:
     if request.endpoint in OPEN_ENDPOINTS:
         return None
     signed_in = session.get(SIGNED_IN) or {}
-    principal = operator_for(_hub().store, signed_in.get("token_hash", ""), signed_in.get("token_id", ""))
+    principal = operator_for(hub_state().store, signed_in.get("token_hash", ""), signed_in.get("token_id", ""))
     if principal is None:
         session.pop(SIGNED_IN, None)
         return redirect(url_for("console.login"), 303)
@@ -109,13 +110,13 @@ def sign_in() -> Response:
     text = translator(current_language())
     secret = request.form.get("token", "").strip()
     try:
-        principal = auth.authenticate(_hub().store, "Bearer " + secret)
+        principal = authn.authenticate(hub_state().store, "Bearer " + secret)
     except Unauthorized:
         return _login_refused(text("console_bad_token"), 401)
     if "operator" not in principal.roles:
         return _login_refused(text("console_not_operator"), 403)
     session.clear()  # a fresh session, and a fresh CSRF token, for the signed-in operator
-    session[SIGNED_IN] = {"token_hash": auth.hash_token(secret), "token_id": principal.token_id}
+    session[SIGNED_IN] = {"token_hash": authn.hash_token(secret), "token_id": principal.token_id}
     csrf_token()
     return redirect(url_for("console.overview"), 303)
 
@@ -138,7 +139,7 @@ def sign_out() -> Response:
 @blp.route("", methods=["GET"])
 def overview() -> Response:
     """Every connector with its health, and the registry and audit at a glance."""
-    state = _hub()
+    state = hub_state()
     try:
         listing = connectors.list_connectors(state.store, CONNECTORS_PER_PAGE, request.args.get("cursor"))
     except Invalid:  # a hand-edited cursor: start from the top rather than fail the page
@@ -151,11 +152,9 @@ def overview() -> Response:
 @blp.route("/connectors/<connector_id>/test", methods=["POST"])
 def test_connector(connector_id: str) -> Response:
     """Run the same test as the API, record it, and say how it went."""
-    state, text = _hub(), translator(current_language())
+    state, text = hub_state(), translator(current_language())
     try:
-        record = connectors.get_connector(state.store, connector_id)
-        result = state.sources.test(record, None, None, None)
-        connectors.record_test(state.store, _context(), connector_id, result)
+        result = probes.test_connector(state, _context(), connector_id)
     except HubError as error:
         flash(text("console_test_failed").format(connector=connector_id, detail=error.detail), "error")
     else:
@@ -173,7 +172,7 @@ def set_activation(connector_id: str) -> Response:
     text = translator(current_language())
     active = request.form.get("active") == "1"
     try:
-        connectors.set_active(_hub().store, _context(), connector_id, active)
+        connectors.set_active(hub_state().store, _context(), connector_id, active)
     except HubError as error:
         flash(text("console_activation_refused").format(connector=connector_id, reason=error.detail), "error")
     else:
@@ -204,7 +203,7 @@ def registry_at_a_glance(state: HubState) -> dict[str, Any]:
     """Counts of registry records, the audit chain's verdict and the newest registry audit entries."""
     store = state.store
     agency_records = _every(lambda cursor: agencies.list_agencies(store, 500, cursor))
-    chain = audit.verify(state)
+    chain = verification.verify(state)
     return {
         "agencies": len(agency_records),
         "agency_names": {record["code"]: record["name"] for record in agency_records},

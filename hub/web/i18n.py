@@ -1,4 +1,4 @@
-"""Page texts in Chinese and English from gettext catalogues, and the choice between them (``?lang=``, cookie)."""
+"""Page texts in Chinese and English, from gettext catalogues (the language is chosen by :mod:`hub.http.language`)."""
 
 from __future__ import annotations
 
@@ -10,10 +10,9 @@ from types import MappingProxyType
 from babel.messages.catalog import Catalog
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
-from flask import request
 
-LANGUAGES = ("zh", "en")
-COOKIE = "lang"
+from hub.http.language import COOKIE, LANGUAGES, current_language
+
 # translations/<language>/LC_MESSAGES/messages.po, compiled to messages.mo by `make` (pybabel compile)
 TRANSLATIONS = Path(__file__).with_name("translations")
 DOMAIN = "messages"
@@ -58,14 +57,6 @@ def text_of(key: str, language: str) -> str | None:
     return texts(language).get(key)
 
 
-def current_language() -> str:
-    """The page language: an explicit ``?lang=``, then the cookie, then Accept-Language; Chinese by default."""
-    asked = request.args.get("lang") or request.cookies.get(COOKIE)
-    if asked in LANGUAGES:
-        return asked
-    return request.accept_languages.best_match(LANGUAGES, default="zh") or "zh"
-
-
 def translator(language: str) -> Callable[[str], str]:
     """A function giving the text of a message key in ``language``; an unknown key is given back as it is."""
     known = texts(language)
@@ -76,10 +67,4 @@ def translator(language: str) -> Callable[[str], str]:
     return text
 
 
-def __getattr__(name: str) -> dict[str, dict[str, str]]:
-    # ``MESSAGES`` ({key: {language: text}}) was the texts' home before the catalogues; tests still compare
-    # pages against it. Built from the catalogues when asked for, so there is one copy of each text.
-    if name == "MESSAGES":
-        keys = dict.fromkeys(key for language in LANGUAGES for key in texts(language))
-        return {key: {lang: texts(lang)[key] for lang in LANGUAGES if key in texts(lang)} for key in keys}
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__all__ = ["COOKIE", "LANGUAGES", "current_language", "load_texts", "text_of", "texts", "translator"]

@@ -7,9 +7,10 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, Response, current_app, render_template, request, url_for
 
-from ..errors import Invalid
-from ..registry import service_items
-from .i18n import COOKIE, LANGUAGES, current_language, translator
+from hub.errors import Invalid
+from hub.http.current import hub_state
+from hub.registry import service_items
+from hub.web.i18n import COOKIE, LANGUAGES, current_language, translator
 
 blp = Blueprint("pages", __name__)
 
@@ -22,7 +23,7 @@ def wants_html() -> bool:
 
 def apply_url(service_item: str) -> str | None:
     """The absolute address of the hub's apply page for an item, once the hub serves one."""
-    settings = current_app.extensions["hub"].settings
+    settings = hub_state().settings
     if "apply_pages.choose" not in current_app.view_functions or not settings.applicant_portal:
         return None
     return settings.base_url + url_for("apply_pages.choose", service_item=service_item)
@@ -47,6 +48,13 @@ def render_page(template: str, **values: Any) -> Response:
     return response
 
 
+def render_error_page(status: int, title: str, detail: str) -> Response:
+    """The page a browser gets for an error, in its language."""
+    response = render_page("error.html", status=status, title=title, detail=detail)
+    response.status_code = status
+    return response
+
+
 def render_guide(guide: dict[str, Any]) -> Response:
     return render_page("guide.html", guide=guide)
 
@@ -59,7 +67,7 @@ def home() -> Response:
 @blp.route("/service-items")
 def render_catalogue() -> Response:
     """The public catalogue, a page at a time."""
-    store = current_app.extensions["hub"].store
+    store = hub_state().store
     region = request.args.get("region")
     region = region if region and region.isdigit() and len(region) == 6 else None
     try:

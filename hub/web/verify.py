@@ -1,8 +1,8 @@
 """The public verification pages: upload a PDF and read the verdict, and the QR link's status page.
 
-Anyone may use them, without a token. The services decide (:mod:`hub.verification`, :mod:`hub.licences`);
-these views only hand them the upload or the number and put their answer into plain words in the
-visitor's language. Codes the pages have no words for are shown as they are, never dropped.
+Anyone may use them, without a token. The services decide (:mod:`hub.licences.verification`,
+:mod:`hub.licences.register`); these views only hand them the upload or the number and put their answer
+into plain words in the visitor's language. Codes the pages have no words for are shown as they are, never dropped.
 """
 
 from __future__ import annotations
@@ -10,16 +10,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, Response, current_app, g, jsonify, request
+from flask import Blueprint, Response, g, jsonify, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from .. import licences, verification
-from ..context import Context
-from ..errors import HubError, Invalid, NotFound, handle_hub_error
-from ..http import BODY_METHODS, MULTIPART, accepts
-from ..state import HubState
-from .i18n import current_language, text_of, translator
-from .pages import render_page
+from hub.context import Context
+from hub.errors import HubError, Invalid, NotFound
+from hub.http.current import hub_state
+from hub.http.hooks import BODY_METHODS, MULTIPART, accepts
+from hub.http.problems import handle_hub_error
+from hub.licences import register as licences
+from hub.licences import verification
+from hub.state import HubState
+from hub.web.i18n import current_language, text_of, translator
+from hub.web.pages import render_page
 
 blp = Blueprint("verify_pages", __name__, url_prefix="/verify")
 
@@ -27,10 +30,6 @@ PUBLIC = "public"  # how the audit log names an anonymous visitor
 UPLOAD_FIELD = "file"
 # The order a reader follows; a report's own key order is not kept (cached reports come back sorted).
 CHECK_ORDER = ("format", "integrity", "signer_chain", "revocation", "timestamp", "coverage", "changes_after_signing")
-
-
-def _hub() -> HubState:
-    return current_app.extensions["hub"]
 
 
 def _context() -> Context:
@@ -94,14 +93,14 @@ class Wording:
 
 def _render(template: str, status: int = 200, **values: Any) -> Response:
     language = current_language()
-    response = render_page(template, say=Wording(language, _hub()), **values)
+    response = render_page(template, say=Wording(language, hub_state()), **values)
     response.status_code = status
     response.headers["Cache-Control"] = "no-store"  # verdicts and statuses change; never serve a stale one
     return response
 
 
 def _upload_limit_mb() -> int:
-    return max(1, _hub().settings.max_upload_bytes // 1_048_576)
+    return max(1, hub_state().settings.max_upload_bytes // 1_048_576)
 
 
 def _wants_json() -> bool:
@@ -111,10 +110,10 @@ def _wants_json() -> bool:
 
 @blp.before_request
 def _bound_the_upload() -> None:
-    """The upload limit that :mod:`hub.http` gives multipart API routes, for these page routes."""
+    """The upload limit that :mod:`hub.http.hooks` gives multipart API routes, for these page routes."""
     if request.method not in BODY_METHODS:
         return
-    limit = _hub().settings.max_upload_bytes
+    limit = hub_state().settings.max_upload_bytes
     request.max_content_length = limit  # also bounds chunked bodies, which declare no length
     if request.content_length is not None and request.content_length > limit:
         raise RequestEntityTooLarge()
@@ -152,14 +151,14 @@ def check() -> Response:
     if upload is None or not upload.filename:
         failure = translator(current_language())("verify_no_file")
         return _render("verify.html", 400, result=None, failure=failure, limit_mb=_upload_limit_mb())
-    result = verification.verify_document(_hub(), upload.read(), _context())
+    result = verification.verify_document(hub_state(), upload.read(), _context())
     return _render("verify.html", result=result, failure=None, limit_mb=_upload_limit_mb())
 
 
 @blp.route("/<number>", methods=["GET"])
 def licence_status(number: str) -> Response:
     """The QR link: a licence's public status, as a page, or as JSON for ``Accept: application/json``."""
-    record = licences.public_status(_hub(), number)
+    record = licences.public_status(hub_state(), number)
     if _wants_json():
         response = jsonify(record)
         response.headers["Cache-Control"] = "no-store"

@@ -42,11 +42,6 @@ BYTE_RANGE = re.compile(rb"/ByteRange (\[[^\]]*\] *)")
 
 
 @pytest.fixture(scope="module")
-def pki() -> TestPki:
-    return TestPki()
-
-
-@pytest.fixture(scope="module")
 def sealed(pki: TestPki) -> bytes:
     key, certificate = pki.seal()
     return pki.seal_pdf(simple_pdf("Licence", pages=2), key, certificate)

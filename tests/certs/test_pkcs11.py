@@ -11,8 +11,6 @@ from io import BytesIO
 
 import pytest
 from asn1crypto import x509 as asn1_x509
-from conftest import SOFTHSM_TOKEN as TOKEN
-from conftest import SOFTHSM_USER_PIN as USER_PIN
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
@@ -28,6 +26,8 @@ from pyhanko.pdf_utils.writer import PageObject, PdfFileWriter
 from pyhanko.sign import fields, signers
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
+from testbed import SOFTHSM_TOKEN as TOKEN
+from testbed import SOFTHSM_USER_PIN as USER_PIN
 
 from certs.api import KeyUnavailable
 from certs.pkcs11 import Pkcs11Backend, Pkcs11Key

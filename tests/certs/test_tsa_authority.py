@@ -40,11 +40,6 @@ class TimeStampResp(core.Sequence):
 
 
 @pytest.fixture(scope="module")
-def pki() -> TestPki:
-    return TestPki()
-
-
-@pytest.fixture(scope="module")
 def openssl() -> str:
     program = shutil.which("openssl")
     if program is None:

@@ -38,11 +38,6 @@ XMP = b"""<?xpacket begin="" id="W5M0MpCehiHzreSzNTczkc9d"?>
 <?xpacket end="w"?>"""
 
 
-@pytest.fixture(scope="module")
-def pki() -> TestPki:
-    return TestPki()
-
-
 def with_xmp(pdf: bytes) -> bytes:
     """``pdf`` with an uncompressed XMP packet naming a licence number, the way the renderer writes it."""
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf))

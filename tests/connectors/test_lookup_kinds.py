@@ -8,7 +8,7 @@ from connectors.api import ConfigError, ConnectorError, ConnectorSpec, Environme
 from connectors.csv import KIND as CSV
 from connectors.licences import KIND as LICENCES
 
-SUBJECT = Subject("credit-code", "91440101MA59ABCDE1")
+SUBJECT = Subject("credit-code", "91440101MA59ABCD1D")
 
 
 def spec(kind: str, config: dict) -> ConnectorSpec:

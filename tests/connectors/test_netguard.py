@@ -157,7 +157,7 @@ def test_a_fragment_cannot_hide_the_real_host() -> None:
 
 
 # -- DNS rebinding and redirects, against a real stand-in agency
-SUBJECT = Subject("resident-id", "440101199001020011")
+SUBJECT = Subject("resident-id", "440101199001020017")
 
 
 def _connector(kind: RestKind, url: str, environment: Environment = LOCAL):

@@ -13,7 +13,7 @@ from connectors.api import ConfigError, ConnectorError, ConnectorSpec, Environme
 from connectors.rest import KIND, RestConnector, RestKind
 
 LOCAL = Environment(allowed_networks=("127.0.0.1/32",), max_response_bytes=100_000)
-SUBJECT = Subject("resident-id", "440101199001020011")
+SUBJECT = Subject("resident-id", "440101199001020017")
 SECRET = "s3cret-api-key-do-not-leak"
 
 

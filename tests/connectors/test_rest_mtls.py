@@ -36,7 +36,7 @@ from connectors.api import ConfigError, ConnectorError, ConnectorSpec, Environme
 from connectors.rest import KIND, RestConnector, RestKind
 
 LOCAL = Environment(allowed_networks=("127.0.0.1/32",), max_response_bytes=100_000)
-SUBJECT = Subject("resident-id", "440101199001020011")
+SUBJECT = Subject("resident-id", "440101199001020017")
 SEALED_KEY = "sealed:v1:" + "A" * 80  # what the hub stores; only the hub can open it
 SERVER_NAME = "agency.test"  # on the server's certificate beside 127.0.0.1; only FakeDns resolves it
 
@@ -432,7 +432,7 @@ def test_a_sealed_key_passes_validation_unparsed_but_not_build(pki, agency) -> N
 
 
 def test_the_sealed_prefix_is_the_hubs() -> None:
-    from hub.keyring import SEALED_PREFIX
+    from hub.store.keyring import SEALED_PREFIX
 
     assert tls.SEALED_PREFIX == SEALED_PREFIX
 

@@ -6,15 +6,15 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from conftest import OPERATOR
 from intake_support import HOLDER, apply, conclude, event, province, upload
+from testbed import OPERATOR
 
-from hub import keys
 from hub.archives import filing
 from hub.context import Context
+from hub.store import keys
 
 __all__ = ["province"]  # a fixture, used by name
-OTHER = {"id_type": "credit-code", "id": "91330100MA2OTHER02", "name": "钱塘示范餐厅"}
+OTHER = {"id_type": "credit-code", "id": "91330100MA2PTHER8A", "name": "钱塘示范餐厅"}
 
 
 def search(client, token=OPERATOR, **query):

@@ -13,12 +13,13 @@ from pathlib import Path
 
 import pytest
 from asn1crypto import cms
-from conftest import OPERATOR, service_item_body
 from intake_support import HOLDER, PNG, apply, conclude, event, province, ready, upload
+from testbed import OPERATOR, service_item_body
 
-from hub import audit, keys
 from hub.archives import filing
+from hub.audit import log as audit
 from hub.context import Context
+from hub.store import keys
 
 __all__ = ["province"]  # a fixture, used by name
 

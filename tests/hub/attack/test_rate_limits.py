@@ -13,11 +13,11 @@ import shutil
 
 import pytest
 import requests
-from conftest import ADMIN_TOKEN, OPERATOR, short_tempdir
 from hardening_support import kill_redis, limited_app, start_redis
+from testbed import ADMIN_TOKEN, OPERATOR, short_tempdir
 
 from hub.config import Settings
-from hub.ratelimit import storage_target
+from hub.http.ratelimit import storage_target
 
 LIMITS = {
     "rate_limit_token": "5/minute",

@@ -15,10 +15,10 @@ import io
 
 import pytest
 from attack_support import Province, build_province, fresh_unlimited_app
-from conftest import Registry
 from intake_support import PDF
+from testbed import Registry
 
-from hub.api.agencies import READERS
+from hub.registry.agency_routes import READERS
 
 PUBLIC = "public"  # anyone, token or not
 CONSOLE = "console"  # the operator, signed in to the console with an operator token
@@ -154,8 +154,8 @@ CROSS_AGENCY = {
 ROLE_CALLERS = ("operator", "agency", "portal")  # tokens of hub/auth.py ROLES (agency and portal: of an agency)
 UNAUTHENTICATED = ("none", "bad", "revoked")
 CALLERS = UNAUTHENTICATED + ROLE_CALLERS
-APPLICANT_HOLDER = {"id_type": "resident-id", "id": "330106199001011234", "name": "张三"}
-CSV = b"subject_id,name\n91330100MA2ATTACK1,test\n"
+APPLICANT_HOLDER = {"id_type": "resident-id", "id": "33010619900101123X", "name": "张三"}
+CSV = b"subject_id,name\n91330100MA2ATTAC9Q,test\n"
 
 
 def _methods(rule) -> set[str]:
@@ -368,7 +368,7 @@ def test_applicant_pages_need_a_signed_in_applicant(matrix_app, province, rule, 
 
 def test_an_applicant_cannot_open_anothers_case_or_licence(matrix_app, province):
     """The province's case belongs to a company, and its licence to APPLICANT_HOLDER: someone else sees neither."""
-    stranger = {"id_type": "resident-id", "id": "440106199001011234", "name": "李伟"}
+    stranger = {"id_type": "resident-id", "id": "440106199001011235", "name": "李伟"}
     client = _applicant_client(matrix_app, stranger)
     for path in (
         f"/apply/applications/{province.ids['application']}",

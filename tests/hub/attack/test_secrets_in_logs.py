@@ -16,11 +16,11 @@ import time
 
 import pytest
 import requests
-from conftest import ADMIN_TOKEN
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from hardening_support import spellings
 from intake_support import PDF
+from testbed import ADMIN_TOKEN
 
 from certs import authority
 from hub.demo.agency import StandInAgency
@@ -29,7 +29,7 @@ from hub.logs import redact
 SECRET_KEY = "hub-secret-key-for-the-log-test-5d1e8c"
 BASIC_PASSWORD = "basic-password-7Qm2"
 API_KEY = "api-key-for-the-agency-91fe3c"
-RESIDENT = "440106199001011234"
+RESIDENT = "440106199001011235"
 NAME = "李伟"
 
 
@@ -150,7 +150,7 @@ def _wait_for_a_queue_probe(hub) -> None:
 
 def test_what_looks_like_a_secret_is_masked_whoever_logs_it():
     line = redact(
-        'GET /people/440106199001011234?type=x Authorization: Bearer hub_Ab12Cd34Ef56Gh78Ij90 "Basic YWdlbnQ6cHc="'
+        'GET /people/440106199001011235?type=x Authorization: Bearer hub_Ab12Cd34Ef56Gh78Ij90 "Basic YWdlbnQ6cHc="'
         " -----BEGIN PRIVATE KEY-----\\nMIGHAgEA\\n-----END PRIVATE KEY----- request 5cc7b1d8ebf34e80b373f8129902ccf2"
     )
     assert line == (

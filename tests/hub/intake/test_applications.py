@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from conftest import OPERATOR
 from intake_support import HOLDER, PNG, apply, event, province, ready, upload, working_days_after
+from testbed import OPERATOR
 
 __all__ = ["province"]  # a fixture, used by name
 
@@ -17,7 +17,7 @@ def test_apply_lists_what_is_missing_at_once_and_uploads_complete_it(client, pro
     case = response.get_json()
     assert case["status"] == "pending_materials" and case["deadline"] is None
     assert case["notice"]["missing"] == ["plan", "lease"]  # required only, all at once
-    assert case["version"] == 1 and "91330100MA2INTAKE1" not in response.get_data(as_text=True)
+    assert case["version"] == 1 and "91330100MA2JNTAKXK" not in response.get_data(as_text=True)
     assert upload(client, province["portal"], case["id"], "plan").status_code == 201
     done = upload(client, province["portal"], case["id"], "lease", PNG).get_json()
     assert done["status"] == "submitted" and done["notice"]["missing"] == []
@@ -68,6 +68,53 @@ def test_the_clock_runs_in_working_days_stops_and_restarts(client, province, app
     assert (
         seen["notifications"][-1]["reason"] == "专家评审" and seen["notifications"][-1]["deadline"] == seen["deadline"]
     )
+
+
+def test_a_case_suspended_on_one_day_and_resumed_on_another_keeps_only_the_days_it_had_left(
+    client, province, app, clock
+):
+    market = province["market"]
+    application_id = ready(client, province)
+    accepted_on = app.extensions["hub"].today()
+    assert accepted_on == date(2026, 6, 15)  # the test clock's start, a Monday
+    deadline = event(client, market, application_id, "accept").get_json()["deadline"]
+    assert deadline == working_days_after(accepted_on, 5).isoformat() == "2026-06-23"  # 19 June: Dragon Boat
+
+    clock.advance(days=2)  # Wednesday 17 June: two working days used, three left
+    suspended_on = accepted_on + timedelta(days=2)
+    left = next(n for n in range(6) if working_days_after(suspended_on, n).isoformat() == deadline)
+    assert left == 3
+    suspended = event(client, market, application_id, "suspend", reason="现场核查").get_json()
+    assert suspended["status"] == "suspended" and suspended["remaining_days"] == left
+
+    clock.advance(days=7)  # Wednesday 24 June: the days stopped do not count
+    resumed_on = suspended_on + timedelta(days=7)
+    resumed = event(client, market, application_id, "resume").get_json()
+    assert resumed["status"] == "accepted" and resumed["remaining_days"] is None
+    assert resumed["deadline"] == working_days_after(resumed_on, left).isoformat() == "2026-06-29"
+    assert resumed["deadline"] != working_days_after(resumed_on, 5).isoformat()  # not the full five again
+
+
+def test_an_application_binds_to_the_version_in_force_on_the_day_it_is_made(client, province, registry, clock):
+    materials = [
+        {"code": "plan", "name": "经营场所平面图", "evidence_type": None, "required": True},
+        {"code": "lease", "name": "租赁合同", "evidence_type": None, "required": True},
+    ]
+    amended = {"agency": "market", "produces": "food-business", "committed_days": 8, "materials": materials}
+    assert registry.service_item("food-permit", **amended, effective_from="2026-07-01")["version"] == 2
+
+    before = apply(client, province["portal"]).get_json()  # 15 June: version 2 is not in force yet
+    assert before["version"] == 1
+    assert [m["code"] for m in before["materials"]] == ["plan", "lease", "photo"]
+
+    clock.advance(days=15)  # 30 June: still the day before
+    assert apply(client, province["portal"]).get_json()["version"] == 1
+    clock.advance(days=1)  # 1 July: version 2 takes effect
+    after = ready(client, province)
+    case = client.get(f"/api/v1/applications/{after}", headers=province["portal"]).get_json()
+    assert case["version"] == 2 and [m["code"] for m in case["materials"]] == ["plan", "lease"]
+    accepted = event(client, province["market"], after, "accept").get_json()
+    assert accepted["deadline"] == working_days_after(date(2026, 7, 1), 8).isoformat()  # version 2's eight days
 
 
 def test_transitions_that_do_not_fit_are_409(client, province):

@@ -6,13 +6,14 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date, timedelta
 
-from conftest import OPERATOR
 from intake_support import event, province, ready, working_days_after
+from testbed import OPERATOR
 
-from hub import deadlines, keys
 from hub.context import Context
-from hub.schedule import Runner, jobs_for
+from hub.intake import deadlines
+from hub.ops.schedule import Runner, jobs_for
 from hub.state import HubState
+from hub.store import keys
 
 __all__ = ["province"]  # a fixture, used by name
 SWEEP = Context.system("schedule")

@@ -4,9 +4,9 @@ agency, which settles it; the application's timeline shows both, and every step 
 from __future__ import annotations
 
 import pytest
-from conftest import OPERATOR
+from testbed import OPERATOR
 
-HOLDER = {"id_type": "credit-code", "id": "91330100MA2DISC001", "name": "西湖剧场"}
+HOLDER = {"id_type": "credit-code", "id": "91330100MA2DJTC01Q", "name": "西湖剧场"}
 
 
 @pytest.fixture

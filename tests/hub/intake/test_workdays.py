@@ -11,7 +11,7 @@ import pytest
 
 from hub.context import Context
 from hub.errors import Invalid
-from hub.workdays import Calendars, WorkingCalendar, package_years
+from hub.intake.workdays import Calendars, WorkingCalendar, package_years
 
 OPERATOR_CTX = Context(actor="operator/token:test")
 

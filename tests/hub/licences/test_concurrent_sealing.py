@@ -12,18 +12,11 @@ import io
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-import pytest
 from certs_support import simple_pdf
 
 ROUNDS = 6
 THREADS = 8
 SEALS_PER_THREAD = 1
-
-
-@pytest.fixture
-def market(registry):
-    registry.agency("market", region="330100", name="杭州市市场监督管理局")
-    return registry.token("market", "agency")
 
 
 def test_many_threads_seal_at_once_on_a_fresh_pki(app, market):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 
 from certs_support import simple_pdf
-from conftest import ADMIN_TOKEN, store_env
+from testbed import ADMIN_TOKEN, store_env
 
 from hub import create_app
 

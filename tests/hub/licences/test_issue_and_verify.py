@@ -9,14 +9,14 @@ import time
 from datetime import date, timedelta
 
 import pytest
-from conftest import OPERATOR
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
+from testbed import OPERATOR
 
 from certs import numbering
 
-HOLDER = {"id_type": "credit-code", "id": "91330100MA2XXXXX1X", "name": "杭州西湖小吃店"}
+HOLDER = {"id_type": "credit-code", "id": "91330100MA2XXXXX08", "name": "杭州西湖小吃店"}
 
 
 @pytest.fixture
@@ -61,10 +61,15 @@ def test_issue_answers_the_contract_and_the_number_checks(client, issuer):
     licence = response.get_json()
     assert licence["status"] == "valid"
     assert {"number", "issued_at", "valid_until", "sha256", "pdf_url", "verify_url"} <= set(licence)
+    # Issued on the test clock's 2026-06-15 (01:30 UTC is 09:30 in the province), valid for 1825 days: five
+    # 365-day years reach 2031-06-15, but 29 February 2028 falls inside them, so the last day is one earlier.
+    assert licence["issued_at"].startswith("2026-06-15T01:30")
+    assert licence["valid_from"] == "2026-06-15"
+    assert licence["valid_until"] == "2031-06-14"
     assert licence["number"].startswith("FOOD-BUSINESS-330100-")
     assert numbering.is_well_formed(licence["number"])
     assert licence["verify_url"].endswith("/verify/" + licence["number"])
-    assert "91330100MA2XXXXX1X" not in response.get_data(as_text=True)  # the holder ID is only kept masked
+    assert "91330100MA2XXXXX08" not in response.get_data(as_text=True)  # the holder ID is only kept masked
 
 
 def test_issued_pdf_validates_with_pyhanko_and_pdfsig(client, issuer, tmp_path):
@@ -157,7 +162,7 @@ def test_history_and_listing(client, issuer):
     rest = client.get(f"/api/v1/licences?limit=5&cursor={page['next']}", headers=issuer).get_json()
     assert len(rest["items"]) == 1 and rest["next"] is None
     mine = client.get(
-        "/api/v1/licences?holder_id_type=credit-code&holder_id=91330100MA2XXXXX1X", headers=OPERATOR
+        "/api/v1/licences?holder_id_type=credit-code&holder_id=91330100MA2XXXXX08", headers=OPERATOR
     ).get_json()
     assert len(mine["items"]) == 2
     audit = client.get("/api/v1/audit/verify", headers=OPERATOR).get_json()
@@ -210,7 +215,7 @@ def test_a_portal_downloads_a_licence_only_for_its_holder(client, registry, issu
     portal = registry.token("hall", "portal")
     number = issue(client, issuer).get_json()["number"]
     assert client.get(f"/api/v1/licences/{number}/pdf", headers=portal).status_code == 403
-    other = "holder_id_type=credit-code&holder_id=91330100MA2ZZZZZ9Z"
+    other = "holder_id_type=credit-code&holder_id=91330100MA2YYYYY4W"
     assert client.get(f"/api/v1/licences/{number}/pdf?{other}", headers=portal).status_code == 403
     mine = f"holder_id_type={HOLDER['id_type']}&holder_id={HOLDER['id']}"
     download = client.get(f"/api/v1/licences/{number}/pdf?{mine}", headers=portal)

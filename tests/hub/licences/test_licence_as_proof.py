@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-HOLDER = {"id_type": "credit-code", "id": "91330100MA2YYYYY2Y", "name": "西湖茶馆"}
+HOLDER = {"id_type": "credit-code", "id": "91330100MA2YYYYY4W", "name": "西湖茶馆"}
 
 
 def test_resolution_finds_the_holders_licence_while_it_is_in_force(client, registry):

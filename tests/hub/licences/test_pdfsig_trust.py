@@ -14,10 +14,10 @@ def test_pdfsig_with_the_hub_root_trusts_the_seal_of_a_served_hub(hub, tmp_path)
     issuer = {"Authorization": f"Bearer {tokens['prov-market']}"}
     body = {
         "type": "business-licence",
-        "holder": {"id_type": "credit-code", "id": "91330100MA2PDFSIG1", "name": "验证测试有限公司"},
+        "holder": {"id_type": "credit-code", "id": "91330100MA2PDFTJ5T", "name": "验证测试有限公司"},
         "fields": {
             "enterprise_name": "验证测试有限公司",
-            "credit_code": "91330100MA2PDFSIG1",
+            "credit_code": "91330100MA2PDFTJ5T",
             "legal_representative": "王五",
         },
     }

@@ -8,11 +8,11 @@ import subprocess
 
 import pytest
 from asn1crypto import tsp
-from conftest import OPERATOR
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509 import ocsp
 from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID
+from testbed import OPERATOR
 
 BASE = "http://127.0.0.1:8000"
 

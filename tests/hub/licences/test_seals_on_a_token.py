@@ -6,8 +6,8 @@ from __future__ import annotations
 import io
 
 import pkcs11
-from conftest import OPERATOR, SOFTHSM_TOKEN, SOFTHSM_USER_PIN
 from pkcs11.constants import Attribute, ObjectClass
+from testbed import OPERATOR, SOFTHSM_TOKEN, SOFTHSM_USER_PIN
 
 from hub import create_app
 
@@ -32,7 +32,7 @@ def test_seal_keys_live_on_the_token_and_licences_verify(settings, softhsm, app)
     assert client.post("/api/v1/licence-types", json=licence_type, headers=OPERATOR).status_code == 201
     token = client.post("/api/v1/agencies/market/tokens", json={"roles": ["agency"]}, headers=OPERATOR)
     issuer = {"Authorization": f"Bearer {token.get_json()['token']}"}
-    holder = {"id_type": "resident-id", "id": "330106199001011234", "name": "张三"}
+    holder = {"id_type": "resident-id", "id": "33010619900101123X", "name": "张三"}
     issued = client.post(
         "/api/v1/licences", json={"type": "permit", "holder": holder, "fields": {"premises": "x"}}, headers=issuer
     )

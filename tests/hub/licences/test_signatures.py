@@ -8,19 +8,13 @@ import json
 
 import pytest
 from certs_support import simple_pdf
-from conftest import OPERATOR
 from cryptography import x509
 from joserfc import jws
 from joserfc.errors import BadSignatureError
 from joserfc.jwk import ECKey
 from joserfc.jws import JWSRegistry
 from pyhanko.pdf_utils.reader import PdfFileReader
-
-
-@pytest.fixture
-def market(registry):
-    registry.agency("market", region="330100", name="杭州市市场监督管理局")
-    return registry.token("market", "agency")
+from testbed import OPERATOR
 
 
 def seal(client, token, pdf: bytes, **form):

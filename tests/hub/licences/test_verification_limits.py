@@ -8,7 +8,7 @@ import io
 import pytest
 from certs_support import many_fields, simple_pdf
 
-from hub.verification import VerificationFailed, Verifier
+from hub.licences.verification import VerificationFailed, Verifier
 
 
 def test_a_file_over_the_time_cap_is_abandoned_and_the_pool_goes_on(app):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import OPERATOR
+from testbed import OPERATOR
 
 
 def test_agency_round_trip(client, registry):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import OPERATOR, service_item_body
+from testbed import OPERATOR, service_item_body
 
 
 @pytest.fixture

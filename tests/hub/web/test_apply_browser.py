@@ -4,7 +4,7 @@ An applicant signs in with the demo sign-in, chooses the demo province's food bu
 reads the one-time list of what is missing, uploads each file through the page, and follows the case as
 the lead agency (and its co-agency) move it on through the API with their demo tokens, until the licence
 can be downloaded. Each browser context blocks, and records, requests to any other host. Expected texts
-come from ``hub.web.i18n.MESSAGES`` and the demo province file. Screenshots go to ``test-output/``.
+come from the page catalogues and the demo province file. Screenshots go to ``test-output/``.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 import requests
 from browser_support import PHONE, OpenPage, no_horizontal_scroll, shoot, t
-from conftest import ServedHub
 from playwright.sync_api import Page
+from testbed import ServedHub
 
 from hub.demo import PROVINCE_FILE, TOKENS_FILE
 from hub.registry.catalogue import read_file
@@ -28,10 +28,10 @@ AGENCIES = {agency["code"]: agency["name"] for agency in DEMO["agencies"]}
 ITEM = next(item for item in DEMO["service_items"] if item["code"] == "440000-SCJG-001-01")
 LEAD, CO_AGENCY = ITEM["agency"], ITEM["co_agencies"][0]
 # 李伟 is on record with the demo public security service, so the platform supplies his identity.
-APPLICANT = {"id_type": "resident-id", "id": "440106199001011234", "name": "李伟"}
+APPLICANT = {"id_type": "resident-id", "id": "440106199001011235", "name": "李伟"}
 ANSWERS = {
     "operator_name": "李伟小吃店",
-    "credit_code": "92440106MA5CXXXX1A",
+    "credit_code": "92440106MA5CXXXX73",
     "premises": "广州市天河区体育西路 1 号",
     "main_business": "小餐饮",
 }
@@ -177,7 +177,7 @@ def test_someone_elses_application_is_not_found(hub, open_page: OpenPage, tokens
     application_id = apply(page, "en")
     other, other_watch = open_page(locale="en-US")
     other.goto(hub.url + "/apply/login")
-    other.get_by_label(t("apply_id_number", "en")).fill("440104198512125678")
+    other.get_by_label(t("apply_id_number", "en")).fill("440104198512125675")
     other.get_by_label(t("apply_name", "en")).fill("陈静")
     with other.expect_navigation():
         other.get_by_role("button", name=t("apply_sign_in_button", "en")).click()
@@ -207,6 +207,7 @@ def test_pages_fit_a_phone(hub, open_page: OpenPage, scan: Path, lang: str):
     no_horizontal_scroll(page)
     shoot(page, f"apply-phone-missing-{lang}")
     page.get_by_role("link", name=t("apply_nav_reads", lang)).click()
+    page.wait_for_url("**/apply/access-log")  # measured on the new page, not the one being left
     no_horizontal_scroll(page)
     shoot(page, f"apply-phone-reads-{lang}")
     watch.assert_clean()

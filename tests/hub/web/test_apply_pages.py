@@ -2,7 +2,7 @@
 ownership of applications and licences, the access log, in Chinese and English.
 
 The pages act as the portal agency ``prov-gov-service``, which the tests register; the lead agency moves
-a case on through the API. Expected texts come from ``hub.web.i18n.MESSAGES``, not from copies here.
+a case on through the API. Expected texts come from the page catalogues, not from copies here.
 """
 
 from __future__ import annotations
@@ -13,17 +13,17 @@ from html import unescape
 
 import pytest
 
-from hub.web.i18n import MESSAGES
+from hub.web.i18n import text_of as catalogue_text
 
-APPLICANT = {"id_type": "credit-code", "id": "91330100MA2APPLY01", "name": "西湖示范茶馆"}
-OTHER = {"id_type": "resident-id", "id": "330106199001010011", "name": "王五"}
+APPLICANT = {"id_type": "credit-code", "id": "91330100MA2APPLY6X", "name": "西湖示范茶馆"}
+OTHER = {"id_type": "resident-id", "id": "330106199001010018", "name": "王五"}
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 PDF = b"%PDF-1.7\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 ITEM = "food-permit"
 
 
 def t(key: str, lang: str, **values: object) -> str:
-    return MESSAGES[key][lang].format(**values)
+    return catalogue_text(key, lang).format(**values)
 
 
 def text_of(response) -> str:

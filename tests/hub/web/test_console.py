@@ -6,19 +6,23 @@ import re
 from html import unescape
 
 import pytest
-from conftest import ADMIN_TOKEN
+from testbed import ADMIN_TOKEN
 
-from hub import audit, auth, health, keys
+from hub.audit import log as audit
 from hub.context import Context
 from hub.demo.agency import StandInAgency
+from hub.http import authn
+from hub.registry import tokens as auth
+from hub.sources import health
+from hub.store import keys
 from hub.web.console import sparkline
-from hub.web.i18n import MESSAGES
+from hub.web.i18n import text_of as catalogue_text
 
 CSRF_INPUT = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 def t(key: str, lang: str = "zh", **values: object) -> str:
-    return MESSAGES[key][lang].format(**values)
+    return catalogue_text(key, lang).format(**values)
 
 
 def csrf_of(response) -> str:
@@ -87,7 +91,7 @@ def test_operator_signs_in_and_the_session_keeps_no_secret(app, client):
     assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and "Secure" not in cookie
     kept = session_of(app, client)
     assert set(kept) == {"console_operator", "console_csrf"}
-    assert kept["console_operator"]["token_hash"] == auth.hash_token(ADMIN_TOKEN)
+    assert kept["console_operator"]["token_hash"] == authn.hash_token(ADMIN_TOKEN)
     assert kept["console_operator"]["token_id"]
     assert ADMIN_TOKEN not in repr(kept) and ADMIN_TOKEN not in cookie
     page = client.get("/console")
@@ -200,7 +204,7 @@ def test_failing_source_shows_a_failed_test(signed_in, registry, store):
     response = signed_in.post("/console/connectors/civil-gone/test", data={"csrf_token": csrf}, follow_redirects=True)
     page = text_of(response)
     assert "civil-gone" in page and t("console_test_bad") in page
-    assert MESSAGES["console_test_failed"]["zh"].split("{detail}")[0].format(connector="civil-gone") in page
+    assert catalogue_text("console_test_failed", "zh").split("{detail}")[0].format(connector="civil-gone") in page
     assert store.get_json(keys.connector("civil-gone"))["last_test"]["ok"] is False
 
 

@@ -13,17 +13,17 @@ import json
 import pytest
 import requests
 from browser_support import PHONE, OpenPage, no_horizontal_scroll, shoot, t
-from conftest import ServedHub
 from playwright.sync_api import Page
+from testbed import ServedHub
 
 from hub.demo import TOKENS_FILE
-from hub.web.i18n import MESSAGES
+from hub.web.i18n import text_of as catalogue_text
 
 pytestmark = pytest.mark.browser
 
 CONNECTORS = ["civil-marriage", "ps-identity"]
 FOOD = "440000-SCJG-001-01"  # its first material is resident identity, which ps-identity supplies
-RESIDENT = {"id_type": "resident-id", "id": "440106199001011234"}  # held by the demo agency service
+RESIDENT = {"id_type": "resident-id", "id": "440106199001011235"}  # held by the demo agency service
 
 
 @pytest.fixture(scope="module")
@@ -73,7 +73,7 @@ def test_operator_sees_connectors_and_tests_one(hub, tokens, open_page: OpenPage
     identity.get_by_role("button", name=t("console_test", "zh"), exact=True).click()
     page.wait_for_url(hub.url + "/console#connector-ps-identity")
     flash = page.locator(".flash-ok")
-    passed_prefix = MESSAGES["console_test_passed"]["zh"].split("{ms}")[0].format(connector="ps-identity")
+    passed_prefix = catalogue_text("console_test_passed", "zh").split("{ms}")[0].format(connector="ps-identity")
     assert flash.inner_text().startswith(passed_prefix)
     identity = page.locator('article[data-connector="ps-identity"]')
     assert t("console_test_ok", "zh") in identity.locator(".last-test").inner_text()

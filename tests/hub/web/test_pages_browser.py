@@ -5,7 +5,7 @@ that blocks, and records, every request to a host other than the hub's own: ever
 none was attempted, which proves the pages and the Swagger UI need no CDN (the hub runs in closed
 networks). Failed requests, unexpected error statuses and console errors fail a test too.
 
-Expected texts come from ``hub.web.i18n.MESSAGES`` and the demo province file, not from copies here.
+Expected texts come from the page catalogues and the demo province file, not from copies here.
 A full-page screenshot of every page visited is saved under ``test-output/``.
 """
 

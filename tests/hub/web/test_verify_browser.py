@@ -4,7 +4,7 @@ A licence is issued through the API with the demo issuer's token (prov-market is
 licences), its sealed PDF is downloaded and then uploaded through the /verify form as a visitor would;
 the QR link /verify/<number> is opened in both languages and on a phone-sized screen. Each browser
 context blocks, and records, requests to any other host, and every test asserts that none was tried.
-Expected texts come from ``hub.web.i18n.MESSAGES`` and the demo province file. Screenshots go to
+Expected texts come from the page catalogues and the demo province file. Screenshots go to
 ``test-output/``.
 """
 
@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 import requests
 from browser_support import PHONE, OpenPage, no_horizontal_scroll, shoot, t
-from conftest import ServedHub
 from playwright.sync_api import Page
+from testbed import ServedHub
 
 from hub.demo import PROVINCE_FILE, TOKENS_FILE
 from hub.registry.catalogue import read_file
@@ -28,7 +28,7 @@ DEMO = read_file(PROVINCE_FILE)
 AGENCIES = {agency["code"]: agency["name"] for agency in DEMO["agencies"]}
 LICENCE_TYPES = {licence["code"]: licence["name"] for licence in DEMO["licence_types"]}
 FOOD_LICENCE = "food-business-licence"
-HOLDER = {"id_type": "credit-code", "id": "91440101MA5CXXXX8K", "name": "广州市越秀区好味道小吃店"}
+HOLDER = {"id_type": "credit-code", "id": "91440101MA5CXXXX7X", "name": "广州市越秀区好味道小吃店"}
 MASKED = "广**********店"
 LOCALES = {"zh": "zh-CN", "en": "en-US"}
 VERDICT_COLOURS = {"valid": "rgb(227, 244, 232)", "invalid": "rgb(253, 236, 235)"}

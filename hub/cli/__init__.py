@@ -1,0 +1,1 @@
+"""The ``hub`` command: its subcommands, one module per group."""

@@ -1,0 +1,93 @@
+"""Intake: applications submitted by portals, completed by uploads, processed by agencies."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import g, url_for
+
+from hub.errors import Invalid
+from hub.http.blueprint import HubBlueprint, context
+from hub.http.current import hub_state
+from hub.http.hooks import MULTIPART, accepts
+from hub.http.language import current_language
+from hub.intake import applications, due, processing
+from hub.intake.schemas import (
+    ApplicationListArgsSchema,
+    ApplicationPageSchema,
+    ApplicationRequestSchema,
+    ApplicationSchema,
+    EventSchema,
+    MaterialUploadSchema,
+    TaskOutcomeSchema,
+)
+
+blp = HubBlueprint("applications", __name__, url_prefix="/api/v1/applications", description="Intake")
+
+
+@blp.route("", methods=["POST"])
+@blp.requires("portal")
+@blp.idempotent(sealed=True)
+@blp.arguments(ApplicationRequestSchema)
+@blp.response(201, ApplicationSchema)
+def submit(data: dict[str, Any]) -> tuple[dict[str, Any], int, dict[str, str]]:
+    """Apply on behalf of an applicant the portal authenticated: resolved once-only, with a one-time notice."""
+    record = applications.submit(hub_state(), context(), g.principal.agency, data, current_language())
+    return record, 201, {"Location": url_for("applications.get_application", application_id=record["id"])}
+
+
+@blp.route("", methods=["GET"])
+@blp.requires("agency")
+@blp.arguments(ApplicationListArgsSchema, location="query")
+@blp.response(200, ApplicationPageSchema)
+def list_cases(args: dict[str, Any]) -> Any:
+    """The caller's cases as lead agency: ``?due_before=`` the running ones due before a day (overdue and
+    nearly due), soonest first; ``?status=submitted`` those awaiting acceptance, oldest first."""
+    offset = int(args["cursor"] or 0)
+    if args["due_before"] is not None:
+        return due.due_before(hub_state(), g.principal.agency, args["due_before"], offset, args["limit"])
+    if args["status"] is not None:
+        return due.inbox(hub_state(), g.principal.agency, offset, args["limit"])
+    raise Invalid("Give due_before or status.", errors={"due_before": ["Give due_before or status=submitted."]})
+
+
+@blp.route("/<application_id>", methods=["GET"])
+@blp.requires("portal", "agency", "operator")
+@blp.response(200, ApplicationSchema)
+def get_application(application_id: str) -> Any:
+    """One application: status, deadline, one timeline, the co-agencies' tasks, the licence issued."""
+    record = applications.get(hub_state(), application_id)
+    applications.check_reader(record, g.principal.agency, g.principal.roles)
+    return record
+
+
+@blp.route("/<application_id>/materials", methods=["POST"])
+@blp.requires("portal")
+@blp.arguments(MaterialUploadSchema, location="multipart")
+@blp.response(201, ApplicationSchema)
+@accepts(MULTIPART)
+def upload_material(upload: dict[str, Any], application_id: str) -> Any:
+    """Upload one material (PDF, JPEG or PNG); when nothing is missing any more, the case moves on."""
+    content = upload["file"].read()
+    state, language = hub_state(), current_language()
+    return applications.add_material(
+        state, context(), g.principal.agency, application_id, upload["material"], content, language
+    ), 201
+
+
+@blp.route("/<application_id>/events", methods=["POST"])
+@blp.requires("agency")
+@blp.arguments(EventSchema)
+@blp.response(200, ApplicationSchema)
+def post_event(data: dict[str, Any], application_id: str) -> Any:
+    """The lead agency accepts, requests materials, suspends, resumes, postpones, approves or rejects."""
+    return processing.apply_event(hub_state(), context(), g.principal.agency, application_id, data)
+
+
+@blp.route("/<application_id>/tasks/<agency>", methods=["POST"])
+@blp.requires("agency")
+@blp.arguments(TaskOutcomeSchema)
+@blp.response(200, ApplicationSchema)
+def post_task(data: dict[str, Any], application_id: str, agency: str) -> Any:
+    """A co-agency's outcome and opinion on its part."""
+    return processing.record_task(hub_state(), context(), g.principal.agency, application_id, agency, data)

@@ -1,0 +1,201 @@
+"""Schemas of intake: applications, uploads, events, co-agency tasks."""
+
+from __future__ import annotations
+
+from flask_smorest.fields import Upload
+from marshmallow import Schema, fields, validate
+
+from hub.http.schemas import code_field
+from hub.licences.schemas import HolderSchema
+from hub.resolution.schemas import NoticeSchema
+
+CHANNELS = ("web", "mobile", "terminal")
+EVENTS = ("accept", "request_materials", "suspend", "resume", "postpone", "approve", "reject")
+
+
+class ArchiveLinkSchema(Schema):
+    """Where a concluded case's archive package is: its digest and when it was filed."""
+
+    sha256 = fields.String()
+    archived_at = fields.String()
+
+
+class ApplicationRequestSchema(Schema):
+    service_item = code_field(required=True)
+    applicant = fields.Nested(HolderSchema, required=True)
+    channel = fields.String(required=True, validate=validate.OneOf(CHANNELS))
+    form = fields.Dict(keys=fields.String(), load_default=dict, metadata={"description": "the applicant's answers"})
+
+
+class StoredFileSchema(Schema):
+    sha256 = fields.String()
+    media_type = fields.String()
+    size = fields.Integer()
+    uploaded_at = fields.String()
+
+
+class ApplicationMaterialSchema(Schema):
+    code = fields.String()
+    name = fields.String()
+    required = fields.Boolean()
+    status = fields.String(metadata={"description": "resolved, missing, unavailable or uploaded"})
+    evidence_type = fields.String(allow_none=True)
+    source = fields.Dict(allow_none=True)
+    data = fields.Dict(allow_none=True)
+    file = fields.Nested(StoredFileSchema, allow_none=True)
+
+
+class TimelineEntrySchema(Schema):
+    at = fields.String()
+    type = fields.String()
+    by = fields.String()
+    reason = fields.String(allow_none=True)
+    deadline = fields.String(allow_none=True)
+
+
+class NotificationSchema(TimelineEntrySchema):
+    status = fields.String()
+    remaining_days = fields.Integer(allow_none=True)
+
+
+class TaskSchema(Schema):
+    agency = fields.String()
+    status = fields.String(metadata={"description": "pending, approved or rejected"})
+    opinion = fields.String(allow_none=True)
+    at = fields.String(allow_none=True)
+    by = fields.String(allow_none=True)
+
+
+class StoredApplicantSchema(Schema):
+    id_type = fields.String()
+    id_masked = fields.String()
+    name = fields.String()
+
+
+class ApplicationSchema(Schema):
+    id = fields.String()
+    status = fields.String()
+    service_item = fields.String()
+    service_item_name = fields.String()
+    version = fields.Integer()
+    agency = fields.String()
+    co_agencies = fields.List(fields.String())
+    applicant = fields.Nested(StoredApplicantSchema)
+    channel = fields.String()
+    materials = fields.List(fields.Nested(ApplicationMaterialSchema))
+    notice = fields.Nested(NoticeSchema)
+    deadline = fields.String(allow_none=True, metadata={"description": "last working day of the time limit"})
+    remaining_days = fields.Integer(allow_none=True, metadata={"description": "working days left while stopped"})
+    timeline = fields.List(fields.Nested(TimelineEntrySchema))
+    notifications = fields.List(fields.Nested(NotificationSchema))
+    tasks = fields.List(fields.Nested(TaskSchema))
+    licence = fields.String(allow_none=True)
+    discrepancies = fields.List(fields.String(), metadata={"description": "ids of form/platform mismatches filed"})
+    created_at = fields.String()
+    archive = fields.Nested(
+        ArchiveLinkSchema, allow_none=True, metadata={"description": "the filed archive package, once concluded"}
+    )
+
+
+class ApplicationSummarySchema(Schema):
+    """A case in a list: enough to pick it, not the whole file."""
+
+    id = fields.String()
+    status = fields.String()
+    service_item = fields.String()
+    service_item_name = fields.String()
+    applicant = fields.Nested(StoredApplicantSchema)
+    deadline = fields.String(allow_none=True)
+    remaining_days = fields.Integer(allow_none=True)
+    licence = fields.String(allow_none=True)
+    created_at = fields.String()
+
+
+class ApplicationPageSchema(Schema):
+    items = fields.List(fields.Nested(ApplicationSummarySchema))
+    next = fields.String(allow_none=True)
+
+
+class ApplicationListArgsSchema(Schema):
+    due_before = fields.Date(load_default=None, metadata={"description": "running cases due before this day"})
+    status = fields.String(
+        load_default=None,
+        validate=validate.OneOf(("submitted",)),
+        metadata={"description": "submitted: the cases awaiting acceptance"},
+    )
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
+    cursor = fields.String(load_default=None, validate=validate.Regexp(r"^[0-9]{1,9}$"))
+
+
+class MaterialUploadSchema(Schema):
+    material = code_field(required=True, metadata={"description": "the material's code"})
+    file = Upload(required=True, metadata={"description": "PDF, JPEG or PNG (checked by content)"})
+
+
+class RequestedMaterialSchema(Schema):
+    code = code_field(required=True)
+    name = fields.String(validate=validate.Length(min=1, max=200))
+
+
+class EventSchema(Schema):
+    type = fields.String(required=True, validate=validate.OneOf(EVENTS))
+    reason = fields.String(load_default=None, validate=validate.Length(max=1000))
+    days = fields.Integer(load_default=None, validate=validate.Range(min=1, max=365))
+    materials = fields.List(
+        fields.Nested(RequestedMaterialSchema),
+        load_default=None,
+        metadata={"description": "request_materials: every material still needed, named at once"},
+    )
+
+
+class TaskOutcomeSchema(Schema):
+    outcome = fields.String(required=True, validate=validate.OneOf(("approve", "reject")))
+    opinion = fields.String(load_default=None, validate=validate.Length(max=2000))
+
+
+class DiscrepancySettlementSchema(Schema):
+    outcome = fields.String(required=True, validate=validate.OneOf(("corrected", "confirmed")))
+    note = fields.String(load_default=None, validate=validate.Length(max=1000))
+
+
+class SettlementSchema(DiscrepancySettlementSchema):
+    at = fields.String()
+    by = fields.String()
+
+
+class DiscrepancySchema(Schema):
+    id = fields.String()
+    application = fields.String()
+    material = fields.String()
+    evidence_type = fields.String()
+    field = fields.String()
+    form_value = fields.Raw()
+    platform_value = fields.Raw()
+    agency = fields.String(metadata={"description": "the agency that provided the data"})
+    connector = fields.String()
+    status = fields.String(metadata={"description": "open or settled"})
+    created_at = fields.String()
+    settlement = fields.Nested(SettlementSchema, allow_none=True)
+
+
+class DiscrepancyPageSchema(Schema):
+    items = fields.List(fields.Nested(DiscrepancySchema))
+    next = fields.String(allow_none=True)
+
+
+class OutcomeSchema(Schema):
+    decided_at = fields.String()
+    outcome = fields.String(metadata={"description": "approved or rejected"})
+    applicant_name_masked = fields.String()
+    version = fields.Integer()
+    licence = fields.String(allow_none=True)
+
+
+class OutcomePageSchema(Schema):
+    items = fields.List(fields.Nested(OutcomeSchema))
+    next = fields.String(allow_none=True)
+
+
+class OutcomeArgsSchema(Schema):
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
+    cursor = fields.String(load_default=None, validate=validate.Regexp(r"^[0-9]{1,16}(\.[0-9]{1,6})?$"))

@@ -1,0 +1,116 @@
+"""E-licences: issue, read, list, change status, download the signed PDF."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, g, url_for
+
+from connectors.api import Subject
+from hub.errors import Forbidden, Invalid
+from hub.http.blueprint import HubBlueprint, context
+from hub.http.current import hub_state
+from hub.licences import access
+from hub.licences import register as licences
+from hub.licences.schemas import (
+    HistorySchema,
+    HolderArgsSchema,
+    LicenceListArgsSchema,
+    LicencePageSchema,
+    LicenceRequestSchema,
+    LicenceSchema,
+    StatusChangeSchema,
+)
+
+blp = HubBlueprint("licences", __name__, url_prefix="/api/v1/licences", description="E-licences")
+
+
+def _with_links(record: dict[str, Any]) -> dict[str, Any]:
+    base = hub_state().settings.base_url
+    return {
+        **record,
+        "pdf_url": base + url_for("licences.get_pdf", number=record["number"]),
+        "verify_url": f"{base}/verify/{record['number']}",
+    }
+
+
+def _issuer_scope() -> str | None:
+    """The caller's agency, or None for the operator (who sees every licence)."""
+    return g.principal.agency
+
+
+@blp.route("", methods=["POST"])
+@blp.requires("agency")
+@blp.idempotent(sealed=True)
+@blp.arguments(LicenceRequestSchema)
+@blp.response(201, LicenceSchema)
+def issue_licence(data: dict[str, Any]) -> tuple[dict[str, Any], int, dict[str, str]]:
+    """Issue a licence of a type this agency issues: numbered, rendered, sealed at PAdES B-LT."""
+    record = _with_links(licences.issue(hub_state(), context(), g.principal.agency, data))
+    return record, 201, {"Location": url_for("licences.get_licence", number=record["number"])}
+
+
+@blp.route("", methods=["GET"])
+@blp.requires("agency", "operator", "portal")
+@blp.arguments(LicenceListArgsSchema, location="query")
+@blp.response(200, LicencePageSchema)
+def list_licences(args: dict[str, Any]) -> Any:
+    """Licences: an issuer's own, or a holder's (portals must name the holder they act for)."""
+    holder = None
+    if args.get("holder_id_type") and args.get("holder_id"):
+        holder = Subject(args["holder_id_type"], args["holder_id"])
+    elif args.get("holder_id_type") or args.get("holder_id"):
+        raise Invalid("Give holder_id_type and holder_id together.", errors={"holder_id": ["Give both or neither."]})
+    roles = g.principal.roles
+    if "portal" in roles and not roles & {"agency", "operator"} and holder is None:
+        raise Forbidden("A portal lists the licences of the holder it acts for: give holder_id_type and holder_id.")
+    scope = _issuer_scope() if "portal" not in roles or holder is None else None
+    page = licences.listing(hub_state(), scope, args.get("type"), holder, args["limit"], args["cursor"])
+    return {**page, "items": [_with_links(record) for record in page["items"]]}
+
+
+@blp.route("/<number>", methods=["GET"])
+@blp.requires("agency", "operator")
+@blp.response(200, LicenceSchema)
+def get_licence(number: str) -> Any:
+    """One licence, for its issuer or the operator."""
+    record = licences.get_record(hub_state(), number)
+    if _issuer_scope() not in (None, record["issuer"]):
+        raise Forbidden(f"Only {record['issuer']!r} may read licence {record['number']}.")
+    return _with_links(record)
+
+
+@blp.route("/<number>/status", methods=["POST"])
+@blp.requires("agency", "operator")
+@blp.arguments(StatusChangeSchema)
+@blp.response(200, LicenceSchema)
+def change_status(data: dict[str, Any], number: str) -> Any:
+    """Suspend, reinstate or revoke a licence, with a reason (audited; revoked is final)."""
+    return _with_links(licences.change_status(hub_state(), context(), _issuer_scope(), number, data))
+
+
+@blp.route("/<number>/history", methods=["GET"])
+@blp.requires("agency", "operator")
+@blp.response(200, HistorySchema)
+def get_history(number: str) -> Any:
+    """Every status change of a licence, oldest first."""
+    return {"items": licences.history(hub_state(), _issuer_scope(), number)}
+
+
+@blp.route("/<number>/pdf", methods=["GET"])
+@blp.requires("agency", "operator", "portal")
+@blp.arguments(HolderArgsSchema, location="query")
+@blp.response(200, description="The sealed PDF (application/pdf)")
+def get_pdf(args: dict[str, Any], number: str) -> Response:
+    """The sealed PDF as issued: for its issuer, the operator, or a portal naming the holder it acts for
+    (``holder_id_type`` and ``holder_id``)."""
+    holder = (
+        Subject(args["holder_id_type"], args["holder_id"])
+        if args.get("holder_id_type") and args.get("holder_id")
+        else None
+    )
+    record, content = access.pdf_for_reader(hub_state(), number, g.principal.agency, g.principal.roles, holder)
+    response = Response(content, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'inline; filename="{record["number"]}.pdf"'
+    response.headers["ETag"] = f'"{record["sha256"]}"'
+    return response

@@ -1,0 +1,184 @@
+"""Schemas of e-licences, their status, verification answers, sealing requests and the PKI."""
+
+from __future__ import annotations
+
+from flask_smorest.fields import Upload
+from marshmallow import Schema, fields, validate
+
+from hub.http.schemas import PageArgsSchema, code_field, page_of
+from hub.resolution.schemas import SubjectSchema
+
+STATUSES = ("valid", "suspended", "revoked")
+
+
+class HolderSchema(SubjectSchema):
+    name = fields.String(
+        required=True, validate=validate.Length(min=1, max=200), metadata={"example": "杭州西湖小吃店"}
+    )
+
+
+class LicenceRequestSchema(Schema):
+    type = code_field(required=True, metadata={"example": "food-business-licence"})
+    holder = fields.Nested(HolderSchema, required=True)
+    values = fields.Dict(
+        keys=fields.String(),
+        load_default=dict,
+        data_key="fields",
+        attribute="fields",
+        metadata={"description": "values by field name"},
+    )
+
+
+class StoredHolderSchema(Schema):
+    id_type = fields.String()
+    id_masked = fields.String()
+    name = fields.String()
+
+
+class LicenceSchema(Schema):
+    number = fields.String(metadata={"example": "FOOD-BUSINESS-LICENCE-330100-2026-000001-7"})
+    status = fields.String(metadata={"description": "valid, suspended, revoked or expired (by date)"})
+    status_reason = fields.String(allow_none=True)
+    type = fields.String()
+    type_name = fields.String()
+    holder = fields.Nested(StoredHolderSchema)
+    values = fields.Dict(data_key="fields", attribute="fields")
+    issuer = fields.String()
+    issuer_name = fields.String()
+    issued_at = fields.String()
+    valid_from = fields.String()
+    valid_until = fields.String()
+    sha256 = fields.String(metadata={"description": "SHA-256 of the signed PDF as issued"})
+    seal_serial = fields.String()
+    pdf_url = fields.String()
+    verify_url = fields.String()
+
+
+LicencePageSchema = page_of(LicenceSchema)
+
+
+class HolderArgsSchema(Schema):
+    holder_id_type = fields.String(validate=validate.OneOf(("resident-id", "credit-code")))
+    holder_id = fields.String(validate=validate.Regexp(r"^[0-9A-Za-z]{1,64}$"))
+
+
+class LicenceListArgsSchema(PageArgsSchema, HolderArgsSchema):
+    type = code_field()
+
+
+class StatusChangeSchema(Schema):
+    status = fields.String(required=True, validate=validate.OneOf(STATUSES))
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
+
+
+class HistoryEntrySchema(Schema):
+    at = fields.String()
+    status = fields.String()
+    reason = fields.String()
+    by = fields.String()
+
+
+class HistorySchema(Schema):
+    items = fields.List(fields.Nested(HistoryEntrySchema))
+
+
+class PublicStatusSchema(Schema):
+    number = fields.String()
+    status = fields.String()
+    type = fields.String()
+    type_name = fields.String()
+    holder_name_masked = fields.String()
+    valid_until = fields.String()
+    issuer = fields.String()
+    issuer_name = fields.String()
+
+
+class FileUploadSchema(Schema):
+    file = Upload(required=True, metadata={"description": "a PDF"})
+
+
+class SealFormSchema(Schema):
+    visible = fields.Boolean(load_default=False, metadata={"description": "draw a visible stamp on page 1"})
+
+
+class JwsRequestSchema(Schema):
+    payload = fields.Dict(required=True, metadata={"description": "JSON evidence to sign"})
+
+
+class JwsSchema(Schema):
+    jws = fields.String(metadata={"description": "compact JWS, ES256, x5c chain to the hub's roots"})
+
+
+class CheckSchema(Schema):
+    outcome = fields.String(metadata={"description": "passed, failed or indeterminate"})
+    sub_indication = fields.String(allow_none=True, metadata={"description": "ETSI EN 319 102-1 sub-indication"})
+    reason = fields.String(allow_none=True)
+
+
+class SignatureReportSchema(Schema):
+    field_name = fields.String()
+    kind = fields.String(metadata={"description": "signature or document_timestamp"})
+    indication = fields.String(metadata={"description": "passed, failed or indeterminate (ETSI EN 319 102-1)"})
+    sub_indication = fields.String(allow_none=True)
+    checks = fields.Dict(keys=fields.String(), values=fields.Nested(CheckSchema))
+    signer = fields.Dict(keys=fields.String(), values=fields.String())
+    claimed_signing_time = fields.String(allow_none=True)
+    timestamp = fields.String(allow_none=True)
+    coverage = fields.String()
+    modification_level = fields.String()
+    signed_digest = fields.String(allow_none=True)
+    reasons = fields.List(fields.String())
+
+
+class VerificationSchema(Schema):
+    verdict = fields.String(metadata={"description": "valid, invalid or indeterminate"})
+    reasons = fields.List(fields.String())
+    licence = fields.Nested(PublicStatusSchema, allow_none=True)
+    signatures = fields.List(fields.Nested(SignatureReportSchema))
+    sha256 = fields.String()
+
+
+class SealSchema(Schema):
+    agency = fields.String()
+    serial = fields.String()
+    status = fields.String()
+    subject = fields.String()
+    not_before = fields.String()
+    not_after = fields.String()
+    key_backend = fields.String()
+    certificate = fields.String(metadata={"description": "PEM"})
+
+
+class SealHistoryEntrySchema(Schema):
+    serial = fields.String()
+    status = fields.String()
+    issued_at = fields.String()
+    issued_by = fields.String()
+    certificate = fields.String()
+
+
+class SealHistorySchema(Schema):
+    items = fields.List(fields.Nested(SealHistoryEntrySchema))
+
+
+class RevocationRequestSchema(Schema):
+    reason = fields.String(
+        load_default="key_compromise",
+        validate=validate.OneOf(
+            ("key_compromise", "affiliation_changed", "superseded", "cessation_of_operation", "unspecified")
+        ),
+    )
+    since = fields.AwareDateTime(
+        load_default=None, metadata={"description": "when the key was compromised (default now; never later)"}
+    )
+
+
+class RevocationSchema(Schema):
+    agency = fields.String()
+    serial = fields.String()
+    revoked_at = fields.String()
+    reason = fields.String()
+
+
+class SealRenewalSchema(Schema):
+    """No fields: a renewal makes a new key and certificate with the agency's current name and region."""

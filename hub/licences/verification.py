@@ -1,0 +1,203 @@
+"""Verification of uploaded PDFs: every signature validated, the licence looked up, one verdict.
+
+Parsing hostile files is the risky part, so it runs in a small pool of separate processes per
+worker (pebble): a file that takes longer than HUB_VERIFY_TIMEOUT gets its process killed and a
+problem answer, and a file that blows up the parser takes only that process with it. The
+signature reports of a document are cached by its SHA-256 together with the revocation version
+they were made under; the licence's status is read afresh every time, so a status change shows at
+once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import logging
+import multiprocessing
+import resource
+import threading
+from concurrent.futures import TimeoutError as FutureTimeout
+from typing import TYPE_CHECKING, Any
+
+from asn1crypto import x509 as asn1_x509
+from pebble import ProcessPool
+from pebble.common import ProcessExpired
+
+from certs import numbering
+from certs.pades import NotAPdf, TrustMaterial
+from certs.verify import DocumentReport, Indication, verdict_of, verify_pdf
+from hub import metrics
+from hub.audit import log as audit
+from hub.context import Context, rfc3339
+from hub.errors import HubError, Invalid, NotFound
+from hub.licences import register as licences
+from hub.store import keys
+
+if TYPE_CHECKING:
+    from hub.state import HubState
+
+log = logging.getLogger(__name__)
+CACHE_SECONDS = 3600
+CHILD_MEMORY_BYTES = 1 << 30
+
+
+class VerificationFailed(HubError):
+    """The verifier could not finish with this file (too slow, or it broke the parser)."""
+
+    status, slug, title = 422, "unverifiable-document", "Document could not be verified"
+
+
+def _limit_child_memory() -> None:
+    resource.setrlimit(resource.RLIMIT_AS, (CHILD_MEMORY_BYTES, CHILD_MEMORY_BYTES))
+
+
+def _report_in_child(pdf: bytes, roots: list[bytes], intermediates: list[bytes], crls: list[bytes]) -> dict[str, Any]:
+    hub_cas = [asn1_x509.Certificate.load(der) for der in intermediates]
+    # The hub's own CAs: its issuing CA(s) and the root above them (imported anchors are not).
+    hub_subjects = {name.dump() for ca in hub_cas for name in (ca.subject, ca.issuer)}
+    trust = TrustMaterial(roots=[asn1_x509.Certificate.load(der) for der in roots], intermediates=hub_cas, crls=crls)
+    try:
+        return {"report": _plain(verify_pdf(pdf, trust, own_ca_subjects=hub_subjects))}
+    except NotAPdf as error:
+        return {"not_a_pdf": str(error)}
+
+
+def _plain(report: DocumentReport) -> dict[str, Any]:
+    def convert(value: Any) -> Any:
+        if hasattr(value, "isoformat"):
+            return rfc3339(value)
+        if isinstance(value, dict):
+            return {key: convert(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [convert(item) for item in value]
+        return value
+
+    return convert(dataclasses.asdict(report))
+
+
+class Verifier:
+    """The pool of verifier processes of one worker."""
+
+    def __init__(self, processes: int, timeout_seconds: int) -> None:
+        self._processes = processes
+        self._timeout = timeout_seconds
+        self._pool: ProcessPool | None = None
+        self._lock = threading.Lock()
+
+    def _get_pool(self) -> ProcessPool:
+        with self._lock:
+            if self._pool is None:
+                # forkserver: children start from a small clean process, not from this threaded worker.
+                self._pool = ProcessPool(
+                    max_workers=self._processes,
+                    initializer=_limit_child_memory,
+                    context=multiprocessing.get_context("forkserver"),
+                )
+            return self._pool
+
+    def report(self, pdf: bytes, trust: TrustMaterial) -> dict[str, Any]:
+        """The signature reports of ``pdf``; Invalid if it is not a PDF, VerificationFailed if it could not be done."""
+        arguments = (
+            pdf,
+            [root.dump() for root in trust.roots],
+            [certificate.dump() for certificate in trust.intermediates],
+            list(trust.crls),
+        )
+        future = self._get_pool().schedule(_report_in_child, args=arguments, timeout=self._timeout)
+        try:
+            outcome = future.result()
+        except FutureTimeout:
+            raise VerificationFailed(
+                f"Verifying this file took longer than {self._timeout} s; it was abandoned."
+            ) from None
+        except ProcessExpired:
+            raise VerificationFailed("This file could not be parsed safely (the verifier process stopped).") from None
+        except MemoryError:
+            raise VerificationFailed("This file needs more memory to verify than a verifier may use.") from None
+        except Exception:
+            log.exception("verifier process failed")
+            raise VerificationFailed("This file could not be verified.") from None
+        if "not_a_pdf" in outcome:
+            raise Invalid(f"The file is not a readable PDF: {outcome['not_a_pdf']}", errors={"file": ["Not a PDF."]})
+        return outcome["report"]
+
+    def close(self) -> None:
+        """Stop the verifier processes."""
+        with self._lock:
+            if self._pool is not None:
+                self._pool.stop()
+                self._pool.join()
+                self._pool = None
+
+
+def _cached_report(state: HubState, pdf: bytes, sha256: str) -> tuple[dict[str, Any], bool]:
+    """The signature reports of ``pdf``, and whether they came from the cache."""
+    version = state.pki.revocation_version()
+    cached = state.store.get_json(keys.verification_cache(sha256))
+    if cached is not None and cached.get("revocation_version") == version:
+        return cached["report"], True
+    report = state.verifier.report(pdf, state.pki.verification_trust())
+    state.store.set_json(
+        keys.verification_cache(sha256), {"revocation_version": version, "report": report}, CACHE_SECONDS
+    )
+    return report, False
+
+
+def verify_document(state: HubState, pdf: bytes, ctx: Context) -> dict[str, Any]:
+    """The verdict on one uploaded PDF, with every signature's report and the licence it is."""
+    if not pdf.lstrip()[:5] == b"%PDF-" and b"%PDF-" not in pdf[:1024]:
+        raise Invalid("The file is not a PDF.", errors={"file": ["Not a PDF."]})
+    sha256 = hashlib.sha256(pdf).hexdigest()
+    report, from_cache = _cached_report(state, pdf, sha256)
+    signatures = report["signatures"]
+    licence, licence_reasons = _licence_of(state, report)
+    verdict, reasons = _verdict(signatures, licence, licence_reasons)
+    answer = {
+        "verdict": verdict,
+        "reasons": reasons,
+        "licence": licence,
+        "signatures": signatures,
+        "sha256": sha256,
+    }
+    metrics.VERIFICATIONS.labels(verdict=verdict, cached=str(from_cache).lower()).inc()
+    partition = keys.event_partition(sha256)
+    detail = {"sha256": sha256, "verdict": verdict, "licence": licence["number"] if licence else None}
+    state.store.atomic(lambda tx: audit.append(tx, partition, ctx, "verification", f"document:{sha256[:16]}", detail))
+    return answer
+
+
+def _licence_of(state: HubState, report: dict[str, Any]) -> tuple[dict[str, Any] | None, list[str]]:
+    number = report.get("claimed_licence_number")
+    if number is None:
+        return None, ["not_a_licence"]
+    if not numbering.is_well_formed(number):
+        return None, ["licence_not_on_record"]
+    try:
+        record = licences.get_record(state, number)
+    except NotFound:
+        return None, ["licence_not_on_record"]
+    summary = licences.public_view(record)
+    digests = {signature.get("signed_digest") for signature in report["signatures"]}
+    if report["sha256"] != record["sha256"] and record["signed_digest"] not in digests:
+        return summary, ["not_the_issued_document"]
+    if record["status"] != licences.IN_FORCE:
+        return summary, [f"licence_{record['status']}"]
+    return summary, []
+
+
+def _verdict(
+    signatures: list[dict[str, Any]], licence: dict[str, Any] | None, licence_reasons: list[str]
+) -> tuple[str, list[str]]:
+    if not signatures:
+        return "invalid", ["no_signature", *licence_reasons]
+    overall = verdict_of(signature["indication"] for signature in signatures)
+    if overall is Indication.FAILED:
+        return "invalid", ["signature_failed", *licence_reasons]
+    blocking = [reason for reason in licence_reasons if reason != "not_a_licence"]
+    if blocking:
+        return "invalid", blocking
+    if overall is Indication.INDETERMINATE:
+        return "indeterminate", ["signature_indeterminate", *licence_reasons]
+    if licence is None:
+        return "indeterminate", licence_reasons
+    return "valid", []

@@ -1,0 +1,44 @@
+"""Operational routes: liveness, readiness and Prometheus metrics."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response
+from marshmallow import Schema, fields
+
+from hub import metrics
+from hub.errors import StoreUnavailable
+from hub.http.blueprint import HubBlueprint
+from hub.http.current import hub_state
+
+blp = HubBlueprint("ops", __name__, description="Liveness, readiness and metrics")
+
+
+class StatusSchema(Schema):
+    status = fields.String(required=True)
+
+
+@blp.route("/healthz", methods=["GET"])
+@blp.response(200, StatusSchema)
+def healthz() -> Any:
+    """The process is up."""
+    return {"status": "ok"}
+
+
+@blp.route("/readyz", methods=["GET"])
+@blp.response(200, StatusSchema)
+@blp.alt_response(503, description="Redis cannot be reached")
+def readyz() -> Any:
+    """Redis answers; 503 otherwise."""
+    if not hub_state().store.ping():
+        raise StoreUnavailable("Redis does not answer.")
+    return {"status": "ready"}
+
+
+@blp.route("/metrics", methods=["GET"])
+@blp.doc(responses={"200": {"description": "Prometheus text format", "content": {"text/plain": {}}}})
+def metrics_view() -> Any:
+    """Prometheus metrics of every worker."""
+    body, content_type = metrics.exposition()
+    return Response(body, mimetype=content_type.split(";")[0], content_type=content_type)

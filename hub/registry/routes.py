@@ -1,0 +1,60 @@
+"""Service items with their version history (the guide is served by :mod:`hub.web.guide_routes`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import url_for
+
+from hub.http.blueprint import HubBlueprint, context
+from hub.http.current import hub_state
+from hub.registry import service_items
+from hub.registry.agency_routes import READERS
+from hub.registry.schemas import (
+    ServiceItemListArgsSchema,
+    ServiceItemPageSchema,
+    ServiceItemQuerySchema,
+    ServiceItemSchema,
+    VersionListSchema,
+)
+
+blp = HubBlueprint("service_items", __name__, url_prefix="/api/v1/service-items", description="The service catalogue")
+
+
+@blp.route("", methods=["POST"])
+@blp.requires("operator")
+@blp.idempotent()
+@blp.arguments(ServiceItemSchema)
+@blp.response(201, ServiceItemSchema)
+def create_service_item(data: dict[str, Any]) -> tuple[dict[str, Any], int, dict[str, str]]:
+    """Register a service item; posting an existing code makes its next version."""
+    state = hub_state()
+    record = service_items.create_service_item(state.store, context(), data, state.today())
+    location = url_for("service_items.get_service_item", code=record["code"], version=record["version"])
+    return record, 201, {"Location": location}
+
+
+@blp.route("", methods=["GET"])
+@blp.requires(*READERS)
+@blp.arguments(ServiceItemListArgsSchema, location="query")
+@blp.response(200, ServiceItemPageSchema)
+def list_service_items(args: dict[str, Any]) -> Any:
+    """List service items (newest versions) by code, optionally of one region."""
+    return service_items.list_service_items(hub_state().store, args["limit"], args["cursor"], args["region"])
+
+
+@blp.route("/<code>", methods=["GET"])
+@blp.requires(*READERS)
+@blp.arguments(ServiceItemQuerySchema, location="query")
+@blp.response(200, ServiceItemSchema)
+def get_service_item(args: dict[str, Any], code: str) -> Any:
+    """The newest version of a service item, or an older one with version=N."""
+    return service_items.get_service_item(hub_state().store, code, args.get("version"))
+
+
+@blp.route("/<code>/versions", methods=["GET"])
+@blp.requires(*READERS)
+@blp.response(200, VersionListSchema)
+def list_versions(code: str) -> Any:
+    """Every version of a service item, oldest first."""
+    return {"items": service_items.list_versions(hub_state().store, code)}

@@ -1,0 +1,303 @@
+"""Request and answer schemas of the registry: agencies, tokens, types, connectors, service items."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_smorest.fields import Upload
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from hub.http.schemas import PageArgsSchema, code_field, page_of, region_field
+
+FIELD_TYPES = ("string", "date", "number", "boolean")
+FIELD_NAME = validate.Regexp(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$", error="Use a letter or '_' then letters, digits, '_'.")
+ROLE = validate.OneOf(("operator", "agency", "portal"))
+ENTRY_TYPES = ("catalogue", "implementation")
+
+
+class IsoDate(fields.Date):
+    """A date loaded from ISO 8601; stored records keep it as that string, and dump it unchanged."""
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:
+        return value if isinstance(value, str) else super()._serialize(value, attr, obj, **kwargs)
+
+
+class Recorded(Schema):
+    """Fields the hub adds to every registry record it answers with."""
+
+    created_at = fields.String(dump_only=True)
+    created_by = fields.String(dump_only=True)
+
+
+# An agency's code is the serialNumber of its seal certificate, an X.509 PrintableString, which has no
+# '_': such a code registered the agency and then failed to make its seal (500).
+AGENCY_CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9.-]{0,63}$"
+AGENCY_CODE_ERROR = "Use 1-64 letters, digits, '.' or '-' (the code goes into the seal certificate: no '_')."
+
+
+class AgencySchema(Recorded):
+    code = code_field(AGENCY_CODE_PATTERN, AGENCY_CODE_ERROR, required=True)
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    region = region_field(required=True)
+
+
+class TokenRequestSchema(Schema):
+    roles = fields.List(fields.String(validate=ROLE), required=True, validate=validate.Length(min=1, max=3))
+
+
+class TokenSchema(Schema):
+    """A token record; ``token`` (the secret) appears only in the answer that created it."""
+
+    id = fields.String(dump_only=True)
+    agency = fields.String(dump_only=True, allow_none=True)
+    roles = fields.List(fields.String(), dump_only=True)
+    created_at = fields.String(dump_only=True)
+    created_by = fields.String(dump_only=True)
+    token = fields.String(dump_only=True, metadata={"description": "the bearer secret, shown once"})
+
+
+class TokenListSchema(Schema):
+    items = fields.List(fields.Nested(TokenSchema), required=True)
+
+
+class FieldSpecSchema(Schema):
+    type = fields.String(required=True, validate=validate.OneOf(FIELD_TYPES))
+    required = fields.Boolean(load_default=False)
+    label = fields.String(validate=validate.Length(max=200))
+
+
+class FieldsMapField(fields.Dict):
+    """``{"<name>": {"type", "required"}}`` with validated names."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(
+            keys=fields.String(validate=FIELD_NAME),
+            values=fields.Nested(FieldSpecSchema),
+            validate=validate.Length(max=200),
+            **kwargs,
+        )
+
+
+class EvidenceTypeSchema(Recorded):
+    code = code_field(required=True)
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    licence_type = fields.Boolean(dump_only=True, metadata={"description": "true for a licence type's evidence"})
+    personal = fields.Boolean(load_default=True, metadata={"description": "about a natural person"})
+    cache_ttl_seconds = fields.Integer(
+        strict=True,
+        load_default=0,
+        validate=validate.Range(min=0, max=7 * 86_400),
+        metadata={"description": "how long a source's answer may be reused; 0 (the default) never"},
+    )
+    fields = FieldsMapField(required=True)  # last: the name shadows marshmallow.fields in the class body
+
+
+class LicenceTypeSchema(Recorded):
+    code = code_field(required=True)
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    issuer = code_field(required=True, metadata={"description": "agency code"})
+    validity_days = fields.Integer(strict=True, required=True, validate=validate.Range(min=1, max=36_500))
+    fields = FieldsMapField(required=True)  # last: the name shadows marshmallow.fields in the class body
+
+
+class ConnectorSchema(Recorded):
+    id = code_field(required=True)
+    agency = code_field(required=True)
+    kind = fields.String(required=True, validate=validate.Regexp(r"^[a-z][a-z0-9-]{0,31}$"))
+    provides = fields.List(code_field(), required=True, validate=validate.Length(min=1, max=100))
+    config = fields.Dict(keys=fields.String(), load_default=dict)
+    timeout_ms = fields.Integer(strict=True, load_default=3000, validate=validate.Range(min=1, max=60_000))
+    active = fields.Boolean(dump_only=True)
+    last_test = fields.Dict(dump_only=True, allow_none=True, metadata={"description": "at, ok, latency_ms"})
+
+
+class HealthPointSchema(Schema):
+    start_ms = fields.Integer()
+    calls = fields.Integer()
+    p50_ms = fields.Float(allow_none=True)
+
+
+class ProbeSchema(Schema):
+    ok = fields.Boolean(required=True)
+    latency_ms = fields.Float(required=True)
+    detail = fields.String(required=True)
+    at = fields.String(required=True, metadata={"description": "when it ran (RFC 3339)"})
+    failing_since = fields.String(
+        allow_none=True, required=True, metadata={"description": "first of the consecutive failed probes"}
+    )
+
+
+class ConnectorHealthSchema(Schema):
+    connector = fields.String()
+    active = fields.Boolean()
+    last_test = fields.Dict(allow_none=True)
+    last_probe = fields.Nested(
+        "ProbeSchema", allow_none=True, metadata={"description": "the last scheduled probe (HUB_PROBE_INTERVAL)"}
+    )
+    calls = fields.Integer(metadata={"description": "calls in the last hour"})
+    errors = fields.Integer()
+    error_rate = fields.Float()
+    p50_ms = fields.Float(allow_none=True)
+    p95_ms = fields.Float(allow_none=True)
+    circuit = fields.String(metadata={"enum": ["closed", "open", "half-open"]})
+    series = fields.List(fields.Nested(HealthPointSchema), metadata={"description": "five-minute buckets"})
+
+
+class DatasetUploadSchema(Schema):
+    file = Upload(required=True, metadata={"description": "UTF-8 CSV with a header row"})
+
+
+class DatasetSchema(Schema):
+    connector = fields.String()
+    rows = fields.Integer()
+    sha256 = fields.String()
+    uploaded_at = fields.String()
+    uploaded_by = fields.String()
+
+
+class ActivationSchema(Schema):
+    active = fields.Boolean(required=True)
+
+
+class ConnectorTestRequestSchema(Schema):
+    """An optional sample fetch to run after the health probe."""
+
+    evidence_type = code_field(load_default=None)
+    subject_id_type = fields.String(load_default=None, validate=validate.OneOf(("resident-id", "credit-code")))
+    subject_id = fields.String(load_default=None, validate=validate.Regexp(r"^[0-9A-Za-z]{1,64}$"))
+
+
+class ConnectorTestSchema(Schema):
+    ok = fields.Boolean(required=True)
+    latency_ms = fields.Float(required=True)
+    detail = fields.String(required=True)
+    sample = fields.Dict(
+        allow_none=True, metadata={"description": "status of the sample fetch and the field names it returned"}
+    )
+
+
+class MaterialSchema(Schema):
+    code = code_field(required=True)
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    evidence_type = code_field(load_default=None, allow_none=True)
+    required = fields.Boolean(load_default=True)
+    paper_required = fields.Boolean(
+        load_default=False, metadata={"description": "true only where a law requires a paper original"}
+    )
+    description = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000))
+
+
+class ServiceItemSchema(Recorded):
+    code = code_field(required=True)
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    region = region_field(required=True)
+    agency = code_field(required=True, metadata={"description": "implementing (lead) agency"})
+    co_agencies = fields.List(code_field(), load_default=list, validate=validate.Length(max=50))
+    online = fields.Boolean(load_default=True)
+    in_person_required = fields.Boolean(load_default=False)
+    statutory_days = fields.Integer(strict=True, required=True, validate=validate.Range(min=1, max=3650))
+    committed_days = fields.Integer(strict=True, required=True, validate=validate.Range(min=1, max=3650))
+    produces = code_field(load_default=None, allow_none=True, metadata={"description": "licence type"})
+    materials = fields.List(fields.Nested(MaterialSchema), load_default=list, validate=validate.Length(max=200))
+    entry_type = fields.String(
+        load_default="implementation",
+        validate=validate.OneOf(ENTRY_TYPES),
+        metadata={"description": "catalogue (list of contents) or implementation entry"},
+    )
+    catalogue_code = code_field(
+        load_default=None, allow_none=True, metadata={"description": "the catalogue entry this implements"}
+    )
+    legal_basis = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=20_000))
+    effective_from = IsoDate(load_default=None, allow_none=True)
+    where_to_apply = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000))
+    retention_years = fields.Integer(
+        strict=True,
+        load_default=30,
+        allow_none=True,
+        validate=validate.Range(min=1, max=100),
+        metadata={"description": "years a concluded case's archive is kept (Art. 13); null: permanently"},
+    )
+    version = fields.Integer(dump_only=True)
+    level = fields.String(dump_only=True, metadata={"description": "province, city or county (from region)"})
+    supplementary = fields.Boolean(dump_only=True, metadata={"description": "a city or county supplement"})
+
+    @validates_schema
+    def _consistent(self, data: dict, **kwargs) -> None:
+        errors: dict[str, list[str]] = {}
+        if data.get("committed_days", 0) > data.get("statutory_days", 10**9):
+            errors["committed_days"] = ["The committed time limit cannot exceed the statutory one."]
+        codes = [m["code"] for m in data.get("materials", [])]
+        if len(codes) != len(set(codes)):
+            errors["materials"] = ["Material codes must be unique within a service item."]
+        co_agencies = data.get("co_agencies", [])
+        if data.get("agency") in co_agencies or len(co_agencies) != len(set(co_agencies)):
+            errors["co_agencies"] = ["List each co-agency once, and not the lead agency."]
+        if data.get("entry_type") == "catalogue" and data.get("catalogue_code"):
+            errors["catalogue_code"] = ["A catalogue entry does not implement another entry."]
+        if errors:
+            raise ValidationError(errors)
+
+
+class ServiceItemQuerySchema(Schema):
+    version = fields.Integer(validate=validate.Range(min=1, max=1_000_000))
+
+
+class ServiceItemListArgsSchema(PageArgsSchema):
+    region = region_field(load_default=None)
+
+
+class VersionSummarySchema(Schema):
+    version = fields.Integer()
+    name = fields.String()
+    effective_from = fields.String(allow_none=True)
+    legal_basis = fields.String(allow_none=True)
+    created_at = fields.String()
+    created_by = fields.String()
+
+
+class VersionListSchema(Schema):
+    items = fields.List(fields.Nested(VersionSummarySchema), required=True)
+
+
+class GuideMaterialSchema(Schema):
+    code = fields.String()
+    name = fields.String()
+    required = fields.Boolean()
+    evidence_type = fields.String(allow_none=True)
+    shared = fields.Boolean(metadata={"description": "a platform data source provides it: no need to bring it"})
+    paper_required = fields.Boolean()
+    description = fields.String(allow_none=True)
+
+
+class GuideAgencySchema(Schema):
+    code = fields.String()
+    name = fields.String()
+    region = fields.String()
+
+
+class GuideSchema(Schema):
+    """The public service guide of a service item (regulation Art. 6)."""
+
+    code = fields.String()
+    name = fields.String()
+    version = fields.Integer()
+    effective_from = fields.String(allow_none=True)
+    legal_basis = fields.String(allow_none=True)
+    region = fields.String()
+    level = fields.String()
+    agency = fields.Nested(GuideAgencySchema)
+    co_agencies = fields.List(fields.Nested(GuideAgencySchema))
+    online = fields.Boolean()
+    in_person_required = fields.Boolean()
+    where_to_apply = fields.Dict(keys=fields.String(), values=fields.String(allow_none=True))
+    time_limits = fields.Dict(keys=fields.String(), values=fields.Raw())
+    materials = fields.List(fields.Nested(GuideMaterialSchema))
+    process = fields.List(fields.String())
+    produces = fields.Dict(keys=fields.String(), values=fields.String(), allow_none=True)
+
+
+AgencyPageSchema = page_of(AgencySchema)
+EvidenceTypePageSchema = page_of(EvidenceTypeSchema)
+LicenceTypePageSchema = page_of(LicenceTypeSchema)
+ConnectorPageSchema = page_of(ConnectorSchema)
+ServiceItemPageSchema = page_of(ServiceItemSchema)

@@ -1,0 +1,83 @@
+"""Schemas of once-only resolution and the subject's access log."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from hub.http.schemas import PageArgsSchema, code_field, page_of
+
+ID_TYPES = ("resident-id", "credit-code")
+
+
+class SubjectSchema(Schema):
+    id_type = fields.String(required=True, validate=validate.OneOf(ID_TYPES))
+    id = fields.String(
+        required=True,
+        validate=validate.Regexp(r"^[0-9A-Za-z]{1,64}$", error="Use 1-64 letters and digits."),
+        metadata={"example": "440106199001011235"},
+    )
+
+
+class ResolutionRequestSchema(Schema):
+    service_item = code_field(required=True)
+    subject = fields.Nested(SubjectSchema, required=True)
+
+
+class InvalidationSchema(Schema):
+    evidence_type = code_field(required=True)
+    subject = fields.Nested(SubjectSchema, required=True)
+
+
+class SourceSchema(Schema):
+    agency = fields.String()
+    connector = fields.String()
+    cached = fields.Boolean(metadata={"description": "reused within the evidence type's cache TTL"})
+
+
+class ResolvedMaterialSchema(Schema):
+    code = fields.String()
+    name = fields.String()
+    required = fields.Boolean()
+    status = fields.String(metadata={"enum": ["resolved", "missing", "unavailable"]})
+    evidence_type = fields.String(allow_none=True)
+    source = fields.Nested(SourceSchema, allow_none=True)
+    data = fields.Dict(allow_none=True)
+
+
+class NoticeSchema(Schema):
+    missing = fields.List(fields.String(), metadata={"description": "every material the applicant must bring"})
+    unavailable = fields.List(fields.String(), metadata={"description": "sources failed: the agency may retry"})
+    text = fields.String()
+    language = fields.String()
+
+
+class ResolutionSchema(Schema):
+    id = fields.String()
+    service_item = fields.String()
+    version = fields.Integer()
+    agency = fields.String()
+    created_at = fields.String()
+    materials = fields.List(fields.Nested(ResolvedMaterialSchema))
+    notice = fields.Nested(NoticeSchema)
+    envelope = fields.String(metadata={"description": "compact JWS (ES256) over the evidence supplied"})
+
+
+class AccessLogArgsSchema(PageArgsSchema):
+    id_type = fields.String(required=True, validate=validate.OneOf(ID_TYPES))
+    id = fields.String(required=True, validate=validate.Regexp(r"^[0-9A-Za-z]{1,64}$"))
+
+
+class AccessEntrySchema(Schema):
+    at = fields.String()
+    agency = fields.String()
+    service_item = fields.String()
+    evidence_types = fields.List(fields.String())
+    outcome = fields.String(metadata={"enum": ["read", "nothing-read", "refused"]})
+    resolution = fields.String(allow_none=True)
+
+
+AccessLogPageSchema = page_of(AccessEntrySchema)
+
+
+class JwksSchema(Schema):
+    keys = fields.List(fields.Dict())

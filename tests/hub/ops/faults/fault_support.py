@@ -1,0 +1,162 @@
+"""Helpers the fault tests share: a served hub set up to issue licences, its processes, and agency writers."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+import requests
+from served_support import ClientThreads, children, post
+from testbed import OPERATOR
+
+from hub.config import Settings
+from hub.store import keys
+from hub.store.client import Store
+
+LICENCE_TYPE = "food-business"
+HOLDER = {"id_type": "credit-code", "name": "杭州西湖小吃店"}
+# Periodic jobs off: the fault tests watch the requests they send, not background work competing for two cores.
+QUIET = {
+    "HUB_CHECKPOINT_INTERVAL": "0",
+    "HUB_BACKUP_INTERVAL": "0",
+    "HUB_ARCHIVE_SWEEP_INTERVAL": "0",
+    "HUB_DEADLINE_SWEEP_INTERVAL": "0",
+    "HUB_PROBE_INTERVAL": "0",
+    "HUB_QUEUE_WORKERS": "0",
+}
+
+
+def set_up_issuer(url: str) -> dict[str, str]:
+    """Agency ``market`` with a licence type it issues; its agency token's headers."""
+    post(url, "/api/v1/agencies", {"code": "market", "name": "杭州市市场监督管理局", "region": "330100"})
+    fields = {"premises": {"type": "string", "required": True, "label": "经营场所"}}
+    post(
+        url,
+        "/api/v1/licence-types",
+        {"code": LICENCE_TYPE, "name": "食品经营许可证", "issuer": "market", "fields": fields, "validity_days": 365},
+    )
+    token = post(url, "/api/v1/agencies/market/tokens", {"roles": ["agency"]})["token"]
+    return {"Authorization": f"Bearer {token}"}
+
+
+def licence_body(n: int) -> dict[str, Any]:
+    return {
+        "type": LICENCE_TYPE,
+        "holder": {**HOLDER, "id": f"91330100MA2F{n:06d}"},
+        "fields": {"premises": f"西湖区文三路 {n} 号"},
+    }
+
+
+def is_problem(response: requests.Response, status: int) -> bool:
+    """An RFC 9457 problem with ``status``."""
+    return (
+        response.status_code == status
+        and response.headers.get("Content-Type", "").startswith("application/problem+json")
+        and response.json().get("status") == status
+    )
+
+
+def gunicorn_workers(master: int) -> list[int]:
+    """The gunicorn workers of ``master`` (the embedded Redis and job-queue workers are its children too)."""
+    workers = []
+    for pid in children(master):
+        try:
+            if b"gunicorn" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                workers.append(pid)
+        except OSError:
+            continue
+    return workers
+
+
+def cpu_ticks(pid: int) -> int:
+    """CPU time a process has used (user and system, in clock ticks); 0 when it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return 0
+    return int(fields[11]) + int(fields[12])
+
+
+def attach(data_dir: Path) -> Store:
+    """A store attached to the embedded server that a served hub runs in ``data_dir`` (close it before stopping
+    the hub: its connection counts as a hub's)."""
+    return Store(Settings(data_dir=data_dir))
+
+
+def licence_numbers(store: Store) -> list[str]:
+    """Every number key the licence index of the test's type holds."""
+    return store.index_page(keys.licence_index(LICENCE_TYPE), None, 100_000)
+
+
+def check_licences_whole(url: str, store: Store, issuer: dict[str, str]) -> list[dict[str, Any]]:
+    """Every indexed licence has its record, its PDF blob matching the record's hash, and is served whole;
+    the records."""
+    records = []
+    for number_key in licence_numbers(store):
+        record = store.get_json(keys.licence(LICENCE_TYPE, number_key))
+        assert record is not None, f"index names {number_key} but no record exists"
+        blob = store.get_bytes(keys.blob(record["sha256"]))
+        assert blob is not None and hashlib.sha256(blob).hexdigest() == record["sha256"], number_key
+        served = requests.get(f"{url}/api/v1/licences/{record['number']}/pdf", headers=issuer, timeout=30)
+        assert served.status_code == 200 and served.content == blob
+        records.append(record)
+    return records
+
+
+def sequence_of(number: str) -> int:
+    """The sequence part of a licence number (TYPE-REGION-YEAR-SEQUENCE-C)."""
+    return int(number.split("-")[-2])
+
+
+def audit_intact(url: str) -> dict[str, Any]:
+    verdict = requests.get(url + "/api/v1/audit/verify", headers=OPERATOR, timeout=60)
+    assert verdict.status_code == 200, verdict.text
+    body = verdict.json()
+    assert body["intact"] is True, body
+    return body
+
+
+def verdict_of(url: str, pdf: bytes) -> str:
+    response = requests.post(url + "/api/v1/verifications", files={"file": ("licence.pdf", pdf)}, timeout=60)
+    assert response.status_code == 200, response.text
+    return response.json()["verdict"]
+
+
+class AgencyWriters(ClientThreads):
+    """Threads registering agencies until stopped, keeping every answer: what was acknowledged (201), how
+    many were 503 problem+json (the store unavailable), and anything else (a 500, a hang, a dropped
+    connection). ``name_padding`` makes each record bigger (to fill a disk sooner)."""
+
+    def __init__(self, url: str, writers: int = 2, timeout_s: float = 30, name_padding: str = "") -> None:
+        super().__init__([(self._register, writer) for writer in range(writers)], join_s=timeout_s * 2)
+        self.url, self.timeout_s, self.name_padding = url, timeout_s, name_padding
+        self.acknowledged: list[str] = []
+        self.unavailable = 0
+        self.wrong: list[str] = []
+
+    def count(self) -> int:
+        with self.lock:
+            return len(self.acknowledged)
+
+    def _register(self, session: requests.Session, writer: int) -> None:
+        n = 0
+        while not self.stopping.is_set():
+            code = f"w{writer}-{n}"
+            n += 1
+            body = {"code": code, "name": f"Agency {code} {self.name_padding}".strip(), "region": "440000"}
+            try:
+                response = session.post(
+                    self.url + "/api/v1/agencies", json=body, headers=OPERATOR, timeout=self.timeout_s
+                )
+            except requests.RequestException as exc:
+                with self.lock:
+                    self.wrong.append(f"{code}: {type(exc).__name__}")
+                continue
+            with self.lock:
+                if response.status_code == 201:
+                    self.acknowledged.append(code)
+                elif is_problem(response, 503):
+                    self.unavailable += 1
+                else:
+                    self.wrong.append(f"{code}: {response.status_code} {response.text[:300]}")

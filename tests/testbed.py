@@ -1,0 +1,233 @@
+"""What the tests share besides fixtures: the operator's token, the test clock, registering through the API,
+hubs served by gunicorn, short temporary directories. The fixtures built on these are in ``conftest.py``."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import requests
+
+from hub.config import Settings
+
+if TYPE_CHECKING:
+    pass
+
+ADMIN_TOKEN = "operator-secret-for-tests-0123456789"
+
+
+OPERATOR = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+VENV_BIN = Path(sys.executable).parent
+
+
+OUTPUT = REPO / "test-output"
+
+
+# The moment every in-process test's hub starts at (a Monday, 09:30 in the province), whatever day the
+# suite runs on: case deadlines, validity and retention count from here, in a year whose holidays the
+# calendar package knows.
+TEST_START = datetime.fromisoformat("2026-06-15T09:30:00+08:00")
+
+
+class SettableClock:
+    """The hub's clock in tests: starts at a set moment and moves a millisecond each time it is read, so
+    that events keep their order; a test moves it on by days with :meth:`advance`."""
+
+    def __init__(self, moment: datetime) -> None:
+        self.moment = moment
+
+    def now(self) -> datetime:
+        self.moment += timedelta(milliseconds=1)
+        return self.moment
+
+    def advance(self, **delta: float) -> datetime:
+        """Move the clock on (``days=3``, ``hours=2``, ...) and return the new moment."""
+        self.moment += timedelta(**delta)
+        return self.moment
+
+
+def short_tempdir(prefix: str) -> Path:
+    """A fresh directory with a short path (Unix socket paths are limited to 107 bytes)."""
+    return Path(tempfile.mkdtemp(prefix=prefix, dir="/tmp"))
+
+
+# HUB_TEST_REDIS_CLUSTER=1: the session's hub runs on a three-master Redis Cluster instead of its
+# embedded server (``make test`` runs the storage-heavy tests a second time that way).
+ON_CLUSTER = os.environ.get("HUB_TEST_REDIS_CLUSTER") == "1"
+
+
+def store_env(settings: Settings) -> dict[str, str]:
+    """The environment that points another hub process at the test session's store."""
+    if not settings.redis_url:
+        return {"HUB_DATA_DIR": str(settings.data_dir)}
+    return {"REDIS_URL": settings.redis_url, "REDIS_CLUSTER": "1" if settings.redis_cluster else "0"}
+
+
+class Registry:
+    def __init__(self, client) -> None:
+        self.client = client
+
+    def post(self, path: str, body: dict, status: int = 201) -> dict:
+        response = self.client.post(path, json=body, headers=OPERATOR)
+        assert response.status_code == status, response.get_json()
+        return response.get_json()
+
+    def agency(self, code: str = "market", region: str = "440000", name: str | None = None) -> dict:
+        return self.post("/api/v1/agencies", {"code": code, "name": name or f"Agency {code}", "region": region})
+
+    def evidence_type(self, code: str = "identity", **fields) -> dict:
+        fields = fields or {"name": {"type": "string", "required": True}, "born": {"type": "date"}}
+        return self.post("/api/v1/evidence-types", {"code": code, "name": f"Evidence {code}", "fields": fields})
+
+    def licence_type(self, code: str = "biz-licence", issuer: str = "market") -> dict:
+        body = {
+            "code": code,
+            "name": f"Licence {code}",
+            "issuer": issuer,
+            "fields": {"holder": {"type": "string", "required": True}},
+            "validity_days": 365,
+        }
+        return self.post("/api/v1/licence-types", body)
+
+    def food_licence_type(self, issuer: str = "market") -> dict:
+        """A food business licence type (one required field, ``premises``) issued by ``issuer``."""
+        body = {
+            "code": "food-business",
+            "name": "食品经营许可证",
+            "issuer": issuer,
+            "fields": {"premises": {"type": "string", "required": True}},
+            "validity_days": 365,
+        }
+        return self.post("/api/v1/licence-types", body)
+
+    def licence_registry(self, agency: str, provides: list[str], connector_id: str = "licence-registry") -> None:
+        """An active ``licences`` connector: the hub's own licences as a source of proof."""
+        connector = {"id": connector_id, "agency": agency, "kind": "licences", "provides": provides}
+        self.post("/api/v1/connectors", {**connector, "config": {}, "timeout_ms": 1000})
+        assert self.post(f"/api/v1/connectors/{connector_id}/test", {}, status=200)["ok"]
+        self.post(f"/api/v1/connectors/{connector_id}/activation", {"active": True}, status=200)
+
+    def token(self, agency: str, *roles: str) -> dict:
+        record = self.post(f"/api/v1/agencies/{agency}/tokens", {"roles": list(roles)})
+        return {"Authorization": f"Bearer {record['token']}"}
+
+    def service_item(self, code: str = "item-1", **overrides) -> dict:
+        return self.post("/api/v1/service-items", service_item_body(code, **overrides))
+
+
+def service_item_body(code: str = "item-1", **overrides) -> dict:
+    body = {
+        "code": code,
+        "name": f"Service {code}",
+        "region": "440000",
+        "agency": "market",
+        "co_agencies": [],
+        "online": True,
+        "in_person_required": False,
+        "statutory_days": 20,
+        "committed_days": 10,
+        "produces": None,
+        "materials": [{"code": "id", "name": "Identity", "evidence_type": "identity", "required": True}],
+    }
+    body.update(overrides)
+    return body
+
+
+# -- the hub served by gunicorn, for tests that need real processes
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class ServedHub:
+    """``hub serve`` in a child process on a free port, with its own data directory."""
+
+    def __init__(self, data_dir: Path, **env: str) -> None:
+        self.data_dir = data_dir
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = data_dir.parent / f"{data_dir.name}-{self.port}.log"
+        self.env = {
+            **os.environ,
+            "HUB_DATA_DIR": str(data_dir),
+            "HUB_PORT": str(self.port),
+            "HUB_ADMIN_TOKEN": ADMIN_TOKEN,
+            "HUB_WORKERS": "2",
+            "HUB_DEMO": "0",
+            "HUB_CONNECTOR_ALLOWLIST": "127.0.0.1/32",
+            **env,
+        }
+        self.process: subprocess.Popen | None = None
+
+    def start(self, wait_seconds: float = 60) -> ServedHub:
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            [str(VENV_BIN / "hub"), "serve"], env=self.env, stdout=log, stderr=log, start_new_session=True
+        )
+        deadline = time.monotonic() + wait_seconds
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"hub serve exited: {self.log()}")
+            try:
+                if requests.get(self.url + "/readyz", timeout=1).status_code == 200:
+                    return self
+            except requests.RequestException:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError(f"hub serve did not become ready: {self.log()}")
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def stop(self, wait_seconds: float = 30) -> int:
+        """SIGTERM (graceful) and wait; the exit status."""
+        if self.process is None or self.process.poll() is not None:
+            return self.process.returncode if self.process else 0
+        self.process.terminate()
+        return self.process.wait(wait_seconds)
+
+    def pids(self) -> list[int]:
+        """The master and its workers."""
+        assert self.process is not None
+        out = subprocess.run(["pgrep", "-g", str(self.process.pid)], capture_output=True, text=True).stdout
+        return [int(pid) for pid in out.split()]
+
+
+def _kill_redis_of(data_dir: Path, how: int = signal.SIGKILL) -> None:
+    """Make sure no Redis server outlives a test that may have left one on purpose."""
+    pid_file = data_dir / "redis.pid"
+    if pid_file.exists():
+        try:
+            os.kill(int(pid_file.read_text()), how)
+        except (ProcessLookupError, ValueError):
+            pass
+
+
+DEMO_AGENCY_GROUP = "demo-agency-port"  # tests whose hub serves the demo agencies on their fixed port (8001)
+
+
+# -- a SoftHSM2 token for the PKCS#11 seal keys
+SOFTHSM_MODULE_PATHS = ("/usr/lib/softhsm/libsofthsm2.so", "/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so")
+
+
+SOFTHSM_TOKEN = "hub-test"
+
+
+SOFTHSM_USER_PIN = "1234"
+
+
+SOFTHSM_SO_PIN = "5678"
