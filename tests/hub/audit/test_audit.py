@@ -14,12 +14,6 @@ from hub.context import Context
 from hub.store import keys
 
 
-def verify(client) -> dict:
-    response = client.get("/api/v1/audit/verify", headers=OPERATOR)
-    assert response.status_code == 200
-    return response.get_json()
-
-
 def entries(store) -> list[dict]:
     return [fields for _, fields in store.stream_entries(keys.audit_stream(keys.REGISTRY))]
 
@@ -55,7 +49,7 @@ def test_an_entry_hash_is_sha256_of_its_canonical_json():
         assert audit.entry_hash(ENTRY | {name: ENTRY[name] + "x"}) != expected
 
 
-def test_every_change_is_an_entry_with_actor_action_target_time_and_request_id(client, registry, store):
+def test_every_change_is_an_entry_with_actor_action_target_time_and_request_id(client, registry, store, audit_verdict):
     registry.agency("market")
     registry.evidence_type("identity")
     registry.service_item("item-1")
@@ -72,7 +66,7 @@ def test_every_change_is_an_entry_with_actor_action_target_time_and_request_id(c
     assert all(r["at"].endswith("+00:00") and len(r["request_id"]) == 32 for r in rows)
     assert json.loads(rows[1]["detail"]) == {"code": "market", "name": "Agency market", "region": "440000"}
     # ... and in the PKI's partition, its creation and the agency's seal
-    assert verify(client) == {
+    assert audit_verdict() == {
         "intact": True,
         "entries": 5 + 2,
         "problems": [],
@@ -96,7 +90,7 @@ def test_refused_change_leaves_no_entry(client, registry, store):
     assert len(entries(store)) == before
 
 
-def test_changed_entry_breaks_the_chain(client, registry, store):
+def test_changed_entry_breaks_the_chain(client, registry, store, audit_verdict):
     registry.agency("a")
     registry.agency("b")
     raw = store.raw_client_for_tests()
@@ -108,34 +102,34 @@ def test_changed_entry_breaks_the_chain(client, registry, store):
         if fields[b"target"] == b"agency:a":
             fields[b"actor"] = b"operator/token:someone-else"
         raw.xadd(stream, fields, id=entry_id)
-    report = verify(client)
+    report = audit_verdict()
     assert report["intact"] is False
     assert report["entries"] == 3 + 3  # token, a, b; and the PKI's creation and two seals
     assert any("do not match its hash" in p for p in report["problems"])
 
 
-def test_deleted_middle_entry_breaks_the_chain(client, registry, store):
+def test_deleted_middle_entry_breaks_the_chain(client, registry, store, audit_verdict):
     registry.agency("a")
     registry.agency("b")
     raw = store.raw_client_for_tests()
     stream = keys.audit_stream(keys.REGISTRY)
     middle = raw.xrange(stream)[1][0]
     raw.xdel(stream, middle)
-    assert verify(client)["intact"] is False
+    assert audit_verdict()["intact"] is False
 
 
-def test_deleted_last_entry_breaks_the_chain(client, registry, store):
+def test_deleted_last_entry_breaks_the_chain(client, registry, store, audit_verdict):
     registry.agency("a")
     raw = store.raw_client_for_tests()
     stream = keys.audit_stream(keys.REGISTRY)
     last = raw.xrevrange(stream, count=1)[0][0]
     raw.xdel(stream, last)
-    report = verify(client)
+    report = audit_verdict()
     assert report["intact"] is False
     assert any("recorded head" in p for p in report["problems"])
 
 
-def test_chains_of_every_partition_are_checked(client, registry, store):
+def test_chains_of_every_partition_are_checked(client, registry, store, audit_verdict):
     registry.agency("a")
     registry.evidence_type("identity")
     registry.post("/api/v1/connectors", {"id": "c", "agency": "a", "kind": "csv", "provides": ["identity"]})
@@ -144,7 +138,7 @@ def test_chains_of_every_partition_are_checked(client, registry, store):
     store.atomic(lambda tx: audit.append(tx, "ds:c", Context("test"), "test.event", "t:1"))
     raw = store.raw_client_for_tests()
     raw.xdel(keys.audit_stream("ds:c"), raw.xrange(keys.audit_stream("ds:c"))[0][0])
-    report = verify(client)
+    report = audit_verdict()
     assert report["intact"] is False and any(p.startswith("ds:c") for p in report["problems"])
 
 

@@ -27,12 +27,6 @@ def seal(client) -> dict:
     return response.get_json()
 
 
-def verify(client, signatures: str = "latest") -> dict:
-    response = client.get(f"/api/v1/audit/verify?signatures={signatures}", headers=OPERATOR)
-    assert response.status_code == 200
-    return response.get_json()
-
-
 def hub_state(app):
     return app.extensions["hub"]
 
@@ -54,7 +48,7 @@ def rewrite_consistently(store, partition: str, target: str) -> None:
     raw.set(keys.audit_head(partition), json.dumps({"seq": int(rows[-1][1]["seq"]), "hash": previous}))
 
 
-def test_a_checkpoint_seals_every_head_and_links_to_the_one_before(client, registry, store):
+def test_a_checkpoint_seals_every_head_and_links_to_the_one_before(client, registry, store, audit_verdict):
     registry.agency("a")
     first = seal(client)
     registry.agency("b")
@@ -66,7 +60,7 @@ def test_a_checkpoint_seals_every_head_and_links_to_the_one_before(client, regis
     assert document["previous"] == first["sha256"] == hashlib.sha256(first["document"].encode()).hexdigest()
     assert document["heads"][keys.REGISTRY] == store.get_json(keys.audit_head(keys.REGISTRY))
     assert set(document["heads"]) == {keys.REGISTRY, keys.PKI}  # only chains that have entries
-    report = verify(client, "all")
+    report = audit_verdict("all")
     assert report["intact"] is True and report["problems"] == []
     assert report["checkpoints"] == {
         "count": 2,
@@ -74,7 +68,7 @@ def test_a_checkpoint_seals_every_head_and_links_to_the_one_before(client, regis
         "signatures_checked": 2,
         "problems": [],
     }
-    assert verify(client)["checkpoints"]["signatures_checked"] == 1
+    assert audit_verdict()["checkpoints"]["signatures_checked"] == 1
 
 
 def test_checkpoints_page_newest_first(client, registry):
@@ -107,31 +101,31 @@ def test_checkpoints_are_for_the_operator_only(client, registry):
     assert client.get(CHECKPOINTS).status_code == 401
 
 
-def test_a_consistently_rewritten_history_is_caught_by_the_checkpoint(client, registry, store):
+def test_a_consistently_rewritten_history_is_caught_by_the_checkpoint(client, registry, store, audit_verdict):
     registry.agency("a")
     registry.agency("b")
     seal(client)
     registry.agency("c")
     rewrite_consistently(store, keys.REGISTRY, "agency:a")
     assert audit.verify_partition(store, keys.REGISTRY).intact  # the chain alone cannot tell
-    report = verify(client)
+    report = audit_verdict()
     assert report["intact"] is False
     sealed_seq = json.loads(client.get(CHECKPOINTS, headers=OPERATOR).get_json()["items"][0]["document"])
     entry = sealed_seq["heads"][keys.REGISTRY]["seq"]
     assert report["problems"] == [f"reg: entry {entry} differs from checkpoint 1 (rewritten after it was sealed)"]
 
 
-def test_a_rewrite_after_the_last_checkpoint_is_not_caught_until_the_next_one(client, registry, store):
+def test_a_rewrite_after_the_last_checkpoint_is_not_caught_until_the_next_one(client, registry, store, audit_verdict):
     registry.agency("a")
     seal(client)
     registry.agency("b")
     rewrite_consistently(store, keys.REGISTRY, "agency:b")
-    assert verify(client)["intact"] is True  # the limit of checkpoints: what was written since the last one
+    assert audit_verdict()["intact"] is True  # the limit of checkpoints: what was written since the last one
     seal(client)
-    assert verify(client)["intact"] is True  # ... and a later one seals the rewritten entry as it now is
+    assert audit_verdict()["intact"] is True  # ... and a later one seals the rewritten entry as it now is
 
 
-def test_entries_removed_from_the_end_are_caught_even_with_the_head_moved_back(client, registry, store):
+def test_entries_removed_from_the_end_are_caught_even_with_the_head_moved_back(client, registry, store, audit_verdict):
     registry.agency("a")
     registry.agency("b")
     seal(client)
@@ -141,7 +135,7 @@ def test_entries_removed_from_the_end_are_caught_even_with_the_head_moved_back(c
     raw.xdel(stream, rows[-1][0])
     kept = {k.decode(): v.decode() for k, v in rows[-2][1].items()}
     raw.set(keys.audit_head(keys.REGISTRY), json.dumps({"seq": int(kept["seq"]), "hash": kept["hash"]}))
-    report = verify(client)
+    report = audit_verdict()
     assert report["intact"] is False
     removed = len(rows)
     assert report["problems"] == [
@@ -149,7 +143,7 @@ def test_entries_removed_from_the_end_are_caught_even_with_the_head_moved_back(c
     ]
 
 
-def test_a_chain_dropped_from_the_registry_is_still_checked(client, registry, store):
+def test_a_chain_dropped_from_the_registry_is_still_checked(client, registry, store, audit_verdict):
     registry.agency("a")
     registry.evidence_type("identity")
     registry.post("/api/v1/connectors", {"id": "c", "agency": "a", "kind": "csv", "provides": ["identity"]})
@@ -158,7 +152,7 @@ def test_a_chain_dropped_from_the_registry_is_still_checked(client, registry, st
     raw = store.raw_client_for_tests()
     raw.zrem(keys.connector_index(), "c")
     raw.delete(keys.audit_stream("ds:c"), keys.audit_head("ds:c"))
-    report = verify(client)
+    report = audit_verdict()
     assert report["intact"] is False
     assert "ds:c: checkpoint 1 names entry 1, which the chain no longer has (entries removed)" in report["problems"]
 
@@ -175,17 +169,17 @@ def backdate(monkeypatch, hours: int) -> None:
     monkeypatch.setattr(checkpoints, "now", lambda: moment)
 
 
-def test_a_removed_checkpoint_tail_or_list_is_reported(client, registry, store, monkeypatch):
+def test_a_removed_checkpoint_tail_or_list_is_reported(client, registry, store, monkeypatch, audit_verdict):
     backdate(monkeypatch, 3)  # entries and a checkpoint made three hours ago (interval: one hour)
     registry.agency("a")
     seal(client)
     monkeypatch.undo()
     registry.agency("b")
     seal(client)
-    assert verify(client)["intact"] is True
+    assert audit_verdict()["intact"] is True
     raw = store.raw_client_for_tests()
     raw.rpop(keys.checkpoint_list())
-    report = verify(client)
+    report = audit_verdict()
     assert report["intact"] is False
     assert report["checkpoints"]["count"] == 1 and report["checkpoints"]["latest"]["seq"] == 1
     assert report["checkpoints"]["problems"] == [
@@ -193,19 +187,19 @@ def test_a_removed_checkpoint_tail_or_list_is_reported(client, registry, store, 
         " (checkpoints removed?)"
     ]
     raw.delete(keys.checkpoint_list())
-    report = verify(client)
+    report = audit_verdict()
     assert report["intact"] is False and report["checkpoints"]["latest"] is None
     assert report["checkpoints"]["problems"][0].startswith("no checkpoint, though audit entries go back to")
 
 
-def test_without_a_schedule_old_entries_need_no_checkpoint(app, client, registry, monkeypatch):
+def test_without_a_schedule_old_entries_need_no_checkpoint(app, client, registry, monkeypatch, audit_verdict):
     backdate(monkeypatch, 3)
     registry.agency("a")
     monkeypatch.undo()
-    assert verify(client)["intact"] is False
+    assert audit_verdict()["intact"] is False
     state = hub_state(app)
     monkeypatch.setattr(state, "settings", dataclasses.replace(state.settings, checkpoint_interval=0))
-    assert verify(client) | {"entries": 0} == {
+    assert audit_verdict() | {"entries": 0} == {
         "intact": True,
         "entries": 0,
         "problems": [],
@@ -219,7 +213,7 @@ def forge(store, document: dict, signature: bytes) -> None:
     store.raw_client_for_tests().rpush(keys.checkpoint_list(), json.dumps(record))
 
 
-def test_a_forged_checkpoint_is_caught_and_not_sealed_over(client, registry, store):
+def test_a_forged_checkpoint_is_caught_and_not_sealed_over(client, registry, store, audit_verdict):
     registry.agency("a")
     first = seal(client)
     registry.agency("b")
@@ -228,7 +222,7 @@ def test_a_forged_checkpoint_is_caught_and_not_sealed_over(client, registry, sto
     forged = json.loads(first["document"]) | {"seq": 2, "previous": first["sha256"]}
     forged["heads"][keys.REGISTRY] = store.get_json(keys.audit_head(keys.REGISTRY))
     forge(store, forged, base64.b64decode(first["signature"]))
-    report = verify(client)
+    report = audit_verdict()
     assert report["intact"] is False
     assert report["checkpoints"]["problems"] == [
         "checkpoint 2: signature does not verify (the content does not match the signature)"
@@ -239,7 +233,7 @@ def test_a_forged_checkpoint_is_caught_and_not_sealed_over(client, registry, sto
     assert store.list_len(keys.checkpoint_list()) == 2
 
 
-def test_a_changed_older_checkpoint_breaks_the_link_from_the_next(client, registry, store):
+def test_a_changed_older_checkpoint_breaks_the_link_from_the_next(client, registry, store, audit_verdict):
     registry.agency("a")
     seal(client)
     seal(client)
@@ -249,22 +243,24 @@ def test_a_changed_older_checkpoint_breaks_the_link_from_the_next(client, regist
     document["heads"][keys.REGISTRY]["hash"] = "0" * 64
     record["document"] = checkpoints.canonical(document)
     raw.lset(keys.checkpoint_list(), 0, json.dumps(record))
-    assert "checkpoint 2: does not name the checkpoint before it (changed or removed)" in verify(client)["problems"]
-    everything = verify(client, "all")["checkpoints"]["problems"]
+    assert "checkpoint 2: does not name the checkpoint before it (changed or removed)" in audit_verdict()["problems"]
+    everything = audit_verdict("all")["checkpoints"]["problems"]
     assert everything[0].startswith("checkpoint 1: signature does not verify")
     newest = json.loads(raw.lindex(keys.checkpoint_list(), 1))
     newest["signature"] = base64.b64encode(b"not a signature").decode()
     raw.lset(keys.checkpoint_list(), 1, json.dumps(newest))
-    assert verify(client)["checkpoints"]["problems"][-1].startswith("checkpoint 2: signature unreadable")
+    assert audit_verdict()["checkpoints"]["problems"][-1].startswith("checkpoint 2: signature unreadable")
     refused = client.post(CHECKPOINTS, headers=OPERATOR)
     assert refused.status_code == 409 and "checkpoint 2: signature unreadable" in refused.get_json()["detail"]
 
 
-def test_an_unreadable_tail_is_reported_and_the_newest_readable_signature_still_checked(client, registry, store):
+def test_an_unreadable_tail_is_reported_and_the_newest_readable_signature_still_checked(
+    client, registry, store, audit_verdict
+):
     registry.agency("a")
     seal(client)
     store.raw_client_for_tests().rpush(keys.checkpoint_list(), json.dumps({"document": "{}", "signature": ""}))
-    listed = verify(client)["checkpoints"]
+    listed = audit_verdict()["checkpoints"]
     assert listed["count"] == 2 and listed["latest"]["seq"] == 1 and listed["signatures_checked"] == 1
     assert listed["problems"] == [
         "checkpoint at position 2: unreadable checkpoint (not a canonical checkpoint document)"
