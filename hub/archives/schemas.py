@@ -6,17 +6,16 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from hub.http.schemas import PageArgsSchema, code_field, page_of
+from hub.http.schemas import PageArgsSchema, code_field, id_type_field, identified_by, identifier_field, page_of
 from hub.registry.schemas import IsoDate
-from hub.resolution.schemas import ID_TYPES
 
 
-class ArchiveSearchArgsSchema(PageArgsSchema):
+class ArchiveSearchArgsSchema(identified_by("applicant_id_type", "applicant_id"), PageArgsSchema):
     case = fields.String(load_default=None, validate=validate.Length(max=200), metadata={"description": "case id"})
     agency = code_field(load_default=None, metadata={"description": "cases the agency led or took part in"})
     service_item = code_field(load_default=None)
-    applicant_id_type = fields.String(load_default=None, validate=validate.OneOf(ID_TYPES))
-    applicant_id = fields.String(load_default=None, validate=validate.Regexp(r"^[0-9A-Za-z]{1,64}$"))
+    applicant_id_type = id_type_field(load_default=None)
+    applicant_id = identifier_field(load_default=None)
     archived_from = IsoDate(load_default=None, metadata={"description": "filed on or after this day"})
     archived_to = IsoDate(load_default=None, metadata={"description": "filed on or before this day"})
 

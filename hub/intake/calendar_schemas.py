@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from marshmallow import Schema, fields, validate
 
 from hub.intake.workdays import MAX_YEAR, MIN_YEAR
@@ -39,7 +41,15 @@ class CalendarYearSchema(Schema):
 
 
 class DeadlineArgsSchema(Schema):
-    start = fields.Date(required=True, data_key="from", metadata={"description": "the day the time limit starts"})
+    start = fields.Date(
+        required=True,
+        data_key="from",
+        # a start past the years the hub keeps would count beyond the last date Python knows (a 500 before)
+        validate=validate.Range(
+            min=date(MIN_YEAR, 1, 1), max=date(MAX_YEAR, 12, 31), error="Use a day of {min} to {max}."
+        ),
+        metadata={"description": f"the day the time limit starts, in {MIN_YEAR}-{MAX_YEAR}"},
+    )
     days = fields.Integer(required=True, validate=validate.Range(min=0, max=MAX_DAYS))
 
 

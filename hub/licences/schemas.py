@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_smorest.fields import Upload
 from marshmallow import Schema, fields, validate
 
-from hub.http.schemas import PageArgsSchema, code_field, page_of
+from hub.http.schemas import PageArgsSchema, code_field, id_type_field, identified_by, identifier_field, page_of
 from hub.resolution.schemas import SubjectSchema
 
 STATUSES = ("valid", "suspended", "revoked")
@@ -57,9 +57,9 @@ class LicenceSchema(Schema):
 LicencePageSchema = page_of(LicenceSchema)
 
 
-class HolderArgsSchema(Schema):
-    holder_id_type = fields.String(validate=validate.OneOf(("resident-id", "credit-code")))
-    holder_id = fields.String(validate=validate.Regexp(r"^[0-9A-Za-z]{1,64}$"))
+class HolderArgsSchema(identified_by("holder_id_type", "holder_id"), Schema):
+    holder_id_type = id_type_field()
+    holder_id = identifier_field()
 
 
 class LicenceListArgsSchema(PageArgsSchema, HolderArgsSchema):

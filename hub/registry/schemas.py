@@ -7,7 +7,15 @@ from typing import Any
 from flask_smorest.fields import Upload
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from hub.http.schemas import PageArgsSchema, code_field, page_of, region_field
+from hub.http.schemas import (
+    PageArgsSchema,
+    code_field,
+    id_type_field,
+    identified_by,
+    identifier_field,
+    page_of,
+    region_field,
+)
 
 FIELD_TYPES = ("string", "date", "number", "boolean")
 FIELD_NAME = validate.Regexp(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$", error="Use a letter or '_' then letters, digits, '_'.")
@@ -159,12 +167,12 @@ class ActivationSchema(Schema):
     active = fields.Boolean(required=True)
 
 
-class ConnectorTestRequestSchema(Schema):
+class ConnectorTestRequestSchema(identified_by("subject_id_type", "subject_id"), Schema):
     """An optional sample fetch to run after the health probe."""
 
     evidence_type = code_field(load_default=None)
-    subject_id_type = fields.String(load_default=None, validate=validate.OneOf(("resident-id", "credit-code")))
-    subject_id = fields.String(load_default=None, validate=validate.Regexp(r"^[0-9A-Za-z]{1,64}$"))
+    subject_id_type = id_type_field(load_default=None)
+    subject_id = identifier_field(load_default=None)
 
 
 class ConnectorTestSchema(Schema):

@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, fields
 
-from hub.http.schemas import PageArgsSchema, code_field, page_of
-
-ID_TYPES = ("resident-id", "credit-code")
+from hub.http.schemas import PageArgsSchema, code_field, id_type_field, identified_by, identifier_field, page_of
 
 
-class SubjectSchema(Schema):
-    id_type = fields.String(required=True, validate=validate.OneOf(ID_TYPES))
-    id = fields.String(
-        required=True,
-        validate=validate.Regexp(r"^[0-9A-Za-z]{1,64}$", error="Use 1-64 letters and digits."),
-        metadata={"example": "440106199001011235"},
-    )
+class SubjectSchema(identified_by("id_type", "id"), Schema):
+    """A person or organisation, by an identifier that fits its type (:mod:`hub.identifiers`)."""
+
+    id_type = id_type_field(required=True)
+    id = identifier_field(required=True)
 
 
 class ResolutionRequestSchema(Schema):
@@ -62,9 +58,9 @@ class ResolutionSchema(Schema):
     envelope = fields.String(metadata={"description": "compact JWS (ES256) over the evidence supplied"})
 
 
-class AccessLogArgsSchema(PageArgsSchema):
-    id_type = fields.String(required=True, validate=validate.OneOf(ID_TYPES))
-    id = fields.String(required=True, validate=validate.Regexp(r"^[0-9A-Za-z]{1,64}$"))
+class AccessLogArgsSchema(identified_by("id_type", "id"), PageArgsSchema):
+    id_type = id_type_field(required=True)
+    id = identifier_field(required=True)
 
 
 class AccessEntrySchema(Schema):

@@ -20,6 +20,7 @@ from connectors.api import Subject
 from hub.audit import log as audit
 from hub.context import Context, now, rfc3339
 from hub.errors import Invalid
+from hub.identifiers import canonical
 from hub.store import keys
 from hub.store.client import Store, Tx
 from hub.store.keyring import Keyring
@@ -131,6 +132,7 @@ def _row(
     if not subject_id:
         raise ValueError(f"{key_column} is empty.")
     id_type = (raw.get("id_type") or "resident-id").strip()
+    subject_id = canonical(id_type, subject_id)  # InvalidIdentifier is a ValueError: the line is named
     record: dict[str, Any] = {key_column: subject_id}
     for name, spec in evidence_records[evidence_type]["fields"].items():
         cell = (raw.get(name) or "").strip()

@@ -18,6 +18,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from hub.config import Settings
+from hub.identifiers import canonical_form
 from hub.store import keys
 from hub.store.client import Store
 
@@ -87,5 +88,7 @@ class Keyring:
             )
 
     def subject_hash(self, id_type: str, subject_id: str) -> str:
-        """The stored stand-in for a subject identifier."""
-        return hmac.new(self._secret, f"{id_type}:{subject_id}".encode(), hashlib.sha256).hexdigest()
+        """The stored stand-in for a subject identifier, keyed and of its canonical form (so ``x`` and ``X``,
+        or an ID typed with spaces, are one person)."""
+        text = f"{id_type}:{canonical_form(subject_id)}"
+        return hmac.new(self._secret, text.encode(), hashlib.sha256).hexdigest()

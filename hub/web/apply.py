@@ -188,6 +188,8 @@ def sign_in() -> Response:
 def _safe_next() -> str | None:
     """Where to go after signing in: a path of these pages only, never another site."""
     target = request.values.get("next") or ""
+    if any(character in target for character in "\r\n\\") or not target.isprintable():
+        return None  # a header split or a backslash some browsers read as '/': never a place to send anyone
     return target if target.startswith("/apply") and not target.startswith("/apply/login") else None
 
 

@@ -136,3 +136,10 @@ def test_rights(client, registry):
         refused = put_year(client, 2027, body, headers=headers)
         assert refused.status_code == 403 and refused.mimetype == PROBLEM
     assert client.get("/api/v1/calendar/2027", headers=OPERATOR).get_json()["source"] == "weekends-only"
+
+
+@pytest.mark.parametrize("start", ["9999-12-31", "0001-01-01", "2101-01-01"])
+def test_a_start_outside_the_years_the_hub_keeps_is_a_422_not_a_server_error(client, start):
+    response = client.get("/api/v1/calendar/working-days", query_string={"from": start, "days": 1}, headers=OPERATOR)
+    assert response.status_code == 422 and response.mimetype == PROBLEM
+    assert "from" in response.get_json()["errors"]

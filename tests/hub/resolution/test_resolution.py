@@ -392,20 +392,25 @@ def test_a_csv_dataset_serves_resolution(client, registry, province):
     assert by_code(resolve(client, province["market"], subject=other).get_json())["cert"]["status"] == "missing"
 
 
+DATASET_ID, OTHER_DATASET_ID = "440101199001020017", "11010519491231002X"
+
+
 @pytest.mark.parametrize(
     ("text", "where"),
     [
         ("name,holder\n1,x\n", "header"),
-        (CSV_HEADER + "1,x,not-a-date\n", "line 2"),
-        (CSV_HEADER + "1,,2027-01-01\n1,y,2027-01-01\n", "line 3"),
+        (CSV_HEADER + f"{DATASET_ID},x,not-a-date\n", "line 2"),
+        (CSV_HEADER + f"{DATASET_ID},,2027-01-01\n{DATASET_ID},y,2027-01-01\n", "line 3"),
         (CSV_HEADER + ",x,2027-01-01\n", "line 2"),
         ("subject_id,holder,valid_until,extra\n1,x,2027-01-01,z\n", "header"),
+        (CSV_HEADER + "440101199001020011,x,2027-01-01\n", "line 2"),  # a check character mistyped
+        (CSV_HEADER + f"{DATASET_ID},x,2027-01-01\n9,y,2027-01-01\n", "line 3"),  # not a resident ID at all
     ],
 )
 def test_a_bad_dataset_is_refused_whole(client, registry, province, store, text, where):
     body = {"id": "health-csv", "agency": "health", "kind": "csv", "provides": ["health-cert"], "config": {}}
     registry.post("/api/v1/connectors", body)
-    assert upload(client, province["health"], CSV_HEADER + "9,old,2027-01-01\n").status_code == 200
+    assert upload(client, province["health"], CSV_HEADER + f"{OTHER_DATASET_ID},old,2027-01-01\n").status_code == 200
     response = upload(client, province["health"], text)
     assert response.status_code == 422
     assert where in response.get_json()["errors"]
@@ -449,3 +454,28 @@ def test_idempotent_resolution_replays_the_first_answer_without_storing_personal
     raw = store.raw_client_for_tests()
     everything = b"".join(key + (raw.dump(key) or b"") for key in raw.scan_iter("*"))
     assert "体育西路".encode() not in everything and RESIDENT.encode() not in everything
+
+
+# -- identifiers must fit their type (issue 16, finding 1)
+def test_an_identifier_sent_under_another_type_is_refused_before_any_source_is_asked(client, province, agency_service):
+    entries_before = client.get("/api/v1/audit/verify", headers=OPERATOR).get_json()["entries"]
+    calls_before = list(agency_service.calls)
+    response = resolve(client, province["market"], subject={"id_type": "credit-code", "id": RESIDENT})
+    assert response.status_code == 422 and response.mimetype == "application/problem+json"
+    assert "subject" in response.get_json()["errors"]
+    assert agency_service.calls == calls_before  # no source was asked
+    assert client.get("/api/v1/audit/verify", headers=OPERATOR).get_json()["entries"] == entries_before  # nothing kept
+    for subject in ({"id_type": "credit-code", "id": RESIDENT}, SUBJECT):
+        log = client.get("/api/v1/access-log", query_string=subject, headers=OPERATOR)
+        assert log.status_code == (422 if subject["id_type"] == "credit-code" else 200)
+    assert client.get("/api/v1/access-log", query_string=SUBJECT, headers=OPERATOR).get_json()["items"] == []
+
+
+def test_a_lower_case_x_is_the_same_person(client, province):
+    typed = {"id_type": "resident-id", "id": "11010519491231002x"}
+    assert resolve(client, province["market"], subject=typed).status_code == 201
+    canonical = {"id_type": "resident-id", "id": "11010519491231002X"}
+    log = client.get("/api/v1/access-log", query_string=canonical, headers=OPERATOR).get_json()["items"]
+    assert len(log) == 1 and log[0]["service_item"] == "food"
+    also = client.get("/api/v1/access-log", query_string=typed, headers=OPERATOR).get_json()["items"]
+    assert also == log

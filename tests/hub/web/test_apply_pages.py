@@ -285,3 +285,20 @@ def test_without_an_applicant_portal_the_pages_are_off(client, app, monkeypatch)
     monkeypatch.setattr(state, "settings", state.settings.with_overrides({"applicant_portal": None}))
     assert client.get("/apply/login").status_code == 404
     assert client.get("/apply").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "target", ["/apply%0d%0aX-Injected:1", "/apply%0aLocation:%20http://evil.example", "/apply\\evil"]
+)
+def test_a_next_address_that_would_split_the_header_is_dropped_not_a_server_error(client, province, target: str):
+    form = client.get("/apply/login?lang=en")
+    response = client.post(f"/apply/login?next={target}", data={**APPLICANT, "csrf_token": csrf_of(form)})
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith("/apply") or "/apply/services" in response.headers["Location"]
+    assert "X-Injected" not in response.headers and "evil" not in response.headers["Location"]
+
+
+def test_a_wanted_page_is_still_reached_after_signing_in(client, province):
+    form = client.get("/apply/login?lang=en")
+    response = client.post("/apply/login?next=/apply/access-log", data={**APPLICANT, "csrf_token": csrf_of(form)})
+    assert response.status_code == 303 and response.headers["Location"].endswith("/apply/access-log")
