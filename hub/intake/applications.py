@@ -192,6 +192,22 @@ def check_reader(record: dict[str, Any], agency: str | None, roles: frozenset[st
     raise Forbidden(f"Application {record['id']} is not yours to read.")
 
 
+def _uploadable(record: dict[str, Any] | None, application_id: str, portal: str, code: str) -> dict[str, Any]:
+    """The material of ``record`` that ``portal`` may upload ``code`` for now; a refusal says why."""
+    if record is None:
+        raise NotFound(f"No application {application_id!r}.")
+    if record["portal"] != portal:
+        raise Forbidden(f"Application {application_id} was submitted through another portal.")
+    if record["status"] != PENDING_MATERIALS:
+        raise Conflict(f"Application {application_id} is {record['status']}: it takes no uploads now.")
+    material = next((m for m in record["materials"] if m["code"] == code), None)
+    if material is None:
+        raise Invalid(f"No material {code!r} in this application.", errors={"material": ["Unknown material."]})
+    if material["status"] == "resolved":
+        raise Conflict(f"The platform supplied {code!r} already: it is never asked for twice.")
+    return material
+
+
 def add_material(
     state: HubState, ctx: Context, portal: str, application_id: str, code: str, content: bytes, language: str
 ) -> dict[str, Any]:
@@ -199,21 +215,15 @@ def add_material(
     media_type = media_type_of(content)
     sha256 = hashlib.sha256(content).hexdigest()
     agency = agency_of(application_id)
-    state.store.set_bytes_if_absent(keys.blob(sha256), content)  # by content, before the record names it
+    # Allowed first (the portal's case, taking uploads, a material the platform did not supply), so a
+    # refused upload leaves no byte behind; then stored by content before the record names it, and the
+    # same checks again inside the transaction, against the record as it is then.
+    _uploadable(state.store.get_json(keys.application(agency, application_id)), application_id, portal, code)
+    state.store.set_bytes_if_absent(keys.blob(sha256), content)
 
     def work(tx: Tx) -> dict[str, Any]:
         record = tx.get_json(keys.application(agency, application_id))
-        if record is None:
-            raise NotFound(f"No application {application_id!r}.")
-        if record["portal"] != portal:
-            raise Forbidden(f"Application {application_id} was submitted through another portal.")
-        if record["status"] != PENDING_MATERIALS:
-            raise Conflict(f"Application {application_id} is {record['status']}: it takes no uploads now.")
-        material = next((m for m in record["materials"] if m["code"] == code), None)
-        if material is None:
-            raise Invalid(f"No material {code!r} in this application.", errors={"material": ["Unknown material."]})
-        if material["status"] == "resolved":
-            raise Conflict(f"The platform supplied {code!r} already: it is never asked for twice.")
+        material = _uploadable(record, application_id, portal, code)
         at = rfc3339(state.clock.now())
         material.update(
             status=UPLOADED, file={"sha256": sha256, "media_type": media_type, "size": len(content), "uploaded_at": at}

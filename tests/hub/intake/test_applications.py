@@ -3,10 +3,14 @@ approval with a licence, and every transition that does not fit (409)."""
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 from datetime import date, timedelta
 
 from intake_support import HOLDER, PNG, apply, event, province, ready, upload, working_days_after
 from testbed import OPERATOR
+
+from hub.store import keys
 
 __all__ = ["province"]  # a fixture, used by name
 
@@ -251,3 +255,22 @@ def test_the_clock_skips_weekends_and_holidays_and_counts_make_up_days(client, p
     event(client, province["market"], application_id, "suspend", reason="等待检测报告")
     resumed = event(client, province["market"], application_id, "resume").get_json()
     assert resumed["deadline"] == expected.isoformat()  # suspended and resumed the same day: nothing lost
+
+
+def test_a_refused_upload_leaves_no_byte_in_the_store(client, registry, province, store):
+    """Issue 16, finding 6: uploads are authorised before anything is stored."""
+    registry.agency("other-hall", region="330100", name="另一个政务服务中心")
+    other_portal = registry.token("other-hall", "portal")
+
+    def refused(token, application_id, material, status):
+        content = PNG + secrets.token_bytes(16)  # bytes no other upload has
+        response = upload(client, token, application_id, material, content)
+        assert response.status_code == status, response.get_json()
+        assert store.get_bytes(keys.blob(hashlib.sha256(content).hexdigest())) is None
+
+    refused(province["portal"], "app.market.00000000000000000000", "plan", 404)  # no such case
+    case = apply(client, province["portal"]).get_json()
+    refused(other_portal, case["id"], "plan", 403)  # another portal's case
+    refused(province["portal"], case["id"], "nothing-like-it", 422)  # no such material
+    ready_id = ready(client, province)  # everything uploaded: submitted, no uploads now
+    refused(province["portal"], ready_id, "photo", 409)
