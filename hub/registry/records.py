@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -23,6 +24,31 @@ def content_of(record: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in record.items() if k not in {"created_at", "created_by", "version"}}
 
 
+def folded(code: str, kind: str = "") -> str:
+    """What two codes must not share: the code case-folded; for a licence type, only its letters and digits,
+    upper-cased, since its licences' numbers are compared so (``x-lic``, ``X-LIC`` and ``xlic`` are one)."""
+    if kind == "licence-type":
+        return re.sub(r"[^0-9A-Za-z]", "", code).upper()
+    return code.casefold()
+
+
+def claim_code(tx: Tx, kind: str, index: str, code: str) -> None:
+    """Conflict if ``index`` holds another code that differs from ``code`` only in case (registry codes are
+    unique whatever their case); else note ``code`` for the rest of this transaction."""
+    taken = tx.scratch.get("codes:" + index)
+    if taken is None:  # read once per transaction: a catalogue import claims many codes of a kind
+        taken = {folded(member, kind): member for member in tx.index_members(index)}
+        tx.scratch["codes:" + index] = taken
+    holder = taken.get(folded(code, kind))
+    if holder is not None and holder != code:
+        raise Conflict(
+            f"The {kind.replace('-', ' ')} {code!r} would be {holder!r}, which exists already: codes are unique "
+            "whatever their case.",
+            errors={"code": [f"Taken by {holder!r}."]},
+        )
+    taken[folded(code, kind)] = code
+
+
 def put(
     tx: Tx,
     ctx: Context,
@@ -39,6 +65,8 @@ def put(
     Without ``replace``, an existing record with that code is a Conflict.
     """
     existing = tx.get_json(key)
+    if existing is None:
+        claim_code(tx, kind, index, code)
     if existing is not None:
         if not replace:
             raise Conflict(f"The {kind.replace('-', ' ')} {code!r} exists already.")

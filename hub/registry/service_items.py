@@ -69,6 +69,8 @@ def put_service_item(tx: Tx, ctx: Context, data: dict[str, Any], today: date, on
         if records.content_of(latest) == compared:
             return "unchanged"
     version = 1 if latest is None else latest["version"] + 1
+    if latest is None:
+        records.claim_code(tx, "service-item", keys.service_item_index(), data["code"])
     record = records.stamped({**content, "version": version}, ctx)
     tx.list_push_json(versions_key, record)
     tx.index_add(keys.service_item_index(), data["code"])

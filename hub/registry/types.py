@@ -49,6 +49,7 @@ def put_licence_type(tx: Tx, ctx: Context, data: dict[str, Any], replace: bool =
         replace,
     )
     if outcome != "unchanged":
+        records.claim_code(tx, "evidence-type", keys.evidence_type_index(), data["code"])
         evidence = {
             "code": data["code"],
             "name": data["name"],

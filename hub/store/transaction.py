@@ -58,6 +58,11 @@ class Tx:
         self._pipe.watch(key)
         return load_json(self._pipe.lindex(key, -1))
 
+    def index_members(self, key: str) -> list[str]:
+        """Every member of a lexicographic index (as stored: this transaction's own additions are not in it)."""
+        self._pipe.watch(key)
+        return [member.decode() for member in self._pipe.zrange(key, 0, -1)]
+
     def hash_get(self, key: str, field: str) -> str | None:
         self._pipe.watch(key)
         value = self._pipe.hget(key, field)

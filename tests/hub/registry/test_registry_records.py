@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from testbed import OPERATOR
+from testbed import OPERATOR, service_item_body
 
 
 def test_agency_round_trip(client, registry):
@@ -129,3 +129,53 @@ def test_connector_fields_are_validated(client, registry, change):
     registry.evidence_type("identity")
     body = {"id": "c", "agency": "police", "kind": "rest", "provides": ["identity"], "config": {}} | change
     assert client.post("/api/v1/connectors", json=body, headers=OPERATOR).status_code == 422
+
+
+# -- codes are unique whatever their case (issue 16, finding 7)
+@pytest.mark.parametrize(
+    ("path", "first", "second"),
+    [
+        ("/api/v1/agencies", {"code": "market", "name": "A", "region": "440000"}, {"code": "Market"}),
+        ("/api/v1/evidence-types", {"code": "identity", "name": "ID", "fields": {}}, {"code": "IDENTITY"}),
+    ],
+)
+def test_a_code_differing_only_in_case_is_a_409(client, path, first, second):
+    assert client.post(path, json=first, headers=OPERATOR).status_code == 201
+    response = client.post(path, json=first | second, headers=OPERATOR)
+    assert response.status_code == 409 and response.mimetype == "application/problem+json"
+    assert first["code"] in response.get_json()["detail"]
+    listed = client.get(path, headers=OPERATOR).get_json()["items"]
+    assert [item["code"] for item in listed] == [first["code"]]
+
+
+@pytest.mark.parametrize("second", ["X-LIC", "xlic", "X_LIC"])
+def test_licence_types_whose_numbers_would_be_alike_cannot_both_exist(client, registry, second):
+    registry.agency("market")
+    registry.agency("other")
+    registry.licence_type("x-lic", issuer="market")
+    body = {"code": second, "name": "Look-alike", "issuer": "other", "fields": {}, "validity_days": 30}
+    response = client.post("/api/v1/licence-types", json=body, headers=OPERATOR)
+    assert response.status_code == 409, response.get_json()
+    assert client.get(f"/api/v1/evidence-types/{second}", headers=OPERATOR).status_code == 404
+
+
+def test_a_licence_type_cannot_take_an_evidence_types_code_in_another_case(client, registry):
+    registry.agency("market")
+    registry.evidence_type("permit")
+    body = {"code": "PERMIT", "name": "Permit", "issuer": "market", "fields": {}, "validity_days": 30}
+    assert client.post("/api/v1/licence-types", json=body, headers=OPERATOR).status_code == 409
+
+
+def test_service_items_and_connectors_are_unique_whatever_their_case(client, registry):
+    registry.agency("market")
+    registry.evidence_type("identity")
+    registry.service_item("item-1", agency="market")
+    again = client.post("/api/v1/service-items", json=service_item_body("Item-1", agency="market"), headers=OPERATOR)
+    assert again.status_code == 409
+    next_version = client.post(
+        "/api/v1/service-items", json=service_item_body("item-1", agency="market"), headers=OPERATOR
+    )
+    assert next_version.status_code == 201 and next_version.get_json()["version"] == 2
+    body = {"id": "src", "agency": "market", "kind": "csv", "provides": ["identity"], "config": {}}
+    assert client.post("/api/v1/connectors", json=body, headers=OPERATOR).status_code == 201
+    assert client.post("/api/v1/connectors", json=body | {"id": "SRC"}, headers=OPERATOR).status_code == 409
