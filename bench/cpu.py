@@ -26,6 +26,7 @@ from flask import Flask
 
 from hub import create_app
 from hub.config import load_settings
+from hub.identifiers import with_check_characters
 from hub.store import keys
 
 from .licences import AGENCY, AGENCY_NAME, LABELS, REGION, TYPE_CODE, TYPE_NAME
@@ -89,7 +90,11 @@ def measure(count: int, only: list[str] | None) -> dict[str, dict[str, float]]:
         issued: list[str] = []
 
         def issue(n: int) -> None:
-            body = json.loads(json.dumps(bodies[n % len(bodies)]).replace("@ID@", f"91330100MA8{n + 1:07d}"))
+            body = json.loads(
+                json.dumps(bodies[n % len(bodies)]).replace(
+                    "@ID@", with_check_characters("credit-code", f"913301008{n + 1:07d}")
+                )
+            )
             answer = client.post("/api/v1/licences", json=body, headers=agency)
             if answer.status_code != 201:
                 raise RuntimeError(f"issue: {answer.status_code} {answer.get_data(as_text=True)[:300]}")

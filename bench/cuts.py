@@ -21,6 +21,7 @@ from collections.abc import Callable
 from typing import Any
 
 from certs import pades
+from hub.identifiers import with_check_characters
 from hub.licences import pki as hub_pki
 
 from .cpu import setup, throwaway_hub
@@ -67,7 +68,11 @@ def main(argv: list[str] | None = None) -> int:
         for n in range(args.count):
             on = n % 2 == 1
             switch(on)
-            body = json.loads(json.dumps(bodies[n % len(bodies)]).replace("@ID@", f"91330100MA5{n:07d}"))
+            body = json.loads(
+                json.dumps(bodies[n % len(bodies)]).replace(
+                    "@ID@", with_check_characters("credit-code", f"913301005{n:07d}")
+                )
+            )
             started = time.process_time()
             answer = client.post("/api/v1/licences", json=body, headers=agency)
             spent = (time.process_time() - started) * 1000

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from . import processes, wrk
 from .intake_due import measure_due
-from .intake_hub import APPLICANT_COUNT, APPLICANT_PREFIX, APPLICANTS, SOURCES, IntakeHub, check_submission, intake_hub
+from .intake_hub import APPLICANT_COUNT, APPLICANTS, SOURCES, IntakeHub, check_submission, intake_hub
 from .intake_hub import submission as submission_body
 from .intake_report import IntakeReport
 from .resolution import LoadLevel
@@ -35,6 +35,7 @@ from .resolution import LoadLevel
 def submit_script(path: Path) -> Path:
     """A wrk Lua script POSTing applications, each wrk thread walking the applicants from a random start."""
     head, tail = json.dumps(submission_body("@ID@")).split("@ID@")
+    applicants = ",\n  ".join(f'"{subject}"' for subject in APPLICANTS)  # ids that fit: Lua has no check of its own
     path.write_text(
         f"""-- written by bench/intake.py
 wrk.method = "POST"
@@ -49,10 +50,14 @@ function setup(thread)
   table.insert(threads, thread)
 end
 
+local applicants = {{
+  {applicants}
+}}
+
 function request()
   count = count + 1
   local n = (start + count) % {APPLICANT_COUNT}
-  return wrk.format(nil, nil, nil, head .. string.format("{APPLICANT_PREFIX}%07d", n) .. tail)
+  return wrk.format(nil, nil, nil, head .. applicants[n + 1] .. tail)
 end
 """
     )

@@ -12,12 +12,14 @@ import sys
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 import redis
 import requests
 
+from hub.identifiers import with_check_characters
 from hub.store import keys
 
 from . import processes
@@ -31,12 +33,13 @@ SOURCES = 3
 UNHELD = "bench-ev-unheld"  # the evidence type of the material nobody holds
 UNHELD_MATERIAL = f"m{SOURCES + 1:02d}"
 APPLICANT_COUNT = 20_000  # more than one run's submissions, so applicants hardly repeat
-APPLICANT_PREFIX = "44010620000"  # + 7 digits: an 18-character resident id
+FIRST_BIRTH_DATE = date(1980, 1, 1)
 
 
 def applicant_id(n: int) -> str:
-    """The resident id of applicant ``n``."""
-    return f"{APPLICANT_PREFIX}{n:07d}"
+    """The resident id of applicant ``n``: born a day later for every thousand, with a check character that fits."""
+    born = FIRST_BIRTH_DATE + timedelta(days=n // 1000)
+    return with_check_characters("resident-id", f"440106{born:%Y%m%d}{n % 1000:03d}")
 
 
 APPLICANTS = [applicant_id(n) for n in range(APPLICANT_COUNT)]

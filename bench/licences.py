@@ -35,6 +35,7 @@ from typing import Any
 import redis
 import requests
 
+from hub.identifiers import with_check_characters
 from hub.store import keys
 
 from . import processes, wrk
@@ -102,7 +103,11 @@ def issue_more(base: str, token: str, count: int, offset: int = 0) -> None:
     bodies = request_bodies()
 
     def issue(n: int) -> None:
-        body = json.loads(json.dumps(bodies[n % len(bodies)]).replace("@ID@", f"91330100MA9{n:07d}"))
+        body = json.loads(
+            json.dumps(bodies[n % len(bodies)]).replace(
+                "@ID@", with_check_characters("credit-code", f"913301009{n:07d}")
+            )
+        )
         answer = requests.post(
             f"{base}/api/v1/licences", json=body, headers={"Authorization": f"Bearer {token}"}, timeout=60
         )

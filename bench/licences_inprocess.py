@@ -39,6 +39,7 @@ from certs.render import LicenceDocument, render_licence
 from certs.softkey import SoftKey
 from certs.tsa import InProcessTimeStamper, TimeStampAuthority
 from certs.verify import Indication, verify_pdf
+from hub.identifiers import with_check_characters
 
 from . import wrk
 
@@ -210,7 +211,7 @@ def _read(path: str) -> bytes:
 
 
 def _holder_id(slot: int, thread: int, count: int) -> str:
-    return f"91330100MA{slot}{thread}{count:06d}"
+    return with_check_characters("credit-code", f"91330100{slot}{thread}{count:06d}")
 
 
 def run_share(work: IssueWork | VerifyWork, share: Share) -> ShareResult:

@@ -37,6 +37,8 @@ from typing import Any
 import redis
 import requests
 
+from hub.identifiers import with_check_characters
+
 from . import processes, wrk
 
 SOURCE_DELAY_S = 0.1
@@ -49,7 +51,7 @@ ALLOWLIST = "127.0.0.1/32"
 # Sources 1-5 (the throughput item's) each run in a process of their own; the others, which are asked
 # only one resolution at a time, share a process by five.
 AGENCY_PROCESSES = [[1], [2], [3], [4], [5], list(range(6, 11)), list(range(11, 16)), list(range(16, 21))]
-SUBJECTS = [f"4401061990010100{n:02d}" for n in range(1, 9)]
+SUBJECTS = [with_check_characters("resident-id", f"44010619900101{n:03d}") for n in range(1, 9)]
 _BOOKKEEPING_COMMANDS = frozenset({"cmdstat_info", "cmdstat_client", "cmdstat_hello"})
 _SOURCE_CALLS = re.compile(r'^hub_source_call_duration_seconds_count\{connector="([^"]+)",outcome="([^"]+)"\} (\S+)$')
 

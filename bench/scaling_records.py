@@ -35,6 +35,7 @@ import redis
 
 from certs import numbering
 from hub.config import Settings
+from hub.identifiers import with_check_characters
 from hub.licences import register as hub_licences
 from hub.store import keys
 from hub.store.client import Store, Tx
@@ -213,7 +214,7 @@ class Seeder:
         for sequence in range(first, first + batch):
             number = numbering.make_number(TYPE_CODE, self.region, self.year, sequence)
             name, premises, business = HOLDERS[sequence % len(HOLDERS)]
-            credit_code = f"91330100MA6{sequence:07d}"
+            credit_code = with_check_characters("credit-code", f"913301006{sequence:07d}")
             record = self.real | {
                 "number": number,
                 "holder": self.real["holder"]

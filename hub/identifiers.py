@@ -89,3 +89,18 @@ def _check_credit_code(text: str) -> None:
 def _value(character: str) -> int:
     """A character's value in the organisation code's check (GB 11714): digits as such, A=10 ... Z=35."""
     return int(character) if character.isdigit() else ord(character) - ord("A") + 10
+
+
+def with_check_characters(id_type: str, body: str) -> str:
+    """A whole identifier from its body: a resident ID from its first 17 digits, a credit code from its
+    first 16 characters (the organisation code's check and the last character are added). For test data,
+    benchmarks and the demo, which need identifiers that fit their type."""
+    if id_type == "resident-id":
+        total = sum(int(digit) * weight for digit, weight in zip(body, _RESIDENT_WEIGHTS, strict=True))
+        return body + _RESIDENT_CHECK[total % 11]
+    if id_type == "credit-code":
+        check = 11 - sum(_value(c) * w for c, w in zip(body[8:16], _ORGANISATION_WEIGHTS, strict=True)) % 11
+        first = body + {10: "X", 11: "0"}.get(check, str(check))
+        total = sum(_CREDIT_ALPHABET.index(c) * w for c, w in zip(first, _CREDIT_WEIGHTS, strict=True))
+        return first + _CREDIT_ALPHABET[(31 - total % 31) % 31]
+    raise ValueError(f"no check characters for {id_type!r}")

@@ -14,6 +14,8 @@ import requests
 from cluster_support import Cluster
 from testbed import OPERATOR, short_tempdir
 
+from hub.identifiers import with_check_characters
+
 pytestmark = pytest.mark.slow
 SECRET = "cluster-test-secret-shared-by-every-hub-0123456789"
 HOLDER = {"id_type": "credit-code", "id": "91330100MA2CLUTTXX", "name": "西湖示范茶馆"}
@@ -58,7 +60,11 @@ def test_two_hubs_on_one_cluster_share_every_write_atomically(cluster, hubs):
 
     def issue(n: int) -> str:
         hub = (first, second)[n % 2]
-        body = {"type": "food-business", "holder": {**HOLDER, "id": f"91330100MA2CLU{n:04d}"}, "fields": fields_of(n)}
+        body = {
+            "type": "food-business",
+            "holder": {**HOLDER, "id": with_check_characters("credit-code", f"91330100C{n:07d}")},
+            "fields": fields_of(n),
+        }
         return post(hub, "/api/v1/licences", body, headers=market)["number"]
 
     with ThreadPoolExecutor(max_workers=6) as pool:

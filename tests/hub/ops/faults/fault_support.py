@@ -11,6 +11,7 @@ from served_support import ClientThreads, children, post
 from testbed import OPERATOR
 
 from hub.config import Settings
+from hub.identifiers import with_check_characters
 from hub.store import keys
 from hub.store.client import Store
 
@@ -43,7 +44,7 @@ def set_up_issuer(url: str) -> dict[str, str]:
 def licence_body(n: int) -> dict[str, Any]:
     return {
         "type": LICENCE_TYPE,
-        "holder": {**HOLDER, "id": f"91330100MA2F{n:06d}"},
+        "holder": {**HOLDER, "id": with_check_characters("credit-code", f"91330100F{n:07d}")},
         "fields": {"premises": f"西湖区文三路 {n} 号"},
     }
 
