@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable, Iterator
 from functools import cached_property
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import redis
@@ -20,7 +20,6 @@ from hub.config import Settings
 from hub.errors import StoreUnavailable
 from hub.store import embedded as embedded_redis
 
-T = TypeVar("T")
 # The server is down, stalled, loading its data, or (during a failover) a replica no longer the master.
 UNREACHABLE = (ConnectionError, TimeoutError, BusyLoadingError, ReadOnlyError)
 
@@ -42,15 +41,12 @@ def _redis_cli() -> str:
 class ServerAdmin:
     """The whole-server operations of :class:`~hub.store.client.Store`, which supplies the client."""
 
+    # What the Store supplies (declared only, so the Store's own definitions are the ones that run).
     settings: Settings
     embedded: embedded_redis.EmbeddedServer | None
     _client: Any
-
-    def _guard(self, call: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        raise NotImplementedError
-
-    def close(self) -> None:
-        raise NotImplementedError
+    _guard: Callable[..., Any]  # runs a client call, turning an unreachable server into StoreUnavailable
+    close: Callable[[], None]
 
     def server_version(self) -> str:
         """The Redis server's version."""

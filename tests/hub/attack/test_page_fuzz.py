@@ -12,6 +12,7 @@ import io
 import random
 import re
 from collections.abc import Iterator
+from urllib.parse import quote
 
 import pytest
 from attack_support import fresh_unlimited_app
@@ -102,8 +103,6 @@ def page_rules(app) -> list[tuple[str, str]]:
 
 def filled(rule: str, rng: random.Random) -> str:
     """The rule with each <parameter> given a hostile or plausible value (URL-quoted as a browser would)."""
-    from urllib.parse import quote
-
     return re.sub(r"<(?:[^:>]+:)?[^>]+>", lambda _: quote(next(values(rng)), safe="") or "x", rule)
 
 
