@@ -5,7 +5,7 @@ evidence types its materials name); operators add ``.cedar`` files beside it, va
 ``hub.cedarschema`` before they take effect. This package does no I/O: the hub reads the files.
 """
 
-from .api import Decision, ItemFacts, PolicyDecider, PolicyError
+from .api import Decision, ItemFacts, PolicyDecider, PolicyError, needed_by
 from .engine import DEFAULT_POLICY_DIR, DEFAULT_POLICY_FILES, SCHEMA_FILE, PolicyEngine
 
 __all__ = [
@@ -17,4 +17,5 @@ __all__ = [
     "PolicyDecider",
     "PolicyEngine",
     "PolicyError",
+    "needed_by",
 ]

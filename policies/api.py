@@ -14,26 +14,42 @@ from typing import Any, Protocol
 
 @dataclass(frozen=True)
 class ItemFacts:
-    """What policies may know about a service item version: who handles it and what it names."""
+    """What policies may know about a service item version: who handles it, what it names, what it needs.
+
+    ``needed_fields`` holds ``"<evidence type>/<field>"`` for every field a material of the item
+    needs: the fields a material lists, or every field of its evidence type when it lists none.
+    """
 
     code: str
     version: int
     lead: str
     co_agencies: frozenset[str] = frozenset()
     evidence_types: frozenset[str] = frozenset()
+    needed_fields: frozenset[str] = frozenset()
 
     @classmethod
-    def from_record(cls, record: Mapping[str, Any]) -> ItemFacts:
-        """The facts of a service item record as the registry stores it."""
+    def from_record(cls, record: Mapping[str, Any], fields_of: Mapping[str, Sequence[str]] | None = None) -> ItemFacts:
+        """The facts of a service item record as the registry stores it; ``fields_of`` gives each evidence
+        type's fields, for the materials that need all of them."""
+        materials = [m for m in record.get("materials") or () if m.get("evidence_type")]
         return cls(
             code=record["code"],
             version=int(record["version"]),
             lead=record["agency"],
             co_agencies=frozenset(record.get("co_agencies") or ()),
-            evidence_types=frozenset(
-                material["evidence_type"] for material in record.get("materials") or () if material.get("evidence_type")
+            evidence_types=frozenset(material["evidence_type"] for material in materials),
+            needed_fields=frozenset(
+                f"{material['evidence_type']}/{name}"
+                for material in materials
+                for name in needed_by(material, fields_of or {})
             ),
         )
+
+
+def needed_by(material: Mapping[str, Any], fields_of: Mapping[str, Sequence[str]]) -> Sequence[str]:
+    """The fields of its evidence type one material needs: those it lists, or all of them."""
+    listed = material.get("fields")
+    return listed if listed is not None else fields_of.get(material["evidence_type"], ())
 
 
 @dataclass(frozen=True)

@@ -36,13 +36,10 @@ Outcome = tuple[bool, tuple[str, ...]]  # (allowed, reasons) of one Cedar reques
 class PolicyEngine:
     """A validated, parsed set of Cedar policies that decides evidence reads."""
 
-    def __init__(self, texts: Mapping[str, str], schema_text: str, policies: Any, fields_unrestricted: bool) -> None:
+    def __init__(self, texts: Mapping[str, str], schema_text: str, policies: Any) -> None:
         self.texts = dict(texts)
         self.schema_text = schema_text
         self._policies = policies
-        # True when some policy can touch "read_field" and every such policy is an unconditional
-        # permit: Cedar would then allow every field, so asking it once per field is skipped.
-        self._fields_unrestricted = fields_unrestricted
 
     @classmethod
     def from_texts(cls, texts: Mapping[str, str], schema_text: str) -> PolicyEngine:
@@ -71,9 +68,7 @@ class PolicyEngine:
             raise PolicyError(f"Invalid policies in {', '.join(sorted(errors))}.", errors)
         merged = {"templates": {}, "staticPolicies": static, "templateLinks": []}
         policies = cedarpy.PolicySet.from_json_str(json.dumps(merged))
-        field_policies = [policy for policy in static.values() if _may_apply_to(policy, READ_FIELD["id"])]
-        fields_unrestricted = bool(field_policies) and all(_is_blanket_permit(policy) for policy in field_policies)
-        return cls(texts, schema_text, policies, fields_unrestricted)
+        return cls(texts, schema_text, policies)
 
     def decide(
         self,
@@ -86,8 +81,7 @@ class PolicyEngine:
     ) -> dict[str, Decision]:
         """One decision per evidence type asked for; never raises, and refuses on any error."""
         wanted = list(dict.fromkeys(evidence_types))
-        # Field entities are only needed when Cedar is asked about fields.
-        entities = _entities(service_item, wanted, {} if self._fields_unrestricted else fields_of)
+        entities = _entities(service_item, wanted, fields_of)
         context = {
             "service_item": {"__entity": {"type": "ServiceItem", "id": service_item.code}},
             "subject_id_type": subject_id_type,
@@ -102,8 +96,6 @@ class PolicyEngine:
         for code, (allowed, reasons) in zip(wanted, outcomes, strict=True):
             fields = frozenset(fields_of.get(code, ())) if allowed else frozenset()
             decisions[code] = Decision(allowed, fields, reasons)
-        if self._fields_unrestricted:
-            return decisions
         field_reads = [
             (code, field)
             for code, decision in decisions.items()
@@ -158,25 +150,6 @@ def _problems(text: str, schema: Any) -> list[str]:
     return problems
 
 
-def _may_apply_to(policy: Mapping[str, Any], action_id: str) -> bool:
-    """Whether a policy's action scope can match this action (conservatively: True when unsure)."""
-    scope = policy["action"]
-    if scope["op"] in ("==", "in") and ("entity" in scope or "entities" in scope):
-        targets = scope.get("entities") or [scope["entity"]]
-        return any(target.get("id") == action_id for target in targets)
-    return True
-
-
-def _is_blanket_permit(policy: Mapping[str, Any]) -> bool:
-    """A permit for every principal and resource with no conditions: it can neither refuse nor fail."""
-    return (
-        policy["effect"] == "permit"
-        and policy["principal"]["op"] == "All"
-        and policy["resource"]["op"] == "All"
-        and not policy["conditions"]
-    )
-
-
 def _uid(entity_type: str, entity_id: str) -> dict[str, str]:
     return {"type": entity_type, "id": entity_id}
 
@@ -199,6 +172,7 @@ def _entities(
                 "lead": {"__entity": _uid("Agency", item.lead)},
                 "co_agencies": [{"__entity": _uid("Agency", code)} for code in sorted(item.co_agencies)],
                 "evidence_types": [{"__entity": _uid("EvidenceType", code)} for code in sorted(item.evidence_types)],
+                "needed_fields": [{"__entity": _uid("EvidenceField", uid)} for uid in sorted(item.needed_fields)],
             },
             "parents": [],
         }

@@ -127,6 +127,14 @@ class Registry:
     def service_item(self, code: str = "item-1", **overrides) -> dict:
         return self.post("/api/v1/service-items", service_item_body(code, **overrides))
 
+    def case(self, item: str, applicant: dict, portal_of: str = "market") -> str:
+        """The id of an application for ``item`` by ``applicant`` (id_type, id and name), submitted through a
+        portal token of ``portal_of``: the case every read of the applicant's data must name."""
+        body = {"service_item": item, "applicant": applicant, "channel": "web"}
+        response = self.client.post("/api/v1/applications", json=body, headers=self.token(portal_of, "portal"))
+        assert response.status_code == 201, response.get_json()
+        return response.get_json()["id"]
+
 
 def service_item_body(code: str = "item-1", **overrides) -> dict:
     body = {

@@ -22,6 +22,7 @@ from hub.intake.uploads import media_type_of
 from hub.licences import register as licences
 from hub.registry import service_items
 from hub.resolution import resolver as resolution
+from hub.resolution.case import Case
 from hub.resolution.notice import notice_for
 from hub.store import keys, outcomes
 from hub.store.client import Tx
@@ -65,10 +66,14 @@ def submit(state: HubState, ctx: Context, portal: str, body: dict[str, Any], lan
         )
     applicant = body["applicant"]
     subject = Subject(applicant["id_type"], applicant["id"])
-    found = resolution.resolve(state, ctx, item["agency"], item["code"], subject, language, version=item["version"])
+    application_id = new_id(item["agency"])
+    subject_hash = state.keyring.subject_hash(applicant["id_type"], applicant["id"])
+    # The case's own read, as its lead agency: the record keeps what that agency may see.
+    co_agencies = frozenset(item["co_agencies"])
+    case = Case(application_id, item["code"], item["version"], item["agency"], co_agencies, subject_hash)
+    found = resolution.resolve(state, ctx, item["agency"], case, subject, language)
     materials = [_material(m, found) for m in item["materials"]]
     notice = notice_for(materials, language)
-    application_id = new_id(item["agency"])
     created_at = rfc3339(state.clock.now())
     record = {
         "id": application_id,
@@ -83,7 +88,7 @@ def submit(state: HubState, ctx: Context, portal: str, body: dict[str, Any], lan
             "id_type": applicant["id_type"],
             "id_masked": licences.mask_id(applicant["id"]),
             "name": applicant["name"],
-            "subject_hash": state.keyring.subject_hash(applicant["id_type"], applicant["id"]),
+            "subject_hash": subject_hash,
         },
         "channel": body["channel"],
         "portal": portal,

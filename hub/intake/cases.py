@@ -13,19 +13,16 @@ from hub.store.client import Tx
 if TYPE_CHECKING:
     from hub.state import HubState
 
-ID_PREFIX = "app"
-
 
 def new_id(agency: str) -> str:
-    """An application id that names its lead agency's partition: ``app.<agency>.<random>``."""
-    return f"{ID_PREFIX}.{agency}.{uuid.uuid4().hex[:20]}"
+    """A fresh application id that names its lead agency's partition (:func:`hub.store.keys.application_id`)."""
+    return keys.application_id(agency, uuid.uuid4().hex[: keys.APPLICATION_TOKEN_LENGTH])
 
 
 def agency_of(application_id: str) -> str:
     """The lead agency an id belongs to; NotFound for anything that is not an application id."""
-    prefix, _, rest = application_id.partition(".")
-    agency, _, token = rest.rpartition(".")
-    if prefix != ID_PREFIX or not agency or len(token) != 20:
+    agency = keys.application_agency(application_id)
+    if agency is None:
         raise NotFound(f"No application {application_id!r}.")
     return agency
 

@@ -11,7 +11,7 @@ from hub.http.blueprint import HubBlueprint, context
 from hub.http.current import hub_state
 from hub.http.hooks import MULTIPART, accepts
 from hub.http.language import current_language
-from hub.intake import applications, due, processing
+from hub.intake import applications, disclosure, due, processing
 from hub.intake.schemas import (
     ApplicationListArgsSchema,
     ApplicationPageSchema,
@@ -25,6 +25,11 @@ from hub.intake.schemas import (
 blp = HubBlueprint("applications", __name__, url_prefix="/api/v1/applications", description="Intake")
 
 
+def as_seen(record: dict[str, Any]) -> dict[str, Any]:
+    """The case as the caller may see it now (need-to-know per material and field; logged when it shows data)."""
+    return disclosure.shown_to(hub_state(), record, g.principal.agency, g.principal.roles)
+
+
 @blp.route("", methods=["POST"])
 @blp.requires("portal")
 @blp.idempotent(sealed=True)
@@ -33,7 +38,7 @@ blp = HubBlueprint("applications", __name__, url_prefix="/api/v1/applications", 
 def submit(data: dict[str, Any]) -> tuple[dict[str, Any], int, dict[str, str]]:
     """Apply on behalf of an applicant the portal authenticated: resolved once-only, with a one-time notice."""
     record = applications.submit(hub_state(), context(), g.principal.agency, data, current_language())
-    return record, 201, {"Location": url_for("applications.get_application", application_id=record["id"])}
+    return as_seen(record), 201, {"Location": url_for("applications.get_application", application_id=record["id"])}
 
 
 @blp.route("", methods=["GET"])
@@ -58,7 +63,7 @@ def get_application(application_id: str) -> Any:
     """One application: status, deadline, one timeline, the co-agencies' tasks, the licence issued."""
     record = applications.get(hub_state(), application_id)
     applications.check_reader(record, g.principal.agency, g.principal.roles)
-    return record
+    return as_seen(record)
 
 
 @blp.route("/<application_id>/materials", methods=["POST"])
@@ -70,9 +75,10 @@ def upload_material(upload: dict[str, Any], application_id: str) -> Any:
     """Upload one material (PDF, JPEG or PNG); when nothing is missing any more, the case moves on."""
     content = upload["file"].read()
     state, language = hub_state(), current_language()
-    return applications.add_material(
+    record = applications.add_material(
         state, context(), g.principal.agency, application_id, upload["material"], content, language
-    ), 201
+    )
+    return as_seen(record), 201
 
 
 @blp.route("/<application_id>/events", methods=["POST"])
@@ -81,7 +87,7 @@ def upload_material(upload: dict[str, Any], application_id: str) -> Any:
 @blp.response(200, ApplicationSchema)
 def post_event(data: dict[str, Any], application_id: str) -> Any:
     """The lead agency accepts, requests materials, suspends, resumes, postpones, approves or rejects."""
-    return processing.apply_event(hub_state(), context(), g.principal.agency, application_id, data)
+    return as_seen(processing.apply_event(hub_state(), context(), g.principal.agency, application_id, data))
 
 
 @blp.route("/<application_id>/tasks/<agency>", methods=["POST"])
@@ -90,4 +96,4 @@ def post_event(data: dict[str, Any], application_id: str) -> Any:
 @blp.response(200, ApplicationSchema)
 def post_task(data: dict[str, Any], application_id: str, agency: str) -> Any:
     """A co-agency's outcome and opinion on its part."""
-    return processing.record_task(hub_state(), context(), g.principal.agency, application_id, agency, data)
+    return as_seen(processing.record_task(hub_state(), context(), g.principal.agency, application_id, agency, data))

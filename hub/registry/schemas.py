@@ -193,6 +193,23 @@ class MaterialSchema(Schema):
         load_default=False, metadata={"description": "true only where a law requires a paper original"}
     )
     description = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000))
+    fields = fields.List(
+        fields.String(validate=FIELD_NAME),
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(min=1, max=100),
+        metadata={
+            "description": "the evidence fields this material needs: only these are fetched, kept and returned"
+            " (default: every field of its evidence type)"
+        },
+    )
+
+    @validates_schema
+    def _fields_need_a_type(self, data: dict, **kwargs) -> None:
+        if data.get("fields") is not None and not data.get("evidence_type"):
+            raise ValidationError({"fields": ["Only a material with an evidence type names fields."]})
+        if data.get("fields") and len(set(data["fields"])) != len(data["fields"]):
+            raise ValidationError({"fields": ["Name each field once."]})
 
 
 class ServiceItemSchema(Recorded):

@@ -38,6 +38,11 @@ def _check_references(tx: Tx, data: dict[str, Any]) -> None:
     check.require("produces", "licence type", data["produces"])
     for material in data["materials"]:
         check.require("materials", "evidence type", material["evidence_type"])
+        if material.get("fields") is not None:
+            evidence_type = tx.get_json(keys.evidence_type(material["evidence_type"])) or {"fields": {}}
+            for name in material["fields"]:
+                if name not in evidence_type["fields"]:
+                    check.add("materials", f"{material['evidence_type']!r} has no field {name!r}.")
     if data["catalogue_code"] is not None:
         catalogue = tx.list_last_json(keys.service_item_versions(data["catalogue_code"]))
         if catalogue is None:

@@ -1,12 +1,19 @@
-"""A person's access log: who read what about them, when, for which service (regulation Art. 8, 9)."""
+"""A person's access log: who read what about them, when, for which case and service (regulation Art. 8, 9).
+
+Every answer that carries a person's data adds a line: the reader, the case it served, the evidence
+types and the fields (``"<evidence type>.<field>"``) it returned. Resolutions write theirs with the
+resolution; reads of a case record write theirs with :func:`record_read`.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from hub.http import paging
 from hub.http.paging import decode_stream_cursor
 from hub.store import keys
+from hub.store.client import Store, Tx
 
 if TYPE_CHECKING:
     from hub.state import HubState
@@ -23,10 +30,42 @@ def page(state: HubState, id_type: str, subject_id: str, limit: int, cursor: str
             "at": fields["at"],
             "agency": fields["agency"],
             "service_item": fields["service_item"],
+            "application": fields.get("application") or None,
             "evidence_types": [t for t in fields["evidence_types"].split(",") if t],
+            "fields": [f for f in fields.get("fields", "").split(",") if f],
             "outcome": fields["outcome"],
             "resolution": fields["resolution"] or None,
         }
         for _, fields in listing["items"]
     ]
     return listing
+
+
+def read_fields(materials: Iterable[Mapping[str, Any]]) -> list[str]:
+    """The fields an answer carries, as ``"<evidence type>.<field>"``, sorted."""
+    return sorted({f"{m['evidence_type']}.{name}" for m in materials if m.get("data") for name in m["data"]})
+
+
+def record_read(
+    store: Store, subject_hash: str, at: str, agency: str, application: str, service_item: str, shown: list[dict]
+) -> None:
+    """A line for an answer about a case that carried the subject's data in ``shown`` (its materials)."""
+    fields = read_fields(shown)
+    evidence_types = sorted({m["evidence_type"] for m in shown if m.get("data")})
+
+    def write(tx: Tx) -> None:
+        tx.stream_add(
+            keys.access_log(keys.event_partition(subject_hash), subject_hash),
+            {
+                "at": at,
+                "agency": agency,
+                "application": application,
+                "service_item": service_item,
+                "evidence_types": ",".join(evidence_types),
+                "fields": ",".join(fields),
+                "outcome": "read",
+                "resolution": "",
+            },
+        )
+
+    store.atomic(write)

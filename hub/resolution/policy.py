@@ -73,7 +73,7 @@ class Policies:
         evidence_types = list(evidence_records)
         fields_of = {code: sorted((record or {}).get("fields", {})) for code, record in evidence_records.items()}
         engine = self.engine()
-        facts = ItemFacts.from_record(item)
+        facts = ItemFacts.from_record(item, fields_of)
         # Decisions depend only on these, so the same question is answered from memory until the
         # rules (the engine), the item version or the evidence types' fields change.
         question = (engine, agency, facts, subject_id_type, tuple((c, tuple(f)) for c, f in fields_of.items()))

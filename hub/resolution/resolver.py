@@ -1,11 +1,14 @@
 """Once-only proof resolution (regulation Art. 8): ask every source at once, tell the applicant once.
 
-For one service item version and one subject, every material with an evidence type is fetched
-from every active connector that provides it, concurrently, under one overall deadline; the first
-good answer wins. Each material ends ``resolved``, ``missing`` (nothing holds it, or it has no
-evidence type) or ``unavailable`` (a source exists but failed or timed out). Policies decide first
-what the asking agency may read, field by field. The resolution, its audit entry and the subject's
-access-log line are written in one transaction; the evidence is returned in a signed envelope.
+Every read serves a case: the reader takes part in an application, the subject is its applicant, and
+the item version is the one it was submitted under. For that version and subject, every material
+with an evidence type is fetched from every active connector that provides it, concurrently, under
+one overall deadline; the first good answer wins. Each material ends ``resolved``, ``missing``
+(nothing holds it, or it has no evidence type) or ``unavailable`` (a source exists but failed or
+timed out). Policies decide first what the asking agency may read, field by field, and only the
+fields the item's materials need are ever allowed: a source's answer is cut down to them before it
+is cached, kept or returned. The resolution, its audit entry and the subject's access-log line
+(reader, case, fields) are written in one transaction; the evidence is returned in a signed envelope.
 """
 
 from __future__ import annotations
@@ -19,14 +22,18 @@ from typing import TYPE_CHECKING, Any
 
 from connectors.api import ConnectorError, NotHeld, Record, Subject
 from hub.audit import log as audit
-from hub.context import Context, now, rfc3339
+from hub.context import Context, rfc3339
 from hub.errors import Forbidden
 from hub.registry.service_items import get_service_item
+from hub.resolution import case as cases
+from hub.resolution.access_log import read_fields
+from hub.resolution.case import Case
 from hub.resolution.notice import notice_for
 from hub.sources import evidence_cache
 from hub.sources.fetching import Observed
 from hub.store import keys
 from hub.store.client import Tx
+from policies import needed_by
 
 if TYPE_CHECKING:
     from hub.state import HubState
@@ -53,12 +60,20 @@ def _evidence_types_of(item: dict[str, Any]) -> list[str]:
     return list(seen)
 
 
+def _trimmed(outcome: Record | NotHeld | ConnectorError | None, fields: frozenset[str]) -> Any:
+    """A source's record cut down to the fields that may be kept; other outcomes as they are."""
+    if isinstance(outcome, Record):
+        return Record(fields={name: value for name, value in outcome.fields.items() if name in fields})
+    return outcome
+
+
 def _fan_out(
-    state: HubState, wanted: Mapping[str, list], subject: Subject
+    state: HubState, wanted: Mapping[str, list], subject: Subject, permitted: Mapping[str, frozenset[str]]
 ) -> tuple[dict[str, list[Attempt]], list[tuple[str, Observed]]]:
     """Ask every provider of every wanted evidence type at once; stop each type at its first record.
 
-    Returns what each source said per evidence type, and every finished call for the health view.
+    Returns what each source said per evidence type (records cut down to the ``permitted`` fields),
+    and every finished call for the health view.
     """
     deadline = time.monotonic() + state.settings.resolution_deadline_ms / 1000
     running: dict[Future, tuple[str, Any]] = {}
@@ -80,7 +95,8 @@ def _fan_out(
             evidence_type, source = running[future]
             call = future.result()  # sources return their failure; they do not raise
             observed.append((source.id, call))
-            attempts[evidence_type].append(Attempt(evidence_type, source.id, source.agency, call.outcome))
+            outcome = _trimmed(call.outcome, permitted.get(evidence_type, frozenset()))
+            attempts[evidence_type].append(Attempt(evidence_type, source.id, source.agency, outcome))
             if isinstance(call.outcome, Record):
                 settled.add(evidence_type)
         # Nothing more is needed from a type that has its record; leave those calls to finish alone.
@@ -92,7 +108,9 @@ def _fan_out(
     return attempts, observed
 
 
-def _material_result(material: dict, attempts: dict[str, list[Attempt]], permitted: Mapping[str, frozenset]) -> dict:
+def _material_result(
+    material: dict, attempts: dict[str, list[Attempt]], shown: Mapping[str, frozenset], fields_of: Mapping[str, list]
+) -> dict:
     evidence_type = material["evidence_type"]
     result = {
         "code": material["code"],
@@ -103,7 +121,7 @@ def _material_result(material: dict, attempts: dict[str, list[Attempt]], permitt
     tried = attempts.get(evidence_type, []) if evidence_type else []
     record = next((a for a in tried if isinstance(a.outcome, Record)), None)
     if record is not None:
-        fields = permitted.get(evidence_type, frozenset())
+        fields = shown.get(evidence_type, frozenset()) & frozenset(needed_by(material, fields_of))
         data = {name: value for name, value in record.outcome.fields.items() if name in fields}
         return result | {
             "status": RESOLVED,
@@ -115,54 +133,76 @@ def _material_result(material: dict, attempts: dict[str, list[Attempt]], permitt
     return result | {"status": status, "source": None, "data": None}
 
 
-def resolve(
+def resolve_for_case(
     state: HubState,
     ctx: Context,
     agency: str,
+    application_id: str,
     service_item: str,
     subject: Subject,
     language: str,
-    version: int | None = None,
 ) -> dict[str, Any]:
-    """Resolve every material of ``service_item`` (its newest version, or ``version``) for ``subject``, as
-    ``agency``."""
+    """Resolve for the case ``application_id`` names; refused (403, audited) unless ``agency`` takes part
+    in it, ``subject`` is its applicant and ``service_item`` its item."""
+    case = cases.find(state.store, application_id)
+    subject_hash = state.keyring.subject_hash(subject.id_type, subject.id)
+    if case is None:
+        reason = f"there is no application {application_id!r}"
+    elif not case.takes_part(agency):
+        reason = f"agency {agency!r} takes no part in application {application_id}"
+    elif case.applicant != subject_hash:
+        reason = f"the subject is not the applicant of application {application_id}"
+    elif case.service_item != service_item:
+        reason = f"application {application_id} is for service item {case.service_item!r}"
+    else:
+        return resolve(state, ctx, agency, case, subject, language)
+    _record_refusal(state, ctx, agency, service_item, application_id, subject_hash, {"reason": reason})
+    raise Forbidden(f"Refused: {reason}. A person's data is read only for a case the reader handles.")
+
+
+def resolve(state: HubState, ctx: Context, agency: str, case: Case, subject: Subject, language: str) -> dict[str, Any]:
+    """Resolve every material of the case's service item version for ``subject`` (its applicant), as
+    ``agency`` (its lead or a co-agency)."""
     store = state.store
-    item = get_service_item(store, service_item, version)
+    item = get_service_item(store, case.service_item, case.version)
     evidence_types = _evidence_types_of(item)
     evidence_records = dict(
         zip(evidence_types, store.get_many_json([keys.evidence_type(c) for c in evidence_types]), strict=True)
     )
+    fields_of = {code: list((record or {}).get("fields", {})) for code, record in evidence_records.items()}
     subject_hash = state.keyring.subject_hash(subject.id_type, subject.id)
     partition = keys.event_partition(subject_hash)
     decisions = state.policies.decide(agency, item, evidence_records, subject.id_type)
     refused = [evidence_type for evidence_type in evidence_types if not decisions[evidence_type].allowed]
     if refused:
-        _record_refusal(state, ctx, agency, item, refused, subject_hash, partition)
+        detail = {"service_item": item["code"], "version": item["version"], "evidence_types": refused}
+        _record_refusal(state, ctx, agency, item["code"], case.id, subject_hash, detail)
         raise Forbidden(
             f"Agency {agency!r} may not read {', '.join(refused)} for service item {item['code']!r}.",
             evidence_types=refused,
         )
+    # The policies allow only fields the item's materials need; nothing else is fetched, kept or shown.
+    permitted = {evidence_type: decisions[evidence_type].fields for evidence_type in evidence_types}
     cacheable = evidence_cache.ttls(evidence_records)
-    cached = evidence_cache.read(store, partition, subject_hash, cacheable)
+    cached = evidence_cache.read(store, partition, subject_hash, cacheable, permitted)
     providers = state.sources.providers([t for t in evidence_types if t not in cached])
-    attempts, observed = _fan_out(state, {t: p for t, p in providers.items() if p}, subject)
+    attempts, observed = _fan_out(state, {t: p for t, p in providers.items() if p}, subject, permitted)
     for evidence_type, entry in cached.items():
-        attempts[evidence_type] = [
-            Attempt(evidence_type, entry["connector"], entry["agency"], evidence_cache.as_record(entry), cached=True)
-        ]
+        record = _trimmed(evidence_cache.as_record(entry), permitted[evidence_type])
+        attempts[evidence_type] = [Attempt(evidence_type, entry["connector"], entry["agency"], record, cached=True)]
     fresh = {
         evidence_type: record
         for evidence_type in cacheable
         if evidence_type not in cached
         and (record := next((a for a in attempts.get(evidence_type, []) if isinstance(a.outcome, Record)), None))
     }
-    permitted = {evidence_type: decisions[evidence_type].fields for evidence_type in evidence_types}
-    materials = [_material_result(m, attempts, permitted) for m in item["materials"]]
+    materials = [_material_result(m, attempts, permitted, fields_of) for m in item["materials"]]
     resolution_id = f"{partition}-{uuid.uuid4().hex}"
-    created_at = rfc3339(now())
+    created_at = rfc3339(state.clock.now())
     notice = notice_for(materials, language)
     summary = {
         "id": resolution_id,
+        "application": case.id,
         "service_item": item["code"],
         "version": item["version"],
         "agency": agency,
@@ -178,6 +218,7 @@ def resolve(
         for evidence_type, attempt in fresh.items():
             entry = {
                 "fields": dict(attempt.outcome.fields),
+                "asked": sorted(permitted[evidence_type]),
                 "agency": attempt.agency,
                 "connector": attempt.connector_id,
             }
@@ -187,8 +228,10 @@ def resolve(
             {
                 "at": created_at,
                 "agency": agency,
+                "application": case.id,
                 "service_item": item["code"],
                 "evidence_types": ",".join(read),
+                "fields": ",".join(read_fields(materials)),
                 "outcome": "read" if read else "nothing-read",
                 "resolution": resolution_id,
             },
@@ -199,7 +242,7 @@ def resolve(
             ctx,
             "resolution.create",
             f"resolution:{resolution_id}",
-            {k: summary[k] for k in ("service_item", "version", "agency", "subject", "materials")},
+            {k: summary[k] for k in ("application", "service_item", "version", "agency", "subject", "materials")},
         )
 
     state.store.atomic(write)
@@ -207,6 +250,7 @@ def resolve(
     envelope = state.pki.sign_envelope(
         {
             "resolution": resolution_id,
+            "application": case.id,
             "issued_at": created_at,
             "agency": agency,
             "service_item": item["code"],
@@ -226,12 +270,15 @@ def _record_refusal(
     state: HubState,
     ctx: Context,
     agency: str,
-    item: dict[str, Any],
-    refused: list[str],
+    service_item: str,
+    application_id: str,
     subject_hash: str,
-    partition: str,
+    detail: dict[str, Any],
 ) -> None:
-    at = rfc3339(now())
+    """A refused read, in the subject's access log and the audit log, in one transaction."""
+    at = rfc3339(state.clock.now())
+    partition = keys.event_partition(subject_hash)
+    refused = detail.get("evidence_types", [])
 
     def write(tx: Tx) -> None:
         tx.stream_add(
@@ -239,8 +286,10 @@ def _record_refusal(
             {
                 "at": at,
                 "agency": agency,
-                "service_item": item["code"],
+                "application": application_id,
+                "service_item": service_item,
                 "evidence_types": ",".join(refused),
+                "fields": "",
                 "outcome": "refused",
                 "resolution": "",
             },
@@ -250,8 +299,8 @@ def _record_refusal(
             partition,
             ctx,
             "resolution.refuse",
-            f"service-item:{item['code']}@{item['version']}",
-            {"agency": agency, "subject": subject_hash, "evidence_types": refused},
+            f"service-item:{service_item}",
+            {"agency": agency, "application": application_id, "subject": subject_hash, **detail},
         )
 
     state.store.atomic(write)

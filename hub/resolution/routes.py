@@ -37,7 +37,9 @@ def create_resolution(data: dict[str, Any]) -> Any:
         raise Forbidden("Resolutions are asked for by an agency.")
     language = request.accept_languages.best_match(LANGUAGES, default="zh") or "zh"
     subject = Subject(id_type=data["subject"]["id_type"], id=data["subject"]["id"])
-    return resolution.resolve(hub_state(), context(), g.principal.agency, data["service_item"], subject, language)
+    return resolution.resolve_for_case(
+        hub_state(), context(), g.principal.agency, data["application"], data["service_item"], subject, language
+    )
 
 
 @blp.route("/access-log", methods=["GET"])

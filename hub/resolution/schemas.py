@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 
 from hub.http.schemas import PageArgsSchema, code_field, id_type_field, identified_by, identifier_field, page_of
 
@@ -16,6 +16,11 @@ class SubjectSchema(identified_by("id_type", "id"), Schema):
 
 class ResolutionRequestSchema(Schema):
     service_item = code_field(required=True)
+    application = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=200),
+        metadata={"description": "the case this read serves: the caller handles it, the subject is its applicant"},
+    )
     subject = fields.Nested(SubjectSchema, required=True)
 
 
@@ -49,6 +54,7 @@ class NoticeSchema(Schema):
 
 class ResolutionSchema(Schema):
     id = fields.String()
+    application = fields.String()
     service_item = fields.String()
     version = fields.Integer()
     agency = fields.String()
@@ -66,10 +72,13 @@ class AccessLogArgsSchema(identified_by("id_type", "id"), PageArgsSchema):
 class AccessEntrySchema(Schema):
     at = fields.String()
     agency = fields.String()
+    application = fields.String(allow_none=True, metadata={"description": "the case the read served"})
     service_item = fields.String()
     evidence_types = fields.List(fields.String())
     outcome = fields.String(metadata={"enum": ["read", "nothing-read", "refused"]})
     resolution = fields.String(allow_none=True)
+    # Last: below this line the class body's "fields" is this field, not marshmallow's module.
+    fields = fields.List(fields.String(), metadata={"description": "the fields returned: <evidence type>.<field>"})
 
 
 AccessLogPageSchema = page_of(AccessEntrySchema)

@@ -27,11 +27,23 @@ def ttls(evidence_records: dict[str, dict[str, Any] | None]) -> dict[str, int]:
     }
 
 
-def read(store: Store, partition: str, subject_hash: str, cacheable: dict[str, int]) -> dict[str, dict[str, Any]]:
-    """Cached answers for the cacheable evidence types: {evidence type: {"fields", "agency", "connector"}}."""
+def read(
+    store: Store,
+    partition: str,
+    subject_hash: str,
+    cacheable: dict[str, int],
+    wanted: dict[str, frozenset[str]],
+) -> dict[str, dict[str, Any]]:
+    """Cached answers for the cacheable evidence types that hold every ``wanted`` field of their type:
+    {evidence type: {"fields", "asked", "agency", "connector"}}. An answer is kept cut down to the fields
+    its read asked for, so a read that needs more asks the source again."""
     codes = list(cacheable)
     found = store.get_many_json([keys.evidence_cache(partition, code, subject_hash) for code in codes])
-    return {code: entry for code, entry in zip(codes, found, strict=True) if entry}
+    return {
+        code: entry
+        for code, entry in zip(codes, found, strict=True)
+        if entry and wanted.get(code, frozenset()) <= set(entry.get("asked", ()))
+    }
 
 
 def remember(tx: Tx, partition: str, subject_hash: str, evidence_type: str, entry: dict[str, Any], ttl: int) -> None:

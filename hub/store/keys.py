@@ -190,6 +190,24 @@ def application(agency: str, application_id: str) -> str:
     return key(application_partition(agency), "application", application_id)
 
 
+APPLICATION_ID_PREFIX = "app"
+APPLICATION_TOKEN_LENGTH = 20
+
+
+def application_id(agency: str, token: str) -> str:
+    """An application id that names its lead agency's partition: ``app.<agency>.<random>``."""
+    return f"{APPLICATION_ID_PREFIX}.{agency}.{token}"
+
+
+def application_agency(application_id: str) -> str | None:
+    """The lead agency an application id names, or None for anything that is not an application id."""
+    prefix, _, rest = application_id.partition(".")
+    agency, _, token = rest.rpartition(".")
+    if prefix != APPLICATION_ID_PREFIX or not agency or len(token) != APPLICATION_TOKEN_LENGTH:
+        return None
+    return agency
+
+
 def application_due(agency: str) -> str:
     """Sorted set of the agency's running cases, scored by deadline (days since 1970-01-01)."""
     return key(application_partition(agency), "due")

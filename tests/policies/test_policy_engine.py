@@ -20,14 +20,15 @@ from policies.engine import SCHEMA_NAME, _entities
 
 SCHEMA = SCHEMA_FILE.read_text()
 DEFAULTS = {path.name: path.read_text() for path in DEFAULT_POLICY_FILES}
+FIELDS = {"resident-identity": ["name", "address"], "health-certificate": ["holder_name", "valid_until"]}
 ITEM = ItemFacts(
     code="440000-SCJG-001-01",
     version=3,
     lead="prov-market",
     co_agencies=frozenset({"prov-health"}),
     evidence_types=frozenset({"resident-identity", "health-certificate"}),
+    needed_fields=frozenset(f"{code}/{name}" for code, names in FIELDS.items() for name in names),
 )
-FIELDS = {"resident-identity": ["name", "address"], "health-certificate": ["holder_name", "valid_until"]}
 # Valid against the schema, but overflows at run time for any version above 1.
 OVERFLOW = "context.service_item.version * 9223372036854775807 > 0"
 
@@ -165,20 +166,6 @@ def test_the_entities_the_engine_builds_conform_to_the_schema() -> None:
     assert len(handle) == 1 + 2 + 2 + 2  # the item, two types, two fields, and the schema's two actions
 
 
-def test_skipping_unrestricted_field_checks_gives_what_cedar_would() -> None:
-    fast = PolicyEngine.from_texts(DEFAULTS, SCHEMA)
-    # A forbid that never applies still makes the engine ask Cedar about every field.
-    thorough = PolicyEngine.from_texts(
-        with_defaults(noop="forbid (principal, action, resource) when { false };"), SCHEMA
-    )
-    assert fast._fields_unrestricted and not thorough._fields_unrestricted
-
-    for agency in ("prov-market", "prov-health", "prov-stats"):
-        asked = ["resident-identity", "health-certificate", "marriage-record"]
-        expected = thorough.decide(agency, ITEM, asked, FIELDS)
-        assert fast.decide(agency, ITEM, asked, FIELDS) == expected
-
-
 def test_an_engine_is_built_once_and_decides_many_times() -> None:
     engine = PolicyEngine.from_texts(DEFAULTS, SCHEMA)
     agencies = ["prov-market", "prov-health", "prov-civil-affairs"]
@@ -225,7 +212,23 @@ def test_item_facts_come_from_a_registry_record() -> None:
         ],
     }
 
-    assert ItemFacts.from_record(record) == ITEM
+    assert ItemFacts.from_record(record, FIELDS) == ITEM
+
+
+def test_an_item_needs_only_the_fields_its_materials_list() -> None:
+    record = {
+        "code": "440000-MZ-002",
+        "version": 1,
+        "agency": "prov-civil",
+        "materials": [{"code": "identity", "evidence_type": "resident-identity", "fields": ["name"]}],
+    }
+    item = ItemFacts.from_record(record, FIELDS)
+    assert item.needed_fields == {"resident-identity/name"}
+
+    engine = PolicyEngine.from_texts(DEFAULTS, SCHEMA)
+    decision = engine.decide("prov-civil", item, ["resident-identity"], FIELDS)["resident-identity"]
+
+    assert decision.allowed and decision.fields == {"name"}  # "read_field" denies the address by default
 
 
 def test_without_a_read_field_permit_an_allowed_type_shows_no_fields() -> None:

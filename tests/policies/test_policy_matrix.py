@@ -6,22 +6,33 @@ import pytest
 
 from policies import DEFAULT_POLICY_FILES, SCHEMA_FILE, Decision, ItemFacts, PolicyEngine
 
-FOOD_LICENCE = ItemFacts(
-    code="440000-SCJG-001-01",
-    version=2,
-    lead="prov-market",
-    co_agencies=frozenset({"prov-health"}),
-    evidence_types=frozenset({"resident-identity", "business-licence", "health-certificate"}),
-)
-PASSPORT = ItemFacts(
-    code="440000-GA-007", version=1, lead="prov-public-security", evidence_types=frozenset({"resident-identity"})
-)
 FIELDS = {
     "resident-identity": ["name", "id_number", "birth_date", "address"],
     "business-licence": ["enterprise_name", "credit_code"],
     "health-certificate": ["holder_name", "valid_until", "fit_for_work"],
     "marriage-record": ["status", "registered_on"],
 }
+
+
+def needing_every_field(*evidence_types: str) -> frozenset[str]:
+    return frozenset(f"{code}/{name}" for code in evidence_types for name in FIELDS[code])
+
+
+FOOD_LICENCE = ItemFacts(
+    code="440000-SCJG-001-01",
+    version=2,
+    lead="prov-market",
+    co_agencies=frozenset({"prov-health"}),
+    evidence_types=frozenset({"resident-identity", "business-licence", "health-certificate"}),
+    needed_fields=needing_every_field("resident-identity", "business-licence", "health-certificate"),
+)
+PASSPORT = ItemFacts(
+    code="440000-GA-007",
+    version=1,
+    lead="prov-public-security",
+    evidence_types=frozenset({"resident-identity"}),
+    needed_fields=needing_every_field("resident-identity"),
+)
 ALL_TYPES = list(FIELDS)
 
 
@@ -101,6 +112,13 @@ def test_an_operator_permit_lets_a_statistics_agency_read_one_type_for_one_item(
           principal == Agency::"prov-stats",
           action == Action::"read",
           resource == EvidenceType::"health-certificate"
+        )
+        when { context.service_item == ServiceItem::"440000-SCJG-001-01" };
+
+        permit (
+          principal == Agency::"prov-stats",
+          action == Action::"read_field",
+          resource in EvidenceType::"health-certificate"
         )
         when { context.service_item == ServiceItem::"440000-SCJG-001-01" };
         """

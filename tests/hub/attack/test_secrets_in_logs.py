@@ -98,16 +98,17 @@ def test_a_working_day_at_debug_leaves_no_secret_in_any_log(served_hub_factory):
         portal_token = post(operator, "/api/v1/agencies/hall/tokens", {"roles": ["portal"]})["token"]
         secrets += [agency_token, portal_token]
 
-        agency = requests.Session()
-        agency.headers["Authorization"] = f"Bearer {agency_token}"
         subject = {"id_type": "resident-id", "id": RESIDENT}
-        resolved = post(agency, "/api/v1/resolutions", {"service_item": "item-1", "subject": subject})
-        assert resolved["materials"][0]["status"] == "resolved"
-
         portal = requests.Session()
         portal.headers["Authorization"] = f"Bearer {portal_token}"
         application = {"service_item": "item-1", "applicant": {**subject, "name": NAME}, "channel": "web", "form": {}}
         case = post(portal, "/api/v1/applications", application)
+
+        agency = requests.Session()
+        agency.headers["Authorization"] = f"Bearer {agency_token}"
+        read = {"service_item": "item-1", "subject": subject, "application": case["id"]}
+        resolved = post(agency, "/api/v1/resolutions", read)
+        assert resolved["materials"][0]["status"] == "resolved"
         upload = portal.post(
             f"{hub.url}/api/v1/applications/{case['id']}/materials",
             data={"material": "plan"},

@@ -14,7 +14,9 @@ def test_resolution_finds_the_holders_licence_while_it_is_in_force(client, regis
     registry.service_item("performance", agency="culture", materials=materials)
     culture = registry.token("culture", "agency")
     issuer = registry.token("market", "agency")
-    body = {"service_item": "performance", "subject": {"id_type": HOLDER["id_type"], "id": HOLDER["id"]}}
+    case = registry.case("performance", HOLDER, portal_of="culture")
+    subject = {"id_type": HOLDER["id_type"], "id": HOLDER["id"]}
+    body = {"service_item": "performance", "subject": subject, "application": case}
 
     before = client.post("/api/v1/resolutions", json=body, headers=culture).get_json()
     assert before["materials"][0]["status"] == "missing" and before["notice"]["missing"] == ["food"]

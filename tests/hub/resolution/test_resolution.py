@@ -69,20 +69,35 @@ def province(registry, client, agency_service):
     connector(registry, client, "police-id", "police", ["identity"], agency_service.url_for("identity"))
     connector(registry, client, "civil-marriage", "civil", ["marriage"], agency_service.url_for("marriage"))
     connector(registry, client, "health-certs", "health", ["health-cert"], agency_service.url_for("health"))
-    return {"market": registry.token("market", "agency"), "health": registry.token("health", "agency")}
+    return {
+        "market": registry.token("market", "agency"),
+        "health": registry.token("health", "agency"),
+        "case": apply_for(client, registry),
+    }
 
 
-def resolve(client, headers, item="food", subject=SUBJECT, language="zh"):
-    body = {"service_item": item, "subject": subject}
-    return client.post("/api/v1/resolutions", json=body, headers=headers | {"Accept-Language": language})
+def apply_for(client, registry, item="food", subject=SUBJECT):
+    """A case to read for: an application submitted through a portal (it makes the case's first read)."""
+    return registry.case(item, subject | {"name": "李伟"})
+
+
+@pytest.fixture
+def resolve(client, province):
+    """Resolve for a case (the province's food case unless told), as the agency whose headers are given."""
+
+    def resolve(headers, item="food", subject=SUBJECT, language="zh", application=None):
+        body = {"service_item": item, "subject": subject, "application": application or province["case"]}
+        return client.post("/api/v1/resolutions", json=body, headers=headers | {"Accept-Language": language})
+
+    return resolve
 
 
 def by_code(answer):
     return {m["code"]: m for m in answer["materials"]}
 
 
-def test_resolved_missing_and_the_one_time_notice(client, province):
-    response = resolve(client, province["market"])
+def test_resolved_missing_and_the_one_time_notice(client, province, resolve):
+    response = resolve(province["market"])
     assert response.status_code == 201, response.get_json()
     answer = response.get_json()
     materials = by_code(answer)
@@ -95,11 +110,11 @@ def test_resolved_missing_and_the_one_time_notice(client, province):
     assert answer["notice"]["missing"] == ["cert", "plan"]  # at one time; the optional photo is not demanded
     assert "健康证明" in answer["notice"]["text"] and "平面图" in answer["notice"]["text"]
     assert answer["notice"]["unavailable"] == []
-    english = resolve(client, province["market"], language="en").get_json()
+    english = resolve(province["market"], language="en").get_json()
     assert english["notice"]["text"].startswith("Please provide these materials, all at once")
 
 
-def test_failing_and_slow_sources_are_unavailable_within_the_deadline(client, app, province, agency_service):
+def test_failing_and_slow_sources_are_unavailable_within_the_deadline(client, app, province, agency_service, resolve):
     agency_service.behaviour["identity"] = {"status": 500}
     agency_service.behaviour["marriage"] = {"delay_s": 3}
     state = app.extensions["hub"]
@@ -107,7 +122,7 @@ def test_failing_and_slow_sources_are_unavailable_within_the_deadline(client, ap
     state.settings = dataclasses.replace(original, resolution_deadline_ms=800)
     try:
         started = time.monotonic()
-        answer = resolve(client, province["market"]).get_json()
+        answer = resolve(province["market"]).get_json()
         elapsed = time.monotonic() - started
     finally:
         state.settings = original
@@ -120,24 +135,24 @@ def test_failing_and_slow_sources_are_unavailable_within_the_deadline(client, ap
     assert elapsed < 2.5  # the overall deadline, not the slow source, bounds the answer
 
 
-def test_first_good_answer_wins(client, registry, province, agency_service):
+def test_first_good_answer_wins(client, registry, province, agency_service, resolve):
     slow = StandInAgency(RECORDS).start()
     slow.behaviour["identity"] = {"delay_s": 1.5}
     try:
         connector(registry, client, "slow-id", "police", ["identity"], slow.url_for("identity"))
         started = time.monotonic()
-        answer = resolve(client, province["market"]).get_json()
+        answer = resolve(province["market"]).get_json()
         assert time.monotonic() - started < 1.4
     finally:
         slow.stop()
     assert by_code(answer)["id"]["source"]["connector"] == "police-id"
 
 
-def test_inactive_connectors_are_not_asked(client, registry, province, agency_service):
+def test_inactive_connectors_are_not_asked(client, registry, province, agency_service, resolve):
     response = client.post("/api/v1/connectors/police-id/activation", json={"active": False}, headers=OPERATOR)
     assert response.status_code == 200
     agency_service.calls.clear()
-    answer = resolve(client, province["market"]).get_json()
+    answer = resolve(province["market"]).get_json()
     assert by_code(answer)["id"]["status"] == "missing"
     assert "identity" not in agency_service.calls
 
@@ -181,38 +196,84 @@ def test_ssrf_outside_the_allowlist_is_refused(client, registry, province):
     assert client.get("/api/v1/connectors/evil", headers=OPERATOR).status_code == 404
 
 
-def test_co_agency_may_resolve(client, province):
-    assert resolve(client, province["health"]).status_code == 201
+def test_co_agency_may_resolve(province, resolve):
+    assert resolve(province["health"]).status_code == 201
 
 
-def test_refused_agency_gets_403_naming_the_evidence_types_and_it_is_audited(client, registry, province, store):
-    stats = registry.token("stats", "agency")
-    response = resolve(client, stats)
-    assert response.status_code == 403
-    problem = response.get_json()
-    assert problem["evidence_types"] == ["identity", "marriage", "health-cert"]
-    assert "identity" in problem["detail"]
-    log = client.get("/api/v1/access-log", query_string=SUBJECT, headers=OPERATOR).get_json()["items"]
-    assert log[0]["outcome"] == "refused" and log[0]["agency"] == "stats"
-    actions = [
+def audit_actions(store):
+    return [
         fields["action"]
         for partition in audit.known_partitions(store)
         for _, fields in store.stream_entries(keys.audit_stream(partition))
     ]
-    assert "resolution.refuse" in actions
+
+
+def test_refused_agency_gets_403_naming_the_evidence_types_and_it_is_audited(client, province, store, resolve):
+    forbid = """
+    @id("health-no-identity")
+    forbid (principal == Agency::"health", action == Action::"read", resource == EvidenceType::"identity");
+    """
+    assert client.put("/api/v1/policies/narrow", json={"text": forbid}, headers=OPERATOR).status_code == 200
+    response = resolve(province["health"])
+    assert response.status_code == 403
+    problem = response.get_json()
+    assert problem["evidence_types"] == ["identity"]
+    assert "identity" in problem["detail"]
+    log = client.get("/api/v1/access-log", query_string=SUBJECT, headers=OPERATOR).get_json()["items"]
+    assert log[0]["outcome"] == "refused" and log[0]["agency"] == "health"
+    assert log[0]["application"] == province["case"]
+    assert "resolution.refuse" in audit_actions(store)
     assert client.get("/api/v1/audit/verify", headers=OPERATOR).get_json()["intact"] is True
 
 
-def test_operator_rules_limit_fields_and_widen_access(client, province, registry):
+# -- every read serves a case (issue 16, finding 1)
+def test_an_agency_outside_the_case_is_refused_and_the_person_sees_the_attempt(
+    client, registry, province, store, agency_service, resolve
+):
+    agency_service.calls.clear()
+    response = resolve(registry.token("stats", "agency"))
+    assert response.status_code == 403 and "takes no part" in response.get_json()["detail"]
+    assert agency_service.calls == []  # no source was asked
+    log = client.get("/api/v1/access-log", query_string=SUBJECT, headers=OPERATOR).get_json()["items"]
+    assert log[0] | {"at": None} == {
+        "at": None,
+        "agency": "stats",
+        "application": province["case"],
+        "service_item": "food",
+        "evidence_types": [],
+        "fields": [],
+        "outcome": "refused",
+        "resolution": None,
+    }
+    assert "resolution.refuse" in audit_actions(store)
+
+
+def test_the_subject_must_be_the_case_applicant(client, province, agency_service, resolve):
+    someone_else = {"id_type": "resident-id", "id": "440104198512125675"}
+    agency_service.calls.clear()
+    response = resolve(province["market"], subject=someone_else)
+    assert response.status_code == 403 and "not the applicant" in response.get_json()["detail"]
+    assert agency_service.calls == []
+    log = client.get("/api/v1/access-log", query_string=someone_else, headers=OPERATOR).get_json()["items"]
+    assert [entry["outcome"] for entry in log] == ["refused"]  # the person sees the attempt
+
+
+def test_an_unknown_case_is_refused(client, province, resolve):
+    response = resolve(province["market"], application="app.market.00000000000000000000")
+    assert response.status_code == 403 and "no application" in response.get_json()["detail"]
+    assert resolve(province["market"], application="no-such-thing").status_code == 403
+
+
+def test_operator_rules_limit_fields_and_widen_access(client, province, registry, resolve):
     forbid = """
     @id("no-address-for-health")
     forbid (principal == Agency::"health", action == Action::"read_field", resource)
     when { resource.name == "address" };
     """
     assert client.put("/api/v1/policies/no-address", json={"text": forbid}, headers=OPERATOR).status_code == 200
-    seen_by_health = by_code(resolve(client, province["health"]).get_json())["id"]["data"]
+    seen_by_health = by_code(resolve(province["health"]).get_json())["id"]["data"]
     assert set(seen_by_health) == {"name", "id_number"}
-    assert set(by_code(resolve(client, province["market"]).get_json())["id"]["data"]) == {
+    assert set(by_code(resolve(province["market"]).get_json())["id"]["data"]) == {
         "name",
         "id_number",
         "address",
@@ -223,11 +284,11 @@ def test_operator_rules_limit_fields_and_widen_access(client, province, registry
     when { context.service_item.code == "food" };
     """
     assert client.put("/api/v1/policies/stats", json={"text": permit}, headers=OPERATOR).status_code == 200
-    still = resolve(client, registry.token("stats", "agency"))
-    assert still.status_code == 403 and still.get_json()["evidence_types"] == ["marriage", "health-cert"]
+    still = resolve(registry.token("stats", "agency"))  # a rule cannot make a bystander part of the case
+    assert still.status_code == 403 and "takes no part" in still.get_json()["detail"]
 
 
-def test_invalid_operator_policy_is_refused_and_changes_nothing(client, province):
+def test_invalid_operator_policy_is_refused_and_changes_nothing(client, province, resolve):
     response = client.put(
         "/api/v1/policies/bad",
         json={"text": "permit (principal, action, resource) when { resource.nope };"},
@@ -236,12 +297,12 @@ def test_invalid_operator_policy_is_refused_and_changes_nothing(client, province
     assert response.status_code == 422
     names = [p["name"] for p in client.get("/api/v1/policies", headers=OPERATOR).get_json()["items"]]
     assert "bad" not in names
-    assert resolve(client, province["market"]).status_code == 201
+    assert resolve(province["market"]).status_code == 201
 
 
-def test_access_log_shows_every_use_and_keeps_no_identifier(client, province, store):
-    resolve(client, province["market"])
-    resolve(client, province["health"])
+def test_access_log_shows_every_use_and_keeps_no_identifier(client, province, store, resolve):
+    resolve(province["market"])
+    resolve(province["health"])
     log = client.get("/api/v1/access-log", query_string=SUBJECT | {"limit": 1}, headers=OPERATOR).get_json()
     assert log["items"][0]["agency"] == "health" and log["next"]
     older = client.get(
@@ -255,8 +316,8 @@ def test_access_log_shows_every_use_and_keeps_no_identifier(client, province, st
     assert RESIDENT.encode() not in everything
 
 
-def test_envelope_is_signed_and_verifiable_with_the_published_keys(client, province):
-    answer = resolve(client, province["market"]).get_json()
+def test_envelope_is_signed_and_verifiable_with_the_published_keys(client, province, resolve):
+    answer = resolve(province["market"]).get_json()
     jwks = client.get("/api/v1/resolutions/keys").get_json()
     key = ECKey.import_key(jwks["keys"][0])
     # joserfc caps headers at 512 bytes by default; an x5c chain of two certificates is larger.
@@ -280,9 +341,9 @@ def test_envelope_is_signed_and_verifiable_with_the_published_keys(client, provi
         jws.deserialize_compact(tampered, key, registry=registry)
 
 
-def test_resolution_is_audited_in_an_unbroken_chain(client, province):
+def test_resolution_is_audited_in_an_unbroken_chain(client, province, resolve):
     for _ in range(3):
-        resolve(client, province["market"])
+        resolve(province["market"])
     report = client.get("/api/v1/audit/verify", headers=OPERATOR).get_json()
     assert report["intact"] is True
 
@@ -292,28 +353,30 @@ def test_resolution_is_audited_in_an_unbroken_chain(client, province):
     [
         ({"service_item": "food", "subject": {"id_type": "passport", "id": "x"}}, 422),
         ({"service_item": "food", "subject": {"id_type": "resident-id", "id": "../../etc"}}, 422),
-        ({"service_item": "nope", "subject": SUBJECT}, 404),
+        ({"service_item": "nope", "subject": SUBJECT}, 403),  # not the case's item
         ({"service_item": "food"}, 422),
+        ({"service_item": "food", "subject": SUBJECT, "application": None}, 422),  # a read names its case
     ],
 )
 def test_bad_requests(client, province, body, status):
+    body = {"application": province["case"]} | body
     response = client.post("/api/v1/resolutions", json=body, headers=province["market"])
     assert response.status_code == status
     assert response.mimetype == "application/problem+json"
 
 
-def test_operator_and_portal_tokens_cannot_resolve(client, registry, province):
-    assert resolve(client, OPERATOR).status_code == 403
-    assert resolve(client, registry.token("market", "portal")).status_code == 403
+def test_operator_and_portal_tokens_cannot_resolve(registry, province, resolve):
+    assert resolve(OPERATOR).status_code == 403
+    assert resolve(registry.token("market", "portal")).status_code == 403
 
 
-def test_connector_health_shows_calls_errors_and_circuit(client, province, agency_service):
-    for _ in range(3):
-        resolve(client, province["market"])
+def test_connector_health_shows_calls_errors_and_circuit(client, province, agency_service, resolve):
+    for _ in range(2):  # and the case's own first read: three good calls
+        resolve(province["market"])
     agency_service.behaviour["identity"] = {"status": 503}
     try:
         for _ in range(3):  # each resolution tries the failing source twice (one retry)
-            resolve(client, province["market"])
+            resolve(province["market"])
     finally:
         agency_service.behaviour.clear()
     report = client.get("/api/v1/connectors/police-id/health", headers=OPERATOR).get_json()
@@ -323,7 +386,7 @@ def test_connector_health_shows_calls_errors_and_circuit(client, province, agenc
     assert len(report["series"]) == 12 and sum(point["calls"] for point in report["series"]) == 6
     # An open circuit refuses at once: the material is unavailable without a call to the agency.
     agency_service.calls.clear()
-    answer = resolve(client, province["market"]).get_json()
+    answer = resolve(province["market"]).get_json()
     assert by_code(answer)["id"]["status"] == "unavailable"
     assert "identity" not in agency_service.calls
     metrics = client.get("/metrics").get_data(as_text=True)
@@ -331,15 +394,15 @@ def test_connector_health_shows_calls_errors_and_circuit(client, province, agenc
     assert 'hub_source_circuit_open{connector="police-id"} 1.0' in metrics
 
 
-def test_cache_is_off_for_personal_data_by_default(client, province, agency_service):
-    resolve(client, province["market"])
+def test_cache_is_off_for_personal_data_by_default(client, province, agency_service, resolve):
+    resolve(province["market"])
     agency_service.calls.clear()
-    resolve(client, province["market"])
+    resolve(province["market"])
     assert agency_service.calls.count("identity") == 1  # asked again
 
 
 def test_cached_answers_are_reused_within_their_ttl_and_dropped_when_the_source_says_so(
-    client, registry, province, store
+    client, registry, province, store, resolve
 ):
     records = {"biz": {RESIDENT: {"business": {"name": "李记餐馆"}}}}
     registry_service = StandInAgency(records).start()
@@ -349,9 +412,9 @@ def test_cached_answers_are_reused_within_their_ttl_and_dropped_when_the_source_
         url = registry_service.url + "/biz/{subject_id}?type={evidence_type}"
         connector(registry, client, "biz-reg", "police", ["business"], url)
         registry.service_item("shop", materials=[{"code": "biz", "name": "营业执照", "evidence_type": "business"}])
-        first = by_code(resolve(client, province["market"], item="shop").get_json())["biz"]
-        assert first["status"] == "resolved" and first["source"]["cached"] is False
-        second = by_code(resolve(client, province["market"], item="shop").get_json())["biz"]
+        shop = apply_for(client, registry, item="shop")  # the case's first read asks the source
+        assert registry_service.calls.count("biz") == 1
+        second = by_code(resolve(province["market"], item="shop", application=shop).get_json())["biz"]
         assert second["data"] == {"name": "李记餐馆"} and second["source"]["cached"] is True
         assert registry_service.calls.count("biz") == 1
         police = registry.token("police", "agency")
@@ -359,7 +422,7 @@ def test_cached_answers_are_reused_within_their_ttl_and_dropped_when_the_source_
         path = "/api/v1/evidence-cache/invalidations"
         assert client.post(path, json=invalidate, headers=province["market"]).status_code == 403  # not the source
         assert client.post(path, json=invalidate, headers=police).status_code == 204
-        third = by_code(resolve(client, province["market"], item="shop").get_json())["biz"]
+        third = by_code(resolve(province["market"], item="shop", application=shop).get_json())["biz"]
         assert third["source"]["cached"] is False and registry_service.calls.count("biz") == 2
     finally:
         registry_service.stop()
@@ -374,7 +437,7 @@ def upload(client, headers, text: str, connector_id: str = "health-csv"):
     return client.put(f"/api/v1/connectors/{connector_id}/dataset", data=data, headers=headers)
 
 
-def test_a_csv_dataset_serves_resolution(client, registry, province):
+def test_a_csv_dataset_serves_resolution(client, registry, province, resolve):
     client.post("/api/v1/connectors/health-certs/activation", json={"active": False}, headers=OPERATOR)
     body = {"id": "health-csv", "agency": "health", "kind": "csv", "provides": ["health-cert"], "config": {}}
     registry.post("/api/v1/connectors", body)
@@ -385,11 +448,14 @@ def test_a_csv_dataset_serves_resolution(client, registry, province):
     assert uploaded.get_json()["rows"] == 2
     client.post("/api/v1/connectors/health-csv/test", json={}, headers=OPERATOR)
     client.post("/api/v1/connectors/health-csv/activation", json={"active": True}, headers=OPERATOR)
-    cert = by_code(resolve(client, province["market"]).get_json())["cert"]
+    cert = by_code(resolve(province["market"]).get_json())["cert"]
     assert cert["status"] == "resolved"
     assert cert["data"] == {"holder": "李伟", "valid_until": "2027-06-30"}
     other = {"id_type": "resident-id", "id": "440101200001010009"}
-    assert by_code(resolve(client, province["market"], subject=other).get_json())["cert"]["status"] == "missing"
+    case = apply_for(client, registry, subject=other)
+    assert (
+        by_code(resolve(province["market"], subject=other, application=case).get_json())["cert"]["status"] == "missing"
+    )
 
 
 DATASET_ID, OTHER_DATASET_ID = "440101199001020017", "11010519491231002X"
@@ -444,7 +510,7 @@ def test_idempotent_resolution_replays_the_first_answer_without_storing_personal
     client, province, store, agency_service
 ):
     headers = province["market"] | {"Idempotency-Key": "resolve-1"}
-    body = {"service_item": "food", "subject": SUBJECT}
+    body = {"service_item": "food", "subject": SUBJECT, "application": province["case"]}
     first = client.post("/api/v1/resolutions", json=body, headers=headers)
     agency_service.calls.clear()
     again = client.post("/api/v1/resolutions", json=body, headers=headers)
@@ -457,10 +523,12 @@ def test_idempotent_resolution_replays_the_first_answer_without_storing_personal
 
 
 # -- identifiers must fit their type (issue 16, finding 1)
-def test_an_identifier_sent_under_another_type_is_refused_before_any_source_is_asked(client, province, agency_service):
+def test_an_identifier_sent_under_another_type_is_refused_before_any_source_is_asked(
+    client, province, agency_service, resolve
+):
     entries_before = client.get("/api/v1/audit/verify", headers=OPERATOR).get_json()["entries"]
     calls_before = list(agency_service.calls)
-    response = resolve(client, province["market"], subject={"id_type": "credit-code", "id": RESIDENT})
+    response = resolve(province["market"], subject={"id_type": "credit-code", "id": RESIDENT})
     assert response.status_code == 422 and response.mimetype == "application/problem+json"
     assert "subject" in response.get_json()["errors"]
     assert agency_service.calls == calls_before  # no source was asked
@@ -468,14 +536,24 @@ def test_an_identifier_sent_under_another_type_is_refused_before_any_source_is_a
     for subject in ({"id_type": "credit-code", "id": RESIDENT}, SUBJECT):
         log = client.get("/api/v1/access-log", query_string=subject, headers=OPERATOR)
         assert log.status_code == (422 if subject["id_type"] == "credit-code" else 200)
-    assert client.get("/api/v1/access-log", query_string=SUBJECT, headers=OPERATOR).get_json()["items"] == []
+    log = client.get("/api/v1/access-log", query_string=SUBJECT, headers=OPERATOR).get_json()["items"]
+    assert [entry["outcome"] for entry in log] == ["read"]  # the case's own read only
 
 
-def test_a_lower_case_x_is_the_same_person(client, province):
+def test_a_lower_case_x_is_the_same_person(client, registry, province, resolve):
     typed = {"id_type": "resident-id", "id": "11010519491231002x"}
-    assert resolve(client, province["market"], subject=typed).status_code == 201
     canonical = {"id_type": "resident-id", "id": "11010519491231002X"}
+    case = apply_for(client, registry, subject=canonical)
+    assert resolve(province["market"], subject=typed, application=case).status_code == 201
     log = client.get("/api/v1/access-log", query_string=canonical, headers=OPERATOR).get_json()["items"]
-    assert len(log) == 1 and log[0]["service_item"] == "food"
+    assert len(log) == 2 and {entry["application"] for entry in log} == {case}
     also = client.get("/api/v1/access-log", query_string=typed, headers=OPERATOR).get_json()["items"]
     assert also == log
+
+
+def test_a_read_without_its_case_is_refused_before_any_source_is_asked(client, province, agency_service):
+    agency_service.calls.clear()
+    body = {"service_item": "food", "subject": SUBJECT}
+    response = client.post("/api/v1/resolutions", json=body, headers=province["market"])
+    assert response.status_code == 422 and "application" in response.get_json()["errors"]
+    assert agency_service.calls == []

@@ -41,11 +41,12 @@ def sign_in(page: Page, hub: ServedHub, token: str, lang: str) -> None:
 
 
 def test_operator_sees_connectors_and_tests_one(hub, tokens, open_page: OpenPage):
-    # One resolution first, so ps-identity has a call in the last hour to draw.
+    # One application first (its case resolves as the lead agency), so ps-identity has a call in the last
+    # hour to draw.
     answer = requests.post(
-        hub.url + "/api/v1/resolutions",
-        json={"service_item": FOOD, "subject": RESIDENT},
-        headers={"Authorization": f"Bearer {tokens['prov-market']}"},
+        hub.url + "/api/v1/applications",
+        json={"service_item": FOOD, "applicant": RESIDENT | {"name": "李伟"}, "channel": "web"},
+        headers={"Authorization": f"Bearer {tokens['prov-gov-service']}"},
         timeout=30,
     )
     assert answer.status_code == 201, answer.text

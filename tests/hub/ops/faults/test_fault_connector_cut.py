@@ -55,8 +55,19 @@ def market(registry, client, agency):
     return registry.token("market", "agency")
 
 
-def resolve(client, headers) -> dict:
-    response = client.post("/api/v1/resolutions", json={"service_item": "food", "subject": SUBJECT}, headers=headers)
+@pytest.fixture
+def case(client, registry, market, agency):
+    """The case the reads serve, submitted while the agency answered whole, its cached answer then dropped."""
+    application = registry.case("food", SUBJECT | {"name": WHOLE["name"]})
+    invalidate = {"evidence_type": "identity", "subject": SUBJECT}
+    assert client.post("/api/v1/evidence-cache/invalidations", json=invalidate, headers=OPERATOR).status_code == 204
+    agency.requests = 0
+    return application
+
+
+def resolve(client, headers, case) -> dict:
+    body = {"service_item": "food", "subject": SUBJECT, "application": case}
+    response = client.post("/api/v1/resolutions", json=body, headers=headers)
     assert response.status_code == 201, response.get_json()
     return response.get_json()
 
@@ -69,7 +80,7 @@ def cached_answer(app) -> dict | None:
 
 @pytest.mark.parametrize("cut", CUTS)
 def test_an_answer_cut_off_is_unavailable_never_used_nor_cached_and_the_source_recovers(
-    client, app, market, agency, cut
+    client, app, market, agency, case, cut
 ):
     source = app.extensions["hub"].sources.providers(["identity"])["identity"][0]
     clock = Clock()
@@ -78,7 +89,7 @@ def test_an_answer_cut_off_is_unavailable_never_used_nor_cached_and_the_source_r
 
     agency.mode = cut
     for _ in range(6):  # each resolution costs the source one or two failed attempts: the circuit opens
-        answer = resolve(client, market)
+        answer = resolve(client, market, case)
         (material,) = answer["materials"]
         assert material["status"] == "unavailable" and material["data"] is None and material["source"] is None
         assert answer["notice"]["unavailable"] == ["id"]  # reported, not demanded of the applicant
@@ -91,11 +102,11 @@ def test_an_answer_cut_off_is_unavailable_never_used_nor_cached_and_the_source_r
     assert asked >= 3
 
     agency.mode = "ok"  # the agency is whole again, but the circuit is still open: it is not even asked
-    assert resolve(client, market)["materials"][0]["status"] == "unavailable"
+    assert resolve(client, market, case)["materials"][0]["status"] == "unavailable"
     assert agency.requests == asked
 
     clock.now += breaker.reset_after_s  # half-open: the next resolution is the probe, and it succeeds
-    answer = resolve(client, market)
+    answer = resolve(client, market, case)
     (material,) = answer["materials"]
     assert material["status"] == "resolved" and material["data"] == WHOLE
     assert material["source"] == {"agency": "police", "connector": "police-id", "cached": False}
@@ -103,6 +114,6 @@ def test_an_answer_cut_off_is_unavailable_never_used_nor_cached_and_the_source_r
     assert breaker.state == "closed" and agency.requests == asked + 1
     assert cached_answer(app)["fields"] == WHOLE  # only the whole answer is kept
 
-    again = resolve(client, market)["materials"][0]
+    again = resolve(client, market, case)["materials"][0]
     assert again["source"]["cached"] is True and again["data"] == WHOLE
     assert agency.requests == asked + 1

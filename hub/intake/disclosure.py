@@ -1,0 +1,55 @@
+"""What of a case each reader sees: need-to-know decided at every read (API "Personal data").
+
+A case record keeps the evidence its resolution returned to the lead agency. Whoever reads the case
+afterwards sees only what the policies in force let that reader see, material by material and field
+by field: a co-agency forbidden an evidence type sees its status and source but no data, and a
+portal or the operator never sees data at all. Every answer that carries some of the applicant's
+data adds a line to the applicant's access log naming the reader, the case and the fields.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from hub.context import rfc3339
+from hub.registry.service_items import get_service_item
+from hub.resolution import access_log
+from hub.resolution.case import Case
+from hub.store import keys
+from policies import needed_by
+
+if TYPE_CHECKING:
+    from hub.state import HubState
+
+
+def _without_data(record: dict[str, Any]) -> dict[str, Any]:
+    return record | {"materials": [m | {"data": None} for m in record["materials"]]}
+
+
+def shown_to(state: HubState, record: dict[str, Any], agency: str | None, roles: frozenset[str]) -> dict[str, Any]:
+    """``record`` as this reader may see it now; a read that shows data is in the applicant's access log."""
+    if "materials" not in record:  # disposed of after its retention: nothing personal is left
+        return record
+    if "agency" not in roles or not Case.from_record(record).takes_part(agency):
+        return _without_data(record)  # a portal, the operator: statuses and sources, never values
+    assert agency is not None  # takes_part says so
+    item = get_service_item(state.store, record["service_item"], record["version"])
+    evidence_types = sorted({m["evidence_type"] for m in item["materials"] if m["evidence_type"]})
+    evidence_records = dict(
+        zip(evidence_types, state.store.get_many_json([keys.evidence_type(c) for c in evidence_types]), strict=True)
+    )
+    fields_of = {code: list((found or {}).get("fields", {})) for code, found in evidence_records.items()}
+    decisions = state.policies.decide(agency, item, evidence_records, record["applicant"]["id_type"])
+    needs = {m["code"]: needed_by(m, fields_of) for m in item["materials"] if m["evidence_type"]}
+    materials = []
+    for material in record["materials"]:
+        decision = decisions.get(material["evidence_type"] or "")
+        if material.get("data") is None or decision is None or not decision.allowed:
+            materials.append(material | {"data": None})
+            continue
+        shown = decision.fields & frozenset(needs.get(material["code"], ()))
+        materials.append(material | {"data": {k: v for k, v in material["data"].items() if k in shown}})
+    if any(m["data"] for m in materials):
+        applicant, at = record["applicant"]["subject_hash"], rfc3339(state.clock.now())
+        access_log.record_read(state.store, applicant, at, agency, record["id"], record["service_item"], materials)
+    return record | {"materials": materials}
