@@ -174,7 +174,8 @@ def seed(setup: IntakeHub, template: bytes, start: int, count: int, deadlines: l
     for n in range(start, start + count):
         deadline = deadlines[n % len(deadlines)]
         case = vary(json.loads(template), new_id(), f"{SEEDED_PREFIX}{n:07d}", deadline.isoformat())
-        pipe.set(keys.application(LEAD, case["id"]), dump(case))
+        key = keys.application(LEAD, case["id"])
+        pipe.set(key, setup.codec.dump(key, case))
         pipe.zadd(keys.application_due(LEAD), {case["id"]: score(deadline)})
         if (n - start + 1) % SEED_BATCH == 0:
             pipe.execute()
@@ -182,19 +183,22 @@ def seed(setup: IntakeHub, template: bytes, start: int, count: int, deadlines: l
 
 
 def check_seeding(setup: IntakeHub, real: list[dict[str, Any]]) -> bytes:
-    """The stored template, after checking the seeder writes records that read back like real ones."""
-    raw = setup.store.get(keys.application(LEAD, real[0]["id"]))
+    """The stored template (opened), after checking the seeder writes records that read back like real ones."""
+    real_key = keys.application(LEAD, real[0]["id"])
+    raw = setup.codec.sealer.open(real_key, setup.store.get(real_key))
     template = json.loads(raw)
     if dump(template).encode() != raw:
         raise processes.ServerError("the seeder does not serialise a record as the hub does")
     twin = {**copy.deepcopy(template), "id": new_id()}
-    setup.store.set(keys.application(LEAD, twin["id"]), dump(twin))
+    twin_key = keys.application(LEAD, twin["id"])
+    setup.store.set(twin_key, setup.codec.dump(twin_key, twin))
     setup.store.zadd(keys.application_due(LEAD), {twin["id"]: score(date.fromisoformat(twin["deadline"]))})
     if read(setup, twin["id"]) != {**real[0], "id": twin["id"]}:
         raise processes.ServerError("a seeded twin of a real case does not read back as the real one")
     other_id, subject, deadline = new_id(), f"{SEEDED_PREFIX}9999999", "2030-01-02"
     seeded = vary(json.loads(raw), other_id, subject, deadline)
-    setup.store.set(keys.application(LEAD, other_id), dump(seeded))  # read back once, then removed
+    other_key = keys.application(LEAD, other_id)
+    setup.store.set(other_key, setup.codec.dump(other_key, seeded))  # read back once, then removed
     try:
         if read(setup, other_id) != vary(copy.deepcopy(real[0]), other_id, subject, deadline):
             raise processes.ServerError("a seeded case does not read back as a real one with its values would")

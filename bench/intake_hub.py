@@ -19,8 +19,12 @@ from typing import Any
 import redis
 import requests
 
+from hub.config import Settings
 from hub.identifiers import with_check_characters
 from hub.store import keys
+from hub.store.sealing import Sealer
+from hub.store.secret import hub_secret
+from hub.store.transaction import Codec
 
 from . import processes
 from .resolution import SOURCE_DELAY_S, HubApi, Province, connector_id, evidence_type, holder, record
@@ -112,6 +116,7 @@ class IntakeHub:
     province: Province  # token: the lead agency's
     portal_token: str
     store: redis.Redis
+    codec: Codec  # seals case records as the hub does (they hold personal data), with the hub's secret
 
     @property
     def base(self) -> str:
@@ -152,11 +157,12 @@ def intake_hub() -> Iterator[IntakeHub]:
             register_province(api)
             lead_token = api.post(f"/api/v1/agencies/{LEAD}/tokens", {"roles": ["agency"]})["token"]
             portal_token = api.post(f"/api/v1/agencies/{PORTAL}/tokens", {"roles": ["portal"]})["token"]
-            province = Province(work, base, api, hub_server, urls, lead_token)
+            province = Province(work, base, api, hub_server, urls, lead_token, portal_token)
             province.activate_sources(SOURCES)
             store = redis.Redis(unix_socket_path=str(hub_data / "redis.sock"), socket_timeout=30)
             stack.callback(store.close)
-            yield IntakeHub(province, portal_token, store)
+            codec = Codec(Sealer(lambda: hub_secret(Settings(data_dir=hub_data))))
+            yield IntakeHub(province, portal_token, store, codec)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -173,12 +179,20 @@ def check_submission(setup: IntakeHub, subject: str) -> dict[str, Any]:
     if answer.status_code != 201:
         raise processes.ServerError(f"submission: {answer.status_code} {answer.text[:500]}")
     application = answer.json()
+    if any(m["data"] is not None for m in application["materials"]):
+        raise processes.ServerError(f"a portal was shown evidence values: {application}")
+    # The values are the lead agency's to read: the case as it sees it.
+    as_lead = requests.get(
+        f"{setup.base}/api/v1/applications/{application['id']}",
+        headers=setup.headers(setup.province.token),
+        timeout=30,
+    ).json()
     expected = {
         f"m{n:02d}": ("resolved", holder(n), connector_id(n), record(n, subject)) for n in range(1, SOURCES + 1)
     }
     got = {
         m["code"]: (m["status"], (m["source"] or {}).get("agency"), (m["source"] or {}).get("connector"), m["data"])
-        for m in application["materials"]
+        for m in as_lead["materials"]
         if m["code"] != UNHELD_MATERIAL
     }
     unheld = next(m for m in application["materials"] if m["code"] == UNHELD_MATERIAL)

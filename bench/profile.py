@@ -84,7 +84,9 @@ def _service_item() -> Iterator[Load]:
 @contextmanager
 def _resolution() -> Iterator[Load]:
     with resolution.province() as setup:
-        script = resolution.post_script(setup.work / "resolve.lua", resolution.THROUGHPUT_MATERIALS)
+        materials = resolution.THROUGHPUT_MATERIALS
+        cases = resolution.open_cases(setup.base, setup.portal_token, materials)
+        script = resolution.post_script(setup.work / "resolve.lua", materials, cases)
         target = wrk.Target("resolve", f"{setup.base}/api/v1/resolutions", setup.headers, script=script)
         yield Load(target, _master_pid(setup.hub_server), processes.THREADS)
 

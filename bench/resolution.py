@@ -337,12 +337,38 @@ def register_connector(api: HubApi, n: int, agency_url: str) -> None:
         raise processes.ServerError(f"connector {connector_id(n)} did not become active")
 
 
-def check_answers(base: str, token: str, materials: int) -> None:
+def open_cases(base: str, portal_token: str, materials: int) -> dict[str, str]:
+    """An application per subject for the item of ``materials`` (every read names its case): subject -> id."""
+    cases = {}
+    for subject in SUBJECTS:
+        response = requests.post(
+            f"{base}/api/v1/applications",
+            json={
+                "service_item": item_code(materials),
+                "applicant": {"id_type": "resident-id", "id": subject, "name": "Bench applicant"},
+                "channel": "web",
+            },
+            headers={"Authorization": f"Bearer {portal_token}"},
+            timeout=30,
+        )
+        if response.status_code != 201:
+            raise processes.ServerError(f"application: {response.status_code} {response.text[:500]}")
+        cases[subject] = response.json()["id"]
+    return cases
+
+
+def read_body(materials: int, subject: str, cases: dict[str, str]) -> dict:
+    """The resolution request for one subject's case."""
+    subject_id = {"id_type": "resident-id", "id": subject}
+    return {"service_item": item_code(materials), "subject": subject_id, "application": cases[subject]}
+
+
+def check_answers(base: str, token: str, materials: int, cases: dict[str, str]) -> None:
     """Every subject's resolution of the item is 201 with each material resolved with its source's record."""
     for subject in SUBJECTS:
         response = requests.post(
             f"{base}/api/v1/resolutions",
-            json={"service_item": item_code(materials), "subject": {"id_type": "resident-id", "id": subject}},
+            json=read_body(materials, subject, cases),
             headers={"Authorization": f"Bearer {token}"},
             timeout=30,
         )
@@ -362,12 +388,9 @@ def check_answers(base: str, token: str, materials: int) -> None:
             raise processes.ServerError(f"resolution of {materials} materials for {subject} is not complete: {answer}")
 
 
-def post_script(path: Path, materials: int) -> Path:
-    """A wrk Lua script that POSTs resolutions of the item of ``materials``, rotating over the subjects."""
-    bodies = [
-        json.dumps({"service_item": item_code(materials), "subject": {"id_type": "resident-id", "id": subject}})
-        for subject in SUBJECTS
-    ]
+def post_script(path: Path, materials: int, cases: dict[str, str]) -> Path:
+    """A wrk Lua script that POSTs resolutions of the item of ``materials``, rotating over the subjects' cases."""
+    bodies = [json.dumps(read_body(materials, subject, cases)) for subject in SUBJECTS]
     lua_bodies = ",\n  ".join("[[" + body + "]]" for body in bodies)
     path.write_text(
         f"""-- written by bench/resolution.py
@@ -436,6 +459,7 @@ class Province:
     hub_server: processes.Server
     agency_urls: dict[int, str]
     token: str
+    portal_token: str
 
     @property
     def headers(self) -> dict[str, str]:
@@ -495,9 +519,10 @@ def province() -> Iterator[Province]:
             api = HubApi(base, admin_token)
             register_province(api)
             token = api.post(f"/api/v1/agencies/{LEAD}/tokens", {"roles": ["agency"]})["token"]
-            setup = Province(work, base, api, hub_server, urls, token)
+            portal_token = api.post(f"/api/v1/agencies/{LEAD}/tokens", {"roles": ["portal"]})["token"]
+            setup = Province(work, base, api, hub_server, urls, token, portal_token)
             setup.activate_sources(THROUGHPUT_MATERIALS)
-            check_answers(base, token, THROUGHPUT_MATERIALS)
+            check_answers(base, token, THROUGHPUT_MATERIALS, open_cases(base, portal_token, THROUGHPUT_MATERIALS))
             yield setup
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -514,7 +539,11 @@ def run(load: wrk.WrkSettings) -> ResolutionReport:
             f"{base}/api/v1/resolutions",
             headers,
             setup.hub_server.worker_cpu_seconds,
-            post_script(setup.work / "resolve-05.lua", THROUGHPUT_MATERIALS),
+            post_script(
+                setup.work / "resolve-05.lua",
+                THROUGHPUT_MATERIALS,
+                open_cases(base, setup.portal_token, THROUGHPUT_MATERIALS),
+            ),
         )
         before = api.source_calls()
         levels = []
@@ -535,8 +564,9 @@ def run(load: wrk.WrkSettings) -> ResolutionReport:
         growth = []
         before = api.source_calls()
         for materials in GROWTH_POINTS:
-            check_answers(base, setup.token, materials)
-            script = post_script(setup.work / f"resolve-{materials:02d}.lua", materials)
+            cases = open_cases(base, setup.portal_token, materials)
+            check_answers(base, setup.token, materials, cases)
+            script = post_script(setup.work / f"resolve-{materials:02d}.lua", materials, cases)
             point = wrk.Target(f"{materials} materials", f"{base}/api/v1/resolutions", headers, script=script)
             wrk.measure_once(point, sequential, 1)  # warm-up
             cpu_before, commands_before = setup.hub_server.worker_cpu_seconds(), setup.redis_commands()

@@ -39,6 +39,7 @@ from hub.identifiers import with_check_characters
 from hub.licences import register as hub_licences
 from hub.store import keys
 from hub.store.client import Store, Tx
+from hub.store.secret import hub_secret
 
 from . import processes, wrk
 from .licences import issue_more, setup_hub
@@ -184,8 +185,10 @@ end
 class Seeder:
     """Writes licences like the real one into the hub's Redis, through the hub's store code."""
 
-    def __init__(self, socket_path: Path, real_number: str) -> None:
-        self.store = Store(Settings(redis_url=f"unix://{socket_path}"))
+    def __init__(self, hub_data: Path, real_number: str) -> None:
+        # The hub's own secret (made in its data directory), so that the licences are sealed as the hub seals them.
+        secret = hub_secret(Settings(data_dir=hub_data)).decode()
+        self.store = Store(Settings(redis_url=f"unix://{hub_data / 'redis.sock'}", secret_key=secret))
         self.real = self.store.get_json(keys.licence(TYPE_CODE, numbering.canonical(real_number)))
         if self.real is None:
             raise processes.ServerError(f"the issued licence {real_number} is not in the store")
@@ -280,7 +283,7 @@ def run(load: wrk.WrkSettings) -> RecordsResult:
             issue_more(base, token, 1)
             headers = {"Authorization": f"Bearer {token}"}
             listed = processes.http_get(f"{base}/api/v1/licences?limit=1", headers)[1]
-            seeder = Seeder(hub_data / "redis.sock", json.loads(listed)["items"][0]["number"])
+            seeder = Seeder(hub_data, json.loads(listed)["items"][0]["number"])
             stack.callback(seeder.close)
             issue = wrk.Target("issue", f"{base}/api/v1/licences", headers, script=issue_script(work / "issue.lua"))
             for size in sizes():

@@ -75,6 +75,13 @@ class Settings:
     idempotency_ttl: int = field(
         default=86_400, metadata={"env": "HUB_IDEMPOTENCY_TTL", "doc": "seconds an Idempotency-Key is kept"}
     )
+    record_key_version: int = field(
+        default=1,
+        metadata={
+            "env": "HUB_RECORD_KEY_VERSION",
+            "doc": "the version of the key personal data is sealed under at rest; raise it to rotate",
+        },
+    )
     secret_key: str | None = field(
         default=None,
         metadata={

@@ -41,7 +41,7 @@ def backup_create(directory: Path | None) -> None:
 def backup_verify(file: Path, require_seal: bool) -> None:
     """Check a backup: checksums, decompression, seal, and the snapshot loaded into a scratch Redis."""
     with open_state() as state:
-        result = backups.verify(file, backups.hub_pki(state))
+        result = backups.verify(file, backups.hub_pki(state), state.settings)
     _print_checks(result.checks)
     unsealed = require_seal and any(check.name == "seal" and check.ok is None for check in result.checks)
     if not result.ok or unsealed:

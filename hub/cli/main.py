@@ -20,6 +20,7 @@ from hub.cli.archive import archive
 from hub.cli.backup import backup
 from hub.cli.common import open_state, settings_or_fail
 from hub.cli.pki import pki
+from hub.cli.records import records
 from hub.config import describe
 from hub.context import Context
 from hub.ops import queue
@@ -224,3 +225,4 @@ def demo_load() -> None:
 main.add_command(pki)
 main.add_command(archive)
 main.add_command(backup)
+main.add_command(records)

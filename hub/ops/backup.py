@@ -45,6 +45,7 @@ from hub.state import HubState
 from hub.store import embedded as embedded_redis
 from hub.store import keys
 from hub.store.client import Store
+from hub.store.secret import hub_secret
 
 FORMAT = 1
 MANIFEST, SIGNATURE, SNAPSHOT = "backup.json", "backup.json.p7s", "redis.rdb.gz"
@@ -105,7 +106,7 @@ def create(state: HubState, directory: Path | None = None, kind: str = MANUAL) -
         taken = now()
         with ThreadPoolExecutor(1) as compressor:  # zlib lets go of the GIL: compress while the copy is checked
             compressing = compressor.submit(_compress, work / "dump.rdb", work / SNAPSHOT)
-            with scratch_server(work) as copy:
+            with scratch_server(work, state.settings) as copy:
                 contents = integrity.check(copy)
             snapshot = compressing.result()
         manifest = {
@@ -186,14 +187,15 @@ def _plain(info: tarfile.TarInfo) -> tarfile.TarInfo:
 
 
 # -- checking one
-def verify(path: Path, pki: Pki | None) -> Verification:
-    """Check a backup: members, checksums, decompression, the seal (with ``pki``) and the snapshot itself."""
+def verify(path: Path, pki: Pki | None, settings: Settings) -> Verification:
+    """Check a backup: members, checksums, decompression, the seal (with ``pki``) and the snapshot itself
+    (its sealed records opened with the secret of the hub ``settings`` describe)."""
     result = Verification(Path(path))
     with tempfile.TemporaryDirectory(prefix="hub-verify-") as work_dir:
         rdb = Path(work_dir) / "dump.rdb"
         if unpack(result, rdb, pki):
             try:
-                with scratch_server(Path(work_dir)) as copy:
+                with scratch_server(Path(work_dir), settings) as copy:
                     compare_contents(result, integrity.check(copy))
             except BackupError as error:
                 result.add("contents", False, error.detail)
@@ -307,8 +309,9 @@ def compare_contents(result: Verification, contents: integrity.IntegrityReport) 
 
 
 @contextmanager
-def scratch_server(data_dir: Path) -> Iterator[Store]:
-    """A private Redis server that loads ``data_dir/dump.rdb`` (append-only off), as a store; stopped after."""
+def scratch_server(data_dir: Path, settings: Settings | None = None) -> Iterator[Store]:
+    """A private Redis server that loads ``data_dir/dump.rdb`` (append-only off), as a store that opens
+    sealed records with the secret of the hub ``settings`` describe (none: it only moves data); stopped after."""
     runtime = Path(tempfile.mkdtemp(prefix="hub-scratch-", dir="/tmp"))  # short: Unix socket paths are limited
     socket_path = runtime / "redis.sock"
     lines = [
@@ -330,7 +333,12 @@ def scratch_server(data_dir: Path) -> Iterator[Store]:
     )
     store = None
     try:
-        store = Store(Settings(redis_url=f"unix://{socket_path}"))
+        secret = (
+            {}
+            if settings is None
+            else {"secret_key": hub_secret(settings).decode(), "record_key_version": settings.record_key_version}
+        )
+        store = Store(Settings(redis_url=f"unix://{socket_path}", **secret))
         _wait_loaded(store, process, runtime / "redis.log")
         yield store
     finally:

@@ -13,7 +13,7 @@ from hub.ops import backup, integrity
 from hub.state import HubState
 from hub.store import embedded as embedded_redis
 from hub.store.client import Store
-from hub.store.keyring import SECRET_FILE
+from hub.store.secret import SECRET_FILE
 
 
 @dataclass

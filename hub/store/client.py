@@ -35,8 +35,10 @@ from redis.sentinel import Sentinel
 from hub.config import Settings
 from hub.errors import StoreUnavailable
 from hub.store import embedded as embedded_redis
+from hub.store.sealing import Sealer
+from hub.store.secret import hub_secret
 from hub.store.server import UNREACHABLE, ServerAdmin
-from hub.store.transaction import Tx, dump_json, load_json
+from hub.store.transaction import Codec, Tx, field_key
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -78,6 +80,7 @@ class Store(ServerAdmin):
         """Connect; an embedded server is started if none runs, unless not ``start_embedded`` (a job queue
         worker attaches to the one its hub keeps, and must not start one after that hub is gone)."""
         self.settings = settings
+        self.codec = Codec(Sealer(lambda: hub_secret(settings), settings.record_key_version))
         self.embedded: embedded_redis.EmbeddedServer | None = None
         self.client_name = f"{CLIENT_NAME_PREFIX}{os.getpid()}-{uuid.uuid4().hex[:8]}"
         # A stalled Redis must cost a request seconds, not minutes: short timeouts, two quick retries.
@@ -166,29 +169,29 @@ class Store(ServerAdmin):
     # -- reads
     def get_json(self, key: str) -> Any:
         """The JSON value at ``key``, or None."""
-        return load_json(self._guard(self._client.get, key))
+        return self.codec.load(key, self._guard(self._client.get, key))
 
     def get_many_json(self, keys: list[str]) -> list[Any]:
         """The JSON values at ``keys`` (None where absent), in one round trip."""
         if not keys:
             return []
-        return [load_json(raw) for raw in self._guard(self._client.mget, keys)]
+        return [self.codec.load(key, raw) for key, raw in zip(keys, self._guard(self._client.mget, keys), strict=True)]
 
     def list_len(self, key: str) -> int:
         return int(self._guard(self._client.llen, key))
 
     def list_get_json(self, key: str, index: int) -> Any:
-        return load_json(self._guard(self._client.lindex, key, index))
+        return self.codec.load(key, self._guard(self._client.lindex, key, index))
 
     def list_last_many_json(self, list_keys: list[str]) -> list[Any]:
         """The last element of each list (None where empty), in one round trip."""
         pipe = self._client.pipeline(transaction=False)
         for key in list_keys:
             pipe.lindex(key, -1)
-        return [load_json(raw) for raw in self._guard(pipe.execute)]
+        return [self.codec.load(key, raw) for key, raw in zip(list_keys, self._guard(pipe.execute), strict=True)]
 
     def list_all_json(self, key: str) -> list[Any]:
-        return [load_json(raw) for raw in self._guard(self._client.lrange, key, 0, -1)]
+        return [self.codec.load(key, raw) for raw in self._guard(self._client.lrange, key, 0, -1)]
 
     def index_page(self, key: str, after: str | None, limit: int) -> list[str]:
         """Up to ``limit`` members of a lexicographic index that sort after ``after``."""
@@ -197,8 +200,8 @@ class Store(ServerAdmin):
         return [m.decode() for m in members]
 
     def get_bytes(self, key: str) -> bytes | None:
-        """The raw bytes at ``key`` (a blob), or None."""
-        return self._guard(self._client.get, key)
+        """The bytes at ``key`` (a blob), or None."""
+        return self.codec.load_bytes(key, self._guard(self._client.get, key))
 
     def scored_newest(self, key: str, before: float | None, limit: int) -> list[tuple[str, float]]:
         """Up to ``limit`` members of a sorted set scored below ``before`` (or any), highest score first."""
@@ -227,11 +230,11 @@ class Store(ServerAdmin):
         pipe = self._client.pipeline(transaction=False)
         for key in keys:
             pipe.get(key)
-        return [load_json(raw) for raw in self._guard(pipe.execute)] if keys else []
+        return [self.codec.load(key, raw) for key, raw in zip(keys, self._guard(pipe.execute), strict=True)]
 
     def hash_get_json(self, key: str, field: str) -> Any:
         """The JSON value of one hash field, or None."""
-        return load_json(self._guard(self._client.hget, key, field))
+        return self.codec.load(field_key(key, field), self._guard(self._client.hget, key, field))
 
     def hash_get_all(self, key: str) -> dict[str, str]:
         raw = self._guard(self._client.hgetall, key)
@@ -276,10 +279,10 @@ class Store(ServerAdmin):
     # -- plain writes outside transactions (idempotency records, caches)
     def set_json_if_absent(self, key: str, value: Any, ttl_seconds: int | None) -> bool:
         """Store ``value`` only if ``key`` is free; True if stored."""
-        return bool(self._guard(self._client.set, key, dump_json(value), nx=True, ex=ttl_seconds))
+        return bool(self._guard(self._client.set, key, self.codec.dump(key, value), nx=True, ex=ttl_seconds))
 
     def set_json(self, key: str, value: Any, ttl_seconds: int | None = None) -> None:
-        self._guard(self._client.set, key, dump_json(value), ex=ttl_seconds)
+        self._guard(self._client.set, key, self.codec.dump(key, value), ex=ttl_seconds)
 
     def hash_set(self, key: str, field: str, value: str) -> None:
         self._guard(self._client.hset, key, field, value)
@@ -288,12 +291,12 @@ class Store(ServerAdmin):
         """Set several JSON values in one round trip, not atomically (observations, each whole on its own)."""
         pipe = self._client.pipeline(transaction=False)
         for key, value in items:
-            pipe.set(key, dump_json(value))
+            pipe.set(key, self.codec.dump(key, value))
         self._guard(pipe.execute)
 
     def set_bytes_if_absent(self, key: str, value: bytes) -> bool:
         """Store a content-addressed blob unless it is there already; True if stored."""
-        return bool(self._guard(self._client.set, key, value, nx=True))
+        return bool(self._guard(self._client.set, key, self.codec.dump_bytes(key, value), nx=True))
 
     def delete(self, key: str) -> None:
         self._guard(self._client.delete, key)
@@ -303,7 +306,7 @@ class Store(ServerAdmin):
         """Run ``work`` as one optimistic transaction, again on fresh data if a watched key changed."""
         for attempt in range(MAX_TRANSACTION_ATTEMPTS):
             with self._client.pipeline(transaction=True) as pipe:
-                tx = Tx(pipe)
+                tx = Tx(pipe, self.codec)
                 try:
                     result = work(tx)
                     tx._commit()
@@ -331,7 +334,7 @@ class Store(ServerAdmin):
         writes sent so far in place.
         """
         with self._client.pipeline(transaction=False) as pipe:
-            tx = Tx(pipe)
+            tx = Tx(pipe, self.codec)
             result = work(tx)
             for write in tx._writes:
                 write(pipe)
@@ -349,11 +352,11 @@ class Store(ServerAdmin):
             raise StoreUnavailable(str(exc)) from exc
 
     def get_bytes_each(self, keys: list[str]) -> list[bytes | None]:
-        """The raw bytes at ``keys`` that may live in different slots (None where absent), pipelined."""
+        """The bytes at ``keys`` that may live in different slots (None where absent), pipelined."""
         pipe = self._client.pipeline(transaction=False)
         for key in keys:
             pipe.get(key)
-        return list(self._guard(pipe.execute)) if keys else []
+        return [self.codec.load_bytes(key, raw) for key, raw in zip(keys, self._guard(pipe.execute), strict=True)]
 
     def raw_client_for_tests(self) -> Any:
         """The Redis client, for tests that tamper with stored data on purpose."""

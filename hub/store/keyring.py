@@ -11,8 +11,6 @@ import base64
 import hashlib
 import hmac
 import os
-import secrets
-from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -21,6 +19,7 @@ from hub.config import Settings
 from hub.identifiers import canonical_form
 from hub.store import keys
 from hub.store.client import Store
+from hub.store.secret import hub_secret
 
 SEALED_PREFIX = "sealed:v1:"
 
@@ -29,27 +28,11 @@ class StoreClaimed(RuntimeError):
     """The store was first used with another secret."""
 
 
-SECRET_FILE = "secret.key"  # noqa: S105 - a file name
-
-
-def _secret_from_data_dir(data_dir: Path) -> str:
-    """A secret made once per data directory (mode 0600), for single-host and embedded use."""
-    path = Path(data_dir) / SECRET_FILE
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_text().strip()
-    with os.fdopen(descriptor, "w") as handle:
-        handle.write(secrets.token_urlsafe(48))
-    return path.read_text().strip()
-
-
 class Keyring:
     """Subject hashing and envelope signing for one hub."""
 
     def __init__(self, settings: Settings, store: Store) -> None:
-        self._secret = (settings.secret_key or _secret_from_data_dir(settings.data_dir)).encode()
+        self._secret = hub_secret(settings)
         self._store = store
 
     def derive(self, purpose: bytes) -> bytes:

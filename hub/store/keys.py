@@ -385,3 +385,27 @@ def archives_pending(agency: str) -> str:
 def application_audit(agency: str, application_id: str) -> str:
     """List of the audit entries about one case, copied as they were chained: the case's audit extract."""
     return key(application_partition(agency), "application-audit", application_id)
+
+
+# -- what is sealed at rest (hub.store.sealing): the families that can hold a person's data
+PERSONAL_FAMILIES = frozenset(
+    {
+        "application",  # case records: the applicant, the form, the evidence, the signed envelope
+        "application-audit",
+        "archive",
+        "bytes",  # every blob: uploads, licence PDFs
+        "cache",  # cached evidence
+        "discrepancy",  # form and platform values
+        "history",
+        "licence",  # the holder's name and the licence's fields
+        "rows",  # dataset rows
+    }
+)
+PERSONAL_PARTITIONS = ("idem:",)  # idempotent replays keep whole answers
+
+
+def holds_personal_data(redis_key: str) -> bool:
+    """Whether values at ``redis_key`` are sealed at rest (``hub:{partition}:family:...``)."""
+    partition, _, rest = redis_key.partition("}:")
+    partition = partition.removeprefix(PREFIX + ":{")
+    return partition.startswith(PERSONAL_PARTITIONS) or rest.split(":", 1)[0] in PERSONAL_FAMILIES

@@ -14,11 +14,13 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import redis
-from redis.exceptions import BusyLoadingError, ConnectionError, ReadOnlyError, TimeoutError
+from redis.exceptions import BusyLoadingError, ConnectionError, ReadOnlyError, TimeoutError, WatchError
 
 from hub.config import Settings
 from hub.errors import StoreUnavailable
 from hub.store import embedded as embedded_redis
+from hub.store.keys import PREFIX, holds_personal_data
+from hub.store.transaction import Codec, field_key
 
 # The server is down, stalled, loading its data, or (during a failover) a replica no longer the master.
 UNREACHABLE = (ConnectionError, TimeoutError, BusyLoadingError, ReadOnlyError)
@@ -47,6 +49,52 @@ class ServerAdmin:
     _client: Any
     _guard: Callable[..., Any]  # runs a client call, turning an unreachable server into StoreUnavailable
     close: Callable[[], None]
+    codec: Codec
+
+    def reseal_personal_data(self, batch: int = 500) -> int:
+        """Seal every personal value not sealed under the current key version (after a rotation, or values
+        written before sealing) again; how many values were rewritten. Safe while the hub serves: each key
+        is rewritten in its own transaction, and a key another writer changed meanwhile is already current."""
+        rewritten = 0
+        for name in self._guard(self._client.scan_iter, match=f"{PREFIX}:*", count=batch):
+            key = name.decode()
+            if holds_personal_data(key):
+                rewritten += self._guard(self._reseal_key, key)
+        return rewritten
+
+    def _reseal_key(self, key: str) -> int:
+        sealer = self.codec.sealer
+        assert sealer is not None
+        with self._client.pipeline(transaction=True) as pipe:
+            try:
+                pipe.watch(key)
+                kind = pipe.type(key)
+                if kind == b"string":
+                    stale = {None: pipe.get(key)}
+                elif kind == b"list":
+                    stale = dict(enumerate(pipe.lrange(key, 0, -1)))
+                elif kind == b"hash":
+                    stale = {field.decode(): value for field, value in pipe.hgetall(key).items()}
+                else:
+                    return 0
+                stale = {at: raw for at, raw in stale.items() if raw is not None and not sealer.is_current(raw)}
+                if not stale:
+                    return 0
+                ttl = pipe.pttl(key)
+                pipe.multi()
+                for at, raw in stale.items():
+                    bound = key if not isinstance(at, str) else field_key(key, at)
+                    fresh = sealer.seal(bound, sealer.open(bound, raw))
+                    if at is None:
+                        pipe.set(key, fresh, px=ttl if ttl > 0 else None)
+                    elif isinstance(at, int):
+                        pipe.lset(key, at, fresh)
+                    else:
+                        pipe.hset(key, at, fresh)
+                pipe.execute()
+                return len(stale)
+            except WatchError:
+                return 0  # written meanwhile, under the current key
 
     def server_version(self) -> str:
         """The Redis server's version."""

@@ -6,13 +6,44 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from hub.store.keys import holds_personal_data
+from hub.store.sealing import Sealer
+
 
 def dump_json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
 
 
-def load_json(raw: bytes | str | None) -> Any:
-    return None if raw is None else json.loads(raw)
+class Codec:
+    """How values go into Redis and come back: JSON text, sealed where the key may hold personal data."""
+
+    def __init__(self, sealer: Sealer | None) -> None:
+        self.sealer = sealer
+
+    def _seals(self, key: str) -> bool:
+        return self.sealer is not None and holds_personal_data(key)
+
+    def dump(self, key: str, value: Any) -> str | bytes:
+        text = dump_json(value)
+        return self.sealer.seal(key, text.encode()) if self._seals(key) and self.sealer else text
+
+    def load(self, key: str, raw: bytes | str | None) -> Any:
+        if raw is None:
+            return None
+        if self.sealer is not None and isinstance(raw, bytes):
+            raw = self.sealer.open(key, raw)
+        return json.loads(raw)
+
+    def dump_bytes(self, key: str, value: bytes) -> bytes:
+        return self.sealer.seal(key, value) if self._seals(key) and self.sealer else value
+
+    def load_bytes(self, key: str, raw: bytes | None) -> bytes | None:
+        return raw if raw is None or self.sealer is None else self.sealer.open(key, raw)
+
+
+def field_key(key: str, field: str) -> str:
+    """What a hash field's sealed value is bound to: its hash and its field."""
+    return f"{key}#{field}"
 
 
 _DELETED = object()
@@ -25,8 +56,9 @@ class Tx:
     catalogue import) compose into one MULTI/EXEC and still check each other's references.
     """
 
-    def __init__(self, pipe: Any) -> None:
+    def __init__(self, pipe: Any, codec: Codec) -> None:
         self._pipe = pipe
+        self._codec = codec
         self._writes: list[Callable[[Any], Any]] = []
         self._pending: dict[str, Any] = {}  # key -> value queued by set_json, or _DELETED
         self._pushed: dict[str, list[Any]] = {}  # list key -> values queued by list_push_json
@@ -39,7 +71,7 @@ class Tx:
             value = self._pending[key]
             return None if value is _DELETED else json.loads(dump_json(value))
         self._pipe.watch(key)
-        return load_json(self._pipe.get(key))
+        return self._codec.load(key, self._pipe.get(key))
 
     def exists(self, key: str) -> bool:
         if key in self._pending:
@@ -56,7 +88,7 @@ class Tx:
         if self._pushed.get(key):
             return json.loads(dump_json(self._pushed[key][-1]))
         self._pipe.watch(key)
-        return load_json(self._pipe.lindex(key, -1))
+        return self._codec.load(key, self._pipe.lindex(key, -1))
 
     def index_members(self, key: str) -> list[str]:
         """Every member of a lexicographic index (as stored: this transaction's own additions are not in it)."""
@@ -71,7 +103,7 @@ class Tx:
     # writes: queued, applied in one MULTI/EXEC
     def set_json(self, key: str, value: Any, ttl_seconds: int | None = None) -> None:
         self._pending[key] = value
-        self._writes.append(lambda p: p.set(key, dump_json(value), ex=ttl_seconds))
+        self._writes.append(lambda p: p.set(key, self._codec.dump(key, value), ex=ttl_seconds))
 
     def delete(self, key: str) -> None:
         self._pending[key] = _DELETED
@@ -79,7 +111,7 @@ class Tx:
 
     def list_push_json(self, key: str, value: Any) -> None:
         self._pushed.setdefault(key, []).append(value)
-        self._writes.append(lambda p: p.rpush(key, dump_json(value)))
+        self._writes.append(lambda p: p.rpush(key, self._codec.dump(key, value)))
 
     def index_add(self, key: str, member: str) -> None:
         """Add ``member`` to a lexicographic index (a sorted set scored 0)."""
@@ -94,7 +126,7 @@ class Tx:
 
     def hash_set_json_many(self, key: str, mapping: dict[str, Any]) -> None:
         """Set many hash fields to JSON values, in chunks that keep each command small."""
-        items = [(field, dump_json(value)) for field, value in mapping.items()]
+        items = [(field, self._codec.dump(field_key(key, field), value)) for field, value in mapping.items()]
         for start in range(0, len(items), 1000):
             chunk = dict(items[start : start + 1000])
             self._writes.append(lambda p, chunk=chunk: p.hset(key, mapping=chunk))

@@ -9,7 +9,6 @@ test in ``faults/test_fault_worker_kill.py`` kills real workers, but hits this w
 
 from __future__ import annotations
 
-import json
 import socket
 import subprocess
 import time
@@ -34,15 +33,15 @@ def a_gone_process() -> dict:
 def as_if_the_worker_died_before_answering(store, idempotency_key: str) -> None:
     """Turn the kept answer for ``idempotency_key`` back into the claim of a killed worker."""
     raw = store.raw_client_for_tests()
-    (record_key,) = [k for k in raw.scan_iter(keys.idempotency("*", idempotency_key))]
-    kept = json.loads(raw.get(record_key))
+    (record_key,) = [k.decode() for k in raw.scan_iter(keys.idempotency("*", idempotency_key))]
+    kept = store.get_json(record_key)
     claim = {
         "state": "pending",
         "fingerprint": kept["fingerprint"],
         "owner": a_gone_process(),
         "claimed_at": time.time(),
     }
-    raw.set(record_key, json.dumps(claim))
+    store.set_json(record_key, claim)
 
 
 def audit_entries(client, operator) -> int:

@@ -119,10 +119,10 @@ def _signature_value_at(path: Path) -> int:
     ],
 )
 def test_verify_catches_a_changed_byte(state, made, tmp_path, member, at, failing):
-    assert backup.verify(made, backup.hub_pki(state)).ok
+    assert backup.verify(made, backup.hub_pki(state), state.settings).ok
     tampered = tmp_path / "tampered.tar"
     _flip_byte(made, tampered, member, _signature_value_at(made) if at is None else at)
-    result = backup.verify(tampered, backup.hub_pki(state))
+    result = backup.verify(tampered, backup.hub_pki(state), state.settings)
     assert not result.ok
     assert failing in {check.name for check in result.checks if check.ok is False}
 
@@ -133,12 +133,12 @@ def test_a_changed_manifest_that_still_parses_is_caught(state, made, tmp_path):
     position = manifest.index(b'"licences": 1') + len(b'"licences": ')
     tampered = tmp_path / "tampered.tar"
     _flip_byte(made, tampered, backup.MANIFEST, position)  # "1" becomes "0": still JSON, still a number
-    result = backup.verify(tampered, backup.hub_pki(state))
+    result = backup.verify(tampered, backup.hub_pki(state), state.settings)
     assert {check.name for check in result.checks if check.ok is False} == {"seal", "contents"}
 
 
-def test_verify_without_a_pki_reports_the_seal_unchecked(made):
-    result = backup.verify(made, None)
+def test_verify_without_a_pki_reports_the_seal_unchecked(state, made):
+    result = backup.verify(made, None, state.settings)
     assert result.ok
     assert [check.ok for check in result.checks if check.name == "seal"] == [None]
 
