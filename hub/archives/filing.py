@@ -23,6 +23,7 @@ from hub.errors import Conflict, NotFound
 from hub.intake import applications, cases, discrepancies, due
 from hub.licences import register as licences
 from hub.registry import service_items
+from hub.resolution import access_log
 from hub.store import keys
 from hub.store.client import Tx
 
@@ -138,14 +139,18 @@ def file_pending(state: HubState, ctx: Context, limit: int = 500) -> dict[str, A
     return {"filed": filed, "failed": failed}
 
 
-def package_of(state: HubState, ctx: Context, application_id: str) -> tuple[dict[str, Any], bytes]:
-    """A case's catalogue entry and its package, filing it first if it is still pending."""
+def package_of(state: HubState, ctx: Context, record: dict[str, Any], reader: str) -> tuple[dict[str, Any], bytes]:
+    """A case's catalogue entry and its package, filing it first if it is still pending. The package carries
+    the applicant's evidence, so handing it to ``reader`` is a line in the applicant's access log."""
+    application_id = record["id"]
     entry = file_case(state, ctx, application_id)
     if entry.get("disposed") is not None:
         raise Gone(f"The archive of {application_id} was disposed of on {entry['disposed']['at'][:10]}.")
     content = state.store.get_bytes(keys.blob(entry["package"]["sha256"]))
     if content is None:
         raise NotFound(f"The package of {application_id} is missing from the store; restore it from a backup.")
+    at, applicant, item = rfc3339(state.clock.now()), entry["subject_hash"], entry["service_item"]
+    access_log.record_read(state.store, applicant, at, reader, application_id, item, record.get("materials", []))
     return entry, content
 
 

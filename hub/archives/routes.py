@@ -30,7 +30,8 @@ def get_package(application_id: str) -> Response:
     state = hub_state()
     record = applications.get(state, application_id)
     catalogue.check_lead_or_operator(record, g.principal.agency)
-    entry, content = filing.package_of(state, context(), application_id)
+    reader = g.principal.agency or "operator"
+    entry, content = filing.package_of(state, context(), record, reader)
     response = Response(content, mimetype="application/zip")
     response.headers["Content-Disposition"] = f'attachment; filename="{application_id}.zip"'
     response.headers["ETag"] = f'"{entry["package"]["sha256"]}"'

@@ -256,3 +256,13 @@ def test_png_uploads_are_filed_with_their_type(client, province, tmp_path):
     event(client, province["market"], case["id"], "approve")
     folder = unpack(package_of(client, case["id"]), tmp_path / "package")
     assert (folder / "materials/plan.png").read_bytes() == PNG
+
+
+def test_every_download_of_a_package_is_in_the_applicants_access_log(client, province):
+    application_id = conclude(client, province)
+    package_of(client, application_id, province["market"])
+    package_of(client, application_id, OPERATOR)
+    query = {"id_type": HOLDER["id_type"], "id": HOLDER["id"]}
+    log = client.get("/api/v1/access-log", query_string=query, headers=OPERATOR).get_json()["items"]
+    downloads = [(entry["agency"], entry["application"]) for entry in log[:2]]
+    assert downloads == [("operator", application_id), ("market", application_id)]
