@@ -12,7 +12,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from hub import logs
 from hub.archives import routes as archive_routes
 from hub.audit import routes as audit_routes
-from hub.config import Settings, load_settings
+from hub.config import Settings, check_applicant_sign_in, load_settings
 from hub.http import api_docs, hooks, problems, ratelimit
 from hub.intake import calendar_routes, deadline_routes, discrepancy_routes, outcome_routes
 from hub.intake import routes as application_routes
@@ -26,7 +26,8 @@ from hub.resolution import routes as resolution_routes
 from hub.sources import routes as connector_routes
 from hub.state import HubState
 from hub.store.client import Store
-from hub.web import apply, console, guide_routes, pages, verify
+from hub.web import apply, console, guide_routes, pages, session_routes, signin, verify
+from hub.web.sessions import ServerSessionInterface
 
 # Every room's API blueprint, in the order the spec lists them.
 API_BLUEPRINTS = (
@@ -48,6 +49,7 @@ API_BLUEPRINTS = (
     audit_routes.blp,
     archive_routes.blp,
     deadline_routes.blp,
+    session_routes.blp,
 )
 PAGE_BLUEPRINTS = (pages.blp, console.blp, verify.blp, apply.blp)
 
@@ -55,6 +57,7 @@ PAGE_BLUEPRINTS = (pages.blp, console.blp, verify.blp, apply.blp)
 def create_app(config: Mapping[str, Any] | None = None, settings: Settings | None = None) -> Flask:
     """Build the hub: settings from the environment (overridden by ``config``), store, routes."""
     settings = (settings or load_settings()).with_overrides(config or {})
+    check_applicant_sign_in(settings)
     logs.configure(settings.log_level)
     app = Flask(__name__, template_folder="web/templates", static_folder="web/static")
     # The larger limit here; hub.http.hooks narrows it per request to the route's own (JSON or upload).
@@ -66,7 +69,9 @@ def create_app(config: Mapping[str, Any] | None = None, settings: Settings | Non
     store = Store(settings)
     state = HubState(settings=settings, store=store)
     app.extensions["hub"] = state
-    app.secret_key = state.keyring.derive(b"flask-session")  # signs the operator console's session cookie
+    app.secret_key = state.keyring.derive(b"flask-session")  # Flask wants one; sessions live on the server
+    app.session_interface = ServerSessionInterface(lambda: store, settings.session_ttl)
+    signin.init_app(app, settings)
     if settings.admin_token:
         tokens.ensure_operator_token(store, settings.admin_token)
     hooks.init_app(app)

@@ -139,6 +139,37 @@ class Settings:
             "doc": "agency code the hub's own applicant pages (/apply) submit as (demo: prov-gov-service)",
         },
     )
+    oidc_issuer: str | None = field(
+        default=None,
+        metadata={
+            "env": "HUB_OIDC_ISSUER",
+            "doc": "the province identity service (OpenID Connect issuer URL) applicants sign in to /apply with",
+        },
+    )
+    oidc_client_id: str | None = field(
+        default=None, metadata={"env": "HUB_OIDC_CLIENT_ID", "doc": "the hub's client id at that identity service"}
+    )
+    oidc_client_secret: str | None = field(
+        default=None, metadata={"env": "HUB_OIDC_CLIENT_SECRET", "doc": "the hub's client secret there"}
+    )
+    oidc_id_claim: str = field(
+        default="id_number",
+        metadata={"env": "HUB_OIDC_ID_CLAIM", "doc": "the ID token claim that holds the applicant's identifier"},
+    )
+    oidc_id_type_claim: str = field(
+        default="id_type",
+        metadata={
+            "env": "HUB_OIDC_ID_TYPE_CLAIM",
+            "doc": "the claim that holds its type (resident-id, passport, ...; resident-id when absent)",
+        },
+    )
+    session_ttl: int = field(
+        default=28_800,
+        metadata={
+            "env": "HUB_SESSION_TTL",
+            "doc": "seconds a console or /apply session lives on the server after its last change",
+        },
+    )
     backup_dir: Path | None = field(
         default=None,
         metadata={"env": "HUB_BACKUP_DIR", "doc": "where backups are written (default HUB_DATA_DIR/backups)"},
@@ -197,6 +228,11 @@ class Settings:
     )
 
     @property
+    def oidc(self) -> bool:
+        """Whether applicants sign in through the province's identity service (OpenID Connect)."""
+        return bool(self.oidc_issuer and self.oidc_client_id and self.oidc_client_secret)
+
+    @property
     def base_url(self) -> str:
         """The public base URL without a trailing slash."""
         return (self.public_url or f"http://127.0.0.1:{self.port}").rstrip("/")
@@ -251,12 +287,34 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         settings = replace(settings, connector_allowlist="127.0.0.1/32")
     if settings.demo and not settings.applicant_portal:
         settings = replace(settings, applicant_portal="prov-gov-service")  # the demo's online hall
+    check_applicant_sign_in(settings)
     if settings.admin_token is not None and len(settings.admin_token) < 16:
         raise ValueError("HUB_ADMIN_TOKEN: use at least 16 characters")
     if settings.redis_appendfsync not in {"everysec", "always"}:
         raise ValueError("HUB_REDIS_APPENDFSYNC: must be everysec or always")
     _check_rate_limits(settings)
     return settings
+
+
+OIDC_SETTINGS = {
+    "oidc_issuer": "HUB_OIDC_ISSUER",
+    "oidc_client_id": "HUB_OIDC_CLIENT_ID",
+    "oidc_client_secret": "HUB_OIDC_CLIENT_SECRET",
+}
+
+
+def check_applicant_sign_in(settings: Settings) -> None:
+    """The applicant pages need a sign-in that proves who the applicant is: OpenID Connect, or the demo's."""
+    given = [env for name, env in OIDC_SETTINGS.items() if getattr(settings, name)]
+    if given and len(given) < len(OIDC_SETTINGS):
+        missing = [env for env in OIDC_SETTINGS.values() if env not in given]
+        raise ValueError(f"{', '.join(missing)}: OpenID Connect sign-in needs {', '.join(OIDC_SETTINGS.values())}")
+    if settings.applicant_portal and not settings.oidc and not settings.demo:
+        raise ValueError(
+            "HUB_APPLICANT_PORTAL: the applicant pages need a sign-in that proves who the applicant is; set "
+            "HUB_OIDC_ISSUER, HUB_OIDC_CLIENT_ID and HUB_OIDC_CLIENT_SECRET (the province's identity service), "
+            "or HUB_DEMO=1 for the demo sign-in"
+        )
 
 
 RATE_LIMIT_SETTINGS = ("rate_limit_token", "rate_limit_address", "rate_limit_verify", "rate_limit_sign_in")

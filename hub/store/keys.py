@@ -387,6 +387,16 @@ def application_audit(agency: str, application_id: str) -> str:
     return key(application_partition(agency), "application-audit", application_id)
 
 
+# -- server-side sessions of the console and the applicant pages
+def web_session(session_id: str) -> str:
+    return key("sess:" + session_id, "session")
+
+
+def sessions_of(subject_hash: str) -> str:
+    """Sorted set of one person's applicant sessions, scored by when each expires (epoch seconds)."""
+    return key("sess-of:" + subject_hash, "sessions")
+
+
 # -- what is sealed at rest (hub.store.sealing): the families that can hold a person's data
 PERSONAL_FAMILIES = frozenset(
     {
@@ -399,6 +409,7 @@ PERSONAL_FAMILIES = frozenset(
         "history",
         "licence",  # the holder's name and the licence's fields
         "rows",  # dataset rows
+        "session",  # who is signed in
     }
 )
 PERSONAL_PARTITIONS = ("idem:",)  # idempotent replays keep whole answers

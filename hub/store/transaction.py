@@ -124,6 +124,9 @@ class Tx:
         """Add or move ``member`` in a sorted set ordered by ``score`` (due dates)."""
         self._writes.append(lambda p: p.zadd(key, {member: score}))
 
+    def scored_remove(self, key: str, member: str) -> None:
+        self._writes.append(lambda p: p.zrem(key, member))
+
     def hash_set_json_many(self, key: str, mapping: dict[str, Any]) -> None:
         """Set many hash fields to JSON values, in chunks that keep each command small."""
         items = [(field, self._codec.dump(field_key(key, field), value)) for field, value in mapping.items()]

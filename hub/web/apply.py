@@ -1,8 +1,9 @@
 """The hub's own applicant pages: a front-end of the intake service, like the province's online hall.
 
-A demo sign-in stands in for the province's identity service and keeps the applicant in Flask's
-signed session cookie, with the ids of the applications made here (demo-grade: a real front-end
-keeps them server-side). Every POST carries the session's CSRF token. The pages act as one portal
+Applicants sign in through the province's identity service (OpenID Connect, :mod:`hub.web.signin`);
+with ``HUB_DEMO=1`` and no identity service configured, a demo form stands in for it. The session
+(kept on the server, :mod:`hub.web.sessions`) holds the applicant and the ids of the applications
+made here; signing out deletes it everywhere. Every POST carries the session's CSRF token. The pages act as one portal
 agency; the services decide everything (:mod:`hub.intake`, :mod:`hub.licences.register`,
 :mod:`hub.resolution.access_log`), the views only check that what is read belongs to the signed-in
 applicant and put answers into words.
@@ -11,10 +12,12 @@ applicant and put answers into words.
 from __future__ import annotations
 
 import hmac
+import logging
 import secrets
 from datetime import date
 from typing import Any
 
+from authlib.integrations.base_client import OAuthError
 from flask import Blueprint, Response, abort, flash, g, redirect, request, session, url_for
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
@@ -31,10 +34,12 @@ from hub.licences import register as licences
 from hub.licences.schemas import HolderSchema
 from hub.registry import agencies, guide, service_items, types
 from hub.resolution import access_log
+from hub.web import sessions, signin
 from hub.web.i18n import current_language, translator
 from hub.web.pages import render_page
 from hub.web.verify import Wording
 
+log = logging.getLogger(__name__)
 blp = Blueprint("apply_pages", __name__, url_prefix="/apply")
 
 CHANNEL = "web"
@@ -42,7 +47,8 @@ APPLICANT = "apply_applicant"  # {"id_type", "id_sealed", "name"}: the ID sealed
 MINE = "apply_applications"  # ids of the applications made in this session, newest first
 CSRF = "apply_csrf"
 CSRF_FIELD = "csrf_token"
-OPEN_ENDPOINTS = {"apply_pages.login", "apply_pages.sign_in"}
+OPEN_ENDPOINTS = {"apply_pages.login", "apply_pages.sign_in", "apply_pages.signed_in"}
+NEXT = "apply_next"  # where to go once the identity service sends the applicant back
 ID_TYPES = ("resident-id", "credit-code")
 KEPT_APPLICATIONS = 20  # the cookie must stay small
 ITEMS_SHOWN = 200
@@ -50,11 +56,12 @@ ACCESS_LOG_PAGE = 20
 
 
 def _portal() -> str:
-    """The agency these pages submit as (HUB_APPLICANT_PORTAL); the pages are off without one."""
-    portal = hub_state().settings.applicant_portal
-    if not portal:
+    """The agency these pages submit as (HUB_APPLICANT_PORTAL); the pages are off without one, and without a
+    sign-in that proves who the applicant is (OpenID Connect, or the demo's with HUB_DEMO=1)."""
+    settings = hub_state().settings
+    if not settings.applicant_portal or not (settings.oidc or settings.demo):
         abort(404)
-    return portal
+    return settings.applicant_portal
 
 
 def _context() -> Context:
@@ -162,27 +169,60 @@ def plain_words(error: HubError) -> str:
     return f"{_text(key)} ({error.detail})"
 
 
-# -- the demo sign-in
+# -- signing in and out
 @blp.route("/login", methods=["GET"])
 def login() -> Response:
-    """The demo sign-in form."""
+    """Off to the province's identity service; or, in the demo without one, the demo sign-in form."""
+    settings = hub_state().settings
+    if settings.oidc:
+        session[NEXT] = _safe_next()
+        return signin.provider().authorize_redirect(signin.callback_url(settings))
     return _render("apply_login.html", error=None, id_types=ID_TYPES, form={}, next=_safe_next())
+
+
+@blp.route("/callback", methods=["GET"])
+def signed_in() -> Response:
+    """The identity service sends the applicant back: check its ID token and admit whom it names."""
+    settings = hub_state().settings
+    if not settings.oidc:
+        abort(404)
+    try:
+        token = signin.provider().authorize_access_token()
+        applicant = signin.applicant_from(token.get("userinfo") or {}, settings)
+    except (OAuthError, ValidationError, ValueError) as error:
+        log.warning("applicant sign-in refused", extra={"error": type(error).__name__})
+        return _render("apply_login.html", 401, error=_text("apply_login_failed"), oidc=True, form={}, next=None)
+    next_page = session.pop(NEXT, None)
+    _admit(applicant)
+    return redirect(next_page or url_for("apply_pages.choose"), 303)
 
 
 @blp.route("/login", methods=["POST"])
 def sign_in() -> Response:
-    """Keep the applicant the demo identity service 'confirmed' in the session."""
+    """The demo sign-in (HUB_DEMO=1 without an identity service): admit whom the form names."""
+    settings = hub_state().settings
+    if settings.oidc or not settings.demo:
+        abort(404)
     form = {name: request.form.get(name, "").strip() for name in ("id_type", "id", "name")}
     try:
         applicant = HolderSchema().load(form)
     except ValidationError:
         error = _text("apply_login_invalid")
         return _render("apply_login.html", 422, error=error, id_types=ID_TYPES, form=form, next=_safe_next())
-    session.pop(MINE, None)
-    sealed = hub_state().keyring.encrypt(applicant["id"])
+    _admit(applicant)
+    return redirect(_safe_next() or url_for("apply_pages.choose"), 303)
+
+
+def _admit(applicant: dict[str, str]) -> None:
+    """Sign ``applicant`` in: a fresh session under a fresh id, noted among the person's sessions."""
+    state = hub_state()
+    session.clear()
+    session_id = session.renew()
+    sealed = state.keyring.encrypt(applicant["id"])
     session[APPLICANT] = {"id_type": applicant["id_type"], "id_sealed": sealed, "name": applicant["name"]}
     session[CSRF] = secrets.token_urlsafe(32)  # a fresh token for the signed-in applicant
-    return redirect(_safe_next() or url_for("apply_pages.choose"), 303)
+    subject_hash = state.keyring.subject_hash(applicant["id_type"], applicant["id"])
+    sessions.remember_person(state.store, subject_hash, session_id, state.settings.session_ttl)
 
 
 def _safe_next() -> str | None:
@@ -195,9 +235,10 @@ def _safe_next() -> str | None:
 
 @blp.route("/logout", methods=["POST"])
 def sign_out() -> Response:
-    """Forget the applicant and their applications."""
-    session.pop(APPLICANT, None)
-    session.pop(MINE, None)
+    """Forget the applicant and their applications: the session is deleted on the server, so a copy of its
+    cookie opens nothing."""
+    session.clear()
+    session.renew()
     flash(_text("apply_signed_out"), "ok")
     return redirect(url_for("apply_pages.login"), 303)
 

@@ -1,7 +1,8 @@
 """The operator console: token sign-in, connectors with health and breaker state, tests, activation.
 
-The signed session cookie holds only the operator token's hash and id (never the secret) and a CSRF
-token; the token is looked up again on every console request, so revoking it ends the session at once.
+The session (kept on the server, :mod:`hub.web.sessions`) holds only the operator token's hash and id
+(never the secret) and a CSRF token; the token is looked up again on every console request, so
+revoking it ends the session at once, and signing out deletes the session everywhere.
 Every POST form carries the CSRF token. Services do the work: views gather, call and render.
 """
 
@@ -13,8 +14,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, Flask, Response, abort, flash, g, redirect, request, session, url_for
-from flask.sessions import SecureCookieSessionInterface
+from flask import Blueprint, Response, abort, flash, g, redirect, request, session, url_for
 
 from hub.audit import log as audit
 from hub.audit import verification
@@ -39,23 +39,6 @@ OPEN_ENDPOINTS = {"console.login", "console.sign_in"}
 CONNECTORS_PER_PAGE = 50
 AUDIT_SHOWN = 10
 SPARK_WIDTH, SPARK_HEIGHT, SPARK_PAD = 120, 32, 3
-
-
-class ConsoleSessionInterface(SecureCookieSessionInterface):
-    """Flask's signed cookie session, HttpOnly, SameSite=Strict, and Secure whenever the request came over HTTPS."""
-
-    def get_cookie_samesite(self, app: Flask) -> str:
-        return "Strict"
-
-    def get_cookie_httponly(self, app: Flask) -> bool:
-        return True
-
-    def get_cookie_secure(self, app: Flask) -> bool:
-        return request.is_secure
-
-
-# The console is the only user of Flask's session (app.secret_key is derived for it), so it sets the cookie's rules.
-blp.record_once(lambda setup: setattr(setup.app, "session_interface", ConsoleSessionInterface()))
 
 
 # -- who is signed in, and the CSRF token
@@ -115,7 +98,8 @@ def sign_in() -> Response:
         return _login_refused(text("console_bad_token"), 401)
     if "operator" not in principal.roles:
         return _login_refused(text("console_not_operator"), 403)
-    session.clear()  # a fresh session, and a fresh CSRF token, for the signed-in operator
+    session.clear()  # a fresh session under a fresh id, and a fresh CSRF token, for the signed-in operator
+    session.renew()
     session[SIGNED_IN] = {"token_hash": authn.hash_token(secret), "token_id": principal.token_id}
     csrf_token()
     return redirect(url_for("console.overview"), 303)
@@ -129,8 +113,9 @@ def _login_refused(message: str, status: int) -> Response:
 
 @blp.route("/logout", methods=["POST"])
 def sign_out() -> Response:
-    """Forget the operator."""
+    """Forget the operator: the session's record is deleted, so a copy of its cookie opens nothing."""
     session.clear()
+    session.renew()
     flash(translator(current_language())("console_signed_out"), "ok")
     return redirect(url_for("console.login"), 303)
 

@@ -76,7 +76,7 @@ def values(rng: random.Random) -> Iterator[str]:
 @pytest.fixture
 def app(session_app, settings):
     """A hub with the applicant pages on and rate limits off: the requests reach the views, not the limiter."""
-    hub = fresh_unlimited_app(settings, applicant_portal=PORTAL_AGENCY)
+    hub = fresh_unlimited_app(settings, applicant_portal=PORTAL_AGENCY, demo=True)
     yield hub
     hub.extensions["hub"].store.close()
 

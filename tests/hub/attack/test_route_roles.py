@@ -85,6 +85,7 @@ ACCESS: dict[tuple[str, str], str | frozenset[str]] = {
     # -- resolution, sealing, licences
     ("/api/v1/resolutions", "POST"): AG,
     ("/api/v1/access-log", "GET"): OP,
+    ("/api/v1/sessions", "DELETE"): OP,
     ("/api/v1/evidence-cache/invalidations", "POST"): AG | OP,
     ("/api/v1/signatures", "POST"): AG,
     ("/api/v1/licences", "GET"): ANY_ROLE,
@@ -124,6 +125,7 @@ ACCESS: dict[tuple[str, str], str | frozenset[str]] = {
     # -- the applicant pages: sign-in is open, the rest needs a signed-in applicant
     ("/apply/login", "GET"): PUBLIC,
     ("/apply/login", "POST"): PUBLIC,
+    ("/apply/callback", "GET"): PUBLIC,
     ("/apply/logout", "POST"): PUBLIC,
     ("/apply", "GET"): APPLICANT,
     ("/apply/services/<code>", "GET"): APPLICANT,
@@ -168,7 +170,7 @@ def _routes(app) -> list[tuple[str, str]]:
 
 @pytest.fixture(scope="module")
 def matrix_app(session_app, settings):
-    app = fresh_unlimited_app(settings, applicant_portal="hall")
+    app = fresh_unlimited_app(settings, applicant_portal="hall", demo=True)
     yield app
     app.extensions["hub"].store.close()
 

@@ -41,9 +41,11 @@ PORTAL_AGENCY = "prov-gov-service"
 
 @pytest.fixture(autouse=True)
 def pages_on(app, monkeypatch):
-    """The pages submit as HUB_APPLICANT_PORTAL; without one they are off (see the last test)."""
+    """The pages submit as HUB_APPLICANT_PORTAL, signed in with the demo's form (HUB_DEMO=1); without a portal
+    they are off (see the last test)."""
     state = app.extensions["hub"]
-    monkeypatch.setattr(state, "settings", state.settings.with_overrides({"applicant_portal": PORTAL_AGENCY}))
+    overrides = {"applicant_portal": PORTAL_AGENCY, "demo": True}
+    monkeypatch.setattr(state, "settings", state.settings.with_overrides(overrides))
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from hub.http import authn
 from hub.registry import tokens as auth
 from hub.sources import health
 from hub.store import keys
+from hub.web import sessions
 from hub.web.console import sparkline
 from hub.web.i18n import text_of as catalogue_text
 
@@ -67,9 +68,10 @@ def signed_in(client):
 
 
 def session_of(app, client) -> dict:
-    cookie = client.get_cookie("session")
+    """What the server keeps for the client's session (the cookie holds only its id); {} once it is gone."""
+    cookie = client.get_cookie(sessions.COOKIE)
     assert cookie is not None
-    return app.session_interface.get_signing_serializer(app).loads(cookie.value)
+    return app.extensions["hub"].store.get_json(keys.web_session(cookie.value)) or {}
 
 
 # -- signing in and out
@@ -88,7 +90,7 @@ def test_operator_signs_in_and_the_session_keeps_no_secret(app, client):
     response = sign_in(client)
     assert response.status_code == 303 and response.headers["Location"].endswith("/console")
     cookie = response.headers["Set-Cookie"]
-    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and "Secure" not in cookie
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" not in cookie
     kept = session_of(app, client)
     assert set(kept) == {"console_operator", "console_csrf"}
     assert kept["console_operator"]["token_hash"] == authn.hash_token(ADMIN_TOKEN)
@@ -144,6 +146,16 @@ def test_sign_out(signed_in):
     assert response.request.path == "/console/login"
     assert t("console_signed_out") in text_of(response)
     assert signed_in.get("/console").status_code == 303
+
+
+def test_signing_out_ends_the_session_on_the_server_so_a_copied_cookie_opens_nothing(app, signed_in):
+    copied = signed_in.get_cookie(sessions.COOKIE).value
+    thief = app.test_client()
+    thief.set_cookie(sessions.COOKIE, copied)
+    assert thief.get("/console").status_code == 200  # a copied cookie is the session, while it lasts
+    signed_in.post("/console/logout", data={"csrf_token": console_csrf(signed_in)})
+    response = thief.get("/console")
+    assert response.status_code == 303 and response.headers["Location"].endswith("/console/login")
 
 
 # -- CSRF

@@ -1,0 +1,155 @@
+"""A real sign-in for applicants (issue 16, finding 4): OpenID Connect against a stand-in of the province's
+identity service on 127.0.0.1; the demo form only with HUB_DEMO=1; sessions on the server, ended by signing out
+or by the operator, everywhere at once; a hub with applicant pages and no sign-in refuses to start."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import requests
+from attack_support import fresh_unlimited_app
+from oidc_support import StandInProvider
+from testbed import OPERATOR
+
+from hub.config import load_settings
+from hub.store import keys
+from hub.web import sessions
+
+PORTAL = "hall"
+RESIDENT = "440106199001011235"
+PERSON = {"sub": "u-li-wei", "name": "李伟", "id_type": "resident-id", "id_number": RESIDENT}
+
+
+@pytest.fixture
+def provider():
+    running = StandInProvider().start()
+    running.sign_in_as = dict(PERSON)
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def hub(settings, provider):
+    """A hub whose applicant pages sign in through the stand-in identity service (and not in demo mode)."""
+    return fresh_unlimited_app(
+        settings,
+        applicant_portal=PORTAL,
+        demo=False,
+        oidc_issuer=provider.issuer,
+        oidc_client_id=provider.client_id,
+        oidc_client_secret=provider.client_secret,
+    )
+
+
+def sign_in(client, next_page: str = "/apply"):
+    """Through the identity service and back; the hub's last answer."""
+    to_provider = client.get("/apply/login", query_string={"next": next_page})
+    assert to_provider.status_code == 302, to_provider.get_data(as_text=True)
+    authorize = to_provider.headers["Location"]
+    back = requests.get(authorize, allow_redirects=False, timeout=10)
+    assert back.status_code == 302, back.text
+    callback = urlsplit(back.headers["Location"])
+    return client.get(callback.path, query_string=callback.query)
+
+
+def test_the_identity_service_says_who_the_applicant_is(hub, provider):
+    client = hub.test_client()
+    to_provider = client.get("/apply/login")
+    query = parse_qs(urlsplit(to_provider.headers["Location"]).query)
+    assert to_provider.headers["Location"].startswith(provider.issuer + "/authorize")
+    assert query["code_challenge_method"] == ["S256"] and query["nonce"] and query["state"]
+    assert query["redirect_uri"] == ["http://127.0.0.1:8000/apply/callback"]
+
+    answer = sign_in(client, "/apply/access-log")
+    assert answer.status_code == 303 and answer.headers["Location"] == "/apply/access-log"
+    page = client.get("/apply")
+    assert page.status_code == 200
+    assert "李伟" in page.get_data(as_text=True) and RESIDENT not in page.get_data(as_text=True)  # masked
+    assert provider.authorizations == 1
+
+
+def test_the_demo_form_is_not_there_beside_a_real_sign_in(hub):
+    client = hub.test_client()
+    with client.session_transaction() as session:
+        session["apply_csrf"] = csrf = "a-token-this-session-holds"  # past the CSRF check, to the form itself
+    form = {"csrf_token": csrf, "id_type": "resident-id", "id": RESIDENT, "name": "李伟"}
+    assert client.post("/apply/login", data=form).status_code == 404
+    assert client.get("/apply").status_code == 303  # still a stranger
+
+
+def test_a_refused_or_unusable_sign_in_admits_nobody(hub, provider):
+    provider.sign_in_as = None  # the person cancels at the identity service
+    client = hub.test_client()
+    refused = sign_in(client)
+    assert refused.status_code == 401
+    assert client.get("/apply").status_code == 303
+
+    provider.sign_in_as = PERSON | {"id_number": "440106199001011234"}  # a check character that does not fit
+    unusable = sign_in(client)
+    assert unusable.status_code == 401
+    assert client.get("/apply").status_code == 303
+
+
+def test_a_callback_that_this_browser_did_not_start_is_refused(hub):
+    victim, attacker = hub.test_client(), hub.test_client()
+    to_provider = attacker.get("/apply/login")
+    back = requests.get(to_provider.headers["Location"], allow_redirects=False, timeout=10)
+    callback = urlsplit(back.headers["Location"])
+    victim.get("/apply/login")  # a session of its own, with another state
+    assert victim.get(callback.path, query_string=callback.query).status_code == 401  # login CSRF
+    assert victim.get("/apply").status_code == 303
+
+
+def test_signing_out_ends_the_session_on_the_server(hub):
+    client = hub.test_client()
+    sign_in(client)
+    copied = client.get_cookie(sessions.COOKIE).value
+    with client.session_transaction() as session:
+        csrf = session["apply_csrf"]
+    assert client.post("/apply/logout", data={"csrf_token": csrf}).status_code == 303
+    thief = hub.test_client()
+    thief.set_cookie(sessions.COOKIE, copied)
+    assert thief.get("/apply").status_code == 303  # the copy opens nothing
+    assert hub.extensions["hub"].store.get_json(keys.web_session(copied)) is None
+
+
+def test_the_operator_ends_every_session_of_a_person(hub):
+    phone, laptop = hub.test_client(), hub.test_client()
+    sign_in(phone)
+    sign_in(laptop)
+    assert phone.get("/apply").status_code == 200 and laptop.get("/apply").status_code == 200
+    operator = hub.test_client()
+    ended = operator.delete(
+        "/api/v1/sessions", query_string={"id_type": "resident-id", "id": RESIDENT}, headers=OPERATOR
+    )
+    assert ended.status_code == 200 and ended.get_json() == {"ended": 2}
+    assert phone.get("/apply").status_code == 303 and laptop.get("/apply").status_code == 303
+
+
+def test_the_session_cookie_holds_an_id_and_nothing_personal(hub):
+    client = hub.test_client()
+    answer = sign_in(client)
+    cookie = answer.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    value = client.get_cookie(sessions.COOKIE).value
+    assert sessions.SESSION_ID.match(value) and "李伟" not in cookie and RESIDENT not in cookie
+
+
+@pytest.mark.parametrize(
+    ("environment", "complaint"),
+    [
+        ({"HUB_APPLICANT_PORTAL": PORTAL}, "HUB_OIDC_ISSUER"),
+        ({"HUB_APPLICANT_PORTAL": PORTAL, "HUB_OIDC_ISSUER": "https://id.example"}, "HUB_OIDC_CLIENT_ID"),
+    ],
+)
+def test_applicant_pages_without_a_sign_in_refuse_to_start(environment, complaint):
+    with pytest.raises(ValueError, match=complaint):
+        load_settings(environment)
+
+
+def test_without_any_sign_in_the_pages_are_not_there(settings):
+    hub = fresh_unlimited_app(settings, applicant_portal=None, demo=False)
+    client = hub.test_client()
+    assert client.get("/apply/login").status_code == 404
+    assert client.get("/apply/callback").status_code == 404
