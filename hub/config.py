@@ -188,6 +188,13 @@ class Settings:
         default=600,
         metadata={"env": "HUB_ARCHIVE_SWEEP_INTERVAL", "doc": "seconds between runs filing pending case archives"},
     )
+    blob_collection_interval: int = field(
+        default=86_400,
+        metadata={
+            "env": "HUB_BLOB_COLLECTION_INTERVAL",
+            "doc": "seconds between collections of stored files no record names (each waits this long first)",
+        },
+    )
     deadline_sweep_interval: int = field(
         default=3600,
         metadata={"env": "HUB_DEADLINE_SWEEP_INTERVAL", "doc": "seconds between sweeps raising deadline alerts"},

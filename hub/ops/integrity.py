@@ -82,6 +82,12 @@ def check(store: Store) -> IntegrityReport:
     return report
 
 
+def referenced_blobs(store: Store) -> set[str]:
+    """The digest of every blob a licence, an application or a filed archive names."""
+    scratch = IntegrityReport(keys=0)
+    return {ref.sha256 for refs in (_licence_refs, _application_refs, _archive_refs) for ref in refs(store, scratch)}
+
+
 def _audit_heads(store: Store) -> dict[str, dict[str, Any]]:
     partitions = audit.known_partitions(store)
     heads = store.get_json_each([keys.audit_head(partition) for partition in partitions])

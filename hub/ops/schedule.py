@@ -1,14 +1,15 @@
 """Periodic jobs (scheduled backups, sealed audit checkpoints, the archive filing sweep, deadline alerts,
-connector health probes) and their runner.
+connector health probes, collecting unnamed blobs) and their runner.
 
 Under ``hub serve`` the runner only decides that a job is due and hands it to the job queue, whose
 workers run it (:mod:`hub.ops.queue`); tests and queue-less deployments let the runner run it itself.
 
 A job is a plain function ``(state) -> dict`` (what it did), so a queue could run it later. Time is cut
 into periods of each job's interval (``HUB_BACKUP_INTERVAL``, ``HUB_CHECKPOINT_INTERVAL``,
-``HUB_ARCHIVE_SWEEP_INTERVAL``, ``HUB_DEADLINE_SWEEP_INTERVAL``, ``HUB_PROBE_INTERVAL``; 0 turns a job
-off). A job that is overdue when the hub starts (no checkpoint for longer than its interval, cases left
-pending by a crash, deadlines not swept since the last start) also runs at start. In each
+``HUB_ARCHIVE_SWEEP_INTERVAL``, ``HUB_DEADLINE_SWEEP_INTERVAL``, ``HUB_PROBE_INTERVAL``,
+``HUB_BLOB_COLLECTION_INTERVAL``; 0 turns a job off). A job that is overdue when the hub starts (no
+checkpoint for longer than its interval, cases left pending by a crash, deadlines not swept since the
+last start) also runs at start. In each
 period, the first runner to take the job's lease for that period in Redis (``SET NX PX``) runs it,
 so several hub instances sharing one Redis run each job once per period. A job that fails is logged
 and tried again in the next period (on the job queue, RQ first runs it again: see :mod:`hub.ops.queue`);
@@ -24,7 +25,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from hub.archives import filing
@@ -32,7 +33,7 @@ from hub.audit.checkpoints import older_than, seal_checkpoint
 from hub.config import Settings
 from hub.context import Context
 from hub.intake import deadlines
-from hub.ops import backup
+from hub.ops import backup, blob_collection
 from hub.sources import probes
 from hub.state import HubState
 from hub.store import keys
@@ -69,6 +70,12 @@ def probe_job(state: HubState) -> dict[str, Any]:
     return probes.probe_all(state)
 
 
+def blob_collection_job(state: HubState) -> dict[str, Any]:
+    """Collect the blobs no record has named for a whole interval (uploads of disposed cases, leftovers)."""
+    interval = state.settings.blob_collection_interval
+    return asdict(blob_collection.collect(state.store, time.time(), interval))
+
+
 def checkpoint_overdue(state: HubState) -> bool:
 
     return older_than(state.store, state.settings.checkpoint_interval)
@@ -93,6 +100,7 @@ def every_job(settings: Settings) -> dict[str, Job]:
         Job("archives", archive_sweep_job, settings.archive_sweep_interval, lambda state: True),
         Job("deadlines", deadline_sweep_job, settings.deadline_sweep_interval, lambda state: True),
         Job("probes", probe_job, settings.probe_interval),
+        Job("blobs", blob_collection_job, settings.blob_collection_interval),
     ]
     return {job.name: job for job in jobs}
 

@@ -310,6 +310,11 @@ def licence_holder_index(type_code: str, subject_hash: str) -> str:
     return key(licence_partition(type_code), "holder", subject_hash)
 
 
+def unreferenced_blobs() -> str:
+    """Sorted set of the keys of blobs nothing named at a collection, scored by when that was first seen (epoch s)."""
+    return key("blob-gc", "unreferenced")
+
+
 def blob(sha256: str) -> str:
     """A document by content (its own slot; written before the record that names it)."""
     return key("blob:" + sha256, "bytes")

@@ -86,6 +86,7 @@ def test_interval_zero_turns_a_job_off(settings):
         archive_sweep_interval=0,
         deadline_sweep_interval=0,
         probe_interval=0,
+        blob_collection_interval=0,
     )
     assert [job.name for job in jobs_for(only_checkpoints)] == ["checkpoint"]
     assert jobs_for(replace(only_checkpoints, checkpoint_interval=0)) == []
@@ -99,6 +100,7 @@ def test_overdue_jobs_run_at_start_and_the_rest_wait_for_their_period(scheduled,
         archive_sweep_interval=INTERVAL,
         deadline_sweep_interval=INTERVAL,
         probe_interval=INTERVAL,
+        blob_collection_interval=INTERVAL,
     )
     state = HubState(every_minute, scheduled.store)
     clock = Clock()
@@ -106,7 +108,7 @@ def test_overdue_jobs_run_at_start_and_the_rest_wait_for_their_period(scheduled,
     runner.prime()
     ran = {outcome["job"]: outcome for outcome in runner.tick()}
     # no checkpoint yet: one is sealed at once; the archive and deadline sweeps always look at start;
-    # the backup and the connector probes wait for their period
+    # the backup, the connector probes and the blob collection wait for their period
     assert set(ran) == {"checkpoint", "archives", "deadlines"}
     assert ran["archives"]["result"] == {"filed": [], "failed": []} and ran["deadlines"]["result"]["agencies"] == {}
     assert ran["checkpoint"]["result"]["seq"] == 1
@@ -114,7 +116,8 @@ def test_overdue_jobs_run_at_start_and_the_rest_wait_for_their_period(scheduled,
     again.prime()  # a restart right after: the checkpoint is fresh, the sweep's period is taken
     assert again.tick() == []
     clock.now += INTERVAL
-    assert {outcome["job"] for outcome in again.tick()} == {"backup", "checkpoint", "archives", "deadlines", "probes"}
+    every = {"backup", "checkpoint", "archives", "deadlines", "probes", "blobs"}
+    assert {outcome["job"] for outcome in again.tick()} == every
 
 
 @pytest.mark.slow
