@@ -64,7 +64,8 @@ class ServerAdmin:
 
     def _reseal_key(self, key: str) -> int:
         sealer = self.codec.sealer
-        assert sealer is not None
+        if sealer is None:
+            return 0
         with self._client.pipeline(transaction=True) as pipe:
             try:
                 pipe.watch(key)

@@ -63,7 +63,8 @@ class ServerSessionInterface(SessionInterface):
         return ServerSession()
 
     def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
-        assert isinstance(session, ServerSession)
+        if not isinstance(session, ServerSession):
+            raise TypeError("a session this interface did not open")
         if not session.modified:
             return
         store = self._store()
