@@ -130,7 +130,7 @@ def _with_discrepancies(state: HubState, ctx: Context, record: dict[str, Any]) -
     after a worker died between the case's commit and this step finishes it."""
     found = discrepancies.find(record["form"], record["materials"])
     if found and not record["discrepancies"]:
-        ids = discrepancies.record(state, ctx, record["id"], found)
+        ids = discrepancies.record(state, ctx, record, found)
         line = {
             "at": rfc3339(state.clock.now()),
             "type": "discrepancy",

@@ -14,6 +14,7 @@ from hub.audit import log as audit
 from hub.context import Context, rfc3339
 from hub.errors import Conflict, Forbidden, NotFound
 from hub.intake.cases import add_to_timeline
+from hub.resolution import access_log
 from hub.store import keys
 from hub.store.client import Tx
 
@@ -50,9 +51,10 @@ def _normalised(value: Any) -> str:
     return " ".join(str(value).split()).casefold()
 
 
-def record(state: HubState, ctx: Context, application_id: str, found: list[dict[str, Any]]) -> list[str]:
-    """File each discrepancy with its providing agency; their ids. Filing the same ones again for the same
-    application (a retry that finishes an interrupted submission) files nothing new."""
+def record(state: HubState, ctx: Context, case: dict[str, Any], found: list[dict[str, Any]]) -> list[str]:
+    """File each discrepancy of the application ``case`` with its providing agency; their ids. Filing the same
+    ones again for the same application (a retry that finishes an interrupted submission) files nothing new."""
+    application_id = case["id"]
     ids = []
     for item in found:
         # The id follows from what it is about, so a second filing finds the first.
@@ -62,6 +64,8 @@ def record(state: HubState, ctx: Context, application_id: str, found: list[dict[
             **item,
             "id": discrepancy_id,
             "application": application_id,
+            "service_item": case["service_item"],
+            "subject": case["applicant"]["subject_hash"],  # whose values these are, for their access log
             "status": OPEN,
             "created_at": rfc3339(state.clock.now()),
             "settlement": None,
@@ -94,8 +98,18 @@ def agency_of(discrepancy_id: str) -> str:
 def open_for(state: HubState, agency: str, limit: int, cursor: str | None) -> dict[str, Any]:
     """The agency's open discrepancies, oldest id first."""
     ids = state.store.index_page(keys.discrepancy_open(agency), cursor, limit + 1)
-    records = state.store.get_many_json([keys.discrepancy(agency, i) for i in ids[:limit]])
-    return {"items": [r for r in records if r], "next": ids[limit - 1] if len(ids) > limit else None}
+    records = [r for r in state.store.get_many_json([keys.discrepancy(agency, i) for i in ids[:limit]]) if r]
+    for entry in records:
+        _log_read(state, agency, entry)
+    return {"items": records, "next": ids[limit - 1] if len(ids) > limit else None}
+
+
+def _log_read(state: HubState, agency: str, entry: dict[str, Any]) -> None:
+    """A discrepancy shows the applicant's claim and the platform's value: a read in the applicant's log."""
+    if entry.get("subject"):
+        shown = [{"evidence_type": entry["evidence_type"], "data": {entry["field"]: entry["platform_value"]}}]
+        at, item = rfc3339(state.clock.now()), entry.get("service_item", "")
+        access_log.record_read(state.store, entry["subject"], at, agency, entry["application"], item, shown)
 
 
 def settle(state: HubState, ctx: Context, agency: str, discrepancy_id: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -130,6 +144,7 @@ def settle(state: HubState, ctx: Context, agency: str, discrepancy_id: str, body
         return entry
 
     entry = state.store.atomic(work)
+    _log_read(state, agency, entry)
     reason = f"{entry['material']}.{entry['field']}: {body['outcome']}" + (
         f" ({body['note']})" if body.get("note") else ""
     )

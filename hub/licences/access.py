@@ -1,12 +1,15 @@
-"""Who may have a licence's sealed PDF: the one rule the API and the applicant pages both apply."""
+"""Who may have a licence's sealed PDF (the one rule the API and the applicant pages both apply), and every
+handing over of a licence in its holder's access log."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
 from connectors.api import Subject
+from hub.context import rfc3339
 from hub.errors import Forbidden
 from hub.licences import register
+from hub.resolution import access_log
 
 if TYPE_CHECKING:
     from hub.state import HubState
@@ -23,3 +26,12 @@ def pdf_for_reader(
     if not issuer_or_operator and not for_holder:
         raise Forbidden(f"Licence {record['number']} is for its issuer, or a portal acting for its holder.")
     return record, register.pdf(state, number)
+
+
+def log_reads(state: HubState, records: list[dict[str, Any]], reader: str) -> None:
+    """Each licence record (or PDF) handed to ``reader`` shows its holder's name and fields: a line in the
+    holder's access log, as any read of a person's data is."""
+    at = rfc3339(state.clock.now())
+    for record in records:
+        shown = [{"evidence_type": record["type"], "data": {"holder_name": True, **record.get("fields", {})}}]
+        access_log.record_read(state.store, record["holder"]["subject_hash"], at, reader, "", "", shown)

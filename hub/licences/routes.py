@@ -34,6 +34,11 @@ def _with_links(record: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _reader() -> str:
+    """Who reads, as the holder's access log names them."""
+    return g.principal.agency or "operator"
+
+
 def _issuer_scope() -> str | None:
     """The caller's agency, or None for the operator (who sees every licence)."""
     return g.principal.agency
@@ -66,6 +71,7 @@ def list_licences(args: dict[str, Any]) -> Any:
         raise Forbidden("A portal lists the licences of the holder it acts for: give holder_id_type and holder_id.")
     scope = _issuer_scope() if "portal" not in roles or holder is None else None
     page = licences.listing(hub_state(), scope, args.get("type"), holder, args["limit"], args["cursor"])
+    access.log_reads(hub_state(), page["items"], _reader())
     return {**page, "items": [_with_links(record) for record in page["items"]]}
 
 
@@ -77,6 +83,7 @@ def get_licence(number: str) -> Any:
     record = licences.get_record(hub_state(), number)
     if _issuer_scope() not in (None, record["issuer"]):
         raise Forbidden(f"Only {record['issuer']!r} may read licence {record['number']}.")
+    access.log_reads(hub_state(), [record], _reader())
     return _with_links(record)
 
 
@@ -110,6 +117,7 @@ def get_pdf(args: dict[str, Any], number: str) -> Response:
         else None
     )
     record, content = access.pdf_for_reader(hub_state(), number, g.principal.agency, g.principal.roles, holder)
+    access.log_reads(hub_state(), [record], _reader())
     response = Response(content, mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'inline; filename="{record["number"]}.pdf"'
     response.headers["ETag"] = f'"{record["sha256"]}"'

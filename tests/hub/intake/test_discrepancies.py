@@ -67,3 +67,16 @@ def test_a_mismatch_goes_to_the_providing_agency_and_back(client, case):
     seen = client.get(f"/api/v1/applications/{application['id']}", headers=case["culture"]).get_json()
     assert seen["timeline"][-1]["type"] == "discrepancy.settled" and "confirmed" in seen["timeline"][-1]["reason"]
     assert client.get("/api/v1/audit/verify", headers=OPERATOR).get_json()["intact"] is True
+
+
+def test_an_agency_shown_a_discrepancy_is_in_the_applicants_access_log(client, case):
+    application = apply(client, case["portal"], "西湖区 南山路 9 号")
+    client.get("/api/v1/discrepancies", headers=case["market"])
+    query = {"id_type": HOLDER["id_type"], "id": HOLDER["id"]}
+    newest = client.get("/api/v1/access-log", query_string=query, headers=OPERATOR).get_json()["items"][0]
+    assert (newest["agency"], newest["application"], newest["service_item"]) == (
+        "market",
+        application["id"],
+        "performance",
+    )
+    assert newest["fields"] == ["food-business.premises"] and newest["outcome"] == "read"

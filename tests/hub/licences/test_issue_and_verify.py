@@ -220,3 +220,16 @@ def test_a_portal_downloads_a_licence_only_for_its_holder(client, registry, issu
     mine = f"holder_id_type={HOLDER['id_type']}&holder_id={HOLDER['id']}"
     download = client.get(f"/api/v1/licences/{number}/pdf?{mine}", headers=portal)
     assert download.status_code == 200 and download.data.startswith(b"%PDF-")
+
+
+def test_each_handing_over_of_a_licence_is_in_its_holders_access_log(client, issuer):
+    licence = issue(client, issuer).get_json()
+    client.get(f"/api/v1/licences/{licence['number']}", headers=issuer)
+    client.get(f"/api/v1/licences/{licence['number']}/pdf", headers=OPERATOR)
+    query = {"id_type": HOLDER["id_type"], "id": HOLDER["id"]}
+    log = client.get("/api/v1/access-log", query_string=query, headers=OPERATOR).get_json()["items"]
+    assert [(entry["agency"], entry["evidence_types"], entry["outcome"]) for entry in log] == [
+        ("operator", ["food-business"], "read"),
+        ("market", ["food-business"], "read"),
+    ]
+    assert "food-business.holder_name" in log[0]["fields"]
