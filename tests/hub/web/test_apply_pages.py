@@ -272,6 +272,7 @@ def test_who_read_my_data_lists_the_platforms_reads(client, province, business_l
     log = client.get("/apply/access-log?lang=en")
     html = log.get_data(as_text=True)
     assert 'data-agency="market"' in html and "biz-licence" in html and ITEM in html
+    assert 'data-application="app.market.' in html and 'data-fields="biz-licence.' in html  # the case, the fields
 
 
 def test_sign_out_forgets_the_applicant(client, province):
