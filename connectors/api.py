@@ -7,7 +7,7 @@ configuration and builds a :class:`Connector` from it. Kinds are found through t
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
@@ -25,6 +25,12 @@ class Record:
     """Evidence a source holds: the evidence type's fields, already mapped to the hub's names."""
 
     fields: Mapping[str, Any]
+
+    def only(self, wanted: Collection[str] | None) -> Record:
+        """This record with only the ``wanted`` fields (None: all of them)."""
+        if wanted is None:
+            return self
+        return Record(fields={name: value for name, value in self.fields.items() if name in wanted})
 
 
 @dataclass(frozen=True)
@@ -93,8 +99,14 @@ class ConnectorSpec:
 class Connector(Protocol):
     """One data source."""
 
-    def fetch(self, evidence_type: str, subject: Subject, timeout_s: float) -> Record | NotHeld:
-        """The evidence this source holds, NotHeld, or raise ConnectorError; never longer than ``timeout_s``."""
+    def fetch(
+        self, evidence_type: str, subject: Subject, timeout_s: float, fields: frozenset[str] | None = None
+    ) -> Record | NotHeld:
+        """The evidence this source holds, NotHeld, or raise ConnectorError; never longer than ``timeout_s``.
+
+        ``fields`` are the only fields the read may have (None: every field): a source asks its agency for
+        no more where it can, and returns no others.
+        """
         ...
 
     def probe(self, timeout_s: float) -> Health:

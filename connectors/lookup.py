@@ -33,8 +33,10 @@ class LookupConnector:
         self.lookup = lookup
         self.key_column = key_column
 
-    def fetch(self, evidence_type: str, subject: Subject, timeout_s: float) -> Record | NotHeld:
-        """The row the lookup holds for the subject, NotHeld, or ConnectorError."""
+    def fetch(
+        self, evidence_type: str, subject: Subject, timeout_s: float, fields: frozenset[str] | None = None
+    ) -> Record | NotHeld:
+        """The row the lookup holds for the subject (only ``fields`` of it), NotHeld, or ConnectorError."""
         if self.lookup is None:
             raise ConnectorError(f"the hub lends no lookup for {self.what}", retryable=False)
         try:
@@ -46,7 +48,7 @@ class LookupConnector:
         if self.key_column is not None and self.key_column in row and str(row[self.key_column]) != subject.id:
             # The index handed back another subject's row: never pass it on.
             raise ConnectorError(f"{self.what} answered a row for another subject", retryable=False)
-        return Record(fields=dict(row))
+        return Record(fields=dict(row)).only(fields)
 
     def probe(self, timeout_s: float) -> Health:
         """Up when the hub lends the lookup."""

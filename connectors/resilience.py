@@ -153,9 +153,15 @@ class GuardedConnector:
     sleep: Callable[[float], None] = time.sleep
 
     def fetch(
-        self, evidence_type: str, subject: Subject, timeout_s: float, deadline: float | None = None
+        self,
+        evidence_type: str,
+        subject: Subject,
+        timeout_s: float,
+        deadline: float | None = None,
+        fields: frozenset[str] | None = None,
     ) -> FetchResult:
-        """Fetch with retries, within ``timeout_s`` in all and never past ``deadline`` (``time.monotonic()``)."""
+        """Fetch (only ``fields``) with retries, within ``timeout_s`` in all and never past ``deadline``
+        (``time.monotonic()``)."""
         started = time.monotonic()
         deadline = started + timeout_s if deadline is None else min(deadline, started + timeout_s)
         attempts = 0
@@ -166,7 +172,7 @@ class GuardedConnector:
                 break
             attempts += 1
             attempt_s = remaining if self.attempt_timeout_s is None else min(self.attempt_timeout_s, remaining)
-            outcome = self._attempt(evidence_type, subject, attempt_s)
+            outcome = self._attempt(evidence_type, subject, attempt_s, fields=fields)
             if not isinstance(outcome, ConnectorError) or not outcome.retryable or attempts >= self.retry.attempts:
                 break
             pause = self.retry.backoff_s(attempts, self.rng)
@@ -182,10 +188,17 @@ class GuardedConnector:
         return FetchResult(outcome, (time.monotonic() - started) * 1000, 1)
 
     def _attempt(
-        self, evidence_type: str, subject: Subject, timeout_s: float, guarded: bool = True
+        self,
+        evidence_type: str,
+        subject: Subject,
+        timeout_s: float,
+        guarded: bool = True,
+        fields: frozenset[str] | None = None,
     ) -> Record | NotHeld | ConnectorError:
         def call() -> Record | NotHeld:
-            return self.connector.fetch(evidence_type, subject, timeout_s)
+            if fields is None:
+                return self.connector.fetch(evidence_type, subject, timeout_s)
+            return self.connector.fetch(evidence_type, subject, timeout_s, fields)
 
         try:
             return self.breaker.call(call) if guarded else call()

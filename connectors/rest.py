@@ -1,6 +1,8 @@
 """The ``rest`` kind: an agency's HTTP JSON service, one GET per evidence type and subject.
 
-Configuration: ``url`` (a template with ``{evidence_type}``, ``{subject_id}``, ``{id_type}``), optional
+Configuration: ``url`` (a template with ``{evidence_type}``, ``{subject_id}``, ``{id_type}`` and ``{fields}``, the
+comma-separated fields the read may have, empty when it says none; whatever the agency answers, only those are
+kept), optional
 ``headers`` (credentials such as an API key), ``tls`` (mutual-TLS client credentials, see :mod:`connectors.tls`),
 ``field_map`` (agency name -> evidence field name), ``max_bytes`` and ``probe_url``. Every request goes to an
 address just checked against the operator's allowlist (over HTTPS too, the certificate still checked against the
@@ -27,7 +29,7 @@ from .netguard import HostRefused, HostUnresolvable, Network, Resolver, allowed_
 from .netguard import system_resolver as default_resolver
 from .tls import TlsConfig, TlsFiles, handshake_refusal, parse_tls
 
-PLACEHOLDERS = frozenset({"evidence_type", "subject_id", "id_type"})
+PLACEHOLDERS = frozenset({"evidence_type", "subject_id", "id_type", "fields"})
 CONFIG_KEYS = frozenset({"url", "headers", "field_map", "max_bytes", "probe_url", "tls"})
 MAX_REDIRECTS = 3
 CHUNK_BYTES = 65_536
@@ -207,13 +209,17 @@ class RestConnector:
         if self._tls_files is not None:
             self._tls_files.remove()
 
-    def fetch(self, evidence_type: str, subject: Subject, timeout_s: float) -> Record | NotHeld:
-        """The agency's record for the subject, NotHeld on 404, or ConnectorError."""
+    def fetch(
+        self, evidence_type: str, subject: Subject, timeout_s: float, fields: frozenset[str] | None = None
+    ) -> Record | NotHeld:
+        """The agency's record for the subject (only ``fields`` of it: an agency that reads ``{fields}`` in the
+        URL is asked for no more), NotHeld on 404, or ConnectorError."""
         deadline = time.monotonic() + timeout_s
         url = self.config.url.format(
             evidence_type=quote(evidence_type, safe=""),
             subject_id=quote(subject.id, safe=""),
             id_type=quote(subject.id_type, safe=""),
+            fields=",".join(quote(name, safe="") for name in sorted(fields or ())),
         )
         response = self._follow(url, deadline)
         with response:
@@ -233,7 +239,7 @@ class RestConnector:
             raise ConnectorError(f"{self._where} answered JSON {type(data).__name__}, not an object", retryable=False)
         if self.config.field_map:
             data = {ours: data[theirs] for theirs, ours in self.config.field_map.items() if theirs in data}
-        return Record(fields=data)
+        return Record(fields=data).only(fields)
 
     def probe(self, timeout_s: float) -> Health:
         """Up when the probe URL gives any HTTP answer below 500 within ``timeout_s``."""

@@ -40,6 +40,7 @@ class StandInAgency:
         self.records = records
         self.behaviour: dict[str, dict[str, Any]] = {}
         self.calls: list[str] = []
+        self.fields_asked: list[tuple[str, str | None]] = []  # (dataset, the ``fields`` query) of each call
         self.server = _QuietServer(("127.0.0.1", port), _handler(self))
         self.server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
@@ -54,8 +55,8 @@ class StandInAgency:
         self.server.server_close()
 
     def url_for(self, dataset: str) -> str:
-        """The connector URL template of one dataset."""
-        return self.url + f"/{dataset}/{{subject_id}}?type={{evidence_type}}"
+        """The connector URL template of one dataset (the hub says which fields it wants; only those come back)."""
+        return self.url + f"/{dataset}/{{subject_id}}?type={{evidence_type}}&fields={{fields}}"
 
 
 def _handler(agency: StandInAgency) -> type[BaseHTTPRequestHandler]:
@@ -91,12 +92,17 @@ def _handler(agency: StandInAgency) -> type[BaseHTTPRequestHandler]:
             if behaviour.get("status"):
                 self._send(behaviour["status"], {"error": "configured failure"})
                 return
-            evidence_type = parse_qs(parts.query).get("type", [""])[0]
+            query = parse_qs(parts.query, keep_blank_values=True)
+            evidence_type = query.get("type", [""])[0]
+            wanted = query.get("fields", [None])[0]
+            agency.fields_asked.append((dataset, wanted))
             record = agency.records.get(dataset, {}).get(subject_id, {}).get(evidence_type)
             if record is None:
                 self._send(404, {"error": "no record"})
-            else:
+            elif not wanted:  # not said: the whole record
                 self._send(200, record)
+            else:
+                self._send(200, {name: value for name, value in record.items() if name in wanted.split(",")})
 
     return Handler
 

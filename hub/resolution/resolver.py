@@ -80,7 +80,8 @@ def _fan_out(
     for evidence_type, providers in wanted.items():
         for source in providers:
             timeout_s = min(source.timeout_s, max(0.0, deadline - time.monotonic()))
-            future = state.executor.submit(source.fetch, evidence_type, subject, timeout_s)
+            fields = permitted.get(evidence_type, frozenset())
+            future = state.executor.submit(source.fetch, evidence_type, subject, timeout_s, fields)
             running[future] = (evidence_type, source)
     attempts: dict[str, list[Attempt]] = {evidence_type: [] for evidence_type in wanted}
     observed: list[tuple[str, Observed]] = []

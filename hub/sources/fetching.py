@@ -48,9 +48,12 @@ class Source:
     timeout_s: float
     guarded: GuardedConnector
 
-    def fetch(self, evidence_type: str, subject: Subject, timeout_s: float) -> Observed:
-        """The outcome of asking this source, with its latency; failures are returned, never raised."""
-        result = self.guarded.fetch(evidence_type, subject, timeout_s)
+    def fetch(
+        self, evidence_type: str, subject: Subject, timeout_s: float, fields: frozenset[str] | None = None
+    ) -> Observed:
+        """The outcome of asking this source (for ``fields`` only), with its latency; failures are returned,
+        never raised."""
+        result = self.guarded.fetch(evidence_type, subject, timeout_s, fields=fields)
         label = health.outcome_label(result.outcome)
         circuit = self.guarded.breaker.state
         metrics.observe_source(self.id, label, result.latency_ms / 1000, circuit)

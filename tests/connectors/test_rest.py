@@ -260,3 +260,12 @@ def test_connections_are_pooled_per_connector(stub, connect) -> None:
     connector.fetch("missing", SUBJECT, 2.0)
     connector.fetch("ok", SUBJECT, 2.0)
     assert len({r["client"] for r in stub.requests}) <= 2  # read answers hand their connection back
+
+
+def test_a_read_asks_for_its_fields_only_and_gets_no_others(stub, connect):
+    connector = connect(url=stub.url + "/ok/{id_type}/{subject_id}?fields={fields}")
+    record = connector.fetch("identity", SUBJECT, 2.0, frozenset({"full_name", "born"}))
+    assert stub.requests[-1]["path"].endswith("?fields=born,full_name")  # the agency is told what is wanted
+    assert record == Record(fields={"full_name": "Li Wei", "born": "1990-01-02"})  # and nothing else is kept
+    unbounded = connect(url=stub.url + "/ok/{id_type}/{subject_id}")
+    assert set(unbounded.fetch("identity", SUBJECT, 2.0, frozenset({"born"})).fields) == {"born"}

@@ -137,6 +137,7 @@ def test_a_policy_change_takes_effect_at_the_next_read(client, province):
 
 def test_only_the_fields_a_material_needs_are_fetched_kept_and_returned(client, app, province, agency_service):
     case = submit(client, province)
+    assert ("identity", "id_number,name") in agency_service.fields_asked  # the agency is asked for two fields
     seen = by_code(client.get(f"/api/v1/applications/{case['id']}", headers=province["market"]).get_json())
     assert seen["id"]["data"] == {"name": "李伟", "id_number": RESIDENT}  # not the address, not the birth date
     assert seen["marriage"]["data"] == MARRIAGE  # a material that lists no fields needs them all
