@@ -51,6 +51,8 @@ REDIS_TIMEOUT_S = 2.0
 
 # Redis refuses writes it cannot persist (a full disk, say) with this error, and takes them again by itself.
 CANNOT_PERSIST = "MISCONF"
+# How redis-py words the WatchError it raises when a watching connection breaks (redis/client.py).
+LOST_WHILE_WATCHING = "occurred while watching"
 
 
 def _sentinel_master(settings: Settings, client_name: str, timeouts: dict[str, Any]) -> redis.Redis:
@@ -316,7 +318,14 @@ class Store(ServerAdmin):
                     result = work(tx)
                     tx._commit()
                     return result
-                except WatchError:
+                except WatchError as exc:
+                    if tx.committing and LOST_WHILE_WATCHING in str(exc):
+                        # redis-py reports a connection lost during EXEC as a WatchError, but the transaction
+                        # may have been applied: running it again could answer 409 for a change just made.
+                        raise StoreUnavailable(
+                            "the store went away during a commit, which may or may not have been made; "
+                            "retry with the same Idempotency-Key"
+                        ) from exc
                     # Another writer won this round. Back off at random over a window that doubles with
                     # each loss (capped), so on a hot key (one audit chain under load) the losers spread
                     # out instead of colliding again, and none loses every round.

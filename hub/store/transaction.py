@@ -63,6 +63,7 @@ class Tx:
         self._pending: dict[str, Any] = {}  # key -> value queued by set_json, or _DELETED
         self._pushed: dict[str, list[Any]] = {}  # list key -> values queued by list_push_json
         self.scratch: dict[str, Any] = {}  # per-attempt state for helpers (the audit chain head)
+        self.committing = False  # MULTI/EXEC sent: from here a lost connection leaves the outcome unknown
 
     # reads: each watches its key first, so a concurrent change aborts and retries the attempt
     def get_json(self, key: str) -> Any:
@@ -144,6 +145,7 @@ class Tx:
         self._writes.append(lambda p: p.xadd(key, fields))
 
     def _commit(self) -> None:
+        self.committing = True
         self._pipe.multi()
         for write in self._writes:
             write(self._pipe)
