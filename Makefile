@@ -39,13 +39,13 @@ system-deps:
 lint: $(INSTALLED) security audit
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy connectors certs policies
+	$(BIN)/mypy connectors certs policies blobstores
 	$(BIN)/lint-imports
 	$(BIN)/python -m hub.web.catalogue_check
 
 # bandit over the shipped code; its skips and their reasons are in pyproject.toml.
 security: $(INSTALLED)
-	$(BIN)/bandit -q -c pyproject.toml -r hub connectors certs policies
+	$(BIN)/bandit -q -c pyproject.toml -r hub connectors certs policies blobstores
 
 # pip-audit of the pinned requirements against a vulnerability service (PIP_AUDIT_SERVICE: pypi or
 # osv). A package the service does not answer for is not audited, and pip-audit would still say "No

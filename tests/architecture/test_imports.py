@@ -15,7 +15,7 @@ from pathlib import Path
 import grimp
 
 REPO = Path(__file__).resolve().parents[2]
-PACKAGES = ("hub", "connectors", "certs", "policies")
+PACKAGES = ("hub", "connectors", "certs", "policies", "blobstores")
 
 
 def strongly_connected(graph: grimp.ImportGraph) -> list[list[str]]:
