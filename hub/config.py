@@ -75,6 +75,17 @@ class Settings:
     idempotency_ttl: int = field(
         default=86_400, metadata={"env": "HUB_IDEMPOTENCY_TTL", "doc": "seconds an Idempotency-Key is kept"}
     )
+    blob_url: str | None = field(
+        default=None,
+        metadata={
+            "env": "HUB_BLOB_URL",
+            "doc": "where documents are kept: file:///path, or s3://bucket/prefix (default: HUB_BLOB_DIR)",
+        },
+    )
+    blob_dir: Path | None = field(
+        default=None,
+        metadata={"env": "HUB_BLOB_DIR", "doc": "the directory documents are kept in (default HUB_DATA_DIR/blobs)"},
+    )
     record_key_version: int = field(
         default=1,
         metadata={
@@ -243,6 +254,11 @@ class Settings:
     def base_url(self) -> str:
         """The public base URL without a trailing slash."""
         return (self.public_url or f"http://127.0.0.1:{self.port}").rstrip("/")
+
+    @property
+    def blob_store_url(self) -> str:
+        """Where documents are kept, as a blob store URL."""
+        return self.blob_url or (self.blob_dir or self.data_dir / "blobs").resolve().as_uri()
 
     @property
     def backups(self) -> Path:

@@ -7,6 +7,7 @@ Shared by ``tests/hub/attack/``; everything is made through the API, as the oper
 from __future__ import annotations
 
 import io
+import shutil
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -45,6 +46,7 @@ def empty(app: Flask) -> None:
     """Empty the store under ``app`` and seed the operator token again (what conftest's ``app`` does)."""
     state = app.extensions["hub"]
     state.store.raw_client_for_tests().flushdb()
+    shutil.rmtree(state.settings.data_dir / "blobs", ignore_errors=True)
     for cached in ("pki", "seals", "calendars"):  # they lived in the store just emptied
         state.__dict__.pop(cached, None)
     auth.ensure_operator_token(state.store, ADMIN_TOKEN)

@@ -83,6 +83,7 @@ def app(session_app, settings: Settings):
     state = session_app.extensions["hub"]
     store = state.store
     store.raw_client_for_tests().flushdb()
+    shutil.rmtree(settings.data_dir / "blobs", ignore_errors=True)  # the documents, beside the records
     state.__dict__.pop("pki", None)  # its authorities and the seals lived in the store just emptied
     state.__dict__.pop("seals", None)
     state.__dict__.pop("calendars", None)

@@ -209,7 +209,7 @@ def dispose(state: HubState, ctx: Context, case: str, reason: str) -> dict[str, 
         return entry
 
     entry = state.store.atomic(work)
-    state.store.delete(keys.blob(entry["package"]["sha256"]))
+    state.store.delete_document(entry["package"]["sha256"])
     return entry
 
 

@@ -62,10 +62,10 @@ def file_case(state: HubState, ctx: Context, application_id: str) -> dict[str, A
         return filed
     record = applications.get(state, application_id)
     entry, built = prepare(state, record)
-    state.store.set_bytes_if_absent(keys.blob(built.sha256), built.content)
+    state.store.put_document(built.sha256, [built.content])
     stored = state.store.atomic(lambda tx: _register(tx, ctx, record, entry))
     if stored is not entry and stored["package"]["sha256"] != built.sha256:
-        state.store.delete(keys.blob(built.sha256))  # another process filed it meanwhile: ours is not needed
+        state.store.delete_document(built.sha256)  # another process filed it meanwhile: ours is not needed
     _settle(state, stored)
     return stored
 
@@ -146,7 +146,7 @@ def package_of(state: HubState, ctx: Context, record: dict[str, Any], reader: st
     entry = file_case(state, ctx, application_id)
     if entry.get("disposed") is not None:
         raise Gone(f"The archive of {application_id} was disposed of on {entry['disposed']['at'][:10]}.")
-    content = state.store.get_bytes(keys.blob(entry["package"]["sha256"]))
+    content = state.store.document(entry["package"]["sha256"])
     if content is None:
         raise NotFound(f"The package of {application_id} is missing from the store; restore it from a backup.")
     at, applicant, item = rfc3339(state.clock.now()), entry["subject_hash"], entry["service_item"]
@@ -227,7 +227,7 @@ def _case_files(state: HubState, record: dict[str, Any], item: dict[str, Any]) -
 
 def _material_files(state: HubState, record: dict[str, Any]) -> list[CaseFile]:
     uploaded = [m for m in record["materials"] if m.get("file")]
-    contents = [state.store.get_bytes(keys.blob(m["file"]["sha256"])) for m in uploaded]
+    contents = [state.store.document(m["file"]["sha256"]) for m in uploaded]
     files = []
     for material, content in zip(uploaded, contents, strict=True):
         if content is None:
@@ -260,7 +260,7 @@ def _licence_files(state: HubState, record: dict[str, Any]) -> list[CaseFile]:
         return []
     licence = licences.get_record(state, number)
     history = licences.history(state, None, number)
-    content = state.store.get_bytes(keys.blob(licence["sha256"]))
+    content = state.store.document(licence["sha256"])
     if content is None:
         raise CaseIncomplete(f"The document of licence {number} is missing.")
     return [

@@ -18,6 +18,7 @@ from hub import demo as demo_data
 from hub.audit import checkpoints, verification
 from hub.cli.archive import archive
 from hub.cli.backup import backup
+from hub.cli.blobs import blobs
 from hub.cli.common import open_state, settings_or_fail
 from hub.cli.pki import pki
 from hub.cli.records import records
@@ -226,3 +227,4 @@ main.add_command(pki)
 main.add_command(archive)
 main.add_command(backup)
 main.add_command(records)
+main.add_command(blobs)

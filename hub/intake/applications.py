@@ -224,7 +224,7 @@ def add_material(
     # refused upload leaves no byte behind; then stored by content before the record names it, and the
     # same checks again inside the transaction, against the record as it is then.
     _uploadable(state.store.get_json(keys.application(agency, application_id)), application_id, portal, code)
-    state.store.set_bytes_if_absent(keys.blob(sha256), content)
+    state.store.put_document(sha256, [content])
 
     def work(tx: Tx) -> dict[str, Any]:
         record = tx.get_json(keys.application(agency, application_id))

@@ -152,7 +152,7 @@ def issue_for_subject(
         SealRequest(field_name="Seal", box=rendered.seal_box, reason=f"电子证照 {number}", location=agency["name"]),
     )
     sha256 = hashlib.sha256(sealed).hexdigest()
-    store.set_bytes_if_absent(keys.blob(sha256), sealed)
+    store.put_document(sha256, [sealed])
     record = {
         "number": number,
         "type": licence_type["code"],
@@ -326,7 +326,7 @@ def held_by(state: HubState, record: dict[str, Any], id_type: str | None, subjec
 def pdf(state: HubState, number: str) -> bytes:
     """The sealed PDF as issued."""
     record = get_record(state, number)
-    content = state.store.get_bytes(keys.blob(record["sha256"]))
+    content = state.store.document(record["sha256"])
     if content is None:
         raise NotFound(f"the document of licence {number} is missing")
     return content

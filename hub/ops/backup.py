@@ -23,29 +23,22 @@ import hashlib
 import io
 import json
 import os
-import shutil
-import subprocess
 import tarfile
 import tempfile
 import time
 import zlib
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
 from hub.config import Settings
 from hub.context import now, rfc3339
-from hub.errors import HubError
 from hub.licences.pki import Pki
-from hub.ops import integrity
+from hub.ops import backup_documents, integrity
+from hub.ops.scratch import BackupError, scratch_server
 from hub.state import HubState
-from hub.store import embedded as embedded_redis
 from hub.store import keys
-from hub.store.client import Store
-from hub.store.secret import hub_secret
 
 FORMAT = 1
 MANIFEST, SIGNATURE, SNAPSHOT = "backup.json", "backup.json.p7s", "redis.rdb.gz"
@@ -54,15 +47,8 @@ MANUAL, SCHEDULED = "manual", "scheduled"
 APPEND_ONLY_FILE = "appendonly.aof"  # Redis 6's default name, which the embedded server's configuration keeps
 COMPRESS_LEVEL = 1  # the RDB is LZF-compressed and PDFs deflated already: level 6 saved ~2% more, in ~25% more time
 CHUNK = 1 << 20
-SCRATCH_STOP_SECONDS = 300  # a scratch server writing out a large append-only file on shutdown
 # Counts that describe the snapshot for good; keys with a time to live may expire before it is loaded.
 COMPARED_COUNTS = ("blobs", "licences", "applications", "materials", "archives", "audit_entries")
-
-
-class BackupError(HubError):
-    """A backup could not be made, read or restored."""
-
-    status, slug, title = 422, "backup", "Backup failed"
 
 
 @dataclass(frozen=True)
@@ -104,9 +90,12 @@ def create(state: HubState, directory: Path | None = None, kind: str = MANUAL) -
         started = now()
         state.store.snapshot_to(work / "dump.rdb")
         taken = now()
+        documents = backup_documents.copy_documents(
+            state.store.blobs, backup_documents.copy_store(work, state.settings)
+        )
         with ThreadPoolExecutor(1) as compressor:  # zlib lets go of the GIL: compress while the copy is checked
             compressing = compressor.submit(_compress, work / "dump.rdb", work / SNAPSHOT)
-            with scratch_server(work, state.settings) as copy:
+            with scratch_server(work, state.settings, documents_in=work / backup_documents.DOCUMENTS) as copy:
                 contents = integrity.check(copy)
             snapshot = compressing.result()
         manifest = {
@@ -120,10 +109,14 @@ def create(state: HubState, directory: Path | None = None, kind: str = MANUAL) -
             "counts": contents.counts(),
             "audit_heads": contents.audit_heads,
             "problems": contents.problems,
+            "documents": documents,
         }
         manifest_bytes = json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False).encode()
         path = directory / f"{NAME_PREFIX}{created.strftime('%Y%m%dT%H%M%S.%f')[:-3]}Z{NAME_SUFFIX}"
-        _write_atomically(path, manifest_bytes, state.pki.sign_detached(manifest_bytes), work / SNAPSHOT)
+        signature = state.pki.sign_detached(manifest_bytes)
+        _write_atomically(
+            path, manifest_bytes, signature, work / SNAPSHOT, work / backup_documents.DOCUMENTS, documents
+        )
     return path
 
 
@@ -152,7 +145,9 @@ def _file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _write_atomically(path: Path, manifest: bytes, signature: bytes, snapshot: Path) -> None:
+def _write_atomically(
+    path: Path, manifest: bytes, signature: bytes, snapshot: Path, documents: Path, names: dict[str, str]
+) -> None:
     """Write the tar beside ``path``, fsync it, then rename it into place (never a half-written backup)."""
     partial = path.with_name(f".{path.name}.partial")
     try:
@@ -161,6 +156,13 @@ def _write_atomically(path: Path, manifest: bytes, signature: bytes, snapshot: P
                 _add_bytes(archive, MANIFEST, manifest)
                 _add_bytes(archive, SIGNATURE, signature)
                 archive.add(snapshot, arcname=SNAPSHOT, recursive=False, filter=_plain)
+                for name in sorted(names):
+                    archive.add(
+                        documents / name[:2] / name,
+                        arcname=backup_documents.DOCUMENTS + name,
+                        recursive=False,
+                        filter=_plain,
+                    )
             handle.flush()
             os.fsync(handle.fileno())
         partial.rename(path)
@@ -192,10 +194,11 @@ def verify(path: Path, pki: Pki | None, settings: Settings) -> Verification:
     (its sealed records opened with the secret of the hub ``settings`` describe)."""
     result = Verification(Path(path))
     with tempfile.TemporaryDirectory(prefix="hub-verify-") as work_dir:
-        rdb = Path(work_dir) / "dump.rdb"
-        if unpack(result, rdb, pki):
+        work = Path(work_dir)
+        documents = backup_documents.copy_store(work, settings)
+        if unpack(result, work / "dump.rdb", pki) and backup_documents.extract(result, documents):
             try:
-                with scratch_server(Path(work_dir), settings) as copy:
+                with scratch_server(work, settings, documents_in=work / backup_documents.DOCUMENTS) as copy:
                     compare_contents(result, integrity.check(copy))
             except BackupError as error:
                 result.add("contents", False, error.detail)
@@ -306,59 +309,6 @@ def compare_contents(result: Verification, contents: integrity.IntegrityReport) 
         result.add("contents", True, ", ".join(f"{n} {v:,}" for n, v in contents.counts().items()))
     detail = "audit chains and documents intact" if contents.intact else "; ".join(contents.problems[:20])
     result.add("integrity", contents.intact, detail)
-
-
-@contextmanager
-def scratch_server(data_dir: Path, settings: Settings | None = None) -> Iterator[Store]:
-    """A private Redis server that loads ``data_dir/dump.rdb`` (append-only off), as a store that opens
-    sealed records with the secret of the hub ``settings`` describe (none: it only moves data); stopped after."""
-    runtime = Path(tempfile.mkdtemp(prefix="hub-scratch-", dir="/tmp"))  # short: Unix socket paths are limited
-    socket_path = runtime / "redis.sock"
-    lines = [
-        "port 0",
-        f"unixsocket {socket_path}",
-        "unixsocketperm 700",
-        f"dir {data_dir.resolve()}",
-        "dbfilename dump.rdb",
-        "appendonly no",
-        'save ""',
-        f"logfile {runtime / 'redis.log'}",
-    ]
-    (runtime / "redis.conf").write_text("\n".join(lines) + "\n")
-    process = subprocess.Popen(
-        [str(embedded_redis.redis_binary()), str(runtime / "redis.conf")],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    store = None
-    try:
-        secret = (
-            {}
-            if settings is None
-            else {"secret_key": hub_secret(settings).decode(), "record_key_version": settings.record_key_version}
-        )
-        store = Store(Settings(redis_url=f"unix://{socket_path}", **secret))
-        _wait_loaded(store, process, runtime / "redis.log")
-        yield store
-    finally:
-        if store is not None and process.poll() is None:
-            store.shutdown_server()
-        with suppress(subprocess.TimeoutExpired):
-            process.wait(SCRATCH_STOP_SECONDS)
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-        shutil.rmtree(runtime, ignore_errors=True)
-
-
-def _wait_loaded(store: Store, process: subprocess.Popen, log_path: Path) -> None:
-    while not store.ping():
-        if process.poll() is not None:
-            log_lines = log_path.read_text(errors="replace").splitlines() if log_path.exists() else []
-            reason = next((line for line in reversed(log_lines) if "#" in line), "see its log")
-            raise BackupError(f"the snapshot does not load into Redis: {reason.split('# ', 1)[-1]}")
-        time.sleep(0.05)
 
 
 # -- the backups directory

@@ -39,28 +39,28 @@ def _candidates(store: Store) -> dict[str, float]:
 
 def collect(store: Store, now_s: float, grace_seconds: float) -> Collection:
     """Note the blobs nothing names, and delete those nothing has named for ``grace_seconds``."""
-    named = {keys.blob(sha256) for sha256 in integrity.referenced_blobs(store)}
+    named = integrity.referenced_blobs(store)
     candidates = _candidates(store)
     result = Collection()
     noted: list[str] = []
     cleared: list[str] = [key for key in candidates if key in named]
-    for key in store.keys_matching(integrity.BLOB_PATTERN):
+    for name in set(store.document_names()):
         result.blobs += 1
-        if key in named:
+        if name in named:
             continue
-        since = candidates.get(key)
+        since = candidates.get(name)
         if since is None:
-            noted.append(key)
+            noted.append(name)
         elif now_s - since >= grace_seconds:
-            store.delete(key)
-            cleared.append(key)
+            store.delete_document(name)
+            cleared.append(name)
             result.collected += 1
 
     def work(tx: Tx) -> None:
-        for key in noted:
-            tx.scored_add(keys.unreferenced_blobs(), key, now_s)
-        for key in cleared:
-            tx.scored_remove(keys.unreferenced_blobs(), key)
+        for name in noted:
+            tx.scored_add(keys.unreferenced_blobs(), name, now_s)
+        for name in cleared:
+            tx.scored_remove(keys.unreferenced_blobs(), name)
 
     store.atomic(work)
     result.noted, result.named_again = len(noted), len(cleared) - result.collected

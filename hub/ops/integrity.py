@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from blobstores.api import BlobCorrupt
 from hub.audit import log as audit
 from hub.audit import verification
 from hub.errors import NotFound
@@ -30,7 +31,6 @@ from hub.store.sealing import SealBroken
 
 PAGE = 500
 APPLICATION_PATTERN = keys.key("app:*", "application", "*")
-BLOB_PATTERN = keys.blob("*")
 
 
 @dataclass
@@ -69,7 +69,7 @@ class _BlobRef:
 def check(store: Store) -> IntegrityReport:
     """Check every audit chain and every blob every licence, application and archive names."""
     report = IntegrityReport(keys=store.key_count())
-    report.blobs = sum(1 for _ in store.keys_matching(BLOB_PATTERN))
+    report.blobs = sum(1 for _ in store.document_names())
     chains = verification.verify(HubState(store.settings, store))
     report.audit_entries = chains.entries
     report.problems.extend(chains.problems)
@@ -183,8 +183,12 @@ def _check_blobs(store: Store, report: IntegrityReport, refs: Iterator[_BlobRef]
 
 
 def _check_batch(store: Store, report: IntegrityReport, batch: list[_BlobRef]) -> None:
-    contents = store.get_bytes_each([keys.blob(ref.sha256) for ref in batch])
-    for ref, content in zip(batch, contents, strict=True):
+    for ref in batch:
+        try:
+            content = store.document(ref.sha256)
+        except BlobCorrupt as corrupt:
+            report.problems.append(f"{ref.owner}: document {ref.sha256} does not match its digest ({corrupt})")
+            continue
         if content is None:
             report.problems.append(f"{ref.owner}: document {ref.sha256} is missing")
         elif hashlib.sha256(content).hexdigest() != ref.sha256:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from hub.config import Settings
-from hub.ops import backup, integrity
+from hub.ops import backup, backup_documents, integrity
 from hub.state import HubState
 from hub.store import embedded as embedded_redis
 from hub.store.client import Store
@@ -47,11 +47,26 @@ def restore(path: Path, data_dir: Path, settings: Settings, secret_key_file: Pat
         (data_dir / "dump.rdb").unlink()
         if secret_key_file is not None:
             _copy_secret(secret_key_file, data_dir)
-        _check_restored(result, replace(settings, data_dir=data_dir, redis_url=None, redis_cluster=False))
+        restored = replace(settings, data_dir=data_dir, redis_url=None, redis_cluster=False)
+        _restore_documents(result, restored)
+        _check_restored(result, restored)
     except BaseException:
         _empty(data_dir)  # leave the directory as it was, so the restore can be tried again
         raise
     return Restored(data_dir, result)
+
+
+def _restore_documents(result: backup.Verification, settings: Settings) -> None:
+    """Put the backup's documents into the restored hub's blob store, each opened whole with its secret."""
+    if not result.manifest.get("documents"):
+        return
+    if not (settings.secret_key or (settings.data_dir / SECRET_FILE).exists()):
+        raise backup.BackupError(
+            f"the backup's documents are sealed under its hub's secret: copy the old {SECRET_FILE} in "
+            "(--secret-key-file) or set HUB_SECRET_KEY"
+        )
+    if not backup_documents.extract(result, backup_documents.store_of(settings)):
+        raise backup.BackupError("the backup's documents are damaged: " + result.checks[-1].detail)
 
 
 def _refuse_unless_empty(data_dir: Path) -> None:

@@ -35,7 +35,7 @@ from redis.sentinel import Sentinel
 from hub.config import Settings
 from hub.errors import StoreUnavailable
 from hub.store import embedded as embedded_redis
-from hub.store import keys
+from hub.store.documents import Documents
 from hub.store.sealing import Sealer
 from hub.store.secret import hub_secret
 from hub.store.server import UNREACHABLE, ServerAdmin
@@ -76,7 +76,7 @@ def _sentinel_master(settings: Settings, client_name: str, timeouts: dict[str, A
     )
 
 
-class Store(ServerAdmin):
+class Store(ServerAdmin, Documents):
     """A connection to the hub's Redis, embedded or external."""
 
     def __init__(self, settings: Settings, start_embedded: bool = True) -> None:
@@ -298,12 +298,8 @@ class Store(ServerAdmin):
         self._guard(pipe.execute)
 
     def set_bytes_if_absent(self, key: str, value: bytes) -> bool:
-        """Store a content-addressed blob unless it is there already; True if stored. A blob stored again is
-        wanted again: it stops being a candidate for collection (:mod:`hub.ops.blob_collection`)."""
-        stored = bool(self._guard(self._client.set, key, self.codec.dump_bytes(key, value), nx=True))
-        if not stored:
-            self._guard(self._client.zrem, keys.unreferenced_blobs(), key)
-        return stored
+        """Store bytes unless the key holds some already; True if stored."""
+        return bool(self._guard(self._client.set, key, self.codec.dump_bytes(key, value), nx=True))
 
     def delete(self, key: str) -> None:
         self._guard(self._client.delete, key)

@@ -311,8 +311,14 @@ def licence_holder_index(type_code: str, subject_hash: str) -> str:
 
 
 def unreferenced_blobs() -> str:
-    """Sorted set of the keys of blobs nothing named at a collection, scored by when that was first seen (epoch s)."""
+    """Sorted set of the digests of documents nothing named at a collection, scored by when that was first seen
+    (epoch seconds)."""
     return key("blob-gc", "unreferenced")
+
+
+def blob_name(blob_key: str) -> str:
+    """The digest a (pre-blob-store) document key names."""
+    return blob_key.split("{blob:", 1)[1].split("}", 1)[0]
 
 
 def blob(sha256: str) -> str:

@@ -44,13 +44,13 @@ class Sealer:
         self._secret = secret
         self.version = version
 
+    def derived_key(self, purpose: bytes, version: int) -> bytes:
+        """The 32-byte key of one purpose and version, derived from the hub's secret."""
+        return hmac.new(self._secret(), b"hub-derive:" + purpose + b":%d" % version, hashlib.sha256).digest()
+
     @cached_property
     def _keys(self) -> dict[int, AESGCM]:
-        secret = self._secret()
-        return {
-            n: AESGCM(hmac.new(secret, b"hub-derive:records-at-rest:%d" % n, hashlib.sha256).digest())
-            for n in range(1, self.version + 1)
-        }
+        return {n: AESGCM(self.derived_key(b"records-at-rest", n)) for n in range(1, self.version + 1)}
 
     def seal(self, key: str, plain: bytes) -> bytes:
         nonce = os.urandom(NONCE_BYTES)

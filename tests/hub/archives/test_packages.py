@@ -19,7 +19,6 @@ from testbed import OPERATOR, service_item_body
 from hub.archives import filing
 from hub.audit import log as audit
 from hub.context import Context
-from hub.store import keys
 
 __all__ = ["province"]  # a fixture, used by name
 
@@ -219,15 +218,15 @@ def test_a_filing_that_fails_leaves_the_case_pending_and_the_sweep_files_it(
     application_id = ready(client, province)
     case = client.get(f"/api/v1/applications/{application_id}", headers=province["market"]).get_json()
     upload_sha = next(m["file"]["sha256"] for m in case["materials"] if m["code"] == "plan")
-    saved = store.get_bytes(keys.blob(upload_sha))
-    raw = store.raw_client_for_tests()
-    raw.delete(keys.blob(upload_sha))  # an upload lost: no complete package can be made
+    kept = store.blobs.path(upload_sha)  # the upload's file in the directory blob store
+    saved = kept.read_bytes()
+    kept.unlink()  # an upload lost: no complete package can be made
     event(client, province["market"], application_id, "accept")
     decided = event(client, province["market"], application_id, "approve").get_json()
     assert decided["status"] == "approved" and decided.get("archive") is None  # the decision stands
     response = client.get(f"/api/v1/applications/{application_id}/archive", headers=OPERATOR)
     assert response.status_code == 409 and "missing" in response.get_json()["detail"]
-    raw.set(keys.blob(upload_sha), saved)
+    kept.write_bytes(saved)
     assert hub_cli("archive", "file", check=True).stdout.strip() == "filed 1, failed 0"
     assert filing.file_pending(app.extensions["hub"], Context.system("test")) == {"filed": [], "failed": []}
     content = package_of(client, application_id)

@@ -9,7 +9,6 @@ from intake_support import PDF, apply, upload
 from intake_support import province as intake_province
 
 from hub.ops import blob_collection
-from hub.store import keys
 
 province = intake_province  # the intake tests' small province, as this module's fixture
 GRACE = 3600.0
@@ -17,27 +16,27 @@ NOW = 1_800_000_000.0
 
 
 def stored(store, content: bytes) -> str:
-    key = keys.blob(hashlib.sha256(content).hexdigest())
-    store.set_bytes_if_absent(key, content)
-    return key
+    name = hashlib.sha256(content).hexdigest()
+    store.put_document(name, [content])
+    return name
 
 
 def test_an_unnamed_file_is_noted_then_collected_and_a_named_one_kept(client, store, province):
     case = apply(client, province["portal"]).get_json()
     assert upload(client, province["portal"], case["id"], "plan").status_code == 201
-    named = keys.blob(hashlib.sha256(PDF).hexdigest())
+    named = hashlib.sha256(PDF).hexdigest()
     leftover = stored(store, b"%PDF-1.7 a file no case came to name")
 
     first = blob_collection.collect(store, NOW, GRACE)
     assert (first.blobs, first.noted, first.collected) == (2, 1, 0)  # noted only: its case may be committing
-    assert store.get_bytes(leftover) is not None
+    assert store.document(leftover) is not None
 
     early = blob_collection.collect(store, NOW + GRACE - 1, GRACE)
-    assert early.collected == 0 and store.get_bytes(leftover) is not None
+    assert early.collected == 0 and store.document(leftover) is not None
 
     late = blob_collection.collect(store, NOW + GRACE, GRACE)
-    assert late.collected == 1 and store.get_bytes(leftover) is None
-    assert store.get_bytes(named) == PDF  # the case's upload stays
+    assert late.collected == 1 and store.document(leftover) is None
+    assert store.document(named) == PDF  # the case's upload stays
 
 
 def test_a_file_stored_again_is_wanted_again(store):
@@ -46,4 +45,4 @@ def test_a_file_stored_again_is_wanted_again(store):
     assert blob_collection.collect(store, NOW, GRACE).noted == 1
     stored(store, content)  # a second upload of the same bytes: its record is on its way
     assert blob_collection.collect(store, NOW + GRACE, GRACE).collected == 0
-    assert store.get_bytes(key) == content
+    assert store.document(key) == content

@@ -31,6 +31,7 @@ def cluster():
 @pytest.fixture
 def hubs(cluster, served_hub_factory):
     shared = {"REDIS_URL": cluster.url, "REDIS_CLUSTER": "1", "HUB_SECRET_KEY": SECRET, "HUB_CHECKPOINT_INTERVAL": "0"}
+    shared["HUB_BLOB_DIR"] = str(cluster.root / "blobs")  # the documents' shared mount, as on several hosts
     first = served_hub_factory(**shared).start()
     second = served_hub_factory(**shared).start()
     return first, second

@@ -69,7 +69,7 @@ def test_round_trip_through_the_cli(hub_cli, licence, settings, tmp_path):
     try:
         number_key = store.index_page(keys.licence_index("biz-licence"), None, 10)
         record = store.get_many_json([keys.licence("biz-licence", n) for n in number_key])[0]
-        assert record["number"] == licence["number"] and store.get_bytes(keys.blob(record["sha256"]))
+        assert record["number"] == licence["number"] and store.document(record["sha256"])  # the PDF came back
         assert integrity.check(store).intact
         store.set_json("hub:{reg}:after-restore", {"kept": True})
     finally:
@@ -89,8 +89,10 @@ def test_manifest_describes_the_snapshot(made, licence):
     assert manifest["problems"] == []
     assert set(manifest["snapshot"]) >= {"sha256", "size", "rdb_sha256", "rdb_size"}
     assert manifest["audit_heads"][keys.licence_partition("biz-licence")]["seq"] >= 1
+    (pdf,) = manifest["documents"]  # the licence's PDF, sealed as the blob store keeps it
     with tarfile.open(made) as archive:
-        assert archive.getnames() == [backup.MANIFEST, backup.SIGNATURE, backup.SNAPSHOT]
+        assert archive.getnames() == [backup.MANIFEST, backup.SIGNATURE, backup.SNAPSHOT, f"documents/{pdf}"]
+        assert b"%PDF" not in archive.extractfile(f"documents/{pdf}").read()
 
 
 def _flip_byte(source: Path, target: Path, member: str, at: int) -> None:

@@ -31,11 +31,10 @@ def test_a_fresh_hub_with_a_licence_is_intact(store, licence):
 
 
 def test_a_missing_or_changed_licence_pdf_is_reported(store, licence):
-    blob = keys.blob(licence["sha256"])
-    raw = store.raw_client_for_tests()
-    raw.set(blob, b"%PDF-1.7 not the sealed one")
+    pdf = store.blobs.path(licence["sha256"])  # the file the directory blob store keeps it in
+    pdf.write_bytes(b"%PDF-1.7 not the sealed one")
     assert any("does not match its digest" in p for p in integrity.check(store).problems)
-    raw.delete(blob)
+    pdf.unlink()
     assert any(f"licence {licence['number']}" in p and "missing" in p for p in integrity.check(store).problems)
 
 
@@ -51,11 +50,11 @@ def test_application_materials_and_archive_packages_are_checked(store, licence):
     assert report.applications == 1 and report.materials == 1 and report.archives == 1
     assert sorted(p.split(":")[0] for p in report.problems) == [f"application {CASE} material id", f"archive {CASE}"]
 
-    store.set_bytes_if_absent(keys.blob(sha256), content)
-    store.set_bytes_if_absent(keys.blob(package["sha256"]), b"zip")
+    store.put_document(sha256, [content])
+    store.put_document(package["sha256"], [b"zip"])
     assert integrity.check(store).intact
 
-    store.delete(keys.blob(package["sha256"]))  # disposed of: the package goes on purpose, the entry stays
+    store.delete_document(package["sha256"])  # disposed of: the package goes on purpose, the entry stays
     disposed = {"at": "2030-01-01T00:00:00+00:00", "by": "operator", "reason": "retention ended"}
     store.set_json(keys.archive("market", CASE), {"case": CASE, "package": package, "disposed": disposed})
     assert integrity.check(store).intact

@@ -98,7 +98,7 @@ def check_licences_whole(url: str, store: Store, issuer: dict[str, str]) -> list
     for number_key in licence_numbers(store):
         record = store.get_json(keys.licence(LICENCE_TYPE, number_key))
         assert record is not None, f"index names {number_key} but no record exists"
-        blob = store.get_bytes(keys.blob(record["sha256"]))
+        blob = store.document(record["sha256"])
         assert blob is not None and hashlib.sha256(blob).hexdigest() == record["sha256"], number_key
         served = requests.get(f"{url}/api/v1/licences/{record['number']}/pdf", headers=issuer, timeout=30)
         assert served.status_code == 200 and served.content == blob
