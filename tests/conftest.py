@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from s3_support import S3Server
 
 from hub import create_app
 from hub.config import Settings
@@ -284,3 +285,11 @@ def hub_cli(hub_env):
         return result
 
     return run
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[S3Server]:
+    """A stand-in S3 endpoint on 127.0.0.1 (moto's server; tests/s3_support.py says why), one per process."""
+    server = S3Server().start()
+    yield server
+    server.stop()

@@ -1,17 +1,18 @@
-"""The blob store suite every kind passes (issue 17): content addressed and checked, sealed at rest, durable
-names only for whole blobs, and the sealed form carried by backups opening only as its own blob."""
+"""The blob store suite every kind passes (issue 17), the directory kind and the S3 kind alike: content addressed
+and checked, sealed at rest, whole blobs only under a name, and the sealed form that backups carry opening only
+as its own blob."""
 
 from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from blobstores.api import CHUNK_BYTES, BlobCorrupt, BlobStore, DigestMismatch, Keys, read_all
-from blobstores.directory import INCOMING, DirectoryBlobStore
+from blobstores.directory import INCOMING
 from blobstores.registry import open_store
 
 SECRET = hashlib.sha256(b"blob-store-tests").digest()
@@ -26,21 +27,67 @@ def digest(content: bytes) -> str:
     return hashlib.sha256(content).hexdigest()
 
 
-@pytest.fixture(params=["dir"])
-def make_store(request, tmp_path) -> Iterator:
-    """Stores of one kind sharing one place, made with the keys given (each test's own place)."""
+class Backend:
+    """One kind's place for a test: stores on it, and its stored bytes as the kind keeps them."""
 
-    def make(with_keys: Keys | None = None) -> BlobStore:
-        return open_store(f"file://{tmp_path / 'blobs'}", with_keys or keys())
+    def __init__(
+        self,
+        url: str,
+        raw: Callable[[str], bytes],
+        overwrite: Callable[[str, bytes], object],
+        everything: Callable[[], bytes],
+    ) -> None:
+        self.url, self.raw, self.overwrite, self.everything = url, raw, overwrite, everything
 
-    yield make
+    def make(self, with_keys: Keys | None = None, url: str | None = None) -> BlobStore:
+        return open_store(url or self.url, with_keys or keys())
 
 
-def sizes() -> list[int]:
-    return [0, 1, CHUNK_BYTES - 1, CHUNK_BYTES, CHUNK_BYTES + 1, 3 * CHUNK_BYTES + 17]
+def directory_backend(root: Path) -> Backend:
+    def path(sha256: str) -> Path:
+        return root / sha256[:2] / sha256
+
+    return Backend(
+        f"file://{root}",
+        lambda sha256: path(sha256).read_bytes(),
+        lambda sha256, content: path(sha256).write_bytes(content),
+        lambda: b"".join(p.read_bytes() for p in root.rglob("*") if p.is_file()) if root.exists() else b"",
+    )
 
 
-@pytest.mark.parametrize("size", sizes())
+def s3_backend(server, monkeypatch) -> Backend:
+    for name, value in server.environment().items():
+        monkeypatch.setenv(name, value)  # what boto3 reads, as a hub's environment would give it
+    bucket, client = server.bucket(), server.client()
+
+    def key(sha256: str) -> str:
+        return f"documents/{sha256}"
+
+    def everything() -> bytes:
+        listed = client.list_objects_v2(Bucket=bucket).get("Contents", [])
+        return b"".join(client.get_object(Bucket=bucket, Key=o["Key"])["Body"].read() for o in listed)
+
+    return Backend(
+        f"s3://{bucket}/documents",
+        lambda sha256: client.get_object(Bucket=bucket, Key=key(sha256))["Body"].read(),
+        lambda sha256, content: client.put_object(Bucket=bucket, Key=key(sha256), Body=content),
+        everything,
+    )
+
+
+@pytest.fixture(params=["dir", "s3"])
+def backend(request, tmp_path, monkeypatch) -> Backend:
+    if request.param == "dir":
+        return directory_backend(tmp_path / "blobs")
+    return s3_backend(request.getfixturevalue("s3_server"), monkeypatch)
+
+
+@pytest.fixture
+def make_store(backend):
+    return backend.make
+
+
+@pytest.mark.parametrize("size", [0, 1, CHUNK_BYTES - 1, CHUNK_BYTES, CHUNK_BYTES + 1, 3 * CHUNK_BYTES + 17])
 def test_what_goes_in_comes_out_whatever_its_size(make_store, size):
     store = make_store()
     content = os.urandom(size)
@@ -51,50 +98,52 @@ def test_what_goes_in_comes_out_whatever_its_size(make_store, size):
     assert store.put(digest(content), [content]) is False  # there already
 
 
-def test_content_that_is_not_its_name_is_refused_and_nothing_kept(make_store, tmp_path):
+def test_content_that_is_not_its_name_is_refused_and_nothing_kept(make_store, backend):
     store = make_store()
     with pytest.raises(DigestMismatch):
         store.put(digest(b"what was promised"), [b"what came"])
     assert not store.exists(digest(b"what was promised")) and list(store.names()) == []
-    assert list((tmp_path / "blobs" / INCOMING).iterdir()) == []  # no half-written file left either
+    assert backend.everything() == b""  # no half-written file or object either
 
 
-def test_nothing_is_kept_in_clear(make_store, tmp_path):
+def test_a_directory_store_leaves_no_temporary_file(tmp_path):
+    store = directory_backend(tmp_path / "blobs").make()
+    store.put(digest(b"kept"), [b"kept"])
+    with pytest.raises(DigestMismatch):
+        store.put(digest(b"promised"), [b"came"])
+    assert list((tmp_path / "blobs" / INCOMING).iterdir()) == []
+
+
+def test_nothing_is_kept_in_clear(make_store, backend):
     store = make_store()
     content = b"%PDF-1.7 scanned identity card of " + NAME * 100
     store.put(digest(content), [content])
-    on_disk = b"".join(p.read_bytes() for p in (tmp_path / "blobs").rglob("*") if p.is_file())
-    assert NAME not in on_disk and b"%PDF" not in on_disk
-
-
-def stored_file(tmp_path: Path, sha256: str) -> Path:
-    return tmp_path / "blobs" / sha256[:2] / sha256
+    kept = backend.everything()
+    assert kept and NAME not in kept and b"%PDF" not in kept
 
 
 @pytest.mark.parametrize("where", ["header", "first segment", "last byte"])
-def test_a_changed_byte_is_an_error_never_data(make_store, tmp_path, where):
+def test_a_changed_byte_is_an_error_never_data(make_store, backend, where):
     store = make_store()
     content = os.urandom(2 * CHUNK_BYTES + 5)
     store.put(digest(content), [content])
-    path = stored_file(tmp_path, digest(content))
-    raw = bytearray(path.read_bytes())
+    raw = bytearray(backend.raw(digest(content)))
     raw[{"header": 3, "first segment": 40, "last byte": len(raw) - 1}[where]] ^= 1
-    path.write_bytes(bytes(raw))
+    backend.overwrite(digest(content), bytes(raw))
     with pytest.raises(BlobCorrupt):
         read_all(store, digest(content))
 
 
-def test_a_blob_cut_short_or_put_under_another_name_does_not_open(make_store, tmp_path):
+def test_a_blob_cut_short_or_put_under_another_name_does_not_open(make_store, backend):
     store = make_store()
     first, second = os.urandom(3 * CHUNK_BYTES), os.urandom(100)
     store.put(digest(first), [first])
     store.put(digest(second), [second])
-    path = stored_file(tmp_path, digest(first))
-    whole = path.read_bytes()
-    path.write_bytes(whole[: -(CHUNK_BYTES + 20)])  # the last segment dropped
+    whole = backend.raw(digest(first))
+    backend.overwrite(digest(first), whole[: -(CHUNK_BYTES + 20)])  # the last segment dropped
     with pytest.raises(BlobCorrupt):
         read_all(store, digest(first))
-    stored_file(tmp_path, digest(second)).write_bytes(whole)  # a whole blob, under another's name
+    backend.overwrite(digest(second), whole)  # a whole blob, under another's name
     with pytest.raises(BlobCorrupt):
         read_all(store, digest(second))
 
@@ -111,13 +160,17 @@ def test_the_sealed_form_moves_to_another_store_and_opens_only_as_itself(make_st
     store = make_store()
     content = os.urandom(CHUNK_BYTES + 3)
     store.put(digest(content), [content])
-    copy = DirectoryBlobStore(tmp_path / "restored", keys())
+    copy = make_store(url=f"file://{tmp_path / 'restored'}")  # a backup's copy, on disk
     assert copy.put_sealed(digest(content), store.sealed(digest(content))) is True
     assert read_all(copy, digest(content)) == content
     other = os.urandom(10)
     with pytest.raises(BlobCorrupt):
         copy.put_sealed(digest(other), store.sealed(digest(content)))  # sealed bytes of another blob
     assert not copy.exists(digest(other))
+    back = make_store()  # and back into the kind under test
+    back.delete(digest(content))
+    assert back.put_sealed(digest(content), copy.sealed(digest(content))) is True
+    assert read_all(back, digest(content)) == content
 
 
 def test_delete_forgets_and_a_missing_blob_is_none(make_store):

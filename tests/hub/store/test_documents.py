@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import hashlib
 
+import requests
+from served_support import post
 from testbed import ADMIN_TOKEN
 
 from hub.store import keys
@@ -35,3 +37,22 @@ def test_documents_left_in_redis_are_read_there_until_migrated(store, hub_cli):
     assert store.blobs.exists(name) and store.raw_client_for_tests().exists(keys.blob(name)) == 0
     assert store.document(name) == content
     assert hub_cli("blobs", "migrate", check=True).stdout.startswith("moved 0 document(s)")
+
+
+def test_a_hub_on_s3_keeps_its_documents_there_sealed(served_hub_factory, s3_server):
+    bucket = s3_server.bucket()
+    hub = served_hub_factory(HUB_BLOB_URL=f"s3://{bucket}/hub", **s3_server.environment()).start()
+    post(hub.url, "/api/v1/agencies", {"code": "market", "name": "杭州市市场监督管理局", "region": "330100"})
+    fields = {"premises": {"type": "string", "required": True}}
+    licence_type = {"code": "food-business", "name": "食品经营许可证", "issuer": "market", "fields": fields}
+    post(hub.url, "/api/v1/licence-types", {**licence_type, "validity_days": 365})
+    token = post(hub.url, "/api/v1/agencies/market/tokens", {"roles": ["agency"]})["token"]
+    market = {"Authorization": f"Bearer {token}"}
+    holder = {"id_type": "credit-code", "id": "91330100MA2JNTAKXK", "name": "西湖示范茶馆"}
+    body = {"type": "food-business", "holder": holder, "fields": {"premises": "西湖边"}}
+    licence = post(hub.url, "/api/v1/licences", body, headers=market)
+
+    stored = s3_server.client().get_object(Bucket=bucket, Key=f"hub/{licence['sha256']}")["Body"].read()
+    assert b"%PDF" not in stored and "西湖示范茶馆".encode() not in stored  # sealed in the bucket
+    pdf = requests.get(f"{hub.url}/api/v1/licences/{licence['number']}/pdf", headers=market, timeout=30)
+    assert pdf.status_code == 200 and hashlib.sha256(pdf.content).hexdigest() == licence["sha256"]
