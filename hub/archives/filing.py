@@ -12,6 +12,7 @@ download files a case not filed at all.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -139,14 +140,17 @@ def file_pending(state: HubState, ctx: Context, limit: int = 500) -> dict[str, A
     return {"filed": filed, "failed": failed}
 
 
-def package_of(state: HubState, ctx: Context, record: dict[str, Any], reader: str) -> tuple[dict[str, Any], bytes]:
+def package_of(
+    state: HubState, ctx: Context, record: dict[str, Any], reader: str
+) -> tuple[dict[str, Any], Iterator[bytes]]:
     """A case's catalogue entry and its package, filing it first if it is still pending. The package carries
-    the applicant's evidence, so handing it to ``reader`` is a line in the applicant's access log."""
+    the applicant's evidence, so handing it to ``reader`` is a line in the applicant's access log. The package
+    comes in checked chunks, straight from the blob store."""
     application_id = record["id"]
     entry = file_case(state, ctx, application_id)
     if entry.get("disposed") is not None:
         raise Gone(f"The archive of {application_id} was disposed of on {entry['disposed']['at'][:10]}.")
-    content = state.store.document(entry["package"]["sha256"])
+    content = state.store.document_stream(entry["package"]["sha256"])
     if content is None:
         raise NotFound(f"The package of {application_id} is missing from the store; restore it from a backup.")
     at, applicant, item = rfc3339(state.clock.now()), entry["subject_hash"], entry["service_item"]

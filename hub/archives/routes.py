@@ -32,7 +32,8 @@ def get_package(application_id: str) -> Response:
     catalogue.check_lead_or_operator(record, g.principal.agency)
     reader = g.principal.agency or "operator"
     entry, content = filing.package_of(state, context(), record, reader)
-    response = Response(content, mimetype="application/zip")
+    response = Response(content, mimetype="application/zip")  # streamed from the blob store
+    response.headers["Content-Length"] = str(entry["package"]["size"])
     response.headers["Content-Disposition"] = f'attachment; filename="{application_id}.zip"'
     response.headers["ETag"] = f'"{entry["package"]["sha256"]}"'
     return response

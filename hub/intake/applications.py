@@ -8,17 +8,15 @@ what nobody holds is listed at once in the notice, and uploads tick the list off
 
 from __future__ import annotations
 
-import hashlib
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from connectors.api import Subject
 from hub.audit import log as audit
 from hub.context import Context, rfc3339
 from hub.errors import Conflict, Forbidden, Invalid, NotFound
-from hub.intake import discrepancies, due
+from hub.intake import discrepancies, due, uploads
 from hub.intake.cases import add_to_timeline, agency_of, new_id
-from hub.intake.uploads import media_type_of
 from hub.licences import register as licences
 from hub.registry import service_items
 from hub.resolution import resolver as resolution
@@ -214,24 +212,25 @@ def _uploadable(record: dict[str, Any] | None, application_id: str, portal: str,
 
 
 def add_material(
-    state: HubState, ctx: Context, portal: str, application_id: str, code: str, content: bytes, language: str
+    state: HubState, ctx: Context, portal: str, application_id: str, code: str, upload: BinaryIO, language: str
 ) -> dict[str, Any]:
-    """Attach an uploaded file to one material; once nothing is missing the application is submitted."""
-    media_type = media_type_of(content)
-    sha256 = hashlib.sha256(content).hexdigest()
+    """Attach an uploaded file (a seekable stream, read in chunks) to one material; once nothing is missing the
+    application is submitted."""
+    examined = uploads.examine(upload)
+    media_type, sha256 = examined.media_type, examined.sha256
     agency = agency_of(application_id)
     # Allowed first (the portal's case, taking uploads, a material the platform did not supply), so a
     # refused upload leaves no byte behind; then stored by content before the record names it, and the
     # same checks again inside the transaction, against the record as it is then.
     _uploadable(state.store.get_json(keys.application(agency, application_id)), application_id, portal, code)
-    state.store.put_document(sha256, [content])
+    state.store.put_document(sha256, uploads.chunks(upload))
 
     def work(tx: Tx) -> dict[str, Any]:
         record = tx.get_json(keys.application(agency, application_id))
         material = _uploadable(record, application_id, portal, code)
         at = rfc3339(state.clock.now())
         material.update(
-            status=UPLOADED, file={"sha256": sha256, "media_type": media_type, "size": len(content), "uploaded_at": at}
+            status=UPLOADED, file={"sha256": sha256, "media_type": media_type, "size": examined.size, "uploaded_at": at}
         )
         record["notice"] = notice_for(record["materials"], language)
         if not record["notice"]["missing"]:

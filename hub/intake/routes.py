@@ -73,10 +73,9 @@ def get_application(application_id: str) -> Any:
 @accepts(MULTIPART)
 def upload_material(upload: dict[str, Any], application_id: str) -> Any:
     """Upload one material (PDF, JPEG or PNG); when nothing is missing any more, the case moves on."""
-    content = upload["file"].read()
     state, language = hub_state(), current_language()
     record = applications.add_material(
-        state, context(), g.principal.agency, application_id, upload["material"], content, language
+        state, context(), g.principal.agency, application_id, upload["material"], upload["file"].stream, language
     )
     return as_seen(record), 201
 

@@ -1,8 +1,16 @@
-"""Uploaded materials: PDF, JPEG or PNG, recognised by their content (never by name or declared type)."""
+"""Uploaded materials: PDF, JPEG or PNG, recognised by their content (never by name or declared type), and read
+in chunks, never whole: a worker holds at most a chunk of an upload of up to ``HUB_MAX_UPLOAD_BYTES``."""
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import BinaryIO
+
 from hub.errors import Invalid
+
+CHUNK_BYTES = 64 * 1024
 
 SIGNATURES = (
     (b"%PDF-", "application/pdf"),
@@ -20,3 +28,31 @@ def media_type_of(content: bytes) -> str:
         if head.startswith(signature):
             return media_type
     raise Invalid("Only PDF, JPEG and PNG files are accepted.", errors={"file": ["Not a PDF, JPEG or PNG file."]})
+
+
+@dataclass(frozen=True)
+class Examined:
+    """What an upload is: its type by content, its digest and its size."""
+
+    media_type: str
+    sha256: str
+    size: int
+
+
+def examine(stream: BinaryIO) -> Examined:
+    """Read a seekable upload once, a chunk at a time, and put it back at its start."""
+    head = stream.read(1024)
+    media_type = media_type_of(head)
+    digest, size = hashlib.sha256(head), len(head)
+    while chunk := stream.read(CHUNK_BYTES):
+        digest.update(chunk)
+        size += len(chunk)
+    stream.seek(0)
+    return Examined(media_type, digest.hexdigest(), size)
+
+
+def chunks(stream: BinaryIO) -> Iterator[bytes]:
+    """The upload from its start, a chunk at a time."""
+    stream.seek(0)
+    while chunk := stream.read(CHUNK_BYTES):
+        yield chunk

@@ -63,6 +63,14 @@ class Documents:
             content = self.codec.load_bytes(keys.blob(sha256), self._guard(self._client.get, keys.blob(sha256)))
         return content
 
+    def document_stream(self, sha256: str) -> Iterator[bytes] | None:
+        """A document in chunks, each checked as it is read (for downloads), or None."""
+        chunks = self.blobs.stream(sha256)
+        if chunks is None:
+            content = self.document(sha256)  # not migrated out of Redis yet
+            chunks = None if content is None else iter([content])
+        return chunks
+
     def delete_document(self, sha256: str) -> None:
         self.blobs.delete(sha256)
         self._guard(self._client.delete, keys.blob(sha256))

@@ -380,7 +380,7 @@ def upload(application_id: str) -> Response:
         return _application_page(record, _text("apply_no_file"), 400)
     try:
         applications.add_material(
-            hub_state(), _context(), _portal(), application_id, code, upload_file.read(), current_language()
+            hub_state(), _context(), _portal(), application_id, code, upload_file.stream, current_language()
         )
     except HubError as error:
         return _application_page(_owned(application_id), plain_words(error), error.status)

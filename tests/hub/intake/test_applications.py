@@ -4,12 +4,15 @@ approval with a licence, and every transition that does not fit (409)."""
 from __future__ import annotations
 
 import hashlib
+import io
 import secrets
 from datetime import date, timedelta
 
 from intake_support import HOLDER, PNG, apply, event, province, ready, upload, working_days_after
 from testbed import OPERATOR
 
+from hub.context import Context
+from hub.intake import applications
 from hub.store import keys
 
 __all__ = ["province"]  # a fixture, used by name
@@ -274,3 +277,23 @@ def test_a_refused_upload_leaves_no_byte_in_the_store(client, registry, province
     refused(province["portal"], case["id"], "nothing-like-it", 422)  # no such material
     ready_id = ready(client, province)  # everything uploaded: submitted, no uploads now
     refused(province["portal"], ready_id, "photo", 409)
+
+
+class ChunkedOnly(io.BytesIO):
+    """A real upload's bytes that refuse to be read whole: every read must ask for a bounded chunk."""
+
+    def read(self, size: int | None = -1) -> bytes:
+        assert size is not None and 0 < size <= 1 << 20, f"read({size}): the upload was read whole"
+        return super().read(size)
+
+
+def test_an_upload_is_read_in_chunks_and_stored_whole(client, province, app, store):
+    case = apply(client, province["portal"]).get_json()
+    content = b"%PDF-1.7\n" + secrets.token_bytes(3 * 1024 * 1024)  # 3 MiB of scan
+    state = app.extensions["hub"]
+    record = applications.add_material(
+        state, Context.system("test"), "hall", case["id"], "plan", ChunkedOnly(content), "zh"
+    )
+    stored = next(m["file"] for m in record["materials"] if m["code"] == "plan")
+    assert stored["size"] == len(content) and stored["sha256"] == hashlib.sha256(content).hexdigest()
+    assert store.document(stored["sha256"]) == content
