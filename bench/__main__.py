@@ -18,6 +18,7 @@ from pathlib import Path
 from . import (
     archives,
     backup,
+    documents,
     intake,
     licences,
     report,
@@ -36,6 +37,7 @@ BENCHMARKS: dict[str, Callable[[wrk.WrkSettings], report.Result]] = {
     "intake": intake.run,
     "archives": archives.run,
     "backup": backup.run,
+    "documents": documents.run,
     "scaling_workers": scaling_workers.run,
     "scaling_records": scaling_records.run,
 }

@@ -3,10 +3,11 @@
 One licence is issued for real (rendered, sealed at PAdES B-LT, timestamped: about 0.3 s of CPU
 each, too slow for 10,000), then 10,000 more are seeded straight into the hub's Redis in the shape
 :func:`hub.licences.issue_for_subject` writes: the record (the real one with its number changed), the
-number in the type's index and the holder's index, the first status in its history, and the sealed
-PDF as a content-addressed blob. Each seeded PDF is the real one with a comment line appended that
-names its number, so every licence has a distinct blob of realistic size (blobs are stored by
-content: 10,000 identical PDFs would be one). Seeded licences have no audit entries of their own.
+number in the type's index and the holder's index, the first status in its history (sealed as the store
+seals them), and the sealed PDF as a document in the blob store. Each seeded PDF is the real one with
+a comment line appended that names its number, so every licence has a distinct blob of realistic
+size (blobs are stored by content: 10,000 identical PDFs would be one). Seeded licences have no
+audit entries of their own.
 
 Then ``hub backup create`` (snapshot, compression, loading the snapshot into a scratch server to
 count and check every blob, sealing), ``hub backup verify`` and ``hub backup restore`` are timed
@@ -18,7 +19,6 @@ accepted (the runner passes them to every benchmark) and unused.
 from __future__ import annotations
 
 import hashlib
-import json
 import shutil
 import time
 from dataclasses import dataclass, field
@@ -151,7 +151,7 @@ def _seed(state: Any, real: dict[str, Any], count: int) -> int:
     real_key = numbering.canonical(real["number"])
     record = state.store.get_json(keys.licence(TYPE_CODE, real_key))
     history = state.store.list_all_json(keys.licence_history(TYPE_CODE, real_key))
-    pdf = state.store.get_bytes(keys.blob(record["sha256"]))
+    pdf = state.store.document(record["sha256"])
     redis = state.store.raw_client_for_tests()
     for start in range(0, count, SEED_BATCH):
         pipe = redis.pipeline(transaction=False)
@@ -160,18 +160,15 @@ def _seed(state: Any, real: dict[str, Any], count: int) -> int:
             content = pdf + f"\n% seeded licence {number}\n".encode()
             seeded = record | {"number": number, "sha256": hashlib.sha256(content).hexdigest()}
             number_key = numbering.canonical(number)
-            pipe.set(keys.blob(seeded["sha256"]), content)
-            pipe.set(keys.licence(TYPE_CODE, number_key), _dump(seeded))
+            state.store.put_document(seeded["sha256"], [content])  # to the blob store, sealed, as issuance does
+            licence_key = keys.licence(TYPE_CODE, number_key)
+            pipe.set(licence_key, state.store.codec.dump(licence_key, seeded))
             pipe.zadd(keys.licence_index(TYPE_CODE), {number_key: 0})
             pipe.zadd(keys.licence_holder_index(TYPE_CODE, record["holder"]["subject_hash"]), {number_key: 0})
-            pipe.rpush(keys.licence_history(TYPE_CODE, number_key), *(_dump(line) for line in history))
+            history_key = keys.licence_history(TYPE_CODE, number_key)
+            pipe.rpush(history_key, *(state.store.codec.dump(history_key, line) for line in history))
         pipe.execute()
     return len(pdf)
-
-
-def _dump(value: Any) -> str:
-    """JSON as the store writes it (compact, keys sorted)."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
 
 
 if __name__ == "__main__":
