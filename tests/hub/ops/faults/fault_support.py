@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import requests
 from served_support import ClientThreads, children, post
-from testbed import OPERATOR
+from testbed import OPERATOR, _kill_redis_of, short_tempdir
 
 from hub.config import Settings
 from hub.identifiers import with_check_characters
+from hub.store import embedded as embedded_redis
 from hub.store import keys
 from hub.store.client import Store
 
@@ -80,10 +84,10 @@ def cpu_ticks(pid: int) -> int:
     return int(fields[11]) + int(fields[12])
 
 
-def attach(data_dir: Path) -> Store:
-    """A store attached to the embedded server that a served hub runs in ``data_dir`` (close it before stopping
-    the hub: its connection counts as a hub's)."""
-    return Store(Settings(data_dir=data_dir))
+def attach(data_dir: Path, blob_dir: Path | None = None) -> Store:
+    """A store attached to the embedded server that a served hub runs in ``data_dir`` (and to its blob store in
+    ``blob_dir``, if not the default); close it before stopping the hub: its connection counts as a hub's."""
+    return Store(Settings(data_dir=data_dir, blob_dir=blob_dir))
 
 
 def licence_numbers(store: Store) -> list[str]:
@@ -162,3 +166,38 @@ class AgencyWriters(ClientThreads):
                     self.unavailable += 1
                 else:
                     self.wrong.append(f"{code}: {response.status_code} {response.text[:300]}")
+
+
+@contextlib.contextmanager
+def tmpfs(size_bytes: int) -> Iterator[Path]:
+    """A fresh tmpfs of ``size_bytes`` (root only), unmounted whatever happens, after any embedded Redis that a
+    hub ran in it has stopped."""
+    mount_point = short_tempdir("hub-disk-")
+    subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size_bytes},mode=0700", "tmpfs", str(mount_point)], check=True
+    )
+    try:
+        yield mount_point
+    finally:
+        _kill_redis_of(mount_point)
+        embedded_redis.wait_stopped(mount_point, wait_seconds=10)
+        if subprocess.run(["umount", str(mount_point)], check=False).returncode != 0:
+            subprocess.run(["umount", "-l", str(mount_point)], check=True)  # something still holds it open
+        mount_point.rmdir()
+
+
+def fill(path: Path) -> int:
+    """Write ``path`` until the disk has no room left; bytes written."""
+    written = 0
+    with path.open("wb", buffering=0) as filler:
+        block = b"\0" * 65536
+        while True:
+            try:
+                written += filler.write(block)
+            except OSError:
+                break
+        while True:  # the last few bytes, so that nothing at all is left
+            try:
+                written += filler.write(b"\0" * 512)
+            except OSError:
+                return written

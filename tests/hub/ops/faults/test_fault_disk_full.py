@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 import requests
-from fault_support import QUIET, AgencyWriters, attach, audit_intact
+from fault_support import QUIET, AgencyWriters, attach, audit_intact, fill, tmpfs
 from served_support import wait_for
-from testbed import OPERATOR, VENV_BIN, _kill_redis_of, short_tempdir
+from testbed import OPERATOR, VENV_BIN
 
 from hub.store import embedded as embedded_redis
 from hub.store import keys
@@ -33,35 +33,8 @@ DISK_BYTES = 48 * 1024 * 1024
 def small_disk() -> Iterator[Path]:
     """A fresh tmpfs of DISK_BYTES as the data directory; unmounted (after the hub and its Redis) whatever
     happens. Requested before ``served_hub_factory``, so its teardown runs after the hub's."""
-    mount_point = short_tempdir("hub-disk-")
-    subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", f"size={DISK_BYTES},mode=0700", "tmpfs", str(mount_point)], check=True
-    )
-    try:
+    with tmpfs(DISK_BYTES) as mount_point:
         yield mount_point
-    finally:
-        _kill_redis_of(mount_point)
-        embedded_redis.wait_stopped(mount_point, wait_seconds=10)
-        if subprocess.run(["umount", str(mount_point)], check=False).returncode != 0:
-            subprocess.run(["umount", "-l", str(mount_point)], check=True)  # something still holds it open
-        mount_point.rmdir()
-
-
-def fill(path: Path) -> int:
-    """Write ``path`` until the disk has no room left; bytes written."""
-    written = 0
-    with path.open("wb", buffering=0) as filler:
-        block = b"\0" * 65536
-        while True:
-            try:
-                written += filler.write(block)
-            except OSError:
-                break
-        while True:  # the last few bytes, so that nothing at all is left
-            try:
-                written += filler.write(b"\0" * 512)
-            except OSError:
-                return written
 
 
 def test_a_full_data_disk_refuses_writes_clearly_and_recovers_by_itself(small_disk, served_hub_factory):
