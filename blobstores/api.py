@@ -71,6 +71,10 @@ class BlobStore(Protocol):
         """Every blob's digest (for collection, backups and checks), in no particular order."""
         ...
 
+    def collect_leftovers(self, older_than_s: float) -> int:
+        """Remove what writes cut short by a crash left behind (never a blob), if older than that; how many."""
+        ...
+
 
 @runtime_checkable
 class BlobStoreKind(Protocol):

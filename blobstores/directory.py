@@ -7,8 +7,10 @@ acknowledged blob survives a crash and a half-written one is never under a blob'
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
+import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -105,6 +107,19 @@ class DirectoryBlobStore:
         except FileNotFoundError:
             return
         _fsync_dir(path.parent)
+
+    def collect_leftovers(self, older_than_s: float) -> int:
+        """Temporary files of writes a crash cut short (a killed worker): they never became blobs."""
+        incoming, removed = self.root / INCOMING, 0
+        if not incoming.is_dir():
+            return 0
+        cutoff = time.time() - older_than_s
+        for entry in incoming.iterdir():
+            with contextlib.suppress(FileNotFoundError):
+                if entry.stat().st_mtime < cutoff:
+                    entry.unlink()
+                    removed += 1
+        return removed
 
     def names(self) -> Iterator[str]:
         if not self.root.is_dir():

@@ -136,6 +136,10 @@ class S3BlobStore:
         except Exception as exc:
             raise BlobError(f"could not delete blob {sha256}: {exc}") from exc
 
+    def collect_leftovers(self, older_than_s: float) -> int:
+        """Nothing to do: an object appears whole or not at all (a cut-short upload is never stored)."""
+        return 0
+
     def names(self) -> Iterator[str]:
         start = f"{self.prefix}/" if self.prefix else ""
         for page in self.s3.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=start):

@@ -26,6 +26,7 @@ class Collection:
     noted: int = 0
     collected: int = 0
     named_again: int = 0
+    leftovers: int = 0  # temporary files of writes a crash cut short
 
 
 def _candidates(store: Store) -> dict[str, float]:
@@ -64,4 +65,5 @@ def collect(store: Store, now_s: float, grace_seconds: float) -> Collection:
 
     store.atomic(work)
     result.noted, result.named_again = len(noted), len(cleared) - result.collected
+    result.leftovers = store.blobs.collect_leftovers(grace_seconds)
     return result

@@ -4,10 +4,13 @@ one a case, a licence or an archive names."""
 from __future__ import annotations
 
 import hashlib
+import os
+import time
 
 from intake_support import PDF, apply, upload
 from intake_support import province as intake_province
 
+from blobstores.directory import INCOMING
 from hub.ops import blob_collection
 
 province = intake_province  # the intake tests' small province, as this module's fixture
@@ -46,3 +49,15 @@ def test_a_file_stored_again_is_wanted_again(store):
     stored(store, content)  # a second upload of the same bytes: its record is on its way
     assert blob_collection.collect(store, NOW + GRACE, GRACE).collected == 0
     assert store.document(key) == content
+
+
+def test_what_a_crash_left_half_written_is_cleared_after_the_grace_period(store):
+    incoming = store.blobs.root / INCOMING
+    incoming.mkdir(parents=True, exist_ok=True)
+    stale, fresh = incoming / ("a" * 64 + ".dead"), incoming / ("b" * 64 + ".writing")
+    stale.write_bytes(b"half a sealed upload")
+    fresh.write_bytes(b"an upload being written now")
+    old = time.time() - 2 * GRACE
+    os.utime(stale, (old, old))
+    assert blob_collection.collect(store, time.time(), GRACE).leftovers == 1
+    assert not stale.exists() and fresh.exists()
