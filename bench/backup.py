@@ -166,7 +166,8 @@ def _seed(state: Any, real: dict[str, Any], count: int) -> int:
             pipe.zadd(keys.licence_index(TYPE_CODE), {number_key: 0})
             pipe.zadd(keys.licence_holder_index(TYPE_CODE, record["holder"]["subject_hash"]), {number_key: 0})
             history_key = keys.licence_history(TYPE_CODE, number_key)
-            pipe.rpush(history_key, *(state.store.codec.dump(history_key, line) for line in history))
+            if history:  # status changes only; the issuance line comes from the record
+                pipe.rpush(history_key, *(state.store.codec.dump(history_key, line) for line in history))
         pipe.execute()
     return len(pdf)
 

@@ -225,7 +225,7 @@ class Seeder:
                 "fields": self.real["fields"]
                 | {"operator_name": name, "credit_code": credit_code, "premises": premises, "main_business": business},
             }
-            hub_licences.write_record(tx, record, self.real["issued_by"])
+            hub_licences.write_record(tx, record)
             if len(self.numbers) < SAMPLED_NUMBERS * 4 or self.random.random() < 0.01:
                 self.numbers.append(number)
         # Issuance continues after the seeded numbers, as it would after issuing them.

@@ -245,7 +245,7 @@ def _write_new(tx: Tx, ctx: Context, record: dict[str, Any]) -> str | None:
     issued_before = outcomes.note(tx, ctx, keys.licence_partition(type_code), record["number"])
     if issued_before is not None:
         return issued_before
-    write_record(tx, record, ctx.actor)
+    write_record(tx, record)
     audit.append(
         tx,
         keys.licence_partition(type_code),
@@ -257,17 +257,14 @@ def _write_new(tx: Tx, ctx: Context, record: dict[str, Any]) -> str | None:
     return None
 
 
-def write_record(tx: Tx, record: dict[str, Any], actor: str) -> None:
-    """Queue a new licence's record, its number in the type's and the holder's indexes, and its first
-    history line: what issuance writes beside its audit entry (the benchmarks seed licences with it)."""
+def write_record(tx: Tx, record: dict[str, Any]) -> None:
+    """Queue a new licence's record and its number in the type's and the holder's indexes: what issuance
+    writes beside its audit entry (the benchmarks seed licences with it). Its first history line is not
+    stored: it is the record's own issuance (:func:`history`), a Redis key fewer per licence."""
     type_code, number_key = record["type"], numbering.canonical(record["number"])
     tx.set_json(keys.licence(type_code, number_key), record)
     tx.index_add(keys.licence_index(type_code), number_key)
     tx.index_add(keys.licence_holder_index(type_code, record["holder"]["subject_hash"]), number_key)
-    tx.list_push_json(
-        keys.licence_history(type_code, number_key),
-        {"at": record["issued_at"], "status": IN_FORCE, "reason": "issued", "by": actor},
-    )
 
 
 def change_status(
@@ -313,7 +310,11 @@ def history(state: HubState, agency: str | None, number: str) -> list[dict[str, 
     record = get_record(state, number)
     if agency is not None and record["issuer"] != agency:
         raise Forbidden(f"Only {record['issuer']!r} may read the history of licence {record['number']}.")
-    return state.store.list_all_json(keys.licence_history(record["type"], numbering.canonical(record["number"])))
+    changes = state.store.list_all_json(keys.licence_history(record["type"], numbering.canonical(record["number"])))
+    if changes and changes[0].get("reason") == "issued":
+        return changes  # a licence issued before the first line came from the record
+    issued = {"at": record["issued_at"], "status": IN_FORCE, "reason": "issued", "by": record["issued_by"]}
+    return [issued, *changes]
 
 
 def held_by(state: HubState, record: dict[str, Any], id_type: str | None, subject_id: str | None) -> bool:

@@ -15,6 +15,7 @@ from pyhanko_certvalidator import ValidationContext
 from testbed import OPERATOR
 
 from certs import numbering
+from hub.store import keys
 
 HOLDER = {"id_type": "credit-code", "id": "91330100MA2XXXXX08", "name": "杭州西湖小吃店"}
 
@@ -233,3 +234,16 @@ def test_each_handing_over_of_a_licence_is_in_its_holders_access_log(client, iss
         ("market", ["food-business"], "read"),
     ]
     assert "food-business.holder_name" in log[0]["fields"]
+
+
+def test_a_licence_history_begins_with_its_issuance_without_a_key_of_its_own(client, issuer, store):
+    licence = issue(client, issuer).get_json()
+    number_key = numbering.canonical(licence["number"])
+    assert store.raw_client_for_tests().exists(keys.licence_history("food-business", number_key)) == 0
+    history = client.get(f"/api/v1/licences/{licence['number']}/history", headers=issuer).get_json()["items"]
+    assert [(line["status"], line["reason"]) for line in history] == [("valid", "issued")]
+    client.post(
+        f"/api/v1/licences/{licence['number']}/status", json={"status": "suspended", "reason": "整改"}, headers=issuer
+    )
+    history = client.get(f"/api/v1/licences/{licence['number']}/history", headers=issuer).get_json()["items"]
+    assert [(line["status"], line["reason"]) for line in history] == [("valid", "issued"), ("suspended", "整改")]
