@@ -5,6 +5,7 @@ Seen in CI as a 409 "exists already" while Redis was killed under load."""
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 from collections.abc import Iterator
@@ -38,20 +39,27 @@ class ExecCutter:
                 return
             server = socket.socket(socket.AF_UNIX)
             server.connect(self.socket_path)
-            threading.Thread(target=self._pump, args=(client, server, True), daemon=True).start()
-            threading.Thread(target=self._pump, args=(server, client, False), daemon=True).start()
+            this_one = threading.Event()  # set when this connection's EXEC is the one cut
+            threading.Thread(target=self._pump, args=(client, server, True, this_one), daemon=True).start()
+            threading.Thread(target=self._pump, args=(server, client, False, this_one), daemon=True).start()
 
-    def _pump(self, source: socket.socket, sink: socket.socket, from_client: bool) -> None:
+    def _pump(self, source: socket.socket, sink: socket.socket, from_client: bool, this_one: threading.Event) -> None:
         try:
             while data := source.recv(65536):
-                sink.sendall(data)
-                if from_client and b"EXEC" in data and not self.cut.is_set():
+                if not from_client and this_one.is_set():
+                    break  # the answer to the EXEC (and anything after it) never reaches the client
+                cutting = from_client and b"EXEC" in data and not self.cut.is_set()
+                if cutting:
                     self.cut.set()
-                    for end in (source, sink):
-                        end.shutdown(socket.SHUT_RDWR)
-                    return
+                    this_one.set()  # before EXEC goes on, so that its reply cannot overtake the cut
+                sink.sendall(data)
+                if cutting:
+                    break
         except OSError:
             pass
+        for end in (source, sink):
+            with contextlib.suppress(OSError):
+                end.shutdown(socket.SHUT_RDWR)
 
     def close(self) -> None:
         self.listener.close()
