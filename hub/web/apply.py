@@ -218,6 +218,7 @@ def _admit(applicant: dict[str, str]) -> None:
     state = hub_state()
     session.clear()
     session_id = session.renew()
+    session.permanent = True  # signed in: the session lives HUB_SESSION_TTL (hub.web.sessions)
     sealed = state.keyring.encrypt(applicant["id"])
     session[APPLICANT] = {"id_type": applicant["id_type"], "id_sealed": sealed, "name": applicant["name"]}
     session[CSRF] = secrets.token_urlsafe(32)  # a fresh token for the signed-in applicant

@@ -100,6 +100,7 @@ def sign_in() -> Response:
         return _login_refused(text("console_not_operator"), 403)
     session.clear()  # a fresh session under a fresh id, and a fresh CSRF token, for the signed-in operator
     session.renew()
+    session.permanent = True  # signed in: the session lives HUB_SESSION_TTL (hub.web.sessions)
     session[SIGNED_IN] = {"token_hash": authn.hash_token(secret), "token_id": principal.token_id}
     csrf_token()
     return redirect(url_for("console.overview"), 303)

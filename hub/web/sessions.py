@@ -23,6 +23,7 @@ from hub.store import keys
 from hub.store.client import Store, Tx
 
 COOKIE = "hub_session"
+ANONYMOUS_TTL_SECONDS = 900  # a session nobody signed in to (a form's CSRF token, a sign-in under way)
 SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{43}$")  # secrets.token_urlsafe(32)
 
 
@@ -76,7 +77,10 @@ class ServerSessionInterface(SessionInterface):
                 response.delete_cookie(COOKIE, path="/")
             return
         session_id = session.session_id or session.renew()
-        store.set_json(keys.web_session(session_id), dict(session), self._ttl)
+        # Only a signed-in session (marked permanent at sign-in) lives HUB_SESSION_TTL; a stranger's form
+        # visit keeps a few bytes for minutes, so a flood of visits cannot fill the store for hours.
+        ttl = self._ttl if session.permanent else min(self._ttl, ANONYMOUS_TTL_SECONDS)
+        store.set_json(keys.web_session(session_id), dict(session), ttl)
         response.set_cookie(
             COOKIE, session_id, httponly=True, samesite="Lax", secure=self.get_cookie_secure(app), path="/"
         )

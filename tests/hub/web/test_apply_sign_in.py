@@ -153,3 +153,14 @@ def test_without_any_sign_in_the_pages_are_not_there(settings):
     client = hub.test_client()
     assert client.get("/apply/login").status_code == 404
     assert client.get("/apply/callback").status_code == 404
+
+
+def test_a_strangers_session_lives_minutes_and_a_signed_in_one_the_configured_time(hub):
+    client = hub.test_client()
+    client.get("/apply/login")  # a sign-in under way: the provider's state is kept
+    raw = hub.extensions["hub"].store.raw_client_for_tests()
+    pending = raw.ttl(keys.web_session(client.get_cookie(sessions.COOKIE).value))
+    assert 0 < pending <= sessions.ANONYMOUS_TTL_SECONDS
+    sign_in(client)
+    signed_in = raw.ttl(keys.web_session(client.get_cookie(sessions.COOKIE).value))
+    assert signed_in > sessions.ANONYMOUS_TTL_SECONDS  # HUB_SESSION_TTL, 8 hours by default

@@ -92,7 +92,7 @@ def test_operator_signs_in_and_the_session_keeps_no_secret(app, client):
     cookie = response.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" not in cookie
     kept = session_of(app, client)
-    assert set(kept) == {"console_operator", "console_csrf"}
+    assert set(kept) == {"console_operator", "console_csrf", "_permanent"}  # permanent: signed in, kept longer
     assert kept["console_operator"]["token_hash"] == authn.hash_token(ADMIN_TOKEN)
     assert kept["console_operator"]["token_id"]
     assert ADMIN_TOKEN not in repr(kept) and ADMIN_TOKEN not in cookie
