@@ -102,7 +102,7 @@ def run(load: wrk.WrkSettings) -> BackupResult:
         create_seconds = time.monotonic() - started
         print(f"backup created in {create_seconds:.1f} s: {path}", flush=True)
         started = time.monotonic()
-        checked = backup.verify(path, backup.hub_pki(state))
+        checked = backup.verify(path, backup.hub_pki(state), state.settings)
         verify_seconds = time.monotonic() - started
         started = time.monotonic()
         restored = restore.restore(path, target, settings, data_dir / "secret.key")
