@@ -13,10 +13,11 @@ import secrets
 import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import BinaryIO
 from urllib.parse import unquote, urlsplit
 
 from . import sealed as sealing
-from .api import CHUNK_BYTES, SHA256, BlobError, Keys, check_name
+from .api import SHA256, BlobError, Keys, check_name
 
 INCOMING = ".incoming"
 
@@ -72,30 +73,19 @@ class DirectoryBlobStore:
             temporary.unlink(missing_ok=True)
         return True
 
-    def stream(self, sha256: str) -> Iterator[bytes] | None:
+    def _open(self, sha256: str) -> BinaryIO | None:
         try:
-            handle = self.path(sha256).open("rb")
+            return self.path(sha256).open("rb")
         except FileNotFoundError:
             return None
 
-        def opened() -> Iterator[bytes]:
-            with handle:
-                yield from sealing.unseal(sha256, handle.read, self.ciphers)
-
-        return opened()
+    def stream(self, sha256: str) -> Iterator[bytes] | None:
+        handle = self._open(sha256)
+        return None if handle is None else sealing.unsealed_from(sha256, handle, self.ciphers)
 
     def sealed(self, sha256: str) -> Iterator[bytes] | None:
-        try:
-            handle = self.path(sha256).open("rb")
-        except FileNotFoundError:
-            return None
-
-        def pieces() -> Iterator[bytes]:
-            with handle:
-                while piece := handle.read(CHUNK_BYTES):
-                    yield piece
-
-        return pieces()
+        handle = self._open(sha256)
+        return None if handle is None else sealing.pieces_from(handle)
 
     def exists(self, sha256: str) -> bool:
         return self.path(sha256).exists()

@@ -17,7 +17,7 @@ from typing import IO, Any
 from urllib.parse import urlsplit
 
 from . import sealed as sealing
-from .api import CHUNK_BYTES, SHA256, BlobError, Keys, check_name
+from .api import SHA256, BlobError, Keys, check_name
 
 SPOOL_BYTES = 8 * 1024 * 1024
 
@@ -94,30 +94,11 @@ class S3BlobStore:
 
     def stream(self, sha256: str) -> Iterator[bytes] | None:
         body = self._object(sha256)
-        if body is None:
-            return None
-
-        def opened() -> Iterator[bytes]:
-            try:
-                yield from sealing.unseal(sha256, body.read, self.ciphers)
-            finally:
-                body.close()
-
-        return opened()
+        return None if body is None else sealing.unsealed_from(sha256, body, self.ciphers)
 
     def sealed(self, sha256: str) -> Iterator[bytes] | None:
         body = self._object(sha256)
-        if body is None:
-            return None
-
-        def pieces() -> Iterator[bytes]:
-            try:
-                while piece := body.read(CHUNK_BYTES):
-                    yield piece
-            finally:
-                body.close()
-
-        return pieces()
+        return None if body is None else sealing.pieces_from(body)
 
     def exists(self, sha256: str) -> bool:
         key = self.key(sha256)

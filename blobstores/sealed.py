@@ -14,6 +14,7 @@ import hashlib
 import os
 import struct
 from collections.abc import Callable, Iterable, Iterator
+from typing import Protocol
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -130,6 +131,31 @@ def unseal(sha256: str, read: Read, ciphers: Ciphers) -> Iterator[bytes]:
         sealed, number = following, number + 1
     if number == 0 or digest.hexdigest() != sha256:
         raise BlobCorrupt(f"blob {sha256} does not hash to its name")
+
+
+class Body(Protocol):
+    """What a kind reads a stored blob from: an open file, an object's streaming body."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
+
+    def close(self) -> None: ...
+
+
+def unsealed_from(sha256: str, body: Body, ciphers: Ciphers) -> Iterator[bytes]:
+    """The content of the sealed blob ``body`` holds, checked as it streams; ``body`` closed at the end."""
+    try:
+        yield from unseal(sha256, body.read, ciphers)
+    finally:
+        body.close()
+
+
+def pieces_from(body: Body) -> Iterator[bytes]:
+    """The sealed blob ``body`` holds, as it is, in pieces; ``body`` closed at the end."""
+    try:
+        while piece := body.read(CHUNK_BYTES):
+            yield piece
+    finally:
+        body.close()
 
 
 def check(sha256: str, read: Read, ciphers: Ciphers) -> None:
