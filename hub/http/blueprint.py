@@ -54,15 +54,12 @@ class HubBlueprint(Blueprint):
 
         return decorator
 
-    def idempotent(self, redact: tuple[str, ...] = (), sealed: bool = False) -> Callable:
-        """Honour ``Idempotency-Key`` on a creating POST (see :mod:`hub.http.idempotency`); ``sealed`` when the
-        answer holds personal data, which is then kept encrypted for the replay."""
+    def idempotent(self, redact: tuple[str, ...] = ()) -> Callable:
+        """Honour ``Idempotency-Key`` on a creating POST (see :mod:`hub.http.idempotency`). The kept answers are
+        sealed at rest by the store, as every idempotent replay is (:mod:`hub.store.sealing`)."""
 
         def decorator(view: Callable) -> Callable:
-            keyring = (lambda: hub_state().keyring) if sealed else None
-            wrapped = _idempotent(
-                lambda: hub_state().store, lambda: hub_state().settings.idempotency_ttl, redact, keyring
-            )(view)
+            wrapped = _idempotent(lambda: hub_state().store, lambda: hub_state().settings.idempotency_ttl, redact)(view)
             return self.doc(
                 parameters=[
                     {

@@ -38,7 +38,6 @@ from hub.context import RequestKey
 from hub.errors import Conflict, Invalid, StoreUnavailable
 from hub.store import keys
 from hub.store.client import Store, Tx
-from hub.store.keyring import Keyring
 
 log = logging.getLogger(__name__)
 HEADER = "Idempotency-Key"
@@ -168,8 +167,8 @@ def _fingerprint() -> str:
     return digest.hexdigest()
 
 
-def _replay(record: dict[str, Any], keyring: Keyring | None) -> Response:
-    body: str | bytes = keyring.decrypt(record["body"]) if keyring is not None else record["body"]
+def _replay(record: dict[str, Any]) -> Response:
+    body: str | bytes = record["body"]
     if record.get("encoding") == "base64":
         body = base64.b64decode(body)
     response = Response(body, status=record["status"], mimetype=record["mimetype"])
@@ -194,20 +193,13 @@ def _stored_body(response: Response, redact: tuple[str, ...]) -> str:
     return response.json_module.dumps(body)
 
 
-def _sealed(body: str, get_keyring: Callable[[], Keyring] | None) -> str:
-    return get_keyring().encrypt(body) if get_keyring else body
-
-
 def idempotent(
     get_store: Callable[[], Store],
     ttl_seconds: Callable[[], int],
     redact: tuple[str, ...] = (),
-    get_keyring: Callable[[], Keyring] | None = None,
 ) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
-    """Decorate a creating view so that it honours ``Idempotency-Key``.
-
-    With ``get_keyring``, the kept answer is sealed (it holds personal data) and opened on replay.
-    """
+    """Decorate a creating view so that it honours ``Idempotency-Key``. The answers kept for replays may hold
+    personal data (a resolution's evidence, a licence's holder): the store seals them at rest."""
 
     def decorator(view: Callable[..., Response]) -> Callable[..., Response]:
         @functools.wraps(view)
@@ -238,7 +230,7 @@ def idempotent(
                         errors={HEADER: ["Reused with another body or path."]},
                     )
                 if existing.get("state") == "complete":
-                    return _replay(existing, get_keyring() if get_keyring else None)
+                    return _replay(existing)
                 if not (_abandoned(existing) and _take_over(store, record_key, existing, claim, ttl_seconds())):
                     raise Conflict(f"A request with this {HEADER} is still being processed; retry shortly.")
             # Services note what they create under this key (hub.outcomes): a retry after a crash finds it.
@@ -260,7 +252,7 @@ def idempotent(
                     "fingerprint": fingerprint,
                     "status": response.status_code,
                     "mimetype": response.mimetype,
-                    "body": _sealed(_stored_body(response, redact), get_keyring),
+                    "body": _stored_body(response, redact),
                     "encoding": "base64" if _is_binary(response) else "text",
                     "location": response.headers.get("Location"),
                 },

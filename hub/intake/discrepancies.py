@@ -99,17 +99,19 @@ def open_for(state: HubState, agency: str, limit: int, cursor: str | None) -> di
     """The agency's open discrepancies, oldest id first."""
     ids = state.store.index_page(keys.discrepancy_open(agency), cursor, limit + 1)
     records = [r for r in state.store.get_many_json([keys.discrepancy(agency, i) for i in ids[:limit]]) if r]
-    for entry in records:
-        _log_read(state, agency, entry)
+    _log_reads(state, agency, records)
     return {"items": records, "next": ids[limit - 1] if len(ids) > limit else None}
 
 
-def _log_read(state: HubState, agency: str, entry: dict[str, Any]) -> None:
+def _log_reads(state: HubState, agency: str, entries: list[dict[str, Any]]) -> None:
     """A discrepancy shows the applicant's claim and the platform's value: a read in the applicant's log."""
-    if entry.get("subject"):
-        shown = [{"evidence_type": entry["evidence_type"], "data": {entry["field"]: entry["platform_value"]}}]
-        at, item = rfc3339(state.clock.now()), entry.get("service_item", "")
-        access_log.record_read(state.store, entry["subject"], at, agency, entry["application"], item, shown)
+    at, lines = rfc3339(state.clock.now()), []
+    for entry in entries:
+        if entry.get("subject"):  # filed before discrepancies named their applicant: nobody to tell
+            shown = [{"evidence_type": entry["evidence_type"], "data": {entry["field"]: entry["platform_value"]}}]
+            item = entry.get("service_item", "")
+            lines.append(access_log.read_line(entry["subject"], at, agency, entry["application"], item, shown))
+    access_log.record_reads(state.store, lines)
 
 
 def settle(state: HubState, ctx: Context, agency: str, discrepancy_id: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -144,7 +146,7 @@ def settle(state: HubState, ctx: Context, agency: str, discrepancy_id: str, body
         return entry
 
     entry = state.store.atomic(work)
-    _log_read(state, agency, entry)
+    _log_reads(state, agency, [entry])
     reason = f"{entry['material']}.{entry['field']}: {body['outcome']}" + (
         f" ({body['note']})" if body.get("note") else ""
     )

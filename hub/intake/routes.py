@@ -32,7 +32,7 @@ def as_seen(record: dict[str, Any]) -> dict[str, Any]:
 
 @blp.route("", methods=["POST"])
 @blp.requires("portal")
-@blp.idempotent(sealed=True)
+@blp.idempotent()
 @blp.arguments(ApplicationRequestSchema)
 @blp.response(201, ApplicationSchema)
 def submit(data: dict[str, Any]) -> tuple[dict[str, Any], int, dict[str, str]]:

@@ -32,6 +32,8 @@ def log_reads(state: HubState, records: list[dict[str, Any]], reader: str) -> No
     """Each licence record (or PDF) handed to ``reader`` shows its holder's name and fields: a line in the
     holder's access log, as any read of a person's data is."""
     at = rfc3339(state.clock.now())
+    lines = []
     for record in records:
         shown = [{"evidence_type": record["type"], "data": {"holder_name": True, **record.get("fields", {})}}]
-        access_log.record_read(state.store, record["holder"]["subject_hash"], at, reader, "", "", shown)
+        lines.append(access_log.read_line(record["holder"]["subject_hash"], at, reader, "", "", shown))
+    access_log.record_reads(state.store, lines)

@@ -46,7 +46,7 @@ def _issuer_scope() -> str | None:
 
 @blp.route("", methods=["POST"])
 @blp.requires("agency")
-@blp.idempotent(sealed=True)
+@blp.idempotent()
 @blp.arguments(LicenceRequestSchema)
 @blp.response(201, LicenceSchema)
 def issue_licence(data: dict[str, Any]) -> tuple[dict[str, Any], int, dict[str, str]]:

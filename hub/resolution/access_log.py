@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from hub.http import paging
 from hub.http.paging import decode_stream_cursor
 from hub.store import keys
-from hub.store.client import Store, Tx
+from hub.store.client import Store
 
 if TYPE_CHECKING:
     from hub.state import HubState
@@ -46,26 +46,33 @@ def read_fields(materials: Iterable[Mapping[str, Any]]) -> list[str]:
     return sorted({f"{m['evidence_type']}.{name}" for m in materials if m.get("data") for name in m["data"]})
 
 
+def read_line(
+    subject_hash: str, at: str, agency: str, application: str, service_item: str, shown: list[dict]
+) -> tuple[str, dict[str, str]]:
+    """The access-log line (its stream and its fields) of an answer that carried the subject's data in
+    ``shown`` (materials, each with the evidence type and the data it showed)."""
+    evidence_types = sorted({m["evidence_type"] for m in shown if m.get("data")})
+    line = {
+        "at": at,
+        "agency": agency,
+        "application": application,
+        "service_item": service_item,
+        "evidence_types": ",".join(evidence_types),
+        "fields": ",".join(read_fields(shown)),
+        "outcome": "read",
+        "resolution": "",
+    }
+    return keys.access_log(keys.event_partition(subject_hash), subject_hash), line
+
+
+def record_reads(store: Store, lines: list[tuple[str, dict[str, str]]]) -> None:
+    """Write the lines of one answer (a page may show several people's data) in one round trip."""
+    if lines:
+        store.record_many([(stream, line, None) for stream, line in lines], [])
+
+
 def record_read(
     store: Store, subject_hash: str, at: str, agency: str, application: str, service_item: str, shown: list[dict]
 ) -> None:
-    """A line for an answer about a case that carried the subject's data in ``shown`` (its materials)."""
-    fields = read_fields(shown)
-    evidence_types = sorted({m["evidence_type"] for m in shown if m.get("data")})
-
-    def write(tx: Tx) -> None:
-        tx.stream_add(
-            keys.access_log(keys.event_partition(subject_hash), subject_hash),
-            {
-                "at": at,
-                "agency": agency,
-                "application": application,
-                "service_item": service_item,
-                "evidence_types": ",".join(evidence_types),
-                "fields": ",".join(fields),
-                "outcome": "read",
-                "resolution": "",
-            },
-        )
-
-    store.atomic(write)
+    """The line of an answer about one case that carried the subject's data in ``shown``."""
+    record_reads(store, [read_line(subject_hash, at, agency, application, service_item, shown)])

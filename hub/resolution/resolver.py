@@ -60,20 +60,14 @@ def _evidence_types_of(item: dict[str, Any]) -> list[str]:
     return list(seen)
 
 
-def _trimmed(outcome: Record | NotHeld | ConnectorError | None, fields: frozenset[str]) -> Any:
-    """A source's record cut down to the fields that may be kept; other outcomes as they are."""
-    if isinstance(outcome, Record):
-        return Record(fields={name: value for name, value in outcome.fields.items() if name in fields})
-    return outcome
-
-
 def _fan_out(
     state: HubState, wanted: Mapping[str, list], subject: Subject, permitted: Mapping[str, frozenset[str]]
 ) -> tuple[dict[str, list[Attempt]], list[tuple[str, Observed]]]:
     """Ask every provider of every wanted evidence type at once; stop each type at its first record.
 
-    Returns what each source said per evidence type (records cut down to the ``permitted`` fields),
-    and every finished call for the health view.
+    Returns what each source said per evidence type (records hold only the ``permitted`` fields: each
+    source is asked for no more, and :meth:`~hub.sources.fetching.Source.fetch` keeps no more), and every
+    finished call for the health view.
     """
     deadline = time.monotonic() + state.settings.resolution_deadline_ms / 1000
     running: dict[Future, tuple[str, Any]] = {}
@@ -96,8 +90,7 @@ def _fan_out(
             evidence_type, source = running[future]
             call = future.result()  # sources return their failure; they do not raise
             observed.append((source.id, call))
-            outcome = _trimmed(call.outcome, permitted.get(evidence_type, frozenset()))
-            attempts[evidence_type].append(Attempt(evidence_type, source.id, source.agency, outcome))
+            attempts[evidence_type].append(Attempt(evidence_type, source.id, source.agency, call.outcome))
             if isinstance(call.outcome, Record):
                 settled.add(evidence_type)
         # Nothing more is needed from a type that has its record; leave those calls to finish alone.
@@ -189,7 +182,7 @@ def resolve(state: HubState, ctx: Context, agency: str, case: Case, subject: Sub
     providers = state.sources.providers([t for t in evidence_types if t not in cached])
     attempts, observed = _fan_out(state, {t: p for t, p in providers.items() if p}, subject, permitted)
     for evidence_type, entry in cached.items():
-        record = _trimmed(evidence_cache.as_record(entry), permitted[evidence_type])
+        record = evidence_cache.as_record(entry).only(permitted[evidence_type])
         attempts[evidence_type] = [Attempt(evidence_type, entry["connector"], entry["agency"], record, cached=True)]
     fresh = {
         evidence_type: record

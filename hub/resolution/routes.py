@@ -28,7 +28,7 @@ blp = HubBlueprint("resolutions", __name__, url_prefix="/api/v1", description="O
 
 @blp.route("/resolutions", methods=["POST"])
 @blp.requires("agency")
-@blp.idempotent(sealed=True)  # the answer holds the evidence: kept for the replay only sealed
+@blp.idempotent()  # the answer holds evidence: the store keeps replays sealed
 @blp.arguments(ResolutionRequestSchema)
 @blp.response(201, ResolutionSchema)
 def create_resolution(data: dict[str, Any]) -> Any:

@@ -51,13 +51,14 @@ class Source:
     def fetch(
         self, evidence_type: str, subject: Subject, timeout_s: float, fields: frozenset[str] | None = None
     ) -> Observed:
-        """The outcome of asking this source (for ``fields`` only), with its latency; failures are returned,
-        never raised."""
+        """The outcome of asking this source (for ``fields`` only, and a record cut down to them whatever a
+        connector kind returned), with its latency; failures are returned, never raised."""
         result = self.guarded.fetch(evidence_type, subject, timeout_s, fields=fields)
+        outcome = result.outcome.only(fields) if isinstance(result.outcome, Record) else result.outcome
         label = health.outcome_label(result.outcome)
         circuit = self.guarded.breaker.state
         metrics.observe_source(self.id, label, result.latency_ms / 1000, circuit)
-        return Observed(result.outcome, result.latency_ms, label, circuit)
+        return Observed(outcome, result.latency_ms, label, circuit)
 
     @property
     def breaker_state(self) -> str:

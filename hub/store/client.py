@@ -269,9 +269,10 @@ class Store(ServerAdmin, Documents):
         ]
 
     def record_many(
-        self, streams: list[tuple[str, dict[str, str], int]], hashes: list[tuple[str, dict[str, str]]]
+        self, streams: list[tuple[str, dict[str, str], int | None]], hashes: list[tuple[str, dict[str, str]]]
     ) -> None:
-        """Append to capped streams and set hash fields in one round trip (best effort: observations)."""
+        """Append to streams (capped at about their length, or not at all for None) and set hash fields, in one
+        round trip; each append or set stands on its own (observations, access-log lines)."""
         pipe = self._client.pipeline(transaction=False)
         for key, fields, max_length in streams:
             pipe.xadd(key, fields, maxlen=max_length, approximate=True)
@@ -360,13 +361,6 @@ class Store(ServerAdmin, Documents):
             if CANNOT_PERSIST not in str(exc):
                 raise
             raise StoreUnavailable(str(exc)) from exc
-
-    def get_bytes_each(self, keys: list[str]) -> list[bytes | None]:
-        """The bytes at ``keys`` that may live in different slots (None where absent), pipelined."""
-        pipe = self._client.pipeline(transaction=False)
-        for key in keys:
-            pipe.get(key)
-        return [self.codec.load_bytes(key, raw) for key, raw in zip(keys, self._guard(pipe.execute), strict=True)]
 
     def raw_client_for_tests(self) -> Any:
         """The Redis client, for tests that tamper with stored data on purpose."""

@@ -36,6 +36,7 @@ class Documents:
     codec: Codec
     _client: Any
     _guard: Callable[..., Any]
+    get_bytes: Callable[[str], bytes | None]
 
     @cached_property
     def blobs(self) -> BlobStore:
@@ -60,7 +61,7 @@ class Documents:
         """A document's bytes (checked against its digest: BlobCorrupt otherwise), or None."""
         content = read_all(self.blobs, sha256)
         if content is None:  # not migrated out of Redis yet
-            content = self.codec.load_bytes(keys.blob(sha256), self._guard(self._client.get, keys.blob(sha256)))
+            content = self.get_bytes(keys.blob(sha256))
         return content
 
     def document_stream(self, sha256: str) -> Iterator[bytes] | None:
@@ -87,7 +88,7 @@ class Documents:
         moved = 0
         for name in self._guard(self._client.scan_iter, match=LEGACY_PATTERN, count=1000):
             key = name.decode()
-            content = self.codec.load_bytes(key, self._guard(self._client.get, key))
+            content = self.get_bytes(key)
             if content is None:
                 continue
             self.put_document(keys.blob_name(key), [content])

@@ -43,7 +43,7 @@ log = logging.getLogger(__name__)
 blp = Blueprint("apply_pages", __name__, url_prefix="/apply")
 
 CHANNEL = "web"
-APPLICANT = "apply_applicant"  # {"id_type", "id_sealed", "name"}: the ID sealed, the cookie is only signed
+APPLICANT = "apply_applicant"  # {"id_type", "id", "name"}: in the server-side session, sealed at rest
 MINE = "apply_applications"  # ids of the applications made in this session, newest first
 CSRF = "apply_csrf"
 CSRF_FIELD = "csrf_token"
@@ -69,15 +69,8 @@ def _context() -> Context:
 
 
 def _applicant() -> dict[str, str] | None:
-    """The signed-in applicant, ID opened from its sealed form in the session."""
-    stored = session.get(APPLICANT)
-    if not stored:
-        return None
-    try:
-        return {**stored, "id": hub_state().keyring.decrypt(stored["id_sealed"])}
-    except (KeyError, ValueError):
-        session.pop(APPLICANT, None)  # sealed under another secret, or an old cookie: sign in again
-        return None
+    """The signed-in applicant (the session lives on the server, sealed at rest: hub.web.sessions)."""
+    return session.get(APPLICANT) or None
 
 
 def _text(key: str) -> str:
@@ -219,8 +212,7 @@ def _admit(applicant: dict[str, str]) -> None:
     session.clear()
     session_id = session.renew()
     session.permanent = True  # signed in: the session lives HUB_SESSION_TTL (hub.web.sessions)
-    sealed = state.keyring.encrypt(applicant["id"])
-    session[APPLICANT] = {"id_type": applicant["id_type"], "id_sealed": sealed, "name": applicant["name"]}
+    session[APPLICANT] = {"id_type": applicant["id_type"], "id": applicant["id"], "name": applicant["name"]}
     session[CSRF] = secrets.token_urlsafe(32)  # a fresh token for the signed-in applicant
     subject_hash = state.keyring.subject_hash(applicant["id_type"], applicant["id"])
     sessions.remember_person(state.store, subject_hash, session_id, state.settings.session_ttl)

@@ -100,7 +100,7 @@ def test_disposal_only_after_retention_audited_and_remembered(client, province, 
     assert done.status_code == 200
     disposed = done.get_json()["disposed"]
     assert disposed["reason"] == "期满销毁" and disposed["by"].startswith("operator")
-    assert store.get_bytes(keys.blob(entry["package"]["sha256"])) is None  # the package is gone
+    assert store.document(entry["package"]["sha256"]) is None  # the package is gone from the blob store
     gone = client.get(f"/api/v1/applications/{case['id']}/archive", headers=OPERATOR)
     assert gone.status_code == 410 and gone.mimetype == "application/problem+json"
     left = client.get(f"/api/v1/applications/{case['id']}", headers=OPERATOR).get_json()

@@ -13,7 +13,6 @@ from testbed import OPERATOR
 
 from hub.context import Context
 from hub.intake import applications
-from hub.store import keys
 
 __all__ = ["province"]  # a fixture, used by name
 
@@ -269,7 +268,7 @@ def test_a_refused_upload_leaves_no_byte_in_the_store(client, registry, province
         content = PNG + secrets.token_bytes(16)  # bytes no other upload has
         response = upload(client, token, application_id, material, content)
         assert response.status_code == status, response.get_json()
-        assert store.get_bytes(keys.blob(hashlib.sha256(content).hexdigest())) is None
+        assert store.document(hashlib.sha256(content).hexdigest()) is None  # nothing in the blob store either
 
     refused(province["portal"], "app.market.00000000000000000000", "plan", 404)  # no such case
     case = apply(client, province["portal"]).get_json()

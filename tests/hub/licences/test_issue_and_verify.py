@@ -247,3 +247,14 @@ def test_a_licence_history_begins_with_its_issuance_without_a_key_of_its_own(cli
     )
     history = client.get(f"/api/v1/licences/{licence['number']}/history", headers=issuer).get_json()["items"]
     assert [(line["status"], line["reason"]) for line in history] == [("valid", "issued"), ("suspended", "整改")]
+
+
+def test_a_listing_of_licences_is_a_read_of_each_holder_on_the_page(client, issuer):
+    other = {"id_type": "resident-id", "id": "440106199001011235", "name": "李伟"}
+    issue(client, issuer)
+    issue(client, issuer, holder=other)
+    assert len(client.get("/api/v1/licences", headers=issuer).get_json()["items"]) == 2
+    for holder in (HOLDER, other):
+        query = {"id_type": holder["id_type"], "id": holder["id"]}
+        log = client.get("/api/v1/access-log", query_string=query, headers=OPERATOR).get_json()["items"]
+        assert [(entry["agency"], entry["outcome"]) for entry in log] == [("market", "read")]
