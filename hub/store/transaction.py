@@ -35,7 +35,8 @@ class Codec:
         return json.loads(raw)
 
     def dump_bytes(self, key: str, value: bytes) -> bytes:
-        return self.sealer.seal(key, value) if self._seals(key) and self.sealer else value
+        # documents kept in Redis by older hubs: PDFs and images, compressed already
+        return self.sealer.seal(key, value, compress=False) if self._seals(key) and self.sealer else value
 
     def load_bytes(self, key: str, raw: bytes | None) -> bytes | None:
         return raw if raw is None or self.sealer is None else self.sealer.open(key, raw)

@@ -9,7 +9,8 @@ import pytest
 
 from hub.store import keys
 from hub.store.client import Store
-from hub.store.sealing import MAGIC, SealBroken
+from hub.store.sealing import DEFLATED, MAGIC, SealBroken
+from hub.store.transaction import dump_json
 
 CASE = {"applicant": {"name": "李伟", "id_masked": "4401**********1235"}, "form": {"address": "体育西路 1 号"}}
 
@@ -40,6 +41,19 @@ def test_a_case_record_is_sealed_and_a_registry_record_is_not(store):
     assert store.get_json(case_key) == CASE
     store.set_json(keys.agency("market"), {"code": "market", "name": "Market"})
     assert raw_value(store, keys.agency("market")).startswith(b"{")  # nothing personal: plain, inspectable
+
+
+def test_a_long_record_is_deflated_before_it_is_sealed_and_one_sealed_whole_still_opens(store):
+    """Redis keeps every byte in memory (issue 17's 2 KB per licence): a record is deflated, then sealed."""
+    key = keys.application("market", "app.market.0123456789abcdef0123")
+    record = {**CASE, "timeline": [{"at": f"2026-03-0{n}T09:00:00+08:00", "status": "submitted"} for n in range(1, 9)]}
+    store.set_json(key, record)
+    stored = raw_value(store, key)
+    assert stored.startswith(DEFLATED) and len(stored) < len(dump_json(record).encode())
+    assert store.get_json(key) == record
+    whole = store.codec.sealer.seal(key, dump_json(record).encode(), compress=False)  # as hubs before this sealed
+    store.raw_client_for_tests().set(key, whole)
+    assert whole.startswith(MAGIC) and store.get_json(key) == record
 
 
 def test_a_sealed_value_moved_under_another_key_does_not_open(store):
