@@ -1,20 +1,22 @@
 """Filing a concluded case: gather its documents, build the sealed package, register it.
 
 When a case concludes, its id joins the lead agency's pending set in the same transaction as the
-decision; :func:`file_case` then builds the package, stores the zip as a blob (by content, before
-anything names it) and, in one transaction of the lead agency's partition, writes the catalogue
-entry, its indexes, the application's link to it and the audit entry; the co-agencies' indexes
-follow, and last the case leaves the pending set. A filing interrupted by a crash leaves the case
-pending: :func:`file_pending` (a scheduled job and ``hub archive file``) finishes it, and the first
-download files a case not filed at all.
+decision; :func:`file_case` then builds the package (zipped a piece at a time into a spool that
+stays in memory up to ``SPOOL_BYTES`` and goes to an unnamed temporary file beyond), stores the zip
+in the blob store (by content, before anything names it) and, in one transaction of the lead
+agency's partition, writes the catalogue entry, its indexes, the application's link to it and the
+audit entry; the co-agencies' indexes follow, and last the case leaves the pending set. A filing
+interrupted by a crash leaves the case pending: :func:`file_pending` (a scheduled job and ``hub
+archive file``) finishes it, and the first download files a case not filed at all.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from hub.archives import package
 from hub.archives.package import CaseFile, json_file
@@ -37,6 +39,7 @@ DEFAULT_RETENTION_YEARS = 30
 EXTENSIONS = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}
 # Fields of the application record that go into files of their own, not into application.json.
 OWN_FILES = {"evidence_envelope"}
+SPOOL_BYTES = 1024 * 1024
 
 
 class CaseIncomplete(Conflict):
@@ -62,8 +65,10 @@ def file_case(state: HubState, ctx: Context, application_id: str) -> dict[str, A
     if filed is not None:
         return filed
     record = applications.get(state, application_id)
-    entry, built = prepare(state, record)
-    state.store.put_document(built.sha256, [built.content])
+    with tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as spool:
+        entry, built = prepare(state, record, spool)
+        spool.seek(0)
+        state.store.put_document(built.sha256, iter(lambda: spool.read(package.READ_BYTES), b""))
     stored = state.store.atomic(lambda tx: _register(tx, ctx, record, entry))
     if stored is not entry and stored["package"]["sha256"] != built.sha256:
         state.store.delete_document(built.sha256)  # another process filed it meanwhile: ours is not needed
@@ -81,15 +86,18 @@ def _settle(state: HubState, entry: dict[str, Any]) -> None:
     state.store.atomic(lambda tx: tx.index_remove(keys.archives_pending(entry["agency"]), entry["case"]))
 
 
-def prepare(state: HubState, record: dict[str, Any]) -> tuple[dict[str, Any], package.Package]:
-    """Gather a concluded case's documents and build its sealed package, with the catalogue entry for it."""
+def prepare(state: HubState, record: dict[str, Any], out: IO[bytes]) -> tuple[dict[str, Any], package.Package]:
+    """Build a concluded case's sealed package into ``out`` from its documents; the catalogue entry for it."""
     if record["status"] not in CONCLUDED:
         raise Conflict(f"Application {record['id']} is {record['status']}: only a concluded case is archived.")
     archived_at = state.clock.now()
     item = service_items.get_service_item(state.store, record["service_item"], record["version"])
     metadata = _metadata(state, record, item, archived_at)
     files = _case_files(state, record, item)
-    built = package.build(files, metadata, state.local_time(archived_at), state.pki.sign_detached)
+    try:
+        built = package.build(files, metadata, state.local_time(archived_at), state.pki.sign_detached, out)
+    except package.ContentChanged as error:
+        raise CaseIncomplete(f"A document of {record['id']} is not what the case names: {error}") from error
     return _entry(record, metadata, built), built
 
 
@@ -204,7 +212,7 @@ def _entry(record: dict[str, Any], metadata: dict[str, Any], built: package.Pack
         "retention": metadata["retention"],
         "package": {
             "sha256": built.sha256,
-            "size": len(built.content),
+            "size": built.size,
             "manifest_sha256": built.manifest_sha256,
             "files": len(built.manifest["files"]),
         },
@@ -230,15 +238,26 @@ def _case_files(state: HubState, record: dict[str, Any], item: dict[str, Any]) -
 
 
 def _material_files(state: HubState, record: dict[str, Any]) -> list[CaseFile]:
-    uploaded = [m for m in record["materials"] if m.get("file")]
-    contents = [state.store.document(m["file"]["sha256"]) for m in uploaded]
     files = []
-    for material, content in zip(uploaded, contents, strict=True):
-        if content is None:
-            raise CaseIncomplete(f"The upload for material {material['code']!r} of {record['id']} is missing.")
-        media_type = material["file"]["media_type"]
-        files.append(CaseFile(f"materials/{material['code']}{EXTENSIONS.get(media_type, '')}", content, media_type))
+    for material in record["materials"]:
+        if material.get("file"):
+            media_type, sha256 = material["file"]["media_type"], material["file"]["sha256"]
+            path = f"materials/{material['code']}{EXTENSIONS.get(media_type, '')}"
+            missing = f"The upload for material {material['code']!r} of {record['id']} is missing."
+            files.append(CaseFile(path, media_type, sha256, _stored(state, sha256, missing)))
     return files
+
+
+def _stored(state: HubState, sha256: str, missing: str) -> Callable[[], Iterable[bytes]]:
+    """A document's content, read from the blob store a checked piece at a time when it is zipped."""
+
+    def chunks() -> Iterable[bytes]:
+        stream = state.store.document_stream(sha256)
+        if stream is None:
+            raise CaseIncomplete(missing)
+        return stream
+
+    return chunks
 
 
 def _evidence_files(record: dict[str, Any]) -> list[CaseFile]:
@@ -249,7 +268,7 @@ def _evidence_files(record: dict[str, Any]) -> list[CaseFile]:
     ]
     files = [json_file("evidence/resolved.json", {"resolution": record["resolution"], "materials": resolved})]
     if record.get("evidence_envelope"):
-        files.append(CaseFile("evidence/envelope.jws", record["evidence_envelope"].encode(), "application/jose"))
+        files.append(CaseFile.of("evidence/envelope.jws", record["evidence_envelope"].encode(), "application/jose"))
     return files
 
 
@@ -264,11 +283,9 @@ def _licence_files(state: HubState, record: dict[str, Any]) -> list[CaseFile]:
         return []
     licence = licences.get_record(state, number)
     history = licences.history(state, None, number)
-    content = state.store.document(licence["sha256"])
-    if content is None:
-        raise CaseIncomplete(f"The document of licence {number} is missing.")
+    document = _stored(state, licence["sha256"], f"The document of licence {number} is missing.")
     return [
-        CaseFile(f"licence/{number}.pdf", content, "application/pdf"),
+        CaseFile(f"licence/{number}.pdf", "application/pdf", licence["sha256"], document),
         json_file(f"licence/{number}.json", {"record": licence, "history": history}),
     ]
 

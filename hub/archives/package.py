@@ -8,7 +8,10 @@ checks out with ``openssl cms -verify`` and ``sha256sum`` alone. :func:`check` d
 Python and names every file that was changed, added or removed.
 
 The zip is deterministic for given files and time: entries in path order, one timestamp, JSON
-deflated, PDFs and images stored as they are (they are compressed already).
+deflated, PDFs and images stored as they are (they are compressed already). It is written to a file
+the caller gives, each member a piece at a time as its source yields it, so an upload of 20 MB and
+the package holding it never sit whole in a worker; every member is checked against its digest as
+it is written.
 """
 
 from __future__ import annotations
@@ -17,10 +20,10 @@ import hashlib
 import io
 import json
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import IO, Any
 
 from certs.cms import DetachedReport, NotASignature
 
@@ -29,23 +32,34 @@ MANIFEST, SIGNATURE, SUMS = "manifest.json", "manifest.json.p7s", "SHA256SUMS"
 COMPRESSED_ALREADY = {"application/pdf", "image/jpeg", "image/png", "application/zip"}
 # A package is never this large; a zip claiming more is refused before anything is inflated.
 MAX_UNPACKED_BYTES = 2 * 1024**3
+READ_BYTES = 64 * 1024
+
+
+class ContentChanged(ValueError):
+    """A file's content is not the content its digest names."""
 
 
 @dataclass(frozen=True)
 class CaseFile:
-    """One file of a case package."""
+    """One file of a case package: its digest, and where its content comes from when it is zipped."""
 
     path: str
-    content: bytes
     media_type: str
+    sha256: str
+    chunks: Callable[[], Iterable[bytes]]
+
+    @classmethod
+    def of(cls, path: str, content: bytes, media_type: str) -> CaseFile:
+        """A file whose content is at hand."""
+        return cls(path, media_type, _sha256(content), lambda: [content])
 
 
 @dataclass(frozen=True)
 class Package:
-    """A built package: the zip and what identifies it."""
+    """A built package: what identifies it (its zip is in the file it was written to)."""
 
-    content: bytes
     sha256: str
+    size: int
     manifest: dict[str, Any]
     manifest_sha256: str
 
@@ -56,43 +70,62 @@ def canonical_json(value: Any) -> bytes:
 
 
 def json_file(path: str, value: Any) -> CaseFile:
-    return CaseFile(path, canonical_json(value), "application/json")
+    return CaseFile.of(path, canonical_json(value), "application/json")
 
 
-def build(files: list[CaseFile], metadata: dict[str, Any], at: datetime, sign: Callable[[bytes], bytes]) -> Package:
-    """Zip ``files`` with their manifest (carrying ``metadata``) and its detached signature."""
+def build(
+    files: list[CaseFile], metadata: dict[str, Any], at: datetime, sign: Callable[[bytes], bytes], out: IO[bytes]
+) -> Package:
+    """Zip ``files`` into ``out`` (seekable, empty) with their manifest (carrying ``metadata``) and its
+    detached signature. ContentChanged if a file's content does not match its digest."""
     paths = [f.path for f in files]
     if len(paths) != len(set(paths)) or {MANIFEST, SIGNATURE, SUMS} & set(paths):
         raise ValueError("package paths must be unique and not reserved")
-    sums = "".join(f"{_sha256(f.content)}  {f.path}\n" for f in sorted(files, key=lambda f: f.path))
-    listed = sorted([*files, CaseFile(SUMS, sums.encode(), "text/plain")], key=lambda f: f.path)
-    manifest = {
-        "format": FORMAT,
-        "files": {f.path: _sha256(f.content) for f in listed},
-        "entries": [
-            {"path": f.path, "sha256": _sha256(f.content), "size": len(f.content), "media_type": f.media_type}
-            for f in listed
-        ],
-        "archive": metadata,
-    }
-    manifest_bytes = canonical_json(manifest)
-    signature = sign(manifest_bytes)
-    buffer = io.BytesIO()
+    sums = "".join(f"{f.sha256}  {f.path}\n" for f in sorted(files, key=lambda f: f.path))
+    listed = sorted([*files, CaseFile.of(SUMS, sums.encode(), "text/plain")], key=lambda f: f.path)
     stamp = at.timetuple()[:6]
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for f in [*listed, CaseFile(MANIFEST, manifest_bytes, "application/json")]:
-            _write(archive, f, stamp)
-        _write(archive, CaseFile(SIGNATURE, signature, "application/pkcs7-signature"), stamp)
-    content = buffer.getvalue()
-    return Package(content, _sha256(content), manifest, _sha256(manifest_bytes))
+    with zipfile.ZipFile(out, "w") as archive:
+        sizes = [_write(archive, f, stamp) for f in listed]
+        manifest = {
+            "format": FORMAT,
+            "files": {f.path: f.sha256 for f in listed},
+            "entries": [
+                {"path": f.path, "sha256": f.sha256, "size": size, "media_type": f.media_type}
+                for f, size in zip(listed, sizes, strict=True)
+            ],
+            "archive": metadata,
+        }
+        manifest_bytes = canonical_json(manifest)
+        _write(archive, CaseFile.of(MANIFEST, manifest_bytes, "application/json"), stamp)
+        _write(archive, CaseFile.of(SIGNATURE, sign(manifest_bytes), "application/pkcs7-signature"), stamp)
+    digest, size = _digest_of(out)
+    return Package(digest, size, manifest, _sha256(manifest_bytes))
 
 
-def _write(archive: zipfile.ZipFile, case_file: CaseFile, stamp: tuple[int, ...]) -> None:
+def _write(archive: zipfile.ZipFile, case_file: CaseFile, stamp: tuple[int, ...]) -> int:
+    """Add one member, a piece at a time, checking it against its digest; its size."""
     info = zipfile.ZipInfo(case_file.path, date_time=stamp)  # type: ignore[arg-type]
     stored = case_file.media_type in COMPRESSED_ALREADY
     info.compress_type = zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED
     info.external_attr = 0o644 << 16
-    archive.writestr(info, case_file.content)
+    digest, size = hashlib.sha256(), 0
+    with archive.open(info, "w") as member:
+        for chunk in case_file.chunks():
+            digest.update(chunk)
+            size += len(chunk)
+            member.write(chunk)
+    if digest.hexdigest() != case_file.sha256:
+        raise ContentChanged(f"{case_file.path}: its content does not match its digest")
+    return size
+
+
+def _digest_of(out: IO[bytes]) -> tuple[str, int]:
+    out.seek(0)
+    digest, size = hashlib.sha256(), 0
+    for chunk in iter(lambda: out.read(READ_BYTES), b""):
+        digest.update(chunk)
+        size += len(chunk)
+    return digest.hexdigest(), size
 
 
 def _sha256(content: bytes) -> str:
@@ -131,11 +164,12 @@ class CheckReport:
         return out
 
 
-def check(content: bytes, verify: Callable[[bytes, bytes], DetachedReport]) -> CheckReport:
-    """Check a package: the manifest's signature (by ``verify``) and every file against the manifest."""
+def check(content: bytes | IO[bytes], verify: Callable[[bytes, bytes], DetachedReport]) -> CheckReport:
+    """Check a package (its bytes, or a seekable file): the manifest's signature (by ``verify``) and every
+    file against the manifest."""
     report = CheckReport()
     try:
-        archive = zipfile.ZipFile(io.BytesIO(content))
+        archive = zipfile.ZipFile(io.BytesIO(content) if isinstance(content, bytes) else content)
         members = {info.filename: info for info in archive.infolist() if not info.is_dir()}
         if sum(info.file_size for info in members.values()) > MAX_UNPACKED_BYTES:
             report.problems.append("the zip claims to unpack to more than any package holds")
@@ -171,8 +205,16 @@ def _compare_files(
     report.added = sorted(present - set(listed))
     for path in sorted(present & set(listed)):
         try:
-            digest = _sha256(archive.read(path))
+            digest = _member_digest(archive, path)
         except (zipfile.BadZipFile, OSError, ValueError):  # a damaged member (its CRC no longer matches)
             digest = None
         if digest != listed[path]:
             report.changed.append(path)
+
+
+def _member_digest(archive: zipfile.ZipFile, path: str) -> str:
+    digest = hashlib.sha256()
+    with archive.open(path) as member:
+        for chunk in iter(lambda: member.read(READ_BYTES), b""):
+            digest.update(chunk)
+    return digest.hexdigest()

@@ -30,13 +30,13 @@ def archive() -> None:
 def archive_verify(file: Path, roots: Path | None) -> None:
     """Check a package: the manifest's seal and timestamp, and every file against the manifest (naming
     any file changed, added or removed). Exit status 1 when it is not valid."""
-    content = file.read_bytes()
-    if roots is not None:
-        trust = TrustMaterial(roots=_load_roots(roots), revocation_mode="soft-fail")
-        report = package.check(content, lambda data, sig: cms.verify_detached(data, sig, trust))
-    else:
-        with open_state() as state:
-            report = package.check(content, state.pki.verify_detached)
+    with file.open("rb") as content:  # read a member at a time: a package may hold uploads of 20 MB each
+        if roots is not None:
+            trust = TrustMaterial(roots=_load_roots(roots), revocation_mode="soft-fail")
+            report = package.check(content, lambda data, sig: cms.verify_detached(data, sig, trust))
+        else:
+            with open_state() as state:
+                report = package.check(content, state.pki.verify_detached)
     for line in report.lines():
         click.echo(line)
     if not report.valid:

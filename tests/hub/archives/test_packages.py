@@ -7,13 +7,15 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
 import subprocess
+import tracemalloc
 import zipfile
 from pathlib import Path
 
 import pytest
 from asn1crypto import cms
-from intake_support import HOLDER, PNG, apply, conclude, event, province, ready, upload
+from intake_support import HOLDER, PDF, PNG, apply, conclude, event, province, ready, upload
 from testbed import OPERATOR, service_item_body
 
 from hub.archives import filing
@@ -265,3 +267,24 @@ def test_every_download_of_a_package_is_in_the_applicants_access_log(client, pro
     log = client.get("/api/v1/access-log", query_string=query, headers=OPERATOR).get_json()["items"]
     downloads = [(entry["agency"], entry["application"]) for entry in log[:2]]
     assert downloads == [("operator", application_id), ("market", application_id)]
+
+
+def test_a_package_is_zipped_into_the_blob_store_a_piece_at_a_time(client, province):
+    """Issue 17, item 4: filing reads each upload from the blob store and writes the package to it in pieces;
+    neither the upload nor the package is ever held whole in the worker (here a 12 MB upload: the approval
+    that files the case allocates a fraction of that at its peak)."""
+    large = PDF + os.urandom(12 * 2**20)
+    case = apply(client, province["portal"]).get_json()
+    assert upload(client, province["portal"], case["id"], "plan", large).status_code == 201
+    upload(client, province["portal"], case["id"], "lease")
+    event(client, province["market"], case["id"], "accept")
+    tracemalloc.start()
+    try:
+        approved = event(client, province["market"], case["id"], "approve")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert approved.status_code == 200 and approved.get_json()["archive"]["sha256"]
+    assert peak < 4 * 2**20, f"filing held {peak / 2**20:.1f} MiB at its peak"
+    with zipfile.ZipFile(io.BytesIO(package_of(client, case["id"]))) as archive:
+        assert archive.read("materials/plan.pdf") == large
