@@ -1,9 +1,12 @@
-"""Helpers the fault tests share: a served hub set up to issue licences, its processes, and agency writers."""
+"""Helpers the fault tests share: a served hub set up to issue licences or take uploads, its processes, and
+agency writers."""
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
+import secrets
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -201,3 +204,39 @@ def fill(path: Path) -> int:
                 written += filler.write(b"\0" * 512)
             except OSError:
                 return written
+
+
+UPLOAD_APPLICANT = {"id_type": "credit-code", "id": "91330100MA2JNTAKXK", "name": "西湖示范茶馆"}
+
+
+def set_up_uploads(url: str) -> dict[str, str]:
+    """A hall that submits for a market whose item ``permit`` needs one uploaded ``plan``; the portal's headers."""
+    for code, name in (("market", "杭州市市场监督管理局"), ("hall", "杭州市政务服务中心")):
+        post(url, "/api/v1/agencies", {"code": code, "name": name, "region": "330100"})
+    materials = [{"code": "plan", "name": "平面图", "evidence_type": None, "required": True}]
+    item = {"code": "permit", "name": "许可", "region": "330100", "agency": "market", "materials": materials}
+    post(url, "/api/v1/service-items", {**item, "statutory_days": 20, "committed_days": 10})
+    token = post(url, "/api/v1/agencies/hall/tokens", {"roles": ["portal"]})["token"]
+    return {"Authorization": f"Bearer {token}"}
+
+
+def new_case(url: str, portal: dict[str, str]) -> str:
+    body = {"service_item": "permit", "applicant": UPLOAD_APPLICANT, "channel": "web"}
+    return post(url, "/api/v1/applications", body, portal)["id"]
+
+
+def upload_plan(
+    url: str, portal: dict[str, str], case_id: str, content: bytes, session: Any = requests, **headers: str
+) -> requests.Response:
+    """POST ``content`` as the case's plan (a PDF)."""
+    return session.post(
+        f"{url}/api/v1/applications/{case_id}/materials",
+        data={"material": "plan"},
+        files={"file": ("plan.pdf", io.BytesIO(content), "application/pdf")},
+        headers={**portal, **headers},
+        timeout=60,
+    )
+
+
+def random_pdf(size: int) -> bytes:
+    return b"%PDF-1.7\n" + secrets.token_bytes(size)
