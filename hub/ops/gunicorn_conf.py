@@ -91,6 +91,7 @@ def _prepare(store: Store) -> None:
 
     state = HubState(_settings, store)
     state.keyring.claim_store()  # hubs sharing a store must share its secret: refuse to start otherwise
+    store.claim_blob_store()  # and its blob store
     if _settings.admin_token:
         auth.ensure_operator_token(store, _settings.admin_token)
     if _settings.demo:

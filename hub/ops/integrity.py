@@ -83,9 +83,11 @@ def check(store: Store) -> IntegrityReport:
 
 
 def referenced_blobs(store: Store) -> set[str]:
-    """The digest of every blob a licence, an application or a filed archive names."""
+    """The digest of every blob a licence, an application or a filed archive names, and the blob store's marker."""
     scratch = IntegrityReport(keys=0)
-    return {ref.sha256 for refs in (_licence_refs, _application_refs, _archive_refs) for ref in refs(store, scratch)}
+    named = {ref.sha256 for refs in (_licence_refs, _application_refs, _archive_refs) for ref in refs(store, scratch)}
+    marker = store.get_json(keys.blob_store_marker())
+    return named if marker is None else named | {marker}
 
 
 def _audit_heads(store: Store) -> dict[str, dict[str, Any]]:

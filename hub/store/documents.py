@@ -8,6 +8,8 @@ still read from Redis until ``hub blobs migrate`` has moved them, which it may d
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 from collections.abc import Callable, Iterable, Iterator
 from functools import cached_property
 from typing import Any
@@ -21,6 +23,11 @@ from hub.store.sealing import Sealer
 from hub.store.transaction import Codec
 
 LEGACY_PATTERN = keys.blob("*")
+MARKER_CONTENT = b"hub blob store marker "
+
+
+class BlobStoreUnshared(RuntimeError):
+    """The store names a blob store marker this hub's blob store does not hold: another blob store."""
 
 
 def blob_keys(sealer: Sealer) -> Keys:
@@ -37,6 +44,8 @@ class Documents:
     _client: Any
     _guard: Callable[..., Any]
     get_bytes: Callable[[str], bytes | None]
+    get_json: Callable[[str], Any]
+    set_json_if_absent: Callable[[str, Any, int | None], bool]
 
     @cached_property
     def blobs(self) -> BlobStore:
@@ -81,6 +90,30 @@ class Documents:
         yield from self.blobs.names()
         for name in self._guard(self._client.scan_iter, match=LEGACY_PATTERN, count=1000):
             yield keys.blob_name(name.decode())
+
+    def claim_blob_store(self) -> str:
+        """Put a marker in the blob store and name it in a fresh store, or check that the blob store holds the
+        marker the store names; the marker's name.
+
+        Every hub sharing a store must share its blob store (a shared ``HUB_BLOB_DIR`` mount, or one
+        ``HUB_BLOB_URL``): a hub with a blob store of its own would keep documents the others cannot
+        find. Raises BlobStoreUnshared then, before the hub serves.
+        """
+        named = self.get_json(keys.blob_store_marker())
+        if named is None:
+            content = MARKER_CONTENT + secrets.token_hex(16).encode()
+            mine = hashlib.sha256(content).hexdigest()
+            self.put_document(mine, [content])
+            if self.set_json_if_absent(keys.blob_store_marker(), mine, None):
+                return mine
+            self.delete_document(mine)  # another hub named its marker first
+            named = self.get_json(keys.blob_store_marker())
+        if not self.blobs.exists(named):
+            raise BlobStoreUnshared(
+                f"this hub's blob store ({self.settings.blob_store_url}) is not the one the hubs sharing its store "
+                "use: give every hub the same HUB_BLOB_URL, or the same HUB_BLOB_DIR on a shared mount"
+            )
+        return named
 
     def migrate_documents(self) -> int:
         """Move every document still in Redis into the blob store (safe while serving: each is written to the

@@ -91,6 +91,11 @@ def audit_head(partition: str) -> str:
     return key(partition, "audit-head")
 
 
+def blob_store_marker() -> str:
+    """The name of the marker blob the first hub put in its blob store (see ``Documents.claim_blob_store``)."""
+    return key(REGISTRY, "blob-store-marker")
+
+
 def secret_fingerprint() -> str:
     """A fingerprint of the secret the first hub used this store with (see ``Keyring.claim_store``)."""
     return key(REGISTRY, "secret-fingerprint")

@@ -111,3 +111,10 @@ def test_a_hub_with_another_secret_refuses_to_join(cluster, hubs, served_hub_fac
     with pytest.raises(RuntimeError, match="hub serve exited"):
         stranger.start()
     assert "give every hub that shares it the same HUB_SECRET_KEY" in stranger.log()
+
+
+def test_a_hub_with_a_blob_store_of_its_own_refuses_to_join(cluster, hubs, served_hub_factory):
+    stranger = served_hub_factory(REDIS_URL=cluster.url, REDIS_CLUSTER="1", HUB_SECRET_KEY=SECRET)  # own blobs
+    with pytest.raises(RuntimeError, match="hub serve exited"):
+        stranger.start()
+    assert "give every hub the same HUB_BLOB_URL, or the same HUB_BLOB_DIR" in stranger.log()

@@ -4,12 +4,17 @@ only its digest, and documents an older hub kept in Redis are read there until t
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 
+import pytest
 import requests
 from served_support import post
 from testbed import ADMIN_TOKEN
 
+from hub.ops import blob_collection
 from hub.store import keys
+from hub.store.client import Store
+from hub.store.documents import BlobStoreUnshared
 
 
 def test_an_issued_licence_keeps_its_pdf_out_of_redis(client, registry, store):
@@ -56,3 +61,19 @@ def test_a_hub_on_s3_keeps_its_documents_there_sealed(served_hub_factory, s3_ser
     assert b"%PDF" not in stored and "西湖示范茶馆".encode() not in stored  # sealed in the bucket
     pdf = requests.get(f"{hub.url}/api/v1/licences/{licence['number']}/pdf", headers=market, timeout=30)
     assert pdf.status_code == 200 and hashlib.sha256(pdf.content).hexdigest() == licence["sha256"]
+
+
+def test_hubs_sharing_a_store_must_share_its_blob_store(store, settings, tmp_path):
+    """A hub whose blob store is not the one its peers use would keep documents they cannot find: it refuses to
+    start (the served check is in tests/hub/store/test_cluster.py)."""
+    marker = store.claim_blob_store()
+    assert store.claim_blob_store() == marker and store.blobs.exists(marker)  # the same blob store: agreed
+    elsewhere = Store(replace(settings, blob_dir=tmp_path / "own-blobs"))
+    try:
+        with pytest.raises(BlobStoreUnshared, match="the same HUB_BLOB_DIR on a shared mount"):
+            elsewhere.claim_blob_store()
+    finally:
+        elsewhere.close()
+    collected = blob_collection.collect(store, 10**10, grace_seconds=0)
+    collected = blob_collection.collect(store, 10**10, grace_seconds=0)
+    assert collected.collected == 0 and store.blobs.exists(marker)  # the marker is not collected as unnamed
