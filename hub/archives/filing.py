@@ -24,6 +24,7 @@ from hub.audit import log as audit
 from hub.context import Context, rfc3339
 from hub.errors import Conflict, NotFound
 from hub.intake import applications, cases, discrepancies, due
+from hub.intake.uploads import EXTENSIONS
 from hub.licences import register as licences
 from hub.registry import service_items
 from hub.resolution import access_log
@@ -36,7 +37,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 CONCLUDED = {"approved", "rejected"}
 DEFAULT_RETENTION_YEARS = 30
-EXTENSIONS = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}
 # Fields of the application record that go into files of their own, not into application.json.
 OWN_FILES = {"evidence_envelope"}
 SPOOL_BYTES = 1024 * 1024

@@ -15,7 +15,7 @@ from connectors.api import Subject
 from hub.audit import log as audit
 from hub.context import Context, rfc3339
 from hub.errors import Conflict, Forbidden, Invalid, NotFound
-from hub.intake import discrepancies, due, uploads
+from hub.intake import clocks, discrepancies, due, queues, uploads
 from hub.intake.cases import add_to_timeline, agency_of, new_id
 from hub.licences import register as licences
 from hub.registry import service_items
@@ -82,6 +82,13 @@ def submit(state: HubState, ctx: Context, portal: str, body: dict[str, Any], lan
         "co_agencies": list(item["co_agencies"]),
         "produces": item["produces"],
         "committed_days": item["committed_days"],
+        # The item's other time limits (Art. 14), as they were when the case was filed.
+        "statutory_days": item["statutory_days"],
+        "extension_days": item.get("extension_days", clocks.DEFAULT_EXTENSION_DAYS),
+        "acceptance_days": item.get("acceptance_days", clocks.DEFAULT_ACCEPTANCE_DAYS),
+        "materials_days": item.get("materials_days", clocks.DEFAULT_MATERIALS_DAYS),
+        "task_days": clocks.task_days(item),
+        "language": language,
         "applicant": {
             "id_type": applicant["id_type"],
             "id_masked": licences.mask_id(applicant["id"]),
@@ -95,8 +102,12 @@ def submit(state: HubState, ctx: Context, portal: str, body: dict[str, Any], lan
         "materials": materials,
         "notice": notice,
         "status": SUBMITTED if not notice["missing"] else PENDING_MATERIALS,
+        "acceptance_deadline": None,
+        "materials_deadline": None,
         "deadline": None,
+        "latest_deadline": None,
         "remaining_days": None,
+        "suspension": None,
         "tasks": [],
         "licence": None,
         "discrepancies": [],
@@ -106,13 +117,17 @@ def submit(state: HubState, ctx: Context, portal: str, body: dict[str, Any], lan
         # The resolution's signed envelope: the platform's proof of what it supplied, for the archive.
         "evidence_envelope": found["envelope"],
     }
+    if record["status"] == SUBMITTED:
+        clocks.start_acceptance(record, state.calendars, state.today())
+    else:
+        clocks.start_materials(record, state.calendars, state.today())
 
     def work(tx: Tx) -> str | None:
         submitted_before = outcomes.note(tx, ctx, keys.application_partition(item["agency"]), application_id)
         if submitted_before is not None:
             return submitted_before
         tx.set_json(keys.application(item["agency"], application_id), record)
-        due.track(tx, item["agency"], record)
+        queues.track(tx, state, item["agency"], record)
         detail = {"service_item": item["code"], "version": item["version"], "missing": notice["missing"]}
         audit_case(tx, item["agency"], ctx, "application.submit", application_id, detail)
         return None
@@ -166,13 +181,15 @@ def _material(material: dict[str, Any], found: dict[str, Any]) -> dict[str, Any]
 
 
 def _complete(state: HubState, record: dict[str, Any]) -> None:
-    """Nothing is missing any more: submitted, or back to accepted with the clock restarted on the days left."""
+    """Nothing is missing any more: submitted (the acceptance clock starts), or back to accepted with the
+    decision clock restarted on the days it had left."""
+    record["materials_deadline"] = None
     if record.pop("resume_to", None) == due.RUNNING:
         record["status"] = due.RUNNING
-        record["deadline"] = state.calendars.deadline(state.today(), record["remaining_days"]).isoformat()
-        record["remaining_days"] = None
+        clocks.restart(record, state.calendars, state.today())
     else:
         record["status"] = SUBMITTED
+        clocks.start_acceptance(record, state.calendars, state.today())
 
 
 def get(state: HubState, application_id: str) -> dict[str, Any]:
@@ -238,7 +255,7 @@ def add_material(
             line = {"at": at, "type": "complete", "by": ctx.actor, "reason": None, "deadline": record["deadline"]}
             record["timeline"].append(line)
         tx.set_json(keys.application(agency, application_id), record)
-        due.track(tx, agency, record)
+        queues.track(tx, state, agency, record)
         detail = {"material": code, "sha256": sha256, "media_type": media_type}
         audit_case(tx, agency, ctx, "application.material", application_id, detail)
         return record

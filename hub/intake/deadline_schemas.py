@@ -26,8 +26,12 @@ class DeadlineAlertSchema(Schema):
         required=True,
         metadata={"description": "due-soon (due today or the next working day) or overdue (deadline passed)"},
     )
+    clock = fields.String(
+        dump_default="decision",
+        metadata={"description": "the clock that ran out: acceptance, materials (the applicant's) or decision"},
+    )
     deadline = fields.String(
-        required=True, metadata={"format": "date", "description": "the committed deadline the alert is about"}
+        required=True, metadata={"format": "date", "description": "the end of the clock the alert is about"}
     )
     raised_at = fields.String(required=True, metadata={"description": "when the sweep raised it (RFC 3339)"})
 

@@ -1,14 +1,16 @@
-"""Deadline alerts (Art. 14): the scheduled sweep that flags running cases about to miss, or past, the
-time limit the agency committed to, and the lists an agency and the platform's supervisors read.
+"""Deadline alerts (Art. 14): the scheduled sweep that flags open cases about to miss, or past, the end of
+their running clock, restarts the clocks of suspensions that have ended, and the lists an agency and
+the platform's supervisors read.
 
-The sweep reads each lead agency's running cases due by the next working day from the sorted set
-intake keeps in step with every case (:mod:`hub.intake.due`), so its cost follows the cases near
-their deadline, not all cases. A case gets one alert per level and deadline: ``due-soon`` (due today
+Every clock counts (:mod:`hub.intake.clocks`): acceptance, the applicant's materials, the decision. The
+sweep reads each lead agency's cases whose clock ends by the next working day from the sorted sets
+intake keeps in step with every case (:mod:`hub.intake.queues`), so its cost follows the cases near
+their deadline, not all cases. A case gets an alert per level and deadline: ``due-soon`` (due today
 or on the next working day) and ``overdue`` (its deadline has passed). Raising an alert writes it to
 the agency's alert hash and chains an ``application.due-soon`` or ``application.overdue`` audit entry
-about the case, in one transaction that re-reads the case, so an alert never outlives a decision made
-in the meantime. A case that leaves the window (concluded, suspended, postponed) loses its alert at the
-next sweep; the audit keeps the history.
+about the case, in one transaction that re-reads the case. An alert stands until the case is decided:
+postponing, suspending or asking for materials never clears it, and an overdue case postponed is
+still overdue on the record (an alert never goes down a level).
 """
 
 from __future__ import annotations
@@ -18,8 +20,9 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from hub.context import Context, rfc3339
+from hub.intake import clocks, processing
 from hub.intake.applications import audit_case
-from hub.intake.due import EPOCH, RUNNING, score
+from hub.intake.due import EPOCH, through
 from hub.registry import agencies
 from hub.store import keys
 from hub.store.client import Tx
@@ -45,15 +48,17 @@ def lead_agencies(state: HubState) -> list[str]:
 
 
 def _due_by(state: HubState, agency: str, last_day: date) -> dict[str, date]:
-    """The agency's running cases whose deadline is on or before ``last_day``: case id -> deadline."""
+    """The agency's open cases whose clock ends on or before ``last_day``: case id -> that day."""
     found: dict[str, date] = {}
-    offset = 0
-    while True:
-        rows = state.store.scored_up_to(keys.application_due(agency), score(last_day), offset, _PAGE)
-        found.update({member: date.fromordinal(int(days) + EPOCH) for member, days in rows})
-        if len(rows) < _PAGE:
-            return found
-        offset += _PAGE
+    for clock_set in (keys.application_inbox(agency), keys.application_waiting(agency), keys.application_due(agency)):
+        offset = 0
+        while True:
+            rows = state.store.scored_up_to(clock_set, through(last_day), offset, _PAGE)
+            found.update({member: date.fromordinal(int(days) + EPOCH) for member, days in rows})
+            if len(rows) < _PAGE:
+                break
+            offset += _PAGE
+    return found
 
 
 def level_of(deadline: date, today: date) -> str:
@@ -64,10 +69,12 @@ def level_of(deadline: date, today: date) -> str:
 def _raise(state: HubState, ctx: Context, agency: str, case: str, deadline: date, level: str) -> bool:
     def work(tx: Tx) -> bool:
         record = tx.get_json(keys.application(agency, case))
-        if record is None or record["status"] != RUNNING or record["deadline"] != deadline.isoformat():
-            return False  # decided, suspended or postponed since the sweep read the due set
+        clock = None if record is None else clocks.running(record)
+        if clock is None or clock[1] != deadline:
+            return False  # decided, suspended or postponed since the sweep read the sets
         alert = {
             "application": case,
+            "clock": clock[0],
             "level": level,
             "deadline": deadline.isoformat(),
             "raised_at": rfc3339(state.clock.now()),
@@ -80,35 +87,24 @@ def _raise(state: HubState, ctx: Context, agency: str, case: str, deadline: date
     return state.store.atomic(work)
 
 
-def _drop(state: HubState, agency: str, cases: list[str]) -> None:
-    def work(tx: Tx) -> None:
-        for case in cases:
-            tx.hash_delete(keys.deadline_alerts(agency), case)
-
-    state.store.atomic(work)
-
-
 def sweep_agency(state: HubState, ctx: Context, agency: str, today: date) -> dict[str, int]:
-    """Raise the alerts of one lead agency that are due and drop those whose case left the window."""
+    """Restart the clocks of ended suspensions and raise the alerts of one lead agency that are due."""
+    counts = {"resumed": len(processing.end_suspensions(state, ctx, agency)), DUE_SOON: 0, OVERDUE: 0}
     window = _due_by(state, agency, state.calendars.deadline(today, WARN_WORKING_DAYS))
     raised = {case: json.loads(text) for case, text in state.store.hash_get_all(keys.deadline_alerts(agency)).items()}
-    counts = {DUE_SOON: 0, OVERDUE: 0, "dropped": 0}
     for case, deadline in sorted(window.items(), key=lambda item: item[1]):
         level = level_of(deadline, today)
         known = raised.get(case)
-        if known and known["level"] == level and known["deadline"] == deadline.isoformat():
-            continue
+        same = known is not None and known["level"] == level and known["deadline"] == deadline.isoformat()
+        if same or (known is not None and known["level"] == OVERDUE):
+            continue  # raised already, or overdue on the record: an alert never goes down a level
         if _raise(state, ctx, agency, case, deadline, level):
             counts[level] += 1
-    gone = [case for case, alert in raised.items() if date.fromisoformat(alert["deadline"]) != window.get(case)]
-    if gone:
-        _drop(state, agency, gone)
-        counts["dropped"] = len(gone)
     return counts
 
 
 def sweep(state: HubState, ctx: Context) -> dict[str, Any]:
-    """Run the sweep over every agency; what it raised and dropped, by agency (only those with changes)."""
+    """Run the sweep over every agency; what it resumed and raised, by agency (only those with changes)."""
     today = state.today()
     changes = {}
     for agency in lead_agencies(state):

@@ -9,9 +9,11 @@ data adds a line to the applicant's access log naming the reader, the case and t
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from hub.context import rfc3339
+from hub.errors import Forbidden, NotFound
 from hub.registry.service_items import get_service_item
 from hub.resolution import access_log
 from hub.resolution.case import Case
@@ -24,6 +26,31 @@ if TYPE_CHECKING:
 
 def _without_data(record: dict[str, Any]) -> dict[str, Any]:
     return record | {"materials": [m | {"data": None} for m in record["materials"]]}
+
+
+def uploaded_file(
+    state: HubState, record: dict[str, Any], agency: str | None, roles: frozenset[str], code: str
+) -> tuple[dict[str, Any], Iterator[bytes]]:
+    """The file uploaded for material ``code``, for the lead or a co-agency whom the policies let see that
+    material; each opening is a line in the applicant's access log."""
+    case = Case.from_record(record)
+    if agency is None or "agency" not in roles or not case.takes_part(agency):
+        raise Forbidden(f"Only the agencies working on {record['id']} open its files.")
+    material = next((m for m in record.get("materials", []) if m["code"] == code), None)
+    if material is None or not material.get("file"):
+        raise NotFound(f"Application {record['id']} has no uploaded file for {code!r}.")
+    if material["evidence_type"] and agency != record["agency"]:
+        item = get_service_item(state.store, record["service_item"], record["version"])
+        evidence_type = material["evidence_type"]
+        found = {evidence_type: state.store.get_json(keys.evidence_type(evidence_type))}
+        if not state.policies.decide(agency, item, found, record["applicant"]["id_type"])[evidence_type].allowed:
+            raise Forbidden(f"The policies do not let {agency!r} see {material['evidence_type']!r}.")
+    content = state.store.document_stream(material["file"]["sha256"])
+    if content is None:
+        raise NotFound(f"The file for {code!r} is missing from the store; restore it from a backup.")
+    at, subject = rfc3339(state.clock.now()), record["applicant"]["subject_hash"]
+    access_log.record_file_read(state.store, subject, at, agency, record["id"], record["service_item"], code)
+    return material["file"], content
 
 
 def shown_to(state: HubState, record: dict[str, Any], agency: str | None, roles: frozenset[str]) -> dict[str, Any]:

@@ -1,6 +1,6 @@
-"""Sorted sets over applications: the lead agency's running cases by deadline, kept in step with every
-change, so listing the overdue and nearly-due ones is a range read whatever the number of cases; and
-each item's concluded cases by decision time, the public list of outcomes."""
+"""Sorted sets over applications: the lead agency's running cases by deadline (kept in step by
+:mod:`hub.intake.queues`), so listing the overdue and nearly-due ones is a range read whatever the
+number of cases; and each item's concluded cases by decision time, the public list of outcomes."""
 
 from __future__ import annotations
 
@@ -17,33 +17,24 @@ from hub.store.client import Tx
 if TYPE_CHECKING:
     from hub.state import HubState
 
-RUNNING, SUBMITTED = "accepted", "submitted"
+RUNNING = "accepted"
 EPOCH = date(1970, 1, 1).toordinal()
 
 
 def score(day: date) -> int:
-    """A deadline as a sorted-set score: days since 1970-01-01."""
+    """A deadline as a sorted-set score: days since 1970-01-01. (A queue adds a fraction of a day, which
+    orders the cases due on one day by when they were filed: see :func:`before` and :func:`through`.)"""
     return day.toordinal() - EPOCH
 
 
-def track(tx: Tx, agency: str, record: dict[str, Any]) -> None:
-    """Keep a case in step with the lead agency's sets: running cases at their deadline in the due set,
-    submitted ones in the inbox (awaiting acceptance), every other case in neither."""
-    if record["status"] == RUNNING and record["deadline"]:
-        tx.scored_add(keys.application_due(agency), record["id"], score(date.fromisoformat(record["deadline"])))
-    else:
-        tx.index_remove(keys.application_due(agency), record["id"])
-    if record["status"] == SUBMITTED:
-        tx.scored_add(keys.application_inbox(agency), record["id"], time.time() * 1000)
-    else:
-        tx.index_remove(keys.application_inbox(agency), record["id"])
+def before(day: date) -> float:
+    """The highest score of the days before ``day``."""
+    return score(day) - 1e-6
 
 
-def inbox(state: HubState, agency: str, offset: int, limit: int) -> dict[str, Any]:
-    """The agency's submitted cases awaiting acceptance, oldest first, a page at a time."""
-    rows = state.store.scored_up_to(keys.application_inbox(agency), float("inf"), offset, limit + 1)
-    records = state.store.get_many_json([keys.application(agency, member) for member, _ in rows[:limit]])
-    return {"items": [r for r in records if r is not None], "next": str(offset + limit) if len(rows) > limit else None}
+def through(day: date) -> float:
+    """The highest score of ``day`` itself."""
+    return score(day) + 0.999999
 
 
 def mark_for_filing(tx: Tx, record: dict[str, Any]) -> None:
@@ -86,7 +77,7 @@ def outcomes(state: HubState, service_item: str, before: float | None, limit: in
 
 def due_before(state: HubState, agency: str, day: date, offset: int, limit: int) -> dict[str, Any]:
     """The agency's running cases due before ``day`` (deadline < day), soonest first, a page at a time."""
-    rows = state.store.scored_up_to(keys.application_due(agency), score(day) - 1, offset, limit + 1)
+    rows = state.store.scored_up_to(keys.application_due(agency), before(day), offset, limit + 1)
     ids = [member for member, _ in rows[:limit]]
     records = state.store.get_many_json([keys.application(agency, application_id) for application_id in ids])
     items = [record for record in records if record is not None]

@@ -1,11 +1,12 @@
-"""Processing an application: the lead agency's events, the co-agencies' tasks, and the clock.
+"""Processing an application: the lead agency's events, the co-agencies' tasks, and the clocks.
 
-``accept`` starts the committed time limit in working days (:mod:`hub.intake.workdays`); ``suspend`` stops
-it keeping the days left, ``resume`` restarts it with them, ``postpone`` adds days. Each change is a
-timeline line the applicant sees and a notification a front-end can deliver; running cases sit in
-the lead agency's due set (:mod:`hub.intake.due`).
-Approval needs every co-agency task approved; an item that produces a licence issues it. A concluded
-case is archived (:mod:`hub.archives`).
+``accept`` starts the committed time limit in working days (:mod:`hub.intake.clocks`); ``suspend`` stops
+it until the end it names, keeping the days left, and the clock restarts by itself at that end (or at
+``resume``); ``postpone`` adds days, never past the statutory limit. Each change is a timeline line the
+applicant sees and a notification a front-end can deliver; open cases sit in the lead agency's
+queues (:mod:`hub.intake.queues`). A co-agency may change its opinion until the lead decides;
+approval needs every co-agency task approved; an item that produces a licence issues it. A concluded
+case loses its deadline alerts and is archived (:mod:`hub.archives`).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from hub.context import Context, rfc3339
 from hub.errors import Conflict, Forbidden, Invalid, NotFound
-from hub.intake import due
+from hub.intake import clocks, due, queues
 from hub.intake.applications import PENDING_MATERIALS, SUBMITTED, audit_case, get
 from hub.intake.cases import agency_of
 from hub.licences import register as licences
@@ -57,6 +58,8 @@ def apply_event(
     lead = agency_of(application_id)
     if agency != lead:
         raise Forbidden(f"Only the lead agency {lead!r} processes application {application_id}.")
+    if kind == "accept":
+        queues.note_task_leads(state, lead, get(state, application_id)["co_agencies"])
     licence_number = _licence_if_approving(state, ctx, application_id, kind)
     try:
         record = state.store.atomic(
@@ -101,18 +104,31 @@ def _apply(
     _change(state, record, kind, event)
     if licence_number:
         record["licence"] = licence_number
+    _log_change(tx, ctx, state, lead, record, kind, event.get("reason"))
+    return record
+
+
+def _log_change(
+    tx: Tx, ctx: Context, state: HubState, lead: str, record: dict[str, Any], kind: str, reason: str | None
+) -> None:
+    """Write a changed case with its timeline line, notification, queues and audit entry; a concluded case
+    also joins its item's outcomes and the archive's pending set, and loses its deadline alerts."""
     at = rfc3339(state.clock.now())
-    line = {"at": at, "type": kind, "by": ctx.actor, "reason": event.get("reason"), "deadline": record["deadline"]}
+    line = {"at": at, "type": kind, "by": ctx.actor, "reason": reason, "deadline": record["deadline"]}
+    if kind == "suspend":
+        line["until"] = record["suspension"]["until"]
     record["timeline"].append(line)
     record["notifications"].append({**line, "remaining_days": record["remaining_days"], "status": record["status"]})
-    tx.set_json(keys.application(lead, application_id), record)
-    due.track(tx, lead, record)
+    tx.set_json(keys.application(lead, record["id"]), record)
+    queues.track(tx, state, lead, record)
     if record["status"] in {APPROVED, REJECTED}:
         due.record_outcome(tx, lead, record)
         due.mark_for_filing(tx, record)
-    detail = {"reason": event.get("reason"), "deadline": record["deadline"], "status": record["status"]}
-    audit_case(tx, lead, ctx, f"application.{kind}", application_id, detail)
-    return record
+        tx.hash_delete(keys.deadline_alerts(lead), record["id"])
+    detail = {"reason": reason, "deadline": record["deadline"], "status": record["status"]}
+    if kind == "suspend":
+        detail["until"] = record["suspension"]["until"]
+    audit_case(tx, lead, ctx, f"application.{kind}", record["id"], detail)
 
 
 def _change(state: HubState, record: dict[str, Any], kind: str, event: dict[str, Any]) -> None:
@@ -120,36 +136,40 @@ def _change(state: HubState, record: dict[str, Any], kind: str, event: dict[str,
     calendars = state.calendars
     if kind == "accept":
         record["status"] = ACCEPTED
-        record["deadline"] = calendars.deadline(today, record["committed_days"]).isoformat()
         record["tasks"] = [
             {"agency": code, "status": "pending", "opinion": None, "at": None, "by": None}
             for code in record["co_agencies"]
         ]
+        clocks.start_decision(record, calendars, today)
     elif kind == "suspend":
+        until = clocks.suspension_end(event, calendars, today)
+        clocks.stop(record, calendars, today)
         record["status"] = SUSPENDED
-        record["remaining_days"] = max(calendars.remaining(today, date.fromisoformat(record["deadline"])), 0)
-        record["deadline"] = None
+        record["suspension"] = {"reason": event["reason"], "since": today.isoformat(), "until": until.isoformat()}
     elif kind == "resume":
-        record["status"] = ACCEPTED
-        record["deadline"] = calendars.deadline(today, record["remaining_days"]).isoformat()
-        record["remaining_days"] = None
+        _resume(record, calendars, today)
     elif kind == "postpone":
-        record["deadline"] = calendars.deadline(date.fromisoformat(record["deadline"]), int(event["days"])).isoformat()
+        record["deadline"] = clocks.postponed(record, calendars, int(event["days"]))
     elif kind == "request_materials":
         _request_materials(state, record, event["materials"])
     else:  # approve or reject: the case is concluded
         record["status"] = APPROVED if kind == "approve" else REJECTED
-        record["deadline"] = None
-        record["remaining_days"] = None
+        record.update(deadline=None, remaining_days=None, acceptance_deadline=None, materials_deadline=None)
+        record["latest_deadline"] = None
+
+
+def _resume(record: dict[str, Any], calendars: Any, after: date) -> None:
+    """The decision clock runs again with the days it had left, counted from the day after ``after``."""
+    record["status"] = ACCEPTED
+    record["suspension"] = None
+    clocks.restart(record, calendars, after)
 
 
 def _request_materials(state: HubState, record: dict[str, Any], requested: list[dict[str, Any]]) -> None:
-    """Ask once for everything still needed; a running clock stops until the uploads are in."""
+    """Ask once for everything still needed; a running clock stops until the uploads are in, and the
+    applicant's time to supply them runs."""
     if record["status"] == ACCEPTED:
-        record["remaining_days"] = max(
-            state.calendars.remaining(state.today(), date.fromisoformat(record["deadline"])), 0
-        )
-        record["deadline"] = None
+        clocks.stop(record, state.calendars, state.today())
         record["resume_to"] = ACCEPTED
     by_code = {m["code"]: m for m in record["materials"]}
     for wanted in requested:
@@ -159,8 +179,27 @@ def _request_materials(state: HubState, record: dict[str, Any], requested: list[
             material |= {"evidence_type": None, "source": None, "data": None}
             record["materials"].append(material)
         material.update(status="missing", file=None, required=True)
-    record["notice"] = notice_for(record["materials"], "zh")
+    record["notice"] = notice_for(record["materials"], record.get("language", "zh"))
     record["status"] = PENDING_MATERIALS
+    clocks.start_materials(record, state.calendars, state.today())
+
+
+def end_suspensions(state: HubState, ctx: Context, agency: str) -> list[str]:
+    """Restart the clock of every case of ``agency`` whose suspension ended before today (the scheduled
+    sweep); the cases restarted."""
+    today = state.today()
+    ended = state.store.scored_up_to(keys.application_suspended(agency), due.before(today), 0, 10_000)
+
+    def work(tx: Tx, case: str) -> bool:
+        record = tx.get_json(keys.application(agency, case))
+        if record is None or record["status"] != SUSPENDED or record["suspension"]["until"] >= today.isoformat():
+            return False  # resumed, concluded or suspended again meanwhile
+        until = record["suspension"]["until"]
+        _resume(record, state.calendars, date.fromisoformat(until))
+        _log_change(tx, ctx, state, agency, record, "resume", f"the suspension ended on {until}")
+        return True
+
+    return [case for case, _ in ended if state.store.atomic(lambda tx, case=case: work(tx, case))]
 
 
 def _licence_if_approving(state: HubState, ctx: Context, application_id: str, kind: str) -> str | None:
@@ -200,15 +239,18 @@ def record_task(
         task = next((t for t in record["tasks"] if t["agency"] == task_agency), None)
         if task is None:
             raise NotFound(f"Application {application_id} has no task for {task_agency!r}.")
-        if record["status"] not in {ACCEPTED, SUSPENDED} or task["status"] != "pending":
-            raise Conflict(f"The task of {task_agency!r} is {task['status']} and the application {record['status']}.")
+        if record["status"] not in {ACCEPTED, SUSPENDED, PENDING_MATERIALS}:
+            raise Conflict(f"The lead agency has decided: application {application_id} is {record['status']}.")
+        changed = task["status"] != "pending"  # an opinion may change until the lead decides
         at = rfc3339(state.clock.now())
         task.update(status="approved" if body["outcome"] == "approve" else "rejected", opinion=body.get("opinion"))
         task.update(at=at, by=ctx.actor)
-        line = {"at": at, "type": f"task.{body['outcome']}", "by": ctx.actor, "reason": body.get("opinion")}
+        kind = f"task.{body['outcome']}" + (".changed" if changed else "")
+        line = {"at": at, "type": kind, "by": ctx.actor, "reason": body.get("opinion")}
         record["timeline"].append({**line, "deadline": record["deadline"]})
         tx.set_json(keys.application(lead, application_id), record)
-        outcome = {"agency": task_agency, "outcome": body["outcome"]}
+        queues.track(tx, state, lead, record)
+        outcome = {"agency": task_agency, "outcome": body["outcome"], "changed": changed}
         audit_case(tx, lead, ctx, "application.task", application_id, outcome)
         return record
 

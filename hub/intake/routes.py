@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import g, url_for
+from flask import Response, g, url_for
 
 from hub.errors import Invalid
 from hub.http.blueprint import HubBlueprint, context
 from hub.http.current import hub_state
 from hub.http.hooks import MULTIPART, accepts
 from hub.http.language import current_language
-from hub.intake import applications, disclosure, due, processing
+from hub.intake import applications, disclosure, due, processing, queues
 from hub.intake.schemas import (
     ApplicationListArgsSchema,
     ApplicationPageSchema,
@@ -21,6 +21,7 @@ from hub.intake.schemas import (
     MaterialUploadSchema,
     TaskOutcomeSchema,
 )
+from hub.intake.uploads import EXTENSIONS
 
 blp = HubBlueprint("applications", __name__, url_prefix="/api/v1/applications", description="Intake")
 
@@ -46,14 +47,17 @@ def submit(data: dict[str, Any]) -> tuple[dict[str, Any], int, dict[str, str]]:
 @blp.arguments(ApplicationListArgsSchema, location="query")
 @blp.response(200, ApplicationPageSchema)
 def list_cases(args: dict[str, Any]) -> Any:
-    """The caller's cases as lead agency: ``?due_before=`` the running ones due before a day (overdue and
-    nearly due), soonest first; ``?status=submitted`` those awaiting acceptance, oldest first."""
+    """The caller agency's cases: ``?queue=`` one of its queues, soonest deadline first (to-accept, materials,
+    tasks, suspended, due, overdue, discrepancies); ``?due_before=`` its running cases due before a day;
+    ``?status=submitted`` those awaiting acceptance."""
     offset = int(args["cursor"] or 0)
+    if args["queue"] is not None:
+        return queues.queue(hub_state(), g.principal.agency, args["queue"], offset, args["limit"])
     if args["due_before"] is not None:
         return due.due_before(hub_state(), g.principal.agency, args["due_before"], offset, args["limit"])
     if args["status"] is not None:
-        return due.inbox(hub_state(), g.principal.agency, offset, args["limit"])
-    raise Invalid("Give due_before or status.", errors={"due_before": ["Give due_before or status=submitted."]})
+        return queues.queue(hub_state(), g.principal.agency, "to-accept", offset, args["limit"])
+    raise Invalid("Give queue, due_before or status.", errors={"queue": ["Give queue, due_before or status."]})
 
 
 @blp.route("/<application_id>", methods=["GET"])
@@ -78,6 +82,23 @@ def upload_material(upload: dict[str, Any], application_id: str) -> Any:
         state, context(), g.principal.agency, application_id, upload["material"], upload["file"].stream, language
     )
     return as_seen(record), 201
+
+
+@blp.route("/<application_id>/materials/<code>/file", methods=["GET"])
+@blp.requires("agency")
+@blp.response(200, description="The uploaded file, as uploaded (PDF, JPEG or PNG)")
+def get_material_file(application_id: str, code: str) -> Response:
+    """Open a file the applicant uploaded (the lead, or a co-agency the policies let see that material); each
+    opening is in the applicant's access log."""
+    state = hub_state()
+    record = applications.get(state, application_id)
+    stored, content = disclosure.uploaded_file(state, record, g.principal.agency, g.principal.roles, code)
+    response = Response(content, mimetype=stored["media_type"])  # streamed from the blob store, checked
+    response.headers["Content-Length"] = str(stored["size"])
+    response.headers["Content-Disposition"] = f'inline; filename="{code}{EXTENSIONS.get(stored["media_type"], "")}"'
+    response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'"  # a file, never a page that runs
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @blp.route("/<application_id>/events", methods=["POST"])

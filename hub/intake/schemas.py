@@ -6,6 +6,7 @@ from flask_smorest.fields import Upload
 from marshmallow import Schema, fields, validate
 
 from hub.http.schemas import code_field
+from hub.intake.queues import QUEUES
 from hub.licences.schemas import HolderSchema
 from hub.resolution.schemas import NoticeSchema
 
@@ -51,6 +52,7 @@ class TimelineEntrySchema(Schema):
     by = fields.String()
     reason = fields.String(allow_none=True)
     deadline = fields.String(allow_none=True)
+    until = fields.String(metadata={"description": "suspend: the last day of the suspension"})
 
 
 class NotificationSchema(TimelineEntrySchema):
@@ -64,6 +66,14 @@ class TaskSchema(Schema):
     opinion = fields.String(allow_none=True)
     at = fields.String(allow_none=True)
     by = fields.String(allow_none=True)
+    deadline = fields.String(allow_none=True, metadata={"description": "the co-agency's own deadline for its part"})
+    remaining_days = fields.Integer(allow_none=True, metadata={"description": "working days left while stopped"})
+
+
+class SuspensionSchema(Schema):
+    reason = fields.String()
+    since = fields.String()
+    until = fields.String(metadata={"description": "the last day of the suspension; the clock restarts after it"})
 
 
 class StoredApplicantSchema(Schema):
@@ -84,8 +94,19 @@ class ApplicationSchema(Schema):
     channel = fields.String()
     materials = fields.List(fields.Nested(ApplicationMaterialSchema))
     notice = fields.Nested(NoticeSchema)
+    acceptance_deadline = fields.String(
+        allow_none=True, metadata={"description": "submitted: the last working day to accept or refuse it"}
+    )
+    materials_deadline = fields.String(
+        allow_none=True, metadata={"description": "waiting for materials: the last working day to supply them"}
+    )
     deadline = fields.String(allow_none=True, metadata={"description": "last working day of the time limit"})
+    latest_deadline = fields.String(
+        allow_none=True,
+        metadata={"description": "the latest a postponement may move the deadline to (statutory + extension days)"},
+    )
     remaining_days = fields.Integer(allow_none=True, metadata={"description": "working days left while stopped"})
+    suspension = fields.Nested(SuspensionSchema, allow_none=True)
     timeline = fields.List(fields.Nested(TimelineEntrySchema))
     notifications = fields.List(fields.Nested(NotificationSchema))
     tasks = fields.List(fields.Nested(TaskSchema))
@@ -105,10 +126,18 @@ class ApplicationSummarySchema(Schema):
     service_item = fields.String()
     service_item_name = fields.String()
     applicant = fields.Nested(StoredApplicantSchema)
+    acceptance_deadline = fields.String(allow_none=True)
+    materials_deadline = fields.String(allow_none=True)
     deadline = fields.String(allow_none=True)
     remaining_days = fields.Integer(allow_none=True)
+    suspension = fields.Nested(SuspensionSchema, allow_none=True)
+    tasks = fields.List(fields.Nested(TaskSchema))
     licence = fields.String(allow_none=True)
     created_at = fields.String()
+    clock = fields.String(
+        allow_none=True, metadata={"description": "in a queue: the clock that runs (acceptance, materials, decision)"}
+    )
+    due_on = fields.String(allow_none=True, metadata={"description": "in a queue: the day it is sorted by"})
 
 
 class ApplicationPageSchema(Schema):
@@ -117,6 +146,15 @@ class ApplicationPageSchema(Schema):
 
 
 class ApplicationListArgsSchema(Schema):
+    queue = fields.String(
+        load_default=None,
+        validate=validate.OneOf(QUEUES),
+        metadata={
+            "description": "the caller agency's queue, soonest deadline first: to-accept, materials (waiting for"
+            " the applicant), tasks (its co-agency tasks), suspended (by end date), due (within a working day),"
+            " overdue, discrepancies (open ones about its data)"
+        },
+    )
     due_before = fields.Date(load_default=None, metadata={"description": "running cases due before this day"})
     status = fields.String(
         load_default=None,
@@ -140,7 +178,12 @@ class RequestedMaterialSchema(Schema):
 class EventSchema(Schema):
     type = fields.String(required=True, validate=validate.OneOf(EVENTS))
     reason = fields.String(load_default=None, validate=validate.Length(max=1000))
-    days = fields.Integer(load_default=None, validate=validate.Range(min=1, max=365))
+    days = fields.Integer(
+        load_default=None,
+        validate=validate.Range(min=1, max=365),
+        metadata={"description": "postpone: working days to add; suspend: working days it lasts (or until)"},
+    )
+    until = fields.Date(load_default=None, metadata={"description": "suspend: its last day (or days)"})
     materials = fields.List(
         fields.Nested(RequestedMaterialSchema),
         load_default=None,

@@ -222,6 +222,31 @@ class ServiceItemSchema(Recorded):
     in_person_required = fields.Boolean(load_default=False)
     statutory_days = fields.Integer(strict=True, required=True, validate=validate.Range(min=1, max=3650))
     committed_days = fields.Integer(strict=True, required=True, validate=validate.Range(min=1, max=3650))
+    acceptance_days = fields.Integer(
+        strict=True,
+        load_default=5,
+        validate=validate.Range(min=1, max=60),
+        metadata={"description": "working days to accept or refuse a submitted case"},
+    )
+    extension_days = fields.Integer(
+        strict=True,
+        load_default=0,
+        validate=validate.Range(min=0, max=3650),
+        metadata={"description": "the extension the law allows beyond statutory_days (postponements stop there)"},
+    )
+    materials_days = fields.Integer(
+        strict=True,
+        load_default=20,
+        validate=validate.Range(min=1, max=365),
+        metadata={"description": "working days the applicant has to supply the materials asked for"},
+    )
+    task_days = fields.Integer(
+        strict=True,
+        load_default=None,
+        allow_none=True,
+        validate=validate.Range(min=1, max=3650),
+        metadata={"description": "working days a co-agency has for its part (default: half the committed days)"},
+    )
     produces = code_field(load_default=None, allow_none=True, metadata={"description": "licence type"})
     materials = fields.List(fields.Nested(MaterialSchema), load_default=list, validate=validate.Length(max=200))
     entry_type = fields.String(
@@ -251,6 +276,8 @@ class ServiceItemSchema(Recorded):
         errors: dict[str, list[str]] = {}
         if data.get("committed_days", 0) > data.get("statutory_days", 10**9):
             errors["committed_days"] = ["The committed time limit cannot exceed the statutory one."]
+        if (data.get("task_days") or 0) > data.get("committed_days", 10**9):
+            errors["task_days"] = ["A co-agency's part ends within the case's committed time limit."]
         codes = [m["code"] for m in data.get("materials", [])]
         if len(codes) != len(set(codes)):
             errors["materials"] = ["Material codes must be unique within a service item."]

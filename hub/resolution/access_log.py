@@ -76,3 +76,20 @@ def record_read(
 ) -> None:
     """The line of an answer about one case that carried the subject's data in ``shown``."""
     record_reads(store, [read_line(subject_hash, at, agency, application, service_item, shown)])
+
+
+def record_file_read(
+    store: Store, subject_hash: str, at: str, agency: str, application: str, service_item: str, material: str
+) -> None:
+    """The line of a caseworker opening a file the applicant uploaded for ``material``."""
+    line = {
+        "at": at,
+        "agency": agency,
+        "application": application,
+        "service_item": service_item,
+        "evidence_types": f"upload:{material}",
+        "fields": f"upload:{material}.file",
+        "outcome": "read",
+        "resolution": "",
+    }
+    record_reads(store, [(keys.access_log(keys.event_partition(subject_hash), subject_hash), line)])

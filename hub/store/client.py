@@ -215,7 +215,14 @@ class Store(ServerAdmin, Documents):
     def scored_up_to(self, key: str, highest: float, offset: int, limit: int) -> list[tuple[str, float]]:
         """Members of a sorted set scored at most ``highest``, lowest first: ``limit`` of them from ``offset``
         (O(log N + offset + limit): it does not grow with the members above ``highest``)."""
-        rows = self._guard(self._client.zrangebyscore, key, "-inf", highest, start=offset, num=limit, withscores=True)
+        return self.scored_between(key, float("-inf"), highest, offset, limit)
+
+    def scored_between(
+        self, key: str, lowest: float, highest: float, offset: int, limit: int
+    ) -> list[tuple[str, float]]:
+        """Members of a sorted set scored from ``lowest`` to ``highest`` (both inclusive), lowest first: ``limit``
+        of them from ``offset``."""
+        rows = self._guard(self._client.zrangebyscore, key, lowest, highest, start=offset, num=limit, withscores=True)
         return [(member.decode(), score) for member, score in rows]
 
     def scored_newest_between(

@@ -224,8 +224,31 @@ def application_outcomes(agency: str, service_item: str) -> str:
 
 
 def application_inbox(agency: str) -> str:
-    """Sorted set of the lead agency's submitted cases awaiting acceptance, scored by when (epoch ms)."""
+    """Sorted set of the lead agency's submitted cases awaiting acceptance, scored by the acceptance clock's
+    deadline (days since 1970-01-01)."""
     return key(application_partition(agency), "inbox")
+
+
+def application_waiting(agency: str) -> str:
+    """Sorted set of the lead agency's cases waiting for the applicant's materials, scored by the day the
+    applicant's time to supply them ends."""
+    return key(application_partition(agency), "waiting")
+
+
+def application_suspended(agency: str) -> str:
+    """Sorted set of the lead agency's suspended cases, scored by the last day of the suspension."""
+    return key(application_partition(agency), "suspended")
+
+
+def application_tasks(lead: str, co_agency: str) -> str:
+    """Sorted set of the open co-agency tasks of ``co_agency`` in cases ``lead`` leads, scored by each task's
+    deadline; kept in the lead's partition so it changes with the case."""
+    return key(application_partition(lead), "tasks-of", co_agency)
+
+
+def task_leads(co_agency: str) -> str:
+    """Lexicographic index of the lead agencies whose cases ever gave ``co_agency`` a task."""
+    return key(application_partition(co_agency), "task-leads")
 
 
 def deadline_alerts(agency: str) -> str:

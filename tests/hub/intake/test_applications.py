@@ -55,8 +55,8 @@ def test_the_clock_runs_in_working_days_stops_and_restarts(client, province, app
     accepted = event(client, province["market"], application_id, "accept").get_json()
     assert accepted["status"] == "accepted"
     assert accepted["deadline"] == working_days_after(today, 5).isoformat()
-    assert event(client, province["market"], application_id, "suspend").status_code == 422  # needs a reason
-    suspended = event(client, province["market"], application_id, "suspend", reason="现场核查").get_json()
+    assert event(client, province["market"], application_id, "suspend", days=10).status_code == 422  # needs a reason
+    suspended = event(client, province["market"], application_id, "suspend", reason="现场核查", days=10).get_json()
     assert suspended["status"] == "suspended" and suspended["deadline"] is None and suspended["remaining_days"] == 5
     resumed = event(client, province["market"], application_id, "resume").get_json()
     assert resumed["deadline"] == working_days_after(today, 5).isoformat()
@@ -90,7 +90,7 @@ def test_a_case_suspended_on_one_day_and_resumed_on_another_keeps_only_the_days_
     suspended_on = accepted_on + timedelta(days=2)
     left = next(n for n in range(6) if working_days_after(suspended_on, n).isoformat() == deadline)
     assert left == 3
-    suspended = event(client, market, application_id, "suspend", reason="现场核查").get_json()
+    suspended = event(client, market, application_id, "suspend", reason="现场核查", days=10).get_json()
     assert suspended["status"] == "suspended" and suspended["remaining_days"] == left
 
     clock.advance(days=7)  # Wednesday 24 June: the days stopped do not count
@@ -151,13 +151,24 @@ def test_joint_processing_and_approval_with_a_licence(client, province):
         headers=province["fire"],
     )
     assert task.status_code == 200 and task.get_json()["tasks"][0]["status"] == "approved"
-    again = client.post(
-        f"/api/v1/applications/{application_id}/tasks/fire", json={"outcome": "approve"}, headers=province["fire"]
+    # Art. 10: a co-agency may change its opinion until the lead decides, and the lead sees each one.
+    changed = client.post(
+        f"/api/v1/applications/{application_id}/tasks/fire",
+        json={"outcome": "reject", "opinion": "疏散通道不足"},
+        headers=province["fire"],
     )
-    assert again.status_code == 409
+    assert changed.status_code == 200 and changed.get_json()["tasks"][0]["opinion"] == "疏散通道不足"
+    assert changed.get_json()["timeline"][-1]["type"] == "task.reject.changed"
+    assert event(client, province["market"], application_id, "approve").status_code == 409  # fire says no now
+    again = {"outcome": "approve", "opinion": "整改后合格"}
+    task_url = f"/api/v1/applications/{application_id}/tasks/fire"
+    changed_back = client.post(task_url, json=again, headers=province["fire"])
+    assert changed_back.status_code == 200
     before = client.get("/api/v1/audit/verify", headers=OPERATOR).get_json()["entries"]
     approved = event(client, province["market"], application_id, "approve").get_json()
     assert approved["status"] == "approved" and approved["licence"]
+    late = client.post(task_url, json=again, headers=province["fire"])
+    assert late.status_code == 409  # the lead has decided
     licence = client.get(f"/api/v1/licences/{approved['licence']}", headers=province["market"]).get_json()
     assert licence["holder"]["name"] == HOLDER["name"] and licence["fields"] == {"premises": "西湖边 1 号"}
     seen = client.get(f"/api/v1/applications/{application_id}", headers=province["fire"]).get_json()
@@ -254,7 +265,7 @@ def test_the_clock_skips_weekends_and_holidays_and_counts_make_up_days(client, p
     application_id = ready(client, province)
     accepted = event(client, province["market"], application_id, "accept").get_json()
     assert accepted["deadline"] == expected.isoformat()
-    event(client, province["market"], application_id, "suspend", reason="等待检测报告")
+    event(client, province["market"], application_id, "suspend", reason="等待检测报告", days=10)
     resumed = event(client, province["market"], application_id, "resume").get_json()
     assert resumed["deadline"] == expected.isoformat()  # suspended and resumed the same day: nothing lost
 

@@ -1,5 +1,6 @@
-"""The scheduled deadline sweep (Art. 14): one due-soon and one overdue alert per case and deadline,
-audited with the case, dropped when the case leaves the window, listed per agency and for operators."""
+"""The scheduled deadline sweep (Art. 14): one due-soon and one overdue alert per case and deadline, for every
+clock (acceptance, the applicant's materials, the decision), audited with the case, standing until the case is
+decided (postponing or suspending never clears one), listed per agency and for operators."""
 
 from __future__ import annotations
 
@@ -46,7 +47,7 @@ def _case_audit(store, application_id: str) -> list[str]:
 def test_a_case_is_flagged_due_soon_then_overdue_once_each(app, client, province, store):
     state = app.extensions["hub"]
     application_id, deadline = _accepted(client, province)
-    assert deadlines.sweep_agency(state, SWEEP, "market", state.today()) == {"due-soon": 0, "overdue": 0, "dropped": 0}
+    assert deadlines.sweep_agency(state, SWEEP, "market", state.today()) == {"resumed": 0, "due-soon": 0, "overdue": 0}
     eve = _day_before(deadline)
     assert deadlines.sweep_agency(state, SWEEP, "market", eve)["due-soon"] == 1
     assert deadlines.sweep_agency(state, SWEEP, "market", eve)["due-soon"] == 0  # raised once, not every sweep
@@ -61,7 +62,7 @@ def test_a_case_is_flagged_due_soon_then_overdue_once_each(app, client, province
     assert client.get("/api/v1/audit/verify", headers=OPERATOR).get_json()["intact"] is True
 
 
-def test_an_alert_goes_when_the_case_is_decided_suspended_or_postponed(app, client, province):
+def test_an_alert_stands_until_the_case_is_decided_and_never_goes_down_a_level(app, client, province):
     state = app.extensions["hub"]
     decided, deadline = _accepted(client, province)
     suspended, _ = _accepted(client, province)
@@ -69,15 +70,37 @@ def test_an_alert_goes_when_the_case_is_decided_suspended_or_postponed(app, clie
     late = deadline + timedelta(days=1)
     assert deadlines.sweep_agency(state, SWEEP, "market", late)["overdue"] == 3
     assert event(client, province["market"], decided, "approve").status_code == 200
-    assert event(client, province["market"], suspended, "suspend", reason="现场核查").status_code == 200
+    assert event(client, province["market"], suspended, "suspend", reason="现场核查", days=10).status_code == 200
     moved = event(client, province["market"], postponed, "postpone", reason="专家评审", days=3).get_json()
     swept = deadlines.sweep_agency(state, SWEEP, "market", late)
-    assert swept["dropped"] == 3 and swept["overdue"] == 0  # the postponed case is due in 3 working days again
-    assert _listed(client, province["market"]) == []
+    assert swept["overdue"] == swept["due-soon"] == 0
+    assert {(a["application"], a["level"]) for a in _listed(client, province["market"])} == {
+        (suspended, "overdue"),
+        (postponed, "overdue"),  # moving the deadline does not undo having missed it
+    }
     new_deadline = date.fromisoformat(moved["deadline"])
-    assert deadlines.sweep_agency(state, SWEEP, "market", _day_before(new_deadline))["due-soon"] == 1
-    [alert] = _listed(client, province["market"])
-    assert alert["application"] == postponed and alert["deadline"] == moved["deadline"]
+    assert deadlines.sweep_agency(state, SWEEP, "market", _day_before(new_deadline))["due-soon"] == 0
+    [alert] = [a for a in _listed(client, province["market"]) if a["application"] == postponed]
+    assert alert["level"] == "overdue" and alert["deadline"] == deadline.isoformat()
+
+
+def test_the_acceptance_and_the_materials_clocks_raise_alerts_too(app, client, province):
+    state = app.extensions["hub"]
+    waiting = ready(client, province)  # submitted: the lead has 5 working days to accept or refuse it
+    case = client.get(f"/api/v1/applications/{waiting}", headers=province["market"]).get_json()
+    acceptance = date.fromisoformat(case["acceptance_deadline"])
+    assert acceptance == working_days_after(state.today(), 5) and case["deadline"] is None
+    asked = ready(client, province)
+    requested = event(
+        client, province["market"], asked, "request_materials", reason="缺少平面图", materials=[{"code": "floor-plan"}]
+    ).get_json()
+    materials = date.fromisoformat(requested["materials_deadline"])
+    assert materials == working_days_after(state.today(), 20) and requested["acceptance_deadline"] is None
+    assert deadlines.sweep_agency(state, SWEEP, "market", acceptance + timedelta(days=1))["overdue"] == 1
+    deadlines.sweep_agency(state, SWEEP, "market", materials + timedelta(days=1))
+    listed = {a["application"]: a for a in _listed(client, province["market"])}
+    assert listed[waiting]["clock"] == "acceptance" and listed[waiting]["level"] == "overdue"
+    assert listed[asked]["clock"] == "materials" and listed[asked]["deadline"] == materials.isoformat()
 
 
 def test_the_listing_is_per_agency_for_agencies_and_any_for_operators(app, client, province, registry):
