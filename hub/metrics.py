@@ -44,6 +44,13 @@ CIRCUIT_OPEN = Gauge(
 )
 
 
+CALENDAR_MISSING = Gauge(
+    "hub_calendar_next_year_missing",
+    "1 from 1 November while next year's holiday calendar is not loaded (deadlines would count weekdays only).",
+    multiprocess_mode="livemax",
+)
+
+
 LICENCES_ISSUED = Counter("hub_licences_issued_total", "Licences issued, by licence type.", ["type"])
 VERIFICATIONS = Counter(
     "hub_verifications_total",

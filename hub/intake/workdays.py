@@ -46,6 +46,7 @@ log = logging.getLogger(__name__)
 MIN_YEAR, MAX_YEAR = 2000, 2100
 OPERATOR, PACKAGE, WEEKENDS_ONLY = "operator", "chinese_calendar", "weekends-only"
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+WARN_FROM_MONTH = 11  # from 1 November the console, /readyz and a metric say next year's calendar is missing
 WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
@@ -258,6 +259,14 @@ class Calendars:
                     "PUT /api/v1/calendar/{year}",
                     extra={"year": year},
                 )
+
+    def missing_next_year(self, today: date) -> int | None:
+        """From 1 November, next year if its holidays are not known (neither the package nor the operator has
+        them): deadlines that reach into it would count Monday to Friday only. None otherwise."""
+        following = today.year + 1
+        if today.month < WARN_FROM_MONTH or self.current().is_covered(following):
+            return None
+        return following
 
     def deadline_report(self, start: date, days: int) -> dict[str, Any]:
         """The deadline of ``days`` working days from ``start``, and the years it counted without data."""

@@ -132,7 +132,15 @@ def overview() -> Response:
         listing = connectors.list_connectors(state.store, CONNECTORS_PER_PAGE, None)
     registry = registry_at_a_glance(state)
     rows = [connector_view(state, record, registry["agency_names"]) for record in listing["items"]]
-    return render_page("console.html", csrf=csrf_token(), connectors=rows, next=listing["next"], registry=registry)
+    missing_year = state.calendars.missing_next_year(state.today())
+    return render_page(
+        "console.html",
+        csrf=csrf_token(),
+        connectors=rows,
+        next=listing["next"],
+        registry=registry,
+        missing_year=missing_year,
+    )
 
 
 @blp.route("/connectors/<connector_id>/test", methods=["POST"])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from testbed import OPERATOR
 
@@ -143,3 +145,16 @@ def test_a_start_outside_the_years_the_hub_keeps_is_a_422_not_a_server_error(cli
     response = client.get("/api/v1/calendar/working-days", query_string={"from": start, "days": 1}, headers=OPERATOR)
     assert response.status_code == 422 and response.mimetype == PROBLEM
     assert "from" in response.get_json()["errors"]
+
+
+def test_from_1_november_readyz_and_a_metric_warn_while_next_year_is_missing(client, clock):
+    clock.moment = datetime(2099, 10, 31, 12, 0, tzinfo=UTC)  # 2100 no package knows; not November yet
+    assert client.get("/readyz").get_json() == {"status": "ready", "warnings": []}
+    assert "hub_calendar_next_year_missing 0.0" in client.get("/metrics").get_data(as_text=True)
+    clock.moment = datetime(2099, 11, 1, 1, 0, tzinfo=UTC)  # 1 November in Asia/Shanghai
+    [warning] = client.get("/readyz").get_json()["warnings"]
+    assert "2100" in warning and "PUT /api/v1/calendar/2100" in warning
+    assert "hub_calendar_next_year_missing 1.0" in client.get("/metrics").get_data(as_text=True)
+    assert put_year(client, 2100, {"year": 2100, "holidays": ["2100-01-01"], "working_days": []}).status_code == 200
+    assert client.get("/readyz").get_json()["warnings"] == []
+    assert "hub_calendar_next_year_missing 0.0" in client.get("/metrics").get_data(as_text=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from html import unescape
 
 import pytest
@@ -286,3 +287,11 @@ def test_registry_text_is_escaped(signed_in, registry, agency_service):
     raw = signed_in.get("/console").get_data(as_text=True)
     assert "<script>" not in raw
     assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; co" in raw
+
+
+def test_from_1_november_the_console_warns_while_next_year_s_calendar_is_missing(signed_in, clock):
+    clock.moment = datetime(2099, 11, 2, 2, 0, tzinfo=UTC)
+    page = text_of(signed_in.get("/console"))
+    assert 'data-warning="calendar"' in page and t("console_calendar_missing", year=2100) in page
+    clock.moment = datetime(2099, 10, 30, 2, 0, tzinfo=UTC)
+    assert 'data-warning="calendar"' not in text_of(signed_in.get("/console"))
