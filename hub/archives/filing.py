@@ -35,10 +35,11 @@ if TYPE_CHECKING:
     from hub.state import HubState
 
 log = logging.getLogger(__name__)
-CONCLUDED = {"approved", "rejected"}
+CONCLUDED = {"approved", "rejected", "withdrawn"}
 DEFAULT_RETENTION_YEARS = 30
-# Fields of the application record that go into files of their own, not into application.json.
-OWN_FILES = {"evidence_envelope"}
+# Fields of the application record that go into files of their own, not into application.json; and the
+# applicant's identifier, which the case kept only to ask sources again while it ran.
+OWN_FILES = {"evidence_envelope", "subject"}
 SPOOL_BYTES = 1024 * 1024
 
 

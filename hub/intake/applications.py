@@ -15,7 +15,7 @@ from connectors.api import Subject
 from hub.audit import log as audit
 from hub.context import Context, rfc3339
 from hub.errors import Conflict, Forbidden, Invalid, NotFound
-from hub.intake import clocks, discrepancies, due, queues, uploads
+from hub.intake import clocks, discrepancies, due, queues, shape, uploads
 from hub.intake.cases import add_to_timeline, agency_of, new_id
 from hub.licences import register as licences
 from hub.registry import service_items
@@ -62,6 +62,7 @@ def submit(state: HubState, ctx: Context, portal: str, body: dict[str, Any], lan
             where_to_apply=where,
             in_person_required=item["in_person_required"],
         )
+    shape.check(state, item, body.get("form") or {})
     applicant = body["applicant"]
     subject = Subject(applicant["id_type"], applicant["id"])
     application_id = new_id(item["agency"])
@@ -95,6 +96,9 @@ def submit(state: HubState, ctx: Context, portal: str, body: dict[str, Any], lan
             "name": applicant["name"],
             "subject_hash": subject_hash,
         },
+        # Whom the platform's sources are asked about when a material is fetched again (a source that failed,
+        # a correction of Art. 9); sealed at rest with the record, never shown or archived.
+        "subject": {"id_type": applicant["id_type"], "id": applicant["id"]},
         "channel": body["channel"],
         "portal": portal,
         "form": body.get("form") or {},
@@ -180,7 +184,7 @@ def _material(material: dict[str, Any], found: dict[str, Any]) -> dict[str, Any]
     }
 
 
-def _complete(state: HubState, record: dict[str, Any]) -> None:
+def complete(state: HubState, record: dict[str, Any]) -> None:
     """Nothing is missing any more: submitted (the acceptance clock starts), or back to accepted with the
     decision clock restarted on the days it had left."""
     record["materials_deadline"] = None
@@ -212,19 +216,24 @@ def check_reader(record: dict[str, Any], agency: str | None, roles: frozenset[st
     raise Forbidden(f"Application {record['id']} is not yours to read.")
 
 
+OPEN = {PENDING_MATERIALS, SUBMITTED, "accepted", "suspended"}
+
+
 def _uploadable(record: dict[str, Any] | None, application_id: str, portal: str, code: str) -> dict[str, Any]:
-    """The material of ``record`` that ``portal`` may upload ``code`` for now; a refusal says why."""
+    """The material of ``record`` that ``portal`` may upload ``code`` for now; a refusal says why. Required
+    materials are uploaded while they are asked for; optional ones until the decision."""
     if record is None:
         raise NotFound(f"No application {application_id!r}.")
     if record["portal"] != portal:
         raise Forbidden(f"Application {application_id} was submitted through another portal.")
-    if record["status"] != PENDING_MATERIALS:
-        raise Conflict(f"Application {application_id} is {record['status']}: it takes no uploads now.")
     material = next((m for m in record["materials"] if m["code"] == code), None)
     if material is None:
         raise Invalid(f"No material {code!r} in this application.", errors={"material": ["Unknown material."]})
     if material["status"] == "resolved":
         raise Conflict(f"The platform supplied {code!r} already: it is never asked for twice.")
+    taking = OPEN if not material.get("required", True) else {PENDING_MATERIALS}
+    if record["status"] not in taking:
+        raise Conflict(f"Application {application_id} is {record['status']}: it takes no upload for {code!r} now.")
     return material
 
 
@@ -250,8 +259,8 @@ def add_material(
             status=UPLOADED, file={"sha256": sha256, "media_type": media_type, "size": examined.size, "uploaded_at": at}
         )
         record["notice"] = notice_for(record["materials"], language)
-        if not record["notice"]["missing"]:
-            _complete(state, record)
+        if record["status"] == PENDING_MATERIALS and not record["notice"]["missing"]:
+            complete(state, record)
             line = {"at": at, "type": "complete", "by": ctx.actor, "reason": None, "deadline": record["deadline"]}
             record["timeline"].append(line)
         tx.set_json(keys.application(agency, application_id), record)

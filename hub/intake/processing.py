@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from hub.context import Context, rfc3339
 from hub.errors import Conflict, Forbidden, Invalid, NotFound
-from hub.intake import clocks, due, queues
+from hub.intake import clocks, due, queues, refetch
 from hub.intake.applications import PENDING_MATERIALS, SUBMITTED, audit_case, get
 from hub.intake.cases import agency_of
 from hub.licences import register as licences
@@ -30,7 +30,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-ACCEPTED, SUSPENDED, APPROVED, REJECTED = "accepted", "suspended", "approved", "rejected"
+ACCEPTED, SUSPENDED, APPROVED, REJECTED, WITHDRAWN = "accepted", "suspended", "approved", "rejected", "withdrawn"
+CONCLUDED = {APPROVED, REJECTED, WITHDRAWN}
 # event -> the statuses it may follow
 ALLOWED_FROM = {
     "accept": {SUBMITTED},
@@ -40,6 +41,7 @@ ALLOWED_FROM = {
     "postpone": {ACCEPTED},
     "approve": {ACCEPTED},
     "reject": {SUBMITTED, ACCEPTED, SUSPENDED},
+    "withdraw": {PENDING_MATERIALS, SUBMITTED, ACCEPTED, SUSPENDED},  # the applicant's, through its portal
 }
 NEEDS_REASON = {"suspend", "postpone", "reject", "request_materials"}
 
@@ -58,6 +60,9 @@ def apply_event(
     lead = agency_of(application_id)
     if agency != lead:
         raise Forbidden(f"Only the lead agency {lead!r} processes application {application_id}.")
+    if kind == "refetch":  # not a change of status: the materials whose sources failed, asked again
+        codes = [m["code"] for m in event["materials"]] if event.get("materials") else None
+        return refetch.refetch(state, ctx, application_id, codes, event.get("reason"))
     if kind == "accept":
         queues.note_task_leads(state, lead, get(state, application_id)["co_agencies"])
     licence_number = _licence_if_approving(state, ctx, application_id, kind)
@@ -70,8 +75,29 @@ def apply_event(
             reason = {"status": "revoked", "reason": "the approval it was issued for did not complete"}
             licences.change_status(state, ctx, None, licence_number, reason)
         raise
-    if record["status"] in {APPROVED, REJECTED}:
+    if record["status"] in CONCLUDED:
         _file_archive(state, ctx, record)
+    return record
+
+
+def withdraw(state: HubState, ctx: Context, portal: str, application_id: str, reason: str | None) -> dict[str, Any]:
+    """The applicant withdraws the case, through the portal that filed it, before the decision."""
+    lead = agency_of(application_id)
+
+    def work(tx: Tx) -> dict[str, Any]:
+        record = tx.get_json(keys.application(lead, application_id))
+        if record is None:
+            raise NotFound(f"No application {application_id!r}.")
+        if record["portal"] != portal:
+            raise Forbidden(f"Application {application_id} was submitted through another portal.")
+        if record["status"] not in ALLOWED_FROM["withdraw"]:
+            raise Conflict(f"Application {application_id} is {record['status']}: it can no longer be withdrawn.")
+        _change(state, record, "withdraw", {})
+        _log_change(tx, ctx, state, lead, record, "withdraw", reason)
+        return record
+
+    record = state.store.atomic(work)
+    _file_archive(state, ctx, record)
     return record
 
 
@@ -119,12 +145,14 @@ def _log_change(
         line["until"] = record["suspension"]["until"]
     record["timeline"].append(line)
     record["notifications"].append({**line, "remaining_days": record["remaining_days"], "status": record["status"]})
-    tx.set_json(keys.application(lead, record["id"]), record)
-    queues.track(tx, state, lead, record)
-    if record["status"] in {APPROVED, REJECTED}:
-        due.record_outcome(tx, lead, record)
+    if record["status"] in CONCLUDED:
+        record.pop("subject", None)  # no source is asked about the applicant for this case any more
+        if record["status"] != WITHDRAWN:  # a decision: in the item's public outcomes
+            due.record_outcome(tx, lead, record)
         due.mark_for_filing(tx, record)
         tx.hash_delete(keys.deadline_alerts(lead), record["id"])
+    tx.set_json(keys.application(lead, record["id"]), record)
+    queues.track(tx, state, lead, record)
     detail = {"reason": reason, "deadline": record["deadline"], "status": record["status"]}
     if kind == "suspend":
         detail["until"] = record["suspension"]["until"]
@@ -152,8 +180,8 @@ def _change(state: HubState, record: dict[str, Any], kind: str, event: dict[str,
         record["deadline"] = clocks.postponed(record, calendars, int(event["days"]))
     elif kind == "request_materials":
         _request_materials(state, record, event["materials"])
-    else:  # approve or reject: the case is concluded
-        record["status"] = APPROVED if kind == "approve" else REJECTED
+    else:  # approve, reject or withdraw: the case is concluded
+        record["status"] = {"approve": APPROVED, "reject": REJECTED}.get(kind, WITHDRAWN)
         record.update(deadline=None, remaining_days=None, acceptance_deadline=None, materials_deadline=None)
         record["latest_deadline"] = None
 

@@ -23,6 +23,7 @@ from hub.store.client import Tx
 if TYPE_CHECKING:
     from hub.state import HubState
 
+OPEN = ("pending_materials", "submitted", "accepted", "suspended")
 QUEUES = ("to-accept", "materials", "tasks", "suspended", "due", "overdue", "discrepancies")
 PAUSED = float(score(date(9999, 12, 31)))  # a task whose case is suspended: last in its queue
 _SCAN = 1000  # members read per set for a merged queue
@@ -56,6 +57,8 @@ def track(tx: Tx, state: HubState, agency: str, record: dict[str, Any]) -> None:
             tx.scored_remove(key, case)
         else:
             tx.scored_add(key, case, day)
+    failed = status in OPEN and any(m["status"] == "unavailable" for m in record["materials"])
+    (tx.index_add if failed else tx.index_remove)(keys.application_unavailable(agency), case)
 
 
 def note_task_leads(state: HubState, lead: str, co_agencies: list[str]) -> None:

@@ -20,6 +20,7 @@ from hub.intake.schemas import (
     EventSchema,
     MaterialUploadSchema,
     TaskOutcomeSchema,
+    WithdrawalSchema,
 )
 from hub.intake.uploads import EXTENSIONS
 
@@ -108,6 +109,16 @@ def get_material_file(application_id: str, code: str) -> Response:
 def post_event(data: dict[str, Any], application_id: str) -> Any:
     """The lead agency accepts, requests materials, suspends, resumes, postpones, approves or rejects."""
     return as_seen(processing.apply_event(hub_state(), context(), g.principal.agency, application_id, data))
+
+
+@blp.route("/<application_id>/withdrawal", methods=["POST"])
+@blp.requires("portal")
+@blp.arguments(WithdrawalSchema)
+@blp.response(200, ApplicationSchema)
+def withdraw(data: dict[str, Any], application_id: str) -> Any:
+    """The applicant withdraws the case before the decision, through the portal that filed it."""
+    record = processing.withdraw(hub_state(), context(), g.principal.agency, application_id, data["reason"])
+    return as_seen(record)
 
 
 @blp.route("/<application_id>/tasks/<agency>", methods=["POST"])

@@ -11,7 +11,7 @@ from hub.licences.schemas import HolderSchema
 from hub.resolution.schemas import NoticeSchema
 
 CHANNELS = ("web", "mobile", "terminal")
-EVENTS = ("accept", "request_materials", "suspend", "resume", "postpone", "approve", "reject")
+EVENTS = ("accept", "request_materials", "suspend", "resume", "postpone", "approve", "reject", "refetch")
 
 
 class ArchiveLinkSchema(Schema):
@@ -187,8 +187,15 @@ class EventSchema(Schema):
     materials = fields.List(
         fields.Nested(RequestedMaterialSchema),
         load_default=None,
-        metadata={"description": "request_materials: every material still needed, named at once"},
+        metadata={
+            "description": "request_materials: every material still needed, named at once; refetch: the materials"
+            " to fetch again from the platform (default: every one whose source failed)"
+        },
     )
+
+
+class WithdrawalSchema(Schema):
+    reason = fields.String(load_default=None, validate=validate.Length(max=1000))
 
 
 class TaskOutcomeSchema(Schema):

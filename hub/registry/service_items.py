@@ -82,6 +82,10 @@ def put_service_item(tx: Tx, ctx: Context, data: dict[str, Any], today: date, on
     tx.index_add(keys.service_item_region_index(data["region"]), data["code"])
     if latest is not None and latest["region"] != data["region"]:
         tx.index_remove(keys.service_item_region_index(latest["region"]), data["code"])
+    if latest is not None and latest.get("catalogue_code") not in (None, data["catalogue_code"]):
+        tx.index_remove(keys.service_item_implementations(latest["catalogue_code"]), data["code"])
+    if data["catalogue_code"] is not None:
+        tx.index_add(keys.service_item_implementations(data["catalogue_code"]), data["code"])
     audit.append(
         tx,
         keys.REGISTRY,
@@ -134,3 +138,8 @@ def list_service_items(store: Store, limit: int, cursor: str | None, region: str
     codes = store.index_page(index, decode_cursor(cursor), limit + 1)
     items = store.list_last_many_json([keys.service_item_versions(code) for code in codes])
     return page([item for item in items if item is not None], limit, lambda item: item["code"])
+
+
+def implementations_of(store: Store, catalogue_code: str) -> list[str]:
+    """The codes of the implementation items that implement a catalogue entry, in order."""
+    return store.index_page(keys.service_item_implementations(catalogue_code), None, 10_000)

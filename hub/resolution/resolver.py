@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -154,11 +154,21 @@ def resolve_for_case(
     raise Forbidden(f"Refused: {reason}. A person's data is read only for a case the reader handles.")
 
 
-def resolve(state: HubState, ctx: Context, agency: str, case: Case, subject: Subject, language: str) -> dict[str, Any]:
+def resolve(
+    state: HubState,
+    ctx: Context,
+    agency: str,
+    case: Case,
+    subject: Subject,
+    language: str,
+    only: Collection[str] | None = None,
+) -> dict[str, Any]:
     """Resolve every material of the case's service item version for ``subject`` (its applicant), as
-    ``agency`` (its lead or a co-agency)."""
+    ``agency`` (its lead or a co-agency); or, given ``only``, the materials of those evidence types."""
     store = state.store
     item = get_service_item(store, case.service_item, case.version)
+    if only is not None:
+        item = item | {"materials": [m for m in item["materials"] if m["evidence_type"] in only]}
     evidence_types = _evidence_types_of(item)
     evidence_records = dict(
         zip(evidence_types, store.get_many_json([keys.evidence_type(c) for c in evidence_types]), strict=True)

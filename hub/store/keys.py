@@ -78,6 +78,11 @@ def service_item_index() -> str:
     return key(REGISTRY, "index", "service-items")
 
 
+def service_item_implementations(catalogue_code: str) -> str:
+    """Lexicographic index of the implementation items that implement one catalogue entry."""
+    return key(REGISTRY, "index", "implementations-of", catalogue_code)
+
+
 def service_item_region_index(region: str) -> str:
     return key(REGISTRY, "index", "service-items-in", region)
 
@@ -238,6 +243,12 @@ def application_waiting(agency: str) -> str:
 def application_suspended(agency: str) -> str:
     """Sorted set of the lead agency's suspended cases, scored by the last day of the suspension."""
     return key(application_partition(agency), "suspended")
+
+
+def application_unavailable(agency: str) -> str:
+    """Lexicographic index of the lead agency's open cases with a material whose source failed: the sweep
+    fetches those again."""
+    return key(application_partition(agency), "unavailable")
 
 
 def application_tasks(lead: str, co_agency: str) -> str:

@@ -29,8 +29,12 @@ def test_apply_lists_what_is_missing_at_once_and_uploads_complete_it(client, pro
     assert done["status"] == "submitted" and done["notice"]["missing"] == []
     lease = next(m for m in done["materials"] if m["code"] == "lease")
     assert lease["status"] == "uploaded" and lease["file"]["media_type"] == "image/png"
-    again = upload(client, province["portal"], case["id"], "photo")
-    assert again.status_code == 409  # submitted: no uploads until an agency asks
+    assert upload(client, province["portal"], case["id"], "plan").status_code == 409  # required: until complete
+    optional = upload(client, province["portal"], case["id"], "photo")  # an optional one: until the decision
+    assert optional.status_code == 201 and optional.get_json()["status"] == "submitted"
+    event(client, province["market"], case["id"], "accept")
+    event(client, province["market"], case["id"], "approve")
+    assert upload(client, province["portal"], case["id"], "photo", PNG).status_code == 409  # decided
 
 
 def test_bad_uploads_are_refused(client, province):
@@ -285,8 +289,8 @@ def test_a_refused_upload_leaves_no_byte_in_the_store(client, registry, province
     case = apply(client, province["portal"]).get_json()
     refused(other_portal, case["id"], "plan", 403)  # another portal's case
     refused(province["portal"], case["id"], "nothing-like-it", 422)  # no such material
-    ready_id = ready(client, province)  # everything uploaded: submitted, no uploads now
-    refused(province["portal"], ready_id, "photo", 409)
+    ready_id = ready(client, province)  # everything required uploaded: no required upload now
+    refused(province["portal"], ready_id, "plan", 409)
 
 
 class ChunkedOnly(io.BytesIO):
