@@ -106,8 +106,10 @@ class SealRequest:
     """How to seal one document."""
 
     field_name: str = "Seal"
-    #: Where a visible signature widget goes on page 1 (PDF points, origin bottom-left); None: invisible.
+    #: Where a visible signature widget goes on ``page`` (PDF points, origin bottom-left); None: invisible.
     box: tuple[float, float, float, float] | None = None
+    #: The 0-based page the widget is on (a notice's seal sits on its last page).
+    page: int = 0
     #: Text of a visible stamp drawn by pyHanko in ``box``; None keeps the widget's appearance empty
     #: (a licence draws its own seal artwork under the widget).
     stamp_text: str | None = None
@@ -166,7 +168,7 @@ def _sign(
     request: SealRequest,
 ) -> bytes:
     box = None if request.box is None else _whole_points(request.box)
-    field_spec = fields.SigFieldSpec(metadata.field_name or request.field_name, box=box, on_page=0)
+    field_spec = fields.SigFieldSpec(metadata.field_name or request.field_name, box=box, on_page=request.page)
     pdf_signer = signers.PdfSigner(
         metadata, signer=signer, timestamper=timestamper, stamp_style=stamp_style, new_field_spec=field_spec
     )
