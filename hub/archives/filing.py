@@ -39,7 +39,7 @@ CONCLUDED = {"approved", "rejected", "withdrawn"}
 DEFAULT_RETENTION_YEARS = 30
 # Fields of the application record that go into files of their own, not into application.json; and the
 # applicant's identifier, which the case kept only to ask sources again while it ran.
-OWN_FILES = {"evidence_envelope", "subject"}
+OWN_FILES = {"evidence_envelope", "later_envelopes", "subject"}
 SPOOL_BYTES = 1024 * 1024
 
 
@@ -91,6 +91,8 @@ def prepare(state: HubState, record: dict[str, Any], out: IO[bytes]) -> tuple[di
     """Build a concluded case's sealed package into ``out`` from its documents; the catalogue entry for it."""
     if record["status"] not in CONCLUDED:
         raise Conflict(f"Application {record['id']} is {record['status']}: only a concluded case is archived.")
+    if record.get("pending_documents"):
+        raise CaseIncomplete(f"Application {record['id']} is still owed a decision document; it is filed after.")
     archived_at = state.clock.now()
     item = service_items.get_service_item(state.store, record["service_item"], record["version"])
     metadata = _metadata(state, record, item, archived_at)
@@ -230,6 +232,7 @@ def _case_files(state: HubState, record: dict[str, Any], item: dict[str, Any]) -
         json_file("decisions.json", _decisions(record)),
         json_file("notices.json", {"notice": record["notice"], "notifications": record["notifications"]}),
         *_licence_files(state, record),
+        *_decision_files(state, record),
         json_file("audit.json", _audit_extract(state, record)),
     ]
     if record["discrepancies"]:
@@ -270,6 +273,8 @@ def _evidence_files(record: dict[str, Any]) -> list[CaseFile]:
     files = [json_file("evidence/resolved.json", {"resolution": record["resolution"], "materials": resolved})]
     if record.get("evidence_envelope"):
         files.append(CaseFile.of("evidence/envelope.jws", record["evidence_envelope"].encode(), "application/jose"))
+    for number, envelope in enumerate(record.get("later_envelopes") or [], start=2):  # materials fetched again
+        files.append(CaseFile.of(f"evidence/envelope-{number}.jws", envelope.encode(), "application/jose"))
     return files
 
 
@@ -288,6 +293,19 @@ def _licence_files(state: HubState, record: dict[str, Any]) -> list[CaseFile]:
     return [
         CaseFile(f"licence/{number}.pdf", "application/pdf", licence["sha256"], document),
         json_file(f"licence/{number}.json", {"record": licence, "history": history}),
+    ]
+
+
+def _decision_files(state: HubState, record: dict[str, Any]) -> list[CaseFile]:
+    """The sealed decision documents the applicant was given (acceptance, requests, refusals)."""
+    return [
+        CaseFile(
+            f"documents/{document['reference']}.pdf",
+            "application/pdf",
+            document["sha256"],
+            _stored(state, document["sha256"], f"The document {document['reference']} is missing."),
+        )
+        for document in record.get("documents") or []
     ]
 
 

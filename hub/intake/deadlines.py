@@ -20,7 +20,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from hub.context import Context, rfc3339
-from hub.intake import clocks, processing, refetch
+from hub.intake import clocks, decision_documents, processing, refetch
 from hub.intake.applications import audit_case
 from hub.intake.due import EPOCH, through
 from hub.registry import agencies
@@ -91,6 +91,7 @@ def sweep_agency(state: HubState, ctx: Context, agency: str, today: date) -> dic
     """Restart the clocks of ended suspensions and raise the alerts of one lead agency that are due."""
     counts = {"resumed": len(processing.end_suspensions(state, ctx, agency)), DUE_SOON: 0, OVERDUE: 0}
     counts["fetched"] = refetch.retry_unavailable(state, ctx, agency)
+    counts["documents"] = decision_documents.issue_all_pending(state, ctx, agency)
     window = _due_by(state, agency, state.calendars.deadline(today, WARN_WORKING_DAYS))
     raised = {case: json.loads(text) for case, text in state.store.hash_get_all(keys.deadline_alerts(agency)).items()}
     for case, deadline in sorted(window.items(), key=lambda item: item[1]):

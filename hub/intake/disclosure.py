@@ -53,6 +53,24 @@ def uploaded_file(
     return material["file"], content
 
 
+def decision_document(
+    state: HubState, record: dict[str, Any], agency: str | None, roles: frozenset[str], reference: str
+) -> tuple[dict[str, Any], Iterator[bytes]]:
+    """A sealed decision document of the case, for whoever may read the case; an agency's or the operator's
+    reading it is a line in the applicant's access log (the portal reads for the applicant)."""
+    document = next((d for d in record.get("documents") or [] if d["reference"] == reference), None)
+    if document is None:
+        raise NotFound(f"Application {record['id']} has no document {reference!r}.")
+    content = state.store.document_stream(document["sha256"])
+    if content is None:
+        raise NotFound(f"The document {reference} is missing from the store; restore it from a backup.")
+    if "portal" not in roles:
+        at, subject = rfc3339(state.clock.now()), record["applicant"]["subject_hash"]
+        reader = agency or "operator"
+        access_log.record_file_read(state.store, subject, at, reader, record["id"], record["service_item"], reference)
+    return document, content
+
+
 def shown_to(state: HubState, record: dict[str, Any], agency: str | None, roles: frozenset[str]) -> dict[str, Any]:
     """``record`` as this reader may see it now; a read that shows data is in the applicant's access log."""
     if "materials" not in record:  # disposed of after its retention: nothing personal is left

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from hub.context import Context, rfc3339
 from hub.errors import Conflict, Forbidden, Invalid, NotFound
-from hub.intake import clocks, due, queues, refetch
+from hub.intake import clocks, decision_documents, due, queues, refetch
 from hub.intake.applications import PENDING_MATERIALS, SUBMITTED, audit_case, get
 from hub.intake.cases import agency_of
 from hub.licences import register as licences
@@ -42,6 +42,11 @@ ALLOWED_FROM = {
     "approve": {ACCEPTED},
     "reject": {SUBMITTED, ACCEPTED, SUSPENDED},
     "withdraw": {PENDING_MATERIALS, SUBMITTED, ACCEPTED, SUSPENDED},  # the applicant's, through its portal
+}
+DOCUMENT_OF = {
+    "accept": decision_documents.ACCEPTANCE,
+    "request_materials": decision_documents.MATERIALS,
+    "reject": decision_documents.LICENCE_REFUSAL,  # or the refusal to accept, when it was never accepted
 }
 NEEDS_REASON = {"suspend", "postpone", "reject", "request_materials"}
 
@@ -75,6 +80,8 @@ def apply_event(
             reason = {"status": "revoked", "reason": "the approval it was issued for did not complete"}
             licences.change_status(state, ctx, None, licence_number, reason)
         raise
+    if record.get("pending_documents"):
+        record = decision_documents.issue_pending(state, ctx, application_id)
     if record["status"] in CONCLUDED:
         _file_archive(state, ctx, record)
     return record
@@ -162,6 +169,10 @@ def _log_change(
 def _change(state: HubState, record: dict[str, Any], kind: str, event: dict[str, Any]) -> None:
     today = state.today()
     calendars = state.calendars
+    if kind in DOCUMENT_OF:  # the sealed notice the applicant is owed for this decision
+        refused_at_once = kind == "reject" and record["status"] == SUBMITTED
+        document = decision_documents.REFUSAL if refused_at_once else DOCUMENT_OF[kind]
+        decision_documents.queue_for(record, document, event)
     if kind == "accept":
         record["status"] = ACCEPTED
         record["tasks"] = [

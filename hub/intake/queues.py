@@ -59,6 +59,8 @@ def track(tx: Tx, state: HubState, agency: str, record: dict[str, Any]) -> None:
             tx.scored_add(key, case, day)
     failed = status in OPEN and any(m["status"] == "unavailable" for m in record["materials"])
     (tx.index_add if failed else tx.index_remove)(keys.application_unavailable(agency), case)
+    owed = bool(record.get("pending_documents"))
+    (tx.index_add if owed else tx.index_remove)(keys.application_documents_owed(agency), case)
 
 
 def note_task_leads(state: HubState, lead: str, co_agencies: list[str]) -> None:

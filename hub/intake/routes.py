@@ -102,6 +102,23 @@ def get_material_file(application_id: str, code: str) -> Response:
     return response
 
 
+@blp.route("/<application_id>/documents/<reference>", methods=["GET"])
+@blp.requires("portal", "agency", "operator")
+@blp.response(200, description="The sealed decision document (application/pdf)")
+def get_decision_document(application_id: str, reference: str) -> Response:
+    """A sealed decision document of the case (acceptance, request for materials, refusal), for the portal that
+    filed it, the agencies working on it and the operator."""
+    state = hub_state()
+    record = applications.get(state, application_id)
+    applications.check_reader(record, g.principal.agency, g.principal.roles)
+    document, content = disclosure.decision_document(state, record, g.principal.agency, g.principal.roles, reference)
+    response = Response(content, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'inline; filename="{document["reference"]}.pdf"'
+    response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 @blp.route("/<application_id>/events", methods=["POST"])
 @blp.requires("agency")
 @blp.arguments(EventSchema)

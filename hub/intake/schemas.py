@@ -76,6 +76,17 @@ class SuspensionSchema(Schema):
     until = fields.String(metadata={"description": "the last day of the suspension; the clock restarts after it"})
 
 
+class DecisionDocumentSchema(Schema):
+    """A sealed notice the applicant was given: GET /api/v1/applications/{id}/documents/{reference}."""
+
+    kind = fields.String(metadata={"description": "acceptance, materials_request, refusal or licence_refusal"})
+    title = fields.String()
+    reference = fields.String()
+    language = fields.String()
+    sha256 = fields.String()
+    at = fields.String()
+
+
 class StoredApplicantSchema(Schema):
     id_type = fields.String()
     id_masked = fields.String()
@@ -111,6 +122,9 @@ class ApplicationSchema(Schema):
     notifications = fields.List(fields.Nested(NotificationSchema))
     tasks = fields.List(fields.Nested(TaskSchema))
     licence = fields.String(allow_none=True)
+    documents = fields.List(
+        fields.Nested(DecisionDocumentSchema), metadata={"description": "the sealed decision documents, in order"}
+    )
     discrepancies = fields.List(fields.String(), metadata={"description": "ids of form/platform mismatches filed"})
     created_at = fields.String()
     archive = fields.Nested(

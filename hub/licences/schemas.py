@@ -130,10 +130,24 @@ class SignatureReportSchema(Schema):
     reasons = fields.List(fields.String())
 
 
+class DecisionDocumentRecordSchema(Schema):
+    """A case's sealed decision document, as its public record says it was issued."""
+
+    kind = fields.String(metadata={"description": "acceptance, materials_request, refusal or licence_refusal"})
+    title = fields.String()
+    reference = fields.String()
+    language = fields.String()
+    agency = fields.String()
+    at = fields.String()
+
+
 class VerificationSchema(Schema):
     verdict = fields.String(metadata={"description": "valid, invalid or indeterminate"})
     reasons = fields.List(fields.String())
     licence = fields.Nested(PublicStatusSchema, allow_none=True)
+    document = fields.Nested(
+        DecisionDocumentRecordSchema, metadata={"description": "when the PDF is a case's decision document"}
+    )
     signatures = fields.List(fields.Nested(SignatureReportSchema))
     sha256 = fields.String()
 

@@ -19,10 +19,15 @@ if TYPE_CHECKING:
 STAMP_BOX = (36.0, 36.0, 256.0, 96.0)  # bottom left of page 1, in points
 
 
+def seal_as(state: HubState, ctx: Context, agency: dict[str, Any], pdf: bytes, request: SealRequest) -> bytes:
+    """``pdf`` sealed with ``agency``'s seal at PAdES B-LT as ``request`` says (NotAPdf if it cannot be)."""
+    material = state.seals.sealing_material(agency, ctx)
+    return seal_pdf(pdf, material.signer, material.timestamper, material.trust, request)
+
+
 def seal_document(state: HubState, ctx: Context, agency_code: str, pdf: bytes, visible: bool) -> bytes:
     """``pdf`` sealed by the agency, earlier signatures kept (incremental update)."""
     agency = agencies.get_agency(state.store, agency_code)
-    material = state.seals.sealing_material(agency, ctx)
     moment = state.local_time(now()).strftime("%Y-%m-%d %H:%M %Z")
     request = SealRequest(
         field_name="AgencySeal",
@@ -33,7 +38,7 @@ def seal_document(state: HubState, ctx: Context, agency_code: str, pdf: bytes, v
         location=agency["name"],
     )
     try:
-        sealed = seal_pdf(pdf, material.signer, material.timestamper, material.trust, request)
+        sealed = seal_as(state, ctx, agency, pdf, request)
     except NotAPdf as error:
         raise Invalid(str(error), errors={"file": ["Not a PDF that can be sealed."]}) from None
     _audit(state, ctx, "signature.pdf", hashlib.sha256(sealed).hexdigest(), agency_code)

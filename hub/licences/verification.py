@@ -151,7 +151,10 @@ def verify_document(state: HubState, pdf: bytes, ctx: Context) -> dict[str, Any]
     report, from_cache = _cached_report(state, pdf, sha256)
     signatures = report["signatures"]
     licence, licence_reasons = _licence_of(state, report)
-    verdict, reasons = _verdict(signatures, licence, licence_reasons)
+    document = None
+    if licence is None and licence_reasons == ["licence_not_on_record"]:
+        document, licence_reasons = _decision_document_of(state, report)
+    verdict, reasons = _verdict(signatures, licence or document, licence_reasons)
     answer = {
         "verdict": verdict,
         "reasons": reasons,
@@ -159,6 +162,8 @@ def verify_document(state: HubState, pdf: bytes, ctx: Context) -> dict[str, Any]
         "signatures": signatures,
         "sha256": sha256,
     }
+    if document is not None:
+        answer["document"] = document
     metrics.VERIFICATIONS.labels(verdict=verdict, cached=str(from_cache).lower()).inc()
     partition = keys.event_partition(sha256)
     detail = {"sha256": sha256, "verdict": verdict, "licence": licence["number"] if licence else None}
@@ -183,6 +188,19 @@ def _licence_of(state: HubState, report: dict[str, Any]) -> tuple[dict[str, Any]
     if record["status"] != licences.IN_FORCE:
         return summary, [f"licence_{record['status']}"]
     return summary, []
+
+
+def _decision_document_of(state: HubState, report: dict[str, Any]) -> tuple[dict[str, Any] | None, list[str]]:
+    """The public record of a case's sealed decision document the PDF claims to be (its XMP identifier is the
+    reference ``<agency>-<year>-<case>-<kind><n>``): whether this is the very document issued."""
+    reference = report.get("claimed_licence_number") or ""
+    agency = reference.rsplit("-", 3)[0] if reference.count("-") >= 3 else None
+    record = state.store.get_json(keys.decision_document(agency, reference)) if agency else None
+    if record is None:
+        return None, ["licence_not_on_record"]
+    if report["sha256"] != record["sha256"]:
+        return record, ["not_the_issued_document"]
+    return record, []
 
 
 def _verdict(

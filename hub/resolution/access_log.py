@@ -81,7 +81,8 @@ def record_read(
 def record_file_read(
     store: Store, subject_hash: str, at: str, agency: str, application: str, service_item: str, material: str
 ) -> None:
-    """The line of a caseworker opening a file the applicant uploaded for ``material``."""
+    """The line of a caseworker opening a file of the case: one the applicant uploaded for ``material``, or a
+    decision document (``material`` is then its reference)."""
     line = {
         "at": at,
         "agency": agency,

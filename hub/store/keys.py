@@ -251,6 +251,16 @@ def application_unavailable(agency: str) -> str:
     return key(application_partition(agency), "unavailable")
 
 
+def decision_document(agency: str, reference: str) -> str:
+    """A sealed decision document's public record (what a verifier is told), under its issuing agency."""
+    return key(application_partition(agency), "decision-document", reference)
+
+
+def application_documents_owed(agency: str) -> str:
+    """Lexicographic index of the lead agency's cases owed a decision document not yet written."""
+    return key(application_partition(agency), "documents-owed")
+
+
 def application_tasks(lead: str, co_agency: str) -> str:
     """Sorted set of the open co-agency tasks of ``co_agency`` in cases ``lead`` leads, scored by each task's
     deadline; kept in the lead's partition so it changes with the case."""

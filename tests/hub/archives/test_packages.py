@@ -111,9 +111,11 @@ def test_a_concluded_case_is_filed_with_every_document_and_checks_out_with_stand
         "notices.json",
         f"licence/{licence}.pdf",
         f"licence/{licence}.json",
+        *(f"documents/{document['reference']}.pdf" for document in case["documents"]),
         "audit.json",
         "SHA256SUMS",
     }
+    assert [document["kind"] for document in case["documents"]] == ["acceptance"]
     for entry in manifest["entries"]:
         data = (folder / entry["path"]).read_bytes()
         assert entry["size"] == len(data) and entry["sha256"] == hashlib.sha256(data).hexdigest()
@@ -146,6 +148,7 @@ def test_the_audit_extract_is_the_chain_s_own_entries(client, province, tmp_path
         "application.material",
         "application.material",
         "application.accept",
+        "application.document",  # the sealed acceptance notice
         "application.approve",
     ]
     for entry in extract["entries"]:

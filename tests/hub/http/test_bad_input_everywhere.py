@@ -16,8 +16,9 @@ UPLOAD_ROUTES = {
     "/api/v1/pki/tsa",
     "/api/v1/applications/<application_id>/materials",
 }
-OPTIONAL_BODIES = {  # every field optional: a bare probe, a renewal, a revocation for key compromise now, a checkpoint
-    "/api/v1/connectors/c1/test",
+OPTIONAL_BODIES = {  # every field optional: a bare probe, a renewal, a revocation for key compromise now, a checkpoint,
+    "/api/v1/connectors/c1/test",  # a withdrawal without a reason
+    "/api/v1/applications/<application_id>/withdrawal",
     "/api/v1/pki/seals/<agency>/renewal",
     "/api/v1/pki/seals/<agency>/revocation",
     "/api/v1/audit/checkpoints",
@@ -42,7 +43,7 @@ AGENCY_ROUTES = {  # agencies', not the operator's
     "/api/v1/applications/<application_id>/tasks/<agency>",
     "/api/v1/discrepancies/<discrepancy_id>",
 }
-PORTAL_ROUTES = {"/api/v1/applications"}  # front-ends'
+PORTAL_ROUTES = {"/api/v1/applications", "/api/v1/applications/<application_id>/withdrawal"}  # front-ends'
 PUBLIC = (
     "/guide",
     "/resolutions/keys",

@@ -44,7 +44,7 @@ def test_docs_page_uses_only_local_assets(client):
 
 def test_health_and_readiness(client):
     assert client.get("/healthz").get_json() == {"status": "ok"}
-    assert client.get("/readyz").get_json() == {"status": "ready"}
+    assert client.get("/readyz").get_json() == {"status": "ready", "warnings": []}
 
 
 def test_metrics_have_per_route_histograms(client):

@@ -47,7 +47,7 @@ def _case_audit(store, application_id: str) -> list[str]:
 def test_a_case_is_flagged_due_soon_then_overdue_once_each(app, client, province, store):
     state = app.extensions["hub"]
     application_id, deadline = _accepted(client, province)
-    quiet = {"resumed": 0, "due-soon": 0, "overdue": 0, "fetched": 0}
+    quiet = {"resumed": 0, "due-soon": 0, "overdue": 0, "fetched": 0, "documents": 0}
     assert deadlines.sweep_agency(state, SWEEP, "market", state.today()) == quiet
     eve = _day_before(deadline)
     assert deadlines.sweep_agency(state, SWEEP, "market", eve)["due-soon"] == 1
