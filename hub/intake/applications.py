@@ -102,6 +102,7 @@ def submit(state: HubState, ctx: Context, portal: str, body: dict[str, Any], lan
         "channel": body["channel"],
         "portal": portal,
         "form": body.get("form") or {},
+        "form_checks": item.get("form_checks") or [],
         "resolution": found["id"],
         "materials": materials,
         "notice": notice,
@@ -145,7 +146,7 @@ def submit(state: HubState, ctx: Context, portal: str, body: dict[str, Any], lan
 def _with_discrepancies(state: HubState, ctx: Context, record: dict[str, Any]) -> dict[str, Any]:
     """File the discrepancies a new case shows (Art. 9), unless its timeline already has them: a retry
     after a worker died between the case's commit and this step finishes it."""
-    found = discrepancies.find(record["form"], record["materials"])
+    found = discrepancies.find(record["form"], record["materials"], record.get("form_checks") or [])
     if found and not record["discrepancies"]:
         ids = discrepancies.record(state, ctx, record, found)
         line = {

@@ -25,7 +25,17 @@ if TYPE_CHECKING:
 
 
 def _without_data(record: dict[str, Any]) -> dict[str, Any]:
-    return record | {"materials": [m | {"data": None} for m in record["materials"]]}
+    return _timeline_for(record | {"materials": [m | {"data": None} for m in record["materials"]]})
+
+
+def _timeline_for(shown: dict[str, Any]) -> dict[str, Any]:
+    """A timeline line's value (a corrected field, Art. 9) only where the reader sees that material's field."""
+    visible = {(m["code"], name) for m in shown["materials"] if m.get("data") for name in m["data"]}
+    timeline = [
+        line if "value" not in line or (line.get("material"), line.get("field")) in visible else line | {"value": None}
+        for line in shown.get("timeline", [])
+    ]
+    return shown | {"timeline": timeline}
 
 
 def uploaded_file(
@@ -96,4 +106,4 @@ def shown_to(state: HubState, record: dict[str, Any], agency: str | None, roles:
     if any(m["data"] for m in materials):
         applicant, at = record["applicant"]["subject_hash"], rfc3339(state.clock.now())
         access_log.record_read(state.store, applicant, at, agency, record["id"], record["service_item"], materials)
-    return record | {"materials": materials}
+    return _timeline_for(record | {"materials": materials})

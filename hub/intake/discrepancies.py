@@ -1,8 +1,10 @@
-"""Discrepancies (regulation Art. 9): a form value that contradicts the platform's data for the same field.
+"""Discrepancies (regulation Art. 9): a form value that contradicts the platform's data for the field the item
+maps it to (its ``form_checks``: never by name alone).
 
-The application records it, and the agency that provided the data gets a task to check and correct
-its records. Each discrepancy lives in the providing agency's partition with its own audit chain;
-the application keeps their ids and gets a timeline line when one is settled.
+The application records it, and the agency that provided the data (the owner of the connector that
+supplied the value) gets it in its queue to check and correct its records. Each discrepancy lives in
+the owner's partition with its own audit chain; the application keeps their ids and gets a timeline
+line when one is settled (:mod:`hub.intake.corrections`).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from hub.audit import log as audit
 from hub.context import Context, rfc3339
 from hub.errors import Conflict, Forbidden, NotFound
-from hub.intake.cases import add_to_timeline
+from hub.intake import cases
 from hub.resolution import access_log
 from hub.store import keys
 from hub.store.client import Tx
@@ -25,25 +27,31 @@ OPEN, SETTLED = "open", "settled"
 OUTCOMES = ("corrected", "confirmed")  # the source fixed its data, or its data was right
 
 
-def find(form: dict[str, Any], materials: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Every field where the applicant's form says one thing and a resolved material another."""
+def find(form: dict[str, Any], materials: list[dict[str, Any]], checks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every check where the applicant's form says one thing and the resolved material another."""
+    by_code = {m["code"]: m for m in materials}
     found = []
-    for material in materials:
-        if material["status"] != "resolved" or not material["data"]:
+    for check in checks:
+        material = by_code.get(check["material"])
+        if material is None or material["status"] != "resolved" or not material["data"]:
             continue
-        for field, platform_value in material["data"].items():
-            if field in form and _normalised(form[field]) != _normalised(platform_value):
-                found.append(
-                    {
-                        "material": material["code"],
-                        "evidence_type": material["evidence_type"],
-                        "field": field,
-                        "form_value": form[field],
-                        "platform_value": platform_value,
-                        "agency": material["source"]["agency"],
-                        "connector": material["source"]["connector"],
-                    }
-                )
+        field, answer = check["field"], form.get(check["form_field"])
+        if answer is None or field not in material["data"]:
+            continue
+        platform_value = material["data"][field]
+        if _normalised(answer) != _normalised(platform_value):
+            found.append(
+                {
+                    "material": material["code"],
+                    "evidence_type": material["evidence_type"],
+                    "field": field,
+                    "form_field": check["form_field"],
+                    "form_value": answer,
+                    "platform_value": platform_value,
+                    "agency": material["source"]["agency"],
+                    "connector": material["source"]["connector"],
+                }
+            )
     return found
 
 
@@ -147,9 +155,27 @@ def settle(state: HubState, ctx: Context, agency: str, discrepancy_id: str, body
 
     entry = state.store.atomic(work)
     _log_reads(state, agency, [entry])
-    reason = f"{entry['material']}.{entry['field']}: {body['outcome']}" + (
-        f" ({body['note']})" if body.get("note") else ""
-    )
-    line = {"at": entry["settlement"]["at"], "type": "discrepancy.settled", "by": ctx.actor, "reason": reason}
-    add_to_timeline(state, entry["application"], {**line, "deadline": None})
     return entry
+
+
+def material_of(state: HubState, agency: str, discrepancy_id: str) -> dict[str, Any]:
+    """For the owner of a discrepancy's data: the material of the case it is about, as the case holds it (a read
+    in the applicant's access log)."""
+    owner = agency_of(discrepancy_id)
+    if agency != owner:
+        raise Forbidden(f"Discrepancy {discrepancy_id} is about {owner!r}'s data.")
+    entry = state.store.get_json(keys.discrepancy(owner, discrepancy_id))
+    case = None
+    if entry is not None:
+        application = entry["application"]
+        case = state.store.get_json(keys.application(cases.agency_of(application), application))
+    if entry is None or case is None:
+        raise NotFound(f"No discrepancy {discrepancy_id!r}.")
+    material = next(m for m in case["materials"] if m["code"] == entry["material"])
+    shown = {k: material[k] for k in ("code", "name", "evidence_type", "status", "source", "data")}
+    if entry.get("subject") and shown["data"]:
+        line = access_log.read_line(
+            entry["subject"], rfc3339(state.clock.now()), agency, case["id"], case["service_item"], [shown]
+        )
+        access_log.record_reads(state.store, [line])
+    return {"discrepancy": entry, "application": case["id"], "service_item": case["service_item"], "material": shown}

@@ -53,6 +53,13 @@ class TimelineEntrySchema(Schema):
     reason = fields.String(allow_none=True)
     deadline = fields.String(allow_none=True)
     until = fields.String(metadata={"description": "suspend: the last day of the suspension"})
+    material = fields.String(metadata={"description": "discrepancy.settled: the material it was about"})
+    field = fields.String(metadata={"description": "discrepancy.settled: its field"})
+    value = fields.Raw(
+        metadata={
+            "description": "discrepancy.settled as corrected: the value fetched again (where the reader may see it)"
+        }
+    )
 
 
 class NotificationSchema(TimelineEntrySchema):
@@ -233,6 +240,7 @@ class DiscrepancySchema(Schema):
     material = fields.String()
     evidence_type = fields.String()
     field = fields.String()
+    form_field = fields.String(metadata={"description": "the form's field the item checks against it"})
     form_value = fields.Raw()
     platform_value = fields.Raw()
     agency = fields.String(metadata={"description": "the agency that provided the data"})
@@ -240,6 +248,15 @@ class DiscrepancySchema(Schema):
     status = fields.String(metadata={"description": "open or settled"})
     created_at = fields.String()
     settlement = fields.Nested(SettlementSchema, allow_none=True)
+
+
+class DiscrepancyMaterialSchema(Schema):
+    """What the data's owner may open of the case a discrepancy is about."""
+
+    discrepancy = fields.Nested(DiscrepancySchema)
+    application = fields.String()
+    service_item = fields.String()
+    material = fields.Nested(ApplicationMaterialSchema)
 
 
 class DiscrepancyPageSchema(Schema):

@@ -40,6 +40,7 @@ def build_guide(store: Store, code: str, version: int | None, apply_url: str | N
     providers = providers_of(store)
     licence = store.get_json(keys.licence_type(item["produces"])) if item["produces"] else None
     can_apply_online = item["online"] and not item["in_person_required"]
+    names = {m["code"]: m["name"] for m in item["materials"]}
     return {
         "code": item["code"],
         "name": item["name"],
@@ -74,5 +75,8 @@ def build_guide(store: Store, code: str, version: int | None, apply_url: str | N
             for m in item["materials"]
         ],
         "process": _process(item),
+        "form_checks": [  # which answers the platform checks against whose data (Art. 9)
+            check | {"material_name": names.get(check["material"], "")} for check in item.get("form_checks") or []
+        ],
         "produces": {"code": licence["code"], "name": licence["name"]} if licence else None,
     }

@@ -212,6 +212,14 @@ class MaterialSchema(Schema):
             raise ValidationError({"fields": ["Name each field once."]})
 
 
+class FormCheckSchema(Schema):
+    """One answer of the form checked against one field of the platform's data (Art. 9)."""
+
+    form_field = fields.String(required=True, validate=FIELD_NAME, metadata={"description": "the form's field"})
+    material = code_field(required=True, metadata={"description": "the material (with an evidence type) to check"})
+    field = fields.String(required=True, validate=FIELD_NAME, metadata={"description": "its evidence field"})
+
+
 class ServiceItemSchema(Recorded):
     code = code_field(required=True)
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
@@ -249,6 +257,15 @@ class ServiceItemSchema(Recorded):
     )
     produces = code_field(load_default=None, allow_none=True, metadata={"description": "licence type"})
     materials = fields.List(fields.Nested(MaterialSchema), load_default=list, validate=validate.Length(max=200))
+    form_checks = fields.List(
+        fields.Nested(FormCheckSchema),
+        load_default=list,
+        validate=validate.Length(max=100),
+        metadata={
+            "description": "which answers of the form the platform checks against which evidence fields; a mismatch"
+            " goes to the data's owner (Art. 9). Nothing is matched by name alone."
+        },
+    )
     entry_type = fields.String(
         load_default="implementation",
         validate=validate.OneOf(ENTRY_TYPES),
@@ -284,6 +301,16 @@ class ServiceItemSchema(Recorded):
         co_agencies = data.get("co_agencies", [])
         if data.get("agency") in co_agencies or len(co_agencies) != len(set(co_agencies)):
             errors["co_agencies"] = ["List each co-agency once, and not the lead agency."]
+        by_code = {m["code"]: m for m in data.get("materials", [])}
+        for check in data.get("form_checks", []):
+            material = by_code.get(check["material"])
+            if material is None or not material.get("evidence_type"):
+                problem = f"{check['material']!r} is no material with an evidence type."
+                errors.setdefault("form_checks", []).append(problem)
+            elif material.get("fields") is not None and check["field"] not in material["fields"]:
+                errors.setdefault("form_checks", []).append(
+                    f"{check['material']!r} does not fetch {check['field']!r}: list it in its fields."
+                )
         if data.get("entry_type") == "catalogue" and data.get("catalogue_code"):
             errors["catalogue_code"] = ["A catalogue entry does not implement another entry."]
         if errors:
@@ -346,6 +373,10 @@ class GuideSchema(Schema):
     materials = fields.List(fields.Nested(GuideMaterialSchema))
     process = fields.List(fields.String())
     produces = fields.Dict(keys=fields.String(), values=fields.String(), allow_none=True)
+    form_checks = fields.List(
+        fields.Dict(keys=fields.String(), values=fields.String()),
+        metadata={"description": "the answers the platform checks against shared data, and against what (Art. 9)"},
+    )
 
 
 AgencyPageSchema = page_of(AgencySchema)

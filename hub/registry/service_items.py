@@ -43,6 +43,11 @@ def _check_references(tx: Tx, data: dict[str, Any]) -> None:
             for name in material["fields"]:
                 if name not in evidence_type["fields"]:
                     check.add("materials", f"{material['evidence_type']!r} has no field {name!r}.")
+    evidence_of = {m["code"]: m["evidence_type"] for m in data["materials"]}
+    for form_check in data.get("form_checks") or []:
+        evidence_type = tx.get_json(keys.evidence_type(evidence_of.get(form_check["material"]) or "")) or {}
+        if evidence_type and form_check["field"] not in evidence_type.get("fields", {}):
+            check.add("form_checks", f"{evidence_type['code']!r} has no field {form_check['field']!r}.")
     if data["catalogue_code"] is not None:
         catalogue = tx.list_last_json(keys.service_item_versions(data["catalogue_code"]))
         if catalogue is None:

@@ -261,10 +261,15 @@ def _service_page(code: str, error: str | None, status: int, answers: dict[str, 
 
 
 def _form_fields(item_guide: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """The answers the item's licence needs (the lead agency issues it from the form), else none."""
-    if not item_guide["produces"]:
-        return {}
-    return types.get_licence_type(hub_state().store, item_guide["produces"]["code"])["fields"]
+    """The answers the item's licence needs (the lead agency issues it from the form), and those the platform
+    checks against shared data (Art. 9), each saying against what."""
+    fields: dict[str, dict[str, Any]] = {}
+    if item_guide["produces"]:
+        fields = dict(types.get_licence_type(hub_state().store, item_guide["produces"]["code"])["fields"])
+    for check in item_guide.get("form_checks") or []:
+        field = fields.get(check["form_field"], {"type": "string"})
+        fields[check["form_field"]] = field | {"checked": f"{check['material_name']} · {check['field']}"}
+    return fields
 
 
 @blp.route("/services/<code>", methods=["POST"])

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from testbed import ADMIN_TOKEN, DEMO_AGENCY_GROUP, VENV_BIN
+from testbed import ADMIN_TOKEN, DEMO_AGENCY_GROUP, DEMO_FOOD_FORM, VENV_BIN
 
 from hub.config import Settings
 from hub.demo import TOKENS_FILE
@@ -72,7 +72,7 @@ def test_the_demo_leaves_no_personal_data_in_clear_in_the_store_or_its_backup(se
 
     # An application (its case resolves the applicant's identity), a resolution for it, an upload.
     applicant = {"id_type": "resident-id", "id": RESIDENT, "name": NAME}
-    form = {"address": "广州市天河区体育西路 1 号"}
+    form = DEMO_FOOD_FORM | {"address": "广州市天河区体育西路 1 号"}
     application = {"service_item": FOOD, "applicant": applicant, "channel": "web", "form": form}
     case = call("POST", f"{api}/applications", portal, 201, json=application).json()
     subject = {"id_type": "resident-id", "id": RESIDENT}

@@ -16,7 +16,7 @@ import pytest
 import requests
 from browser_support import PHONE, OpenPage, no_horizontal_scroll, shoot, t
 from playwright.sync_api import Page
-from testbed import ServedHub
+from testbed import DEMO_FOOD_FORM, ServedHub
 
 from hub.demo import PROVINCE_FILE, TOKENS_FILE
 from hub.registry.catalogue import read_file
@@ -29,12 +29,7 @@ ITEM = next(item for item in DEMO["service_items"] if item["code"] == "440000-SC
 LEAD, CO_AGENCY = ITEM["agency"], ITEM["co_agencies"][0]
 # 李伟 is on record with the demo public security service, so the platform supplies his identity.
 APPLICANT = {"id_type": "resident-id", "id": "440106199001011235", "name": "李伟"}
-ANSWERS = {
-    "operator_name": "李伟小吃店",
-    "credit_code": "92440106MA5CXXXX73",
-    "premises": "广州市天河区体育西路 1 号",
-    "main_business": "小餐饮",
-}
+ANSWERS = DEMO_FOOD_FORM
 FOUND = "applicant-identity"
 MISSING = ["business-licence", "staff-health", "premises-layout"]
 LOCALES = {"zh": "zh-CN", "en": "en-US"}

@@ -305,3 +305,21 @@ def test_a_wanted_page_is_still_reached_after_signing_in(client, province):
     form = client.get("/apply/login?lang=en")
     response = client.post("/apply/login?next=/apply/access-log", data={**APPLICANT, "csrf_token": csrf_of(form)})
     assert response.status_code == 303 and response.headers["Location"].endswith("/apply/access-log")
+
+
+def test_the_form_says_which_answers_the_platform_checks_and_a_mismatch_goes_to_the_data_s_owner(
+    client, province, business_licence, registry
+):
+    materials = [{"code": "biz", "name": "营业执照", "evidence_type": "biz-licence", "required": True}]
+    checks = [{"form_field": "business_name", "material": "biz", "field": "holder"}]
+    registry.service_item("checked", agency="market", produces="food-business", materials=materials, form_checks=checks)
+    sign_in(client)
+    page = client.get("/apply/services/checked")
+    assert 'name="form.business_name"' in page.get_data(as_text=True)
+    assert t("apply_checked_against", "zh", source="营业执照 · holder") in text_of(page)
+    answers = {"csrf_token": csrf_of(page), "form.premises": "西湖边 1 号", "form.business_name": "另一家店"}
+    application_id = application_id_of(client.post("/apply/services/checked", data=answers))
+    listed = client.get("/api/v1/discrepancies", headers=province["market"]).get_json()["items"]
+    assert [(d["application"], d["form_field"], d["form_value"]) for d in listed] == [
+        (application_id, "business_name", "另一家店")
+    ]

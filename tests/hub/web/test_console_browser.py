@@ -14,7 +14,7 @@ import pytest
 import requests
 from browser_support import PHONE, OpenPage, no_horizontal_scroll, shoot, t
 from playwright.sync_api import Page
-from testbed import ServedHub
+from testbed import DEMO_FOOD_FORM, ServedHub
 
 from hub.demo import TOKENS_FILE
 from hub.web.i18n import text_of as catalogue_text
@@ -45,7 +45,7 @@ def test_operator_sees_connectors_and_tests_one(hub, tokens, open_page: OpenPage
     # hour to draw.
     answer = requests.post(
         hub.url + "/api/v1/applications",
-        json={"service_item": FOOD, "applicant": RESIDENT | {"name": "李伟"}, "channel": "web"},
+        json={"service_item": FOOD, "applicant": RESIDENT | {"name": "李伟"}, "channel": "web", "form": DEMO_FOOD_FORM},
         headers={"Authorization": f"Bearer {tokens['prov-gov-service']}"},
         timeout=30,
     )
