@@ -42,7 +42,7 @@ KEY_PREFIX = "hub-ratelimit"  # every counter's Redis key starts with it (outsid
 STORAGE_TIMEOUT_S = 1.0  # a stalled Redis must cost the limiter a second, not a request's whole budget
 UNLIMITED_ENDPOINTS = frozenset({"ops.healthz", "ops.readyz", "ops.metrics_view", "static", "docs_assets"})
 VERIFY_ENDPOINTS = frozenset({"documents.verify", "verify_pages.check"})
-SIGN_IN_ENDPOINTS = frozenset({"console.sign_in", "apply_pages.sign_in"})
+SIGN_IN_ENDPOINTS = frozenset({"console.sign_in", "desk.sign_in", "apply_pages.sign_in"})
 
 
 class RateLimited(HubError):

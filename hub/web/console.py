@@ -1,124 +1,39 @@
-"""The operator console: token sign-in, connectors with health and breaker state, tests, activation.
+"""The operator console: connectors with health and breaker state, tests, activation, the registry and audit.
 
-The session (kept on the server, :mod:`hub.web.sessions`) holds only the operator token's hash and id
-(never the secret) and a CSRF token; the token is looked up again on every console request, so
-revoking it ends the session at once, and signing out deletes the session everywhere.
-Every POST form carries the CSRF token. Services do the work: views gather, call and render.
+Operators sign in with a token (:mod:`hub.web.staff`: the session keeps its hash, never the secret, and
+every POST carries a CSRF token). Services do the work: views gather, call and render.
 """
 
 from __future__ import annotations
 
-import hmac
-import secrets
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, Response, abort, flash, g, redirect, request, session, url_for
+from flask import Blueprint, Response, flash, redirect, request, url_for
 
 from hub.audit import log as audit
 from hub.audit import verification
-from hub.context import Context, Principal
-from hub.errors import HubError, Invalid, Unauthorized
-from hub.http import authn
+from hub.errors import HubError, Invalid
 from hub.http.current import hub_state
 from hub.registry import agencies, connectors, service_items, types
 from hub.sources import health, probes
 from hub.state import HubState
 from hub.store import keys
-from hub.store.client import Store
 from hub.web.i18n import current_language, translator
 from hub.web.pages import render_page
+from hub.web.staff import StaffArea, acting
 
 blp = Blueprint("console", __name__, url_prefix="/console")
 
-SIGNED_IN = "console_operator"  # {"token_hash", "token_id"}
-CSRF = "console_csrf"
-CSRF_FIELD = "csrf_token"
-OPEN_ENDPOINTS = {"console.login", "console.sign_in"}
 CONNECTORS_PER_PAGE = 50
 AUDIT_SHOWN = 10
 SPARK_WIDTH, SPARK_HEIGHT, SPARK_PAD = 120, 32, 3
 
 
-# -- who is signed in, and the CSRF token
-def operator_for(store: Store, token_hash: str, token_id: str) -> Principal | None:
-    """The operator behind a stored token hash, or None once the token is revoked or is not an operator's."""
-    principal = authn.principal_for_hash(store, token_hash)
-    if principal is None or principal.token_id != token_id or "operator" not in principal.roles:
-        return None
-    return principal
-
-
-def csrf_token() -> str:
-    """This session's CSRF token, made on first use."""
-    if CSRF not in session:
-        session[CSRF] = secrets.token_urlsafe(32)
-    return session[CSRF]
-
-
-@blp.before_request
-def _guard() -> Response | None:
-    if request.method == "POST":
-        expected, given = session.get(CSRF), request.form.get(CSRF_FIELD, "")
-        if not expected or not hmac.compare_digest(expected.encode(), given.encode()):
-            abort(400, description=translator(current_language())("console_csrf"))
-    if request.endpoint in OPEN_ENDPOINTS:
-        return None
-    signed_in = session.get(SIGNED_IN) or {}
-    principal = operator_for(hub_state().store, signed_in.get("token_hash", ""), signed_in.get("token_id", ""))
-    if principal is None:
-        session.pop(SIGNED_IN, None)
-        return redirect(url_for("console.login"), 303)
-    g.principal = principal
-    return None
-
-
-@blp.after_request
-def _no_store(response: Response) -> Response:
-    response.headers["Cache-Control"] = "no-store"  # operator pages show configuration and audit data
-    return response
-
-
-# -- sign-in and sign-out
-@blp.route("/login", methods=["GET"])
-def login() -> Response:
-    """The sign-in form."""
-    return render_page("console_login.html", csrf=csrf_token(), error=None)
-
-
-@blp.route("/login", methods=["POST"])
-def sign_in() -> Response:
-    """Admit an operator token: keep its hash and id in the session, never the secret."""
-    text = translator(current_language())
-    secret = request.form.get("token", "").strip()
-    try:
-        principal = authn.authenticate(hub_state().store, "Bearer " + secret)
-    except Unauthorized:
-        return _login_refused(text("console_bad_token"), 401)
-    if "operator" not in principal.roles:
-        return _login_refused(text("console_not_operator"), 403)
-    session.clear()  # a fresh session under a fresh id, and a fresh CSRF token, for the signed-in operator
-    session.renew()
-    session.permanent = True  # signed in: the session lives HUB_SESSION_TTL (hub.web.sessions)
-    session[SIGNED_IN] = {"token_hash": authn.hash_token(secret), "token_id": principal.token_id}
-    csrf_token()
-    return redirect(url_for("console.overview"), 303)
-
-
-def _login_refused(message: str, status: int) -> Response:
-    response = render_page("console_login.html", csrf=csrf_token(), error=message)
-    response.status_code = status
-    return response
-
-
-@blp.route("/logout", methods=["POST"])
-def sign_out() -> Response:
-    """Forget the operator: the session's record is deleted, so a copy of its cookie opens nothing."""
-    session.clear()
-    session.renew()
-    flash(translator(current_language())("console_signed_out"), "ok")
-    return redirect(url_for("console.login"), 303)
+AREA = StaffArea("console", "operator", "console_operator", "console.overview", "console_not_operator")
+AREA.install(blp)
+csrf_token = AREA.csrf_token
 
 
 # -- the console
@@ -148,7 +63,7 @@ def test_connector(connector_id: str) -> Response:
     """Run the same test as the API, record it, and say how it went."""
     state, text = hub_state(), translator(current_language())
     try:
-        result = probes.test_connector(state, _context(), connector_id)
+        result = probes.test_connector(state, acting(), connector_id)
     except HubError as error:
         flash(text("console_test_failed").format(connector=connector_id, detail=error.detail), "error")
     else:
@@ -166,16 +81,12 @@ def set_activation(connector_id: str) -> Response:
     text = translator(current_language())
     active = request.form.get("active") == "1"
     try:
-        connectors.set_active(hub_state().store, _context(), connector_id, active)
+        connectors.set_active(hub_state().store, acting(), connector_id, active)
     except HubError as error:
         flash(text("console_activation_refused").format(connector=connector_id, reason=error.detail), "error")
     else:
         flash(text("console_activated" if active else "console_deactivated").format(connector=connector_id), "ok")
     return _back_to(connector_id)
-
-
-def _context() -> Context:
-    return Context(actor=g.principal.actor, request_id=g.request_id)
 
 
 def _back_to(connector_id: str) -> Response:
