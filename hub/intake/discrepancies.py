@@ -111,6 +111,14 @@ def open_for(state: HubState, agency: str, limit: int, cursor: str | None) -> di
     return {"items": records, "next": ids[limit - 1] if len(ids) > limit else None}
 
 
+def open_summaries(state: HubState, agency: str, limit: int) -> list[dict[str, Any]]:
+    """The agency's open discrepancies without either value (what a list shows: no read of anyone's data)."""
+    ids = state.store.index_page(keys.discrepancy_open(agency), None, limit)
+    records = [r for r in state.store.get_many_json([keys.discrepancy(agency, i) for i in ids]) if r]
+    kept = ("id", "application", "service_item", "material", "evidence_type", "field", "form_field", "created_at")
+    return [{name: record.get(name) for name in kept} for record in records]
+
+
 def _log_reads(state: HubState, agency: str, entries: list[dict[str, Any]]) -> None:
     """A discrepancy shows the applicant's claim and the platform's value: a read in the applicant's log."""
     at, lines = rfc3339(state.clock.now()), []

@@ -72,9 +72,27 @@ def note_task_leads(state: HubState, lead: str, co_agencies: list[str]) -> None:
 
 def queue(state: HubState, agency: str, name: str, offset: int, limit: int) -> dict[str, Any]:
     """One page of an agency's queue: its cases, soonest deadline first."""
-    today = state.today()
     if name == "discrepancies":
         return _discrepancies(state, agency, offset, limit)
+    sources, low, high = _where(state, agency, name)
+    return _page(state, sources, low, high, offset, limit)
+
+
+def counts(state: HubState, agency: str) -> dict[str, int]:
+    """How many cases each of the agency's queues holds (the discrepancies: how many are open)."""
+    found = {}
+    for name in QUEUES:
+        if name == "discrepancies":
+            found[name] = len(state.store.index_page(keys.discrepancy_open(agency), None, 10_000))
+            continue
+        sources, low, high = _where(state, agency, name)
+        found[name] = sum(state.store.scored_count(key, low, high) for _, key in sources)
+    return found
+
+
+def _where(state: HubState, agency: str, name: str) -> tuple[list[tuple[str, str]], float, float]:
+    """The sets a queue reads (with the lead each belongs to) and the range of days it takes from them."""
+    today = state.today()
     if name == "to-accept":
         sources = [(agency, keys.application_inbox(agency))]
     elif name == "materials":
@@ -91,7 +109,7 @@ def queue(state: HubState, agency: str, name: str, offset: int, limit: int) -> d
         low, high = float(score(today)), through(state.calendars.deadline(today, 1))
     elif name == "overdue":
         high = before(today)
-    return _page(state, sources, low, high, offset, limit)
+    return sources, low, high
 
 
 def _page(

@@ -225,6 +225,10 @@ class Store(ServerAdmin, Documents):
         rows = self._guard(self._client.zrangebyscore, key, lowest, highest, start=offset, num=limit, withscores=True)
         return [(member.decode(), score) for member, score in rows]
 
+    def scored_count(self, key: str, lowest: float, highest: float) -> int:
+        """How many members of a sorted set are scored from ``lowest`` to ``highest``."""
+        return int(self._guard(self._client.zcount, key, lowest, highest))
+
     def scored_newest_between(
         self, key: str, highest: float | None, lowest: float | None, limit: int
     ) -> list[tuple[str, float]]:
