@@ -39,7 +39,7 @@ CONCLUDED = {"approved", "rejected", "withdrawn"}
 DEFAULT_RETENTION_YEARS = 30
 # Fields of the application record that go into files of their own, not into application.json; and the
 # applicant's identifier, which the case kept only to ask sources again while it ran.
-OWN_FILES = {"evidence_envelope", "later_envelopes", "subject"}
+OWN_FILES = {"evidence_envelope", "later_envelopes", "subject", "representative_subject"}
 SPOOL_BYTES = 1024 * 1024
 
 
@@ -164,8 +164,8 @@ def package_of(
     content = state.store.document_stream(entry["package"]["sha256"])
     if content is None:
         raise NotFound(f"The package of {application_id} is missing from the store; restore it from a backup.")
-    at, applicant, item = rfc3339(state.clock.now()), entry["subject_hash"], entry["service_item"]
-    access_log.record_read(state.store, applicant, at, reader, application_id, item, record.get("materials", []))
+    at, materials = rfc3339(state.clock.now()), record.get("materials", [])
+    access_log.record_case_read(state.store, record, at, reader, materials, whole=True)
     return entry, content
 
 
@@ -179,6 +179,11 @@ def _metadata(state: HubState, record: dict[str, Any], item: dict[str, Any], arc
         "service_item": {"code": item["code"], "version": item["version"], "name": item["name"]},
         "agencies": {"lead": record["agency"], "co": list(record["co_agencies"])},
         "applicant": {k: record["applicant"][k] for k in ("id_type", "id_masked", "name")},
+        "representative": (
+            {k: record["representative"][k] for k in ("id_type", "id_masked", "name", "role")}
+            if record.get("representative")
+            else None
+        ),
         "outcome": record["status"],
         "licence": record["licence"],
         "dates": {"submitted": record["created_at"], "concluded": concluded_at, "archived": rfc3339(archived_at)},

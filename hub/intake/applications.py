@@ -15,11 +15,9 @@ from connectors.api import Subject
 from hub.audit import log as audit
 from hub.context import Context, rfc3339
 from hub.errors import Conflict, Forbidden, Invalid, NotFound
-from hub.intake import clocks, discrepancies, due, queues, shape, uploads
+from hub.intake import clocks, discrepancies, due, parties, queues, shape, uploads
 from hub.intake.cases import add_to_timeline, agency_of, new_id
-from hub.licences import register as licences
 from hub.registry import service_items
-from hub.resolution import resolver as resolution
 from hub.resolution.case import Case
 from hub.resolution.notice import notice_for
 from hub.store import keys, outcomes
@@ -63,15 +61,28 @@ def submit(state: HubState, ctx: Context, portal: str, body: dict[str, Any], lan
             in_person_required=item["in_person_required"],
         )
     shape.check(state, item, body.get("form") or {})
-    applicant = body["applicant"]
-    subject = Subject(applicant["id_type"], applicant["id"])
+    applicant, representative = body["applicant"], body.get("representative")
     application_id = new_id(item["agency"])
-    subject_hash = state.keyring.subject_hash(applicant["id_type"], applicant["id"])
-    # The case's own read, as its lead agency: the record keeps what that agency may see.
-    co_agencies = frozenset(item["co_agencies"])
-    case = Case(application_id, item["code"], item["version"], item["agency"], co_agencies, subject_hash)
-    found = resolution.resolve(state, ctx, item["agency"], case, subject, language)
-    materials = [_material(m, found) for m in item["materials"]]
+    kept = {"applicant": parties.stored(state, applicant)}
+    subjects = {kept["applicant"]["subject_hash"]: Subject(applicant["id_type"], applicant["id"])}
+    if representative:
+        kept["representative"] = parties.stored(state, representative)
+        subjects[kept["representative"]["subject_hash"]] = Subject(representative["id_type"], representative["id"])
+    # The case's own reads, as its lead agency, each party's materials under that party: the record keeps
+    # what that agency may see.
+    case = Case(
+        application_id,
+        item["code"],
+        item["version"],
+        item["agency"],
+        frozenset(item["co_agencies"]),
+        kept["applicant"]["subject_hash"],
+        kept.get("representative", {}).get("subject_hash"),
+        {m["code"]: parties.party_of(m) for m in item["materials"]},
+    )
+    results, made = parties.resolve(state, ctx, item["agency"], case, subjects, language)
+    found = made[0]
+    materials = [_material(m, results) for m in item["materials"]]
     notice = notice_for(materials, language)
     created_at = rfc3339(state.clock.now())
     record = {
@@ -90,15 +101,14 @@ def submit(state: HubState, ctx: Context, portal: str, body: dict[str, Any], lan
         "materials_days": item.get("materials_days", clocks.DEFAULT_MATERIALS_DAYS),
         "task_days": clocks.task_days(item),
         "language": language,
-        "applicant": {
-            "id_type": applicant["id_type"],
-            "id_masked": licences.mask_id(applicant["id"]),
-            "name": applicant["name"],
-            "subject_hash": subject_hash,
-        },
+        "applicant": kept["applicant"],
+        "representative": kept.get("representative"),
         # Whom the platform's sources are asked about when a material is fetched again (a source that failed,
         # a correction of Art. 9); sealed at rest with the record, never shown or archived.
         "subject": {"id_type": applicant["id_type"], "id": applicant["id"]},
+        "representative_subject": (
+            {"id_type": representative["id_type"], "id": representative["id"]} if representative else None
+        ),
         "channel": body["channel"],
         "portal": portal,
         "form": body.get("form") or {},
@@ -121,6 +131,7 @@ def submit(state: HubState, ctx: Context, portal: str, body: dict[str, Any], lan
         "notifications": [],
         # The resolution's signed envelope: the platform's proof of what it supplied, for the archive.
         "evidence_envelope": found["envelope"],
+        "later_envelopes": [other["envelope"] for other in made[1:]],  # the representative's read
     }
     if record["status"] == SUBMITTED:
         clocks.start_acceptance(record, state.calendars, state.today())
@@ -171,12 +182,13 @@ def _fields_of(found: list[dict[str, Any]]) -> str:
     return "form differs from the platform's data: " + ", ".join(f"{d['material']}.{d['field']}" for d in found)
 
 
-def _material(material: dict[str, Any], found: dict[str, Any]) -> dict[str, Any]:
-    resolved = next(m for m in found["materials"] if m["code"] == material["code"])
+def _material(material: dict[str, Any], results: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    resolved = results[material["code"]]
     return {
         "code": material["code"],
         "name": material["name"],
         "required": material["required"],
+        "party": parties.party_of(material),
         "evidence_type": material["evidence_type"],
         "status": resolved["status"],
         "source": resolved["source"],

@@ -16,7 +16,7 @@ from hub.context import rfc3339
 from hub.errors import Forbidden, NotFound
 from hub.registry.service_items import get_service_item
 from hub.resolution import access_log
-from hub.resolution.case import Case
+from hub.resolution.case import APPLICANT, Case
 from hub.store import keys
 from policies import needed_by
 
@@ -58,7 +58,7 @@ def uploaded_file(
     content = state.store.document_stream(material["file"]["sha256"])
     if content is None:
         raise NotFound(f"The file for {code!r} is missing from the store; restore it from a backup.")
-    at, subject = rfc3339(state.clock.now()), record["applicant"]["subject_hash"]
+    at, subject = rfc3339(state.clock.now()), case.subject_of(material.get("party") or APPLICANT)
     access_log.record_file_read(state.store, subject, at, agency, record["id"], record["service_item"], code)
     return material["file"], content
 
@@ -104,6 +104,5 @@ def shown_to(state: HubState, record: dict[str, Any], agency: str | None, roles:
         shown = decision.fields & frozenset(needs.get(material["code"], ()))
         materials.append(material | {"data": {k: v for k, v in material["data"].items() if k in shown}})
     if any(m["data"] for m in materials):
-        applicant, at = record["applicant"]["subject_hash"], rfc3339(state.clock.now())
-        access_log.record_read(state.store, applicant, at, agency, record["id"], record["service_item"], materials)
+        access_log.record_case_read(state.store, record, rfc3339(state.clock.now()), agency, materials)
     return _timeline_for(record | {"materials": materials})

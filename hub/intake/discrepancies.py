@@ -17,6 +17,7 @@ from hub.context import Context, rfc3339
 from hub.errors import Conflict, Forbidden, NotFound
 from hub.intake import cases
 from hub.resolution import access_log
+from hub.resolution.case import APPLICANT, Case
 from hub.store import keys
 from hub.store.client import Tx
 
@@ -63,6 +64,8 @@ def record(state: HubState, ctx: Context, case: dict[str, Any], found: list[dict
     """File each discrepancy of the application ``case`` with its providing agency; their ids. Filing the same
     ones again for the same application (a retry that finishes an interrupted submission) files nothing new."""
     application_id = case["id"]
+    parties = Case.from_record(case)
+    party_of = parties.party_of or {}
     ids = []
     for item in found:
         # The id follows from what it is about, so a second filing finds the first.
@@ -73,7 +76,7 @@ def record(state: HubState, ctx: Context, case: dict[str, Any], found: list[dict
             "id": discrepancy_id,
             "application": application_id,
             "service_item": case["service_item"],
-            "subject": case["applicant"]["subject_hash"],  # whose values these are, for their access log
+            "subject": parties.subject_of(party_of.get(item["material"], APPLICANT)),  # whose values: for their log
             "status": OPEN,
             "created_at": rfc3339(state.clock.now()),
             "settlement": None,

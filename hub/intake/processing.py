@@ -153,7 +153,8 @@ def _log_change(
     record["timeline"].append(line)
     record["notifications"].append({**line, "remaining_days": record["remaining_days"], "status": record["status"]})
     if record["status"] in CONCLUDED:
-        record.pop("subject", None)  # no source is asked about the applicant for this case any more
+        record.pop("subject", None)  # no source is asked about the parties for this case any more
+        record.pop("representative_subject", None)
         if record["status"] != WITHDRAWN:  # a decision: in the item's public outcomes
             due.record_outcome(tx, lead, record)
         due.mark_for_filing(tx, record)

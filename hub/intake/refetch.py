@@ -45,17 +45,23 @@ def refetch(
         return record
     if not record.get("subject"):
         raise Conflict(f"Application {application_id} was filed before the hub kept whom to ask; ask the applicant.")
-    found = resolution.resolve(
-        state,
-        ctx,
-        record["agency"],
-        Case.from_record(record),
-        Subject(record["subject"]["id_type"], record["subject"]["id"]),
-        record.get("language", "zh"),
-        only={m["evidence_type"] for m in wanted},
-    )
-    results = {m["code"]: m for m in found["materials"] if m["code"] in {w["code"] for w in wanted}}
-    return state.store.atomic(lambda tx: _settle(tx, state, ctx, record, results, found, why))
+    case = Case.from_record(record)
+    subjects = {case.applicant: Subject(record["subject"]["id_type"], record["subject"]["id"])}
+    if case.representative and record.get("representative_subject"):
+        person = record["representative_subject"]
+        subjects[case.representative] = Subject(person["id_type"], person["id"])
+    codes_wanted = {m["code"] for m in wanted}
+    results: dict[str, dict[str, Any]] = {}
+    made = []
+    for subject_hash, subject in subjects.items():
+        codes = (case.materials_of(subject_hash) or frozenset(codes_wanted)) & codes_wanted
+        if codes:
+            found = resolution.resolve(
+                state, ctx, record["agency"], case, subject, record.get("language", "zh"), materials=codes
+            )
+            results |= {m["code"]: m for m in found["materials"] if m["code"] in codes}
+            made.append(found)
+    return state.store.atomic(lambda tx: _settle(tx, state, ctx, record, results, made, why))
 
 
 def _settle(
@@ -64,7 +70,7 @@ def _settle(
     ctx: Context,
     read: dict[str, Any],
     results: dict[str, dict[str, Any]],
-    found: dict[str, Any],
+    made: list[dict[str, Any]],
     why: str | None,
 ) -> dict[str, Any]:
     agency, case = read["agency"], read["id"]
@@ -82,14 +88,15 @@ def _settle(
     at = rfc3339(state.clock.now())
     reason = "; ".join(changed) + (f" ({why})" if why else "")
     record["timeline"].append({"at": at, "type": "refetch", "by": ctx.actor, "reason": reason, "deadline": None})
-    record.setdefault("later_envelopes", []).append(found["envelope"])
+    record.setdefault("later_envelopes", []).extend(found["envelope"] for found in made)
     if record["status"] == PENDING_MATERIALS and not record["notice"]["missing"]:
         complete(state, record)
         line = {"at": at, "type": "complete", "by": ctx.actor, "reason": None, "deadline": record["deadline"]}
         record["timeline"].append(line)
     tx.set_json(keys.application(agency, case), record)
     queues.track(tx, state, agency, record)
-    audit_case(tx, agency, ctx, "application.refetch", case, {"resolution": found["id"], "materials": changed})
+    detail = {"resolutions": [found["id"] for found in made], "materials": changed}
+    audit_case(tx, agency, ctx, "application.refetch", case, detail)
     return record
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_smorest.fields import Upload
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from hub.http.schemas import code_field
 from hub.intake.queues import QUEUES
@@ -21,9 +21,33 @@ class ArchiveLinkSchema(Schema):
     archived_at = fields.String()
 
 
+PERSON_ID_TYPES = ("resident-id", "passport", "hk-macao-permit", "taiwan-permit")
+
+
+class RepresentativeSchema(HolderSchema):
+    """A company's legal representative or agent: a person."""
+
+    role = fields.String(
+        load_default="legal_representative", validate=validate.OneOf(("legal_representative", "agent"))
+    )
+
+    @validates_schema
+    def _a_person(self, data: dict, **kwargs) -> None:
+        if data.get("id_type") not in PERSON_ID_TYPES:
+            raise ValidationError({"id_type": ["A representative is a person: " + ", ".join(PERSON_ID_TYPES) + "."]})
+
+
 class ApplicationRequestSchema(Schema):
     service_item = code_field(required=True)
     applicant = fields.Nested(HolderSchema, required=True)
+    representative = fields.Nested(
+        RepresentativeSchema,
+        load_default=None,
+        metadata={
+            "description": "for a company: its legal representative or agent; the item's materials of party"
+            " 'representative' are looked up under this person (without one: under the applicant)"
+        },
+    )
     channel = fields.String(required=True, validate=validate.OneOf(CHANNELS))
     form = fields.Dict(keys=fields.String(), load_default=dict, metadata={"description": "the applicant's answers"})
 
@@ -39,6 +63,9 @@ class ApplicationMaterialSchema(Schema):
     code = fields.String()
     name = fields.String()
     required = fields.Boolean()
+    party = fields.String(
+        dump_default="applicant", metadata={"description": "whose it is: applicant or representative"}
+    )
     status = fields.String(metadata={"description": "resolved, missing, unavailable or uploaded"})
     evidence_type = fields.String(allow_none=True)
     source = fields.Dict(allow_none=True)
@@ -100,6 +127,10 @@ class StoredApplicantSchema(Schema):
     name = fields.String()
 
 
+class StoredRepresentativeSchema(StoredApplicantSchema):
+    role = fields.String(metadata={"description": "legal_representative or agent"})
+
+
 class ApplicationSchema(Schema):
     id = fields.String()
     status = fields.String()
@@ -109,6 +140,7 @@ class ApplicationSchema(Schema):
     agency = fields.String()
     co_agencies = fields.List(fields.String())
     applicant = fields.Nested(StoredApplicantSchema)
+    representative = fields.Nested(StoredRepresentativeSchema, allow_none=True)
     channel = fields.String()
     materials = fields.List(fields.Nested(ApplicationMaterialSchema))
     notice = fields.Nested(NoticeSchema)

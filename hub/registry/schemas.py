@@ -192,6 +192,11 @@ class MaterialSchema(Schema):
     paper_required = fields.Boolean(
         load_default=False, metadata={"description": "true only where a law requires a paper original"}
     )
+    party = fields.String(
+        load_default="applicant",
+        validate=validate.OneOf(("applicant", "representative")),
+        metadata={"description": "whose it is: the applicant's, or its legal representative's or agent's"},
+    )
     description = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000))
     fields = fields.List(
         fields.String(validate=FIELD_NAME),

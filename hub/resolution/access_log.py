@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from hub.http import paging
 from hub.http.paging import decode_stream_cursor
+from hub.resolution.case import APPLICANT, Case
 from hub.store import keys
 from hub.store.client import Store
 
@@ -69,6 +70,24 @@ def record_reads(store: Store, lines: list[tuple[str, dict[str, str]]]) -> None:
     """Write the lines of one answer (a page may show several people's data) in one round trip."""
     if lines:
         store.record_many([(stream, line, None) for stream, line in lines], [])
+
+
+def record_case_read(
+    store: Store, record: Mapping[str, Any], at: str, reader: str, shown: list[dict], whole: bool = False
+) -> None:
+    """The lines of an answer about one case that carried data in ``shown``: one in each party's log, naming
+    that party's materials (a company's representative sees the reads of their own identity). ``whole``: the
+    answer was the whole case file (an archive package), a line for every party whatever it showed."""
+    case = Case.from_record(record)
+    by_party: dict[str, list[dict]] = {party: [] for party in case.parties} if whole else {}
+    for material in shown:
+        by_party.setdefault(case.subject_of(material.get("party") or APPLICANT), []).append(material)
+    lines = [
+        read_line(subject, at, reader, case.id, case.service_item, materials)
+        for subject, materials in by_party.items()
+        if whole or any(m.get("data") for m in materials)
+    ]
+    record_reads(store, lines)
 
 
 def record_read(

@@ -137,19 +137,20 @@ def resolve_for_case(
     language: str,
 ) -> dict[str, Any]:
     """Resolve for the case ``application_id`` names; refused (403, audited) unless ``agency`` takes part
-    in it, ``subject`` is its applicant and ``service_item`` its item."""
+    in it, ``subject`` is one of its parties (the applicant, or the applicant's representative) and
+    ``service_item`` its item. A party's read covers the materials that are that party's."""
     case = cases.find(state.store, application_id)
     subject_hash = state.keyring.subject_hash(subject.id_type, subject.id)
     if case is None:
         reason = f"there is no application {application_id!r}"
     elif not case.takes_part(agency):
         reason = f"agency {agency!r} takes no part in application {application_id}"
-    elif case.applicant != subject_hash:
-        reason = f"the subject is not the applicant of application {application_id}"
+    elif subject_hash not in case.parties:
+        reason = f"the subject is no party to application {application_id}"
     elif case.service_item != service_item:
         reason = f"application {application_id} is for service item {case.service_item!r}"
     else:
-        return resolve(state, ctx, agency, case, subject, language)
+        return resolve(state, ctx, agency, case, subject, language, case.materials_of(subject_hash))
     _record_refusal(state, ctx, agency, service_item, application_id, subject_hash, {"reason": reason})
     raise Forbidden(f"Refused: {reason}. A person's data is read only for a case the reader handles.")
 
@@ -161,14 +162,14 @@ def resolve(
     case: Case,
     subject: Subject,
     language: str,
-    only: Collection[str] | None = None,
+    materials: Collection[str] | None = None,
 ) -> dict[str, Any]:
-    """Resolve every material of the case's service item version for ``subject`` (its applicant), as
-    ``agency`` (its lead or a co-agency); or, given ``only``, the materials of those evidence types."""
+    """Resolve every material of the case's service item version for ``subject`` (one of its parties), as
+    ``agency`` (its lead or a co-agency); or, given ``materials``, the materials of those codes."""
     store = state.store
     item = get_service_item(store, case.service_item, case.version)
-    if only is not None:
-        item = item | {"materials": [m for m in item["materials"] if m["evidence_type"] in only]}
+    if materials is not None:
+        item = item | {"materials": [m for m in item["materials"] if m["code"] in materials]}
     evidence_types = _evidence_types_of(item)
     evidence_records = dict(
         zip(evidence_types, store.get_many_json([keys.evidence_type(c) for c in evidence_types]), strict=True)

@@ -93,7 +93,8 @@ def case(client, registry, market):
     registry.agency("hall", region="330100", name="杭州市政务服务中心")
     registry.licence_registry("market", ["food-business"])
     materials = [{"code": "food", "name": "食品经营许可证", "evidence_type": "food-business", "required": True}]
-    registry.service_item("performance", agency="culture", materials=materials)
+    checks = [{"form_field": "premises", "material": "food", "field": "premises"}]
+    registry.service_item("performance", agency="culture", materials=materials, form_checks=checks)
     assert client.post("/api/v1/licences", json=LICENCE, headers=market).status_code == 201
     return {
         "market": market,

@@ -252,7 +252,7 @@ def test_the_subject_must_be_the_case_applicant(client, province, agency_service
     someone_else = {"id_type": "resident-id", "id": "440104198512125675"}
     agency_service.calls.clear()
     response = resolve(province["market"], subject=someone_else)
-    assert response.status_code == 403 and "not the applicant" in response.get_json()["detail"]
+    assert response.status_code == 403 and "no party to" in response.get_json()["detail"]
     assert agency_service.calls == []
     log = client.get("/api/v1/access-log", query_string=someone_else, headers=OPERATOR).get_json()["items"]
     assert [entry["outcome"] for entry in log] == ["refused"]  # the person sees the attempt
