@@ -15,7 +15,7 @@ from connectors.api import Subject
 from hub.audit import log as audit
 from hub.context import Context, rfc3339
 from hub.errors import Conflict, Forbidden, Invalid, NotFound
-from hub.intake import clocks, discrepancies, due, parties, queues, shape, uploads
+from hub.intake import clocks, discrepancies, due, parties, queues, shape, signatures, uploads
 from hub.intake.cases import add_to_timeline, agency_of, new_id
 from hub.registry import service_items
 from hub.resolution.case import Case
@@ -262,15 +262,15 @@ def add_material(
     # refused upload leaves no byte behind; then stored by content before the record names it, and the
     # same checks again inside the transaction, against the record as it is then.
     _uploadable(state.store.get_json(keys.application(agency, application_id)), application_id, portal, code)
+    signed = signatures.of_upload(state, upload) if examined.signed else None
     state.store.put_document(sha256, uploads.chunks(upload))
 
     def work(tx: Tx) -> dict[str, Any]:
         record = tx.get_json(keys.application(agency, application_id))
         material = _uploadable(record, application_id, portal, code)
         at = rfc3339(state.clock.now())
-        material.update(
-            status=UPLOADED, file={"sha256": sha256, "media_type": media_type, "size": examined.size, "uploaded_at": at}
-        )
+        stored = {"sha256": sha256, "media_type": media_type, "size": examined.size, "uploaded_at": at}
+        material.update(status=UPLOADED, file=stored | ({"signatures": signed} if signed is not None else {}))
         record["notice"] = notice_for(record["materials"], language)
         if record["status"] == PENDING_MATERIALS and not record["notice"]["missing"]:
             complete(state, record)

@@ -52,11 +52,27 @@ class ApplicationRequestSchema(Schema):
     form = fields.Dict(keys=fields.String(), load_default=dict, metadata={"description": "the applicant's answers"})
 
 
+class UploadSignatureSchema(Schema):
+    """One signature on an uploaded PDF, as verified when it arrived (Art. 11)."""
+
+    kind = fields.String(metadata={"description": "signature or document_timestamp"})
+    signer = fields.String()
+    signed_at = fields.String(allow_none=True, metadata={"description": "the timestamp's time, else the claimed"})
+    timestamped = fields.Boolean()
+    intact = fields.Boolean(metadata={"description": "the signed bytes are unchanged"})
+    trusted = fields.Boolean(metadata={"description": "the signer's certificate leads to a root the hub trusts"})
+    indication = fields.String(metadata={"description": "passed, failed or indeterminate"})
+    problem = fields.String(allow_none=True)
+
+
 class StoredFileSchema(Schema):
     sha256 = fields.String()
     media_type = fields.String()
     size = fields.Integer()
     uploaded_at = fields.String()
+    signatures = fields.List(
+        fields.Nested(UploadSignatureSchema), metadata={"description": "a signed PDF: each signature's verdict"}
+    )
 
 
 class ApplicationMaterialSchema(Schema):

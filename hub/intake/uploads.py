@@ -17,6 +17,7 @@ SIGNATURES = (
     (b"\xff\xd8\xff", "image/jpeg"),
     (b"\x89PNG\r\n\x1a\n", "image/png"),
 )
+SIGNATURE_MARK = b"/ByteRange"  # every PDF signature dictionary has one: the upload may carry signatures
 EXTENSIONS = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}  # for the names files get
 
 
@@ -33,11 +34,13 @@ def media_type_of(content: bytes) -> str:
 
 @dataclass(frozen=True)
 class Examined:
-    """What an upload is: its type by content, its digest and its size."""
+    """What an upload is: its type by content, its digest and its size, and whether it is a PDF that may carry
+    signatures."""
 
     media_type: str
     sha256: str
     size: int
+    signed: bool = False
 
 
 def examine(stream: BinaryIO) -> Examined:
@@ -45,11 +48,14 @@ def examine(stream: BinaryIO) -> Examined:
     head = stream.read(1024)
     media_type = media_type_of(head)
     digest, size = hashlib.sha256(head), len(head)
+    signed, tail = SIGNATURE_MARK in head, head[-len(SIGNATURE_MARK) :]
     while chunk := stream.read(CHUNK_BYTES):
         digest.update(chunk)
         size += len(chunk)
+        signed = signed or SIGNATURE_MARK in tail + chunk  # a mark split between two chunks counts too
+        tail = chunk[-len(SIGNATURE_MARK) :]
     stream.seek(0)
-    return Examined(media_type, digest.hexdigest(), size)
+    return Examined(media_type, digest.hexdigest(), size, signed and media_type == "application/pdf")
 
 
 def chunks(stream: BinaryIO) -> Iterator[bytes]:

@@ -17,6 +17,7 @@ import multiprocessing
 import resource
 import threading
 from concurrent.futures import TimeoutError as FutureTimeout
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from asn1crypto import x509 as asn1_x509
@@ -51,7 +52,11 @@ def _limit_child_memory() -> None:
     resource.setrlimit(resource.RLIMIT_AS, (CHILD_MEMORY_BYTES, CHILD_MEMORY_BYTES))
 
 
-def _report_in_child(pdf: bytes, roots: list[bytes], intermediates: list[bytes], crls: list[bytes]) -> dict[str, Any]:
+def _report_in_child(
+    pdf: bytes | str, roots: list[bytes], intermediates: list[bytes], crls: list[bytes]
+) -> dict[str, Any]:
+    if isinstance(pdf, str):  # a file's path: the child reads it, so the worker that asked never holds it whole
+        pdf = Path(pdf).read_bytes()
     hub_cas = [asn1_x509.Certificate.load(der) for der in intermediates]
     # The hub's own CAs: its issuing CA(s) and the root above them (imported anchors are not).
     hub_subjects = {name.dump() for ca in hub_cas for name in (ca.subject, ca.issuer)}
@@ -95,10 +100,11 @@ class Verifier:
                 )
             return self._pool
 
-    def report(self, pdf: bytes, trust: TrustMaterial) -> dict[str, Any]:
-        """The signature reports of ``pdf``; Invalid if it is not a PDF, VerificationFailed if it could not be done."""
+    def report(self, pdf: bytes | Path, trust: TrustMaterial) -> dict[str, Any]:
+        """The signature reports of ``pdf`` (its bytes, or a file the verifier process reads); Invalid if it is
+        not a PDF, VerificationFailed if it could not be done."""
         arguments = (
-            pdf,
+            str(pdf) if isinstance(pdf, Path) else pdf,
             [root.dump() for root in trust.roots],
             [certificate.dump() for certificate in trust.intermediates],
             list(trust.crls),

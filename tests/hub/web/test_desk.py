@@ -4,6 +4,7 @@ a co-agency's opinion, and a discrepancy settled by the data's owner."""
 
 from __future__ import annotations
 
+import io
 import re
 from html import unescape
 
@@ -130,3 +131,17 @@ def test_a_co_agency_gives_and_changes_its_opinion_from_its_tasks(client, provin
         assert client.post(f"/desk/cases/{application_id}/task", data=answer).status_code == 303
     seen = client.get(f"/api/v1/applications/{application_id}", headers=province["market"]).get_json()
     assert seen["tasks"][0]["status"] == "approved" and seen["tasks"][0]["opinion"] == "整改后合格"
+
+
+def test_the_case_page_shows_each_signature_of_a_signed_upload(market_desk, client, province):
+    from certs_support import simple_pdf
+
+    files = {"file": (io.BytesIO(simple_pdf("平面图")), "plan.pdf")}
+    sealed = client.post(
+        "/api/v1/signatures", data=files, headers=province["market"], content_type="multipart/form-data"
+    )
+    case = apply(client, province["portal"]).get_json()
+    upload(client, province["portal"], case["id"], "plan", sealed.get_data())
+    page = market_desk.get(f"/desk/cases/{case['id']}")
+    html = page.get_data(as_text=True)
+    assert 'data-intact="yes" data-trusted="yes"' in html and t("desk_sig_trusted") in page_text(page)
