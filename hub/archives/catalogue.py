@@ -21,7 +21,7 @@ from hub.context import Context, rfc3339
 from hub.errors import Conflict, Forbidden, Invalid, NotFound
 from hub.intake import due
 from hub.intake.cases import agency_of
-from hub.store import keys
+from hub.store import case_keys, keys
 from hub.store.client import Tx
 
 if TYPE_CHECKING:
@@ -77,7 +77,7 @@ def search(state: HubState, caller_agency: str | None, query: dict[str, Any]) ->
     for agency in [one_agency] if one_agency else _all_agencies(state):
         # One agency: every case it led or joined. All agencies: each case once, through its lead,
         # using the lead's narrow sets when the query names an applicant or a service item.
-        index = keys.archives_of(agency) if one_agency else _narrowest(agency, conditions)
+        index = case_keys.archives_of(agency) if one_agency else _narrowest(agency, conditions)
         lead = None if one_agency else agency
         rows += _walk(state, index, lead, highest, lowest, skip_from, limit + 1, conditions)
     rows.sort(key=lambda row: (row[0], row[1]), reverse=True)
@@ -88,10 +88,10 @@ def search(state: HubState, caller_agency: str | None, query: dict[str, Any]) ->
 
 def _narrowest(agency: str, conditions: dict[str, Any]) -> str:
     if conditions["subject_hash"] is not None:
-        return keys.archives_by_subject(agency, conditions["subject_hash"])
+        return case_keys.archives_by_subject(agency, conditions["subject_hash"])
     if conditions.get("service_item"):
-        return keys.archives_by_item(agency, conditions["service_item"])
-    return keys.archives_of(agency)
+        return case_keys.archives_by_item(agency, conditions["service_item"])
+    return case_keys.archives_of(agency)
 
 
 def _walk(
@@ -111,7 +111,7 @@ def _walk(
         fetched = state.store.scored_newest_between(index, highest, lowest, batch)
         # The range includes the cursor's own time: skip the members at that time already shown.
         rows = [(c, score) for c, score in fetched if skip_from is None or score != highest or c < skip_from]
-        entries = state.store.get_json_each([keys.archive(agency_of(case), case) for case, _ in rows])
+        entries = state.store.get_json_each([case_keys.archive(agency_of(case), case) for case, _ in rows])
         for (case, score), entry in zip(rows, entries, strict=True):
             if entry is not None and (lead is None or entry["agency"] == lead) and _matches(entry, conditions):
                 found.append((score, case, entry))
@@ -174,8 +174,8 @@ def due_for_disposal(state: HubState, on: date, limit: int) -> list[dict[str, An
     highest = due.score(on) - 1
     ended: list[dict[str, Any]] = []
     for agency in _all_agencies(state):
-        rows = state.store.scored_up_to(keys.archives_by_retention(agency), highest, 0, limit)
-        ended += [e for e in state.store.get_json_each([keys.archive(agency, case) for case, _ in rows]) if e]
+        rows = state.store.scored_up_to(case_keys.archives_by_retention(agency), highest, 0, limit)
+        ended += [e for e in state.store.get_json_each([case_keys.archive(agency, case) for case, _ in rows]) if e]
     return sorted(ended, key=lambda entry: entry["retention"]["until"])[:limit]
 
 
@@ -186,7 +186,7 @@ def dispose(state: HubState, ctx: Context, case: str, reason: str) -> dict[str, 
     agency, today = agency_of(case), state.today()
 
     def work(tx: Tx) -> dict[str, Any]:
-        entry = tx.get_json(keys.archive(agency, case))
+        entry = tx.get_json(case_keys.archive(agency, case))
         if entry is None:
             raise NotFound(f"No archive of {case!r}.")
         if entry["disposed"] is not None:
@@ -196,16 +196,16 @@ def dispose(state: HubState, ctx: Context, case: str, reason: str) -> dict[str, 
             kept = "permanently" if until is None else f"until {until}"
             raise Conflict(f"The archive of {case} is kept {kept}; it cannot be disposed of yet.")
         entry["disposed"] = {"at": rfc3339(state.clock.now()), "by": ctx.actor, "reason": reason}
-        tx.set_json(keys.archive(agency, case), entry)
-        tx.index_remove(keys.archives_by_retention(agency), case)
-        tx.index_remove(keys.application_outcomes(agency, entry["service_item"]), case)
-        record = tx.get_json(keys.application(agency, case))
+        tx.set_json(case_keys.archive(agency, case), entry)
+        tx.index_remove(case_keys.archives_by_retention(agency), case)
+        tx.index_remove(case_keys.application_outcomes(agency, entry["service_item"]), case)
+        record = tx.get_json(case_keys.application(agency, case))
         if record is not None:
             kept_record = {k: record.get(k) for k in KEPT_AFTER_DISPOSAL} | {"disposed": entry["disposed"]}
-            tx.set_json(keys.application(agency, case), kept_record)
-        tx.delete(keys.application_audit(agency, case))
+            tx.set_json(case_keys.application(agency, case), kept_record)
+        tx.delete(case_keys.application_audit(agency, case))
         detail = {"sha256": entry["package"]["sha256"], "reason": reason, "retention_until": until}
-        audit.append(tx, keys.application_partition(agency), ctx, "archive.dispose", f"application:{case}", detail)
+        audit.append(tx, case_keys.application_partition(agency), ctx, "archive.dispose", f"application:{case}", detail)
         return entry
 
     entry = state.store.atomic(work)

@@ -28,7 +28,7 @@ from hub.intake.uploads import EXTENSIONS
 from hub.licences import register as licences
 from hub.registry import service_items
 from hub.resolution import access_log
-from hub.store import keys
+from hub.store import case_keys, keys
 from hub.store.client import Tx
 
 if TYPE_CHECKING:
@@ -57,7 +57,7 @@ class Gone(NotFound):
 
 def entry_of(state: HubState, application_id: str) -> dict[str, Any] | None:
     """A case's catalogue entry, or None while it is not filed."""
-    return state.store.get_json(keys.archive(cases.agency_of(application_id), application_id))
+    return state.store.get_json(case_keys.archive(cases.agency_of(application_id), application_id))
 
 
 def file_case(state: HubState, ctx: Context, application_id: str) -> dict[str, Any]:
@@ -83,8 +83,8 @@ def _settle(state: HubState, entry: dict[str, Any]) -> None:
     before the end leaves it pending, and the sweep settles it again."""
     score = filed_score(entry)
     for agency in entry["co_agencies"]:
-        state.store.atomic(lambda tx, agency=agency: tx.scored_add(keys.archives_of(agency), entry["case"], score))
-    state.store.atomic(lambda tx: tx.index_remove(keys.archives_pending(entry["agency"]), entry["case"]))
+        state.store.atomic(lambda tx, agency=agency: tx.scored_add(case_keys.archives_of(agency), entry["case"], score))
+    state.store.atomic(lambda tx: tx.index_remove(case_keys.archives_pending(entry["agency"]), entry["case"]))
 
 
 def prepare(state: HubState, record: dict[str, Any], out: IO[bytes]) -> tuple[dict[str, Any], package.Package]:
@@ -106,24 +106,24 @@ def prepare(state: HubState, record: dict[str, Any], out: IO[bytes]) -> tuple[di
 
 def _register(tx: Tx, ctx: Context, record: dict[str, Any], entry: dict[str, Any]) -> dict[str, Any]:
     agency, case = record["agency"], record["id"]
-    existing = tx.get_json(keys.archive(agency, case))
+    existing = tx.get_json(case_keys.archive(agency, case))
     if existing is not None:
         return existing
-    current = tx.get_json(keys.application(agency, case))
+    current = tx.get_json(case_keys.application(agency, case))
     if current is None or current["status"] != record["status"] or current["timeline"] != record["timeline"]:
         raise Conflict(f"Application {case} changed while it was being archived; file it again.")
     score = filed_score(entry)
-    tx.set_json(keys.archive(agency, case), entry)
-    tx.scored_add(keys.archives_of(agency), case, score)
-    tx.scored_add(keys.archives_by_item(agency, record["service_item"]), case, score)
-    tx.scored_add(keys.archives_by_subject(agency, record["applicant"]["subject_hash"]), case, score)
+    tx.set_json(case_keys.archive(agency, case), entry)
+    tx.scored_add(case_keys.archives_of(agency), case, score)
+    tx.scored_add(case_keys.archives_by_item(agency, record["service_item"]), case, score)
+    tx.scored_add(case_keys.archives_by_subject(agency, record["applicant"]["subject_hash"]), case, score)
     if entry["retention"]["until"] is not None:
         until = date.fromisoformat(entry["retention"]["until"])
-        tx.scored_add(keys.archives_by_retention(agency), case, due.score(until))
+        tx.scored_add(case_keys.archives_by_retention(agency), case, due.score(until))
     current["archive"] = link_to(entry)
-    tx.set_json(keys.application(agency, case), current)
+    tx.set_json(case_keys.application(agency, case), current)
     detail = {"sha256": entry["package"]["sha256"], "manifest_sha256": entry["package"]["manifest_sha256"]}
-    audit.append(tx, keys.application_partition(agency), ctx, "archive.file", f"application:{case}", detail)
+    audit.append(tx, case_keys.application_partition(agency), ctx, "archive.file", f"application:{case}", detail)
     return entry
 
 
@@ -141,7 +141,7 @@ def file_pending(state: HubState, ctx: Context, limit: int = 500) -> dict[str, A
     """File every concluded case still waiting for its package (after a crash, or a seal outage)."""
     filed, failed = [], []
     for agency in state.store.index_page(keys.agency_index(), None, 100_000):
-        for case, _ in state.store.scored_up_to(keys.archives_pending(agency), float("inf"), 0, limit):
+        for case, _ in state.store.scored_up_to(case_keys.archives_pending(agency), float("inf"), 0, limit):
             try:
                 _settle(state, file_case(state, ctx, case))  # (a case filed but not settled is settled now)
                 filed.append(case)
@@ -315,13 +315,13 @@ def _decision_files(state: HubState, record: dict[str, Any]) -> list[CaseFile]:
 
 
 def _audit_extract(state: HubState, record: dict[str, Any]) -> dict[str, Any]:
-    entries = state.store.list_all_json(keys.application_audit(record["agency"], record["id"]))
+    entries = state.store.list_all_json(case_keys.application_audit(record["agency"], record["id"]))
     return {
-        "partition": keys.application_partition(record["agency"]),
+        "partition": case_keys.application_partition(record["agency"]),
         "hash": "SHA-256 over the JSON of the fields " + ", ".join(audit.ENTRY_FIELDS) + " (keys sorted, UTF-8)",
         "entries": entries,
     }
 
 
 def _discrepancy_key(discrepancy_id: str) -> str:
-    return keys.discrepancy(discrepancies.agency_of(discrepancy_id), discrepancy_id)
+    return case_keys.discrepancy(discrepancies.agency_of(discrepancy_id), discrepancy_id)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hub.context import Context, now, rfc3339
-from hub.store import keys
+from hub.store import case_keys, keys
 from hub.store.client import Store, Tx
 
 GENESIS = "0" * 64
@@ -123,8 +123,8 @@ def known_partitions(store: Store) -> list[str]:
         after = ids[-1]
     licences = [keys.licence_partition(code) for code in store.index_page(keys.licence_type_index(), None, 100_000)]
     agencies = store.index_page(keys.agency_index(), None, 100_000)
-    intake = [keys.application_partition(code) for code in agencies]
-    intake += [keys.discrepancy_partition(code) for code in agencies]
+    intake = [case_keys.application_partition(code) for code in agencies]
+    intake += [case_keys.discrepancy_partition(code) for code in agencies]
     return [keys.REGISTRY, keys.PKI, *keys.event_partitions(), *datasets, *licences, *intake]
 
 

@@ -20,7 +20,7 @@ from hub.intake.cases import add_to_timeline, agency_of, new_id
 from hub.registry import service_items
 from hub.resolution.case import Case
 from hub.resolution.notice import notice_for
-from hub.store import keys, outcomes
+from hub.store import case_keys, outcomes
 from hub.store.client import Tx
 
 if TYPE_CHECKING:
@@ -48,7 +48,7 @@ def in_force(state: HubState, code: str, today: date) -> dict[str, Any]:
 def submit(state: HubState, ctx: Context, portal: str, body: dict[str, Any], language: str) -> dict[str, Any]:
     """Submit an application on behalf of an applicant the portal authenticated."""
     item = in_force(state, body["service_item"], state.today())
-    submitted_before = outcomes.earlier(state.store, ctx, keys.application_partition(item["agency"]))
+    submitted_before = outcomes.earlier(state.store, ctx, case_keys.application_partition(item["agency"]))
     if submitted_before is not None:  # a retry of a request whose case committed before its worker died
         return _with_discrepancies(state, ctx, get(state, submitted_before))
     if not item["online"] or item["in_person_required"]:
@@ -139,10 +139,10 @@ def submit(state: HubState, ctx: Context, portal: str, body: dict[str, Any], lan
         clocks.start_materials(record, state.calendars, state.today())
 
     def work(tx: Tx) -> str | None:
-        submitted_before = outcomes.note(tx, ctx, keys.application_partition(item["agency"]), application_id)
+        submitted_before = outcomes.note(tx, ctx, case_keys.application_partition(item["agency"]), application_id)
         if submitted_before is not None:
             return submitted_before
-        tx.set_json(keys.application(item["agency"], application_id), record)
+        tx.set_json(case_keys.application(item["agency"], application_id), record)
         queues.track(tx, state, item["agency"], record)
         detail = {"service_item": item["code"], "version": item["version"], "missing": notice["missing"]}
         audit_case(tx, item["agency"], ctx, "application.submit", application_id, detail)
@@ -174,8 +174,10 @@ def _with_discrepancies(state: HubState, ctx: Context, record: dict[str, Any]) -
 def audit_case(tx: Tx, agency: str, ctx: Context, action: str, application_id: str, detail: Any) -> None:
     """Chain an audit entry about a case in its lead agency's partition, and keep a copy in the case's
     own list (the audit extract its archive package carries), in the same transaction."""
-    entry = audit.append(tx, keys.application_partition(agency), ctx, action, f"application:{application_id}", detail)
-    tx.list_push_json(keys.application_audit(agency, application_id), entry)
+    entry = audit.append(
+        tx, case_keys.application_partition(agency), ctx, action, f"application:{application_id}", detail
+    )
+    tx.list_push_json(case_keys.application_audit(agency, application_id), entry)
 
 
 def _fields_of(found: list[dict[str, Any]]) -> str:
@@ -211,7 +213,7 @@ def complete(state: HubState, record: dict[str, Any]) -> None:
 
 def get(state: HubState, application_id: str) -> dict[str, Any]:
     """An application by id."""
-    record = state.store.get_json(keys.application(agency_of(application_id), application_id))
+    record = state.store.get_json(case_keys.application(agency_of(application_id), application_id))
     if record is None:
         raise NotFound(f"No application {application_id!r}.")
     return record
@@ -261,12 +263,12 @@ def add_material(
     # Allowed first (the portal's case, taking uploads, a material the platform did not supply), so a
     # refused upload leaves no byte behind; then stored by content before the record names it, and the
     # same checks again inside the transaction, against the record as it is then.
-    _uploadable(state.store.get_json(keys.application(agency, application_id)), application_id, portal, code)
+    _uploadable(state.store.get_json(case_keys.application(agency, application_id)), application_id, portal, code)
     signed = signatures.of_upload(state, upload) if examined.signed else None
     state.store.put_document(sha256, uploads.chunks(upload))
 
     def work(tx: Tx) -> dict[str, Any]:
-        record = tx.get_json(keys.application(agency, application_id))
+        record = tx.get_json(case_keys.application(agency, application_id))
         material = _uploadable(record, application_id, portal, code)
         at = rfc3339(state.clock.now())
         stored = {"sha256": sha256, "media_type": media_type, "size": examined.size, "uploaded_at": at}
@@ -276,7 +278,7 @@ def add_material(
             complete(state, record)
             line = {"at": at, "type": "complete", "by": ctx.actor, "reason": None, "deadline": record["deadline"]}
             record["timeline"].append(line)
-        tx.set_json(keys.application(agency, application_id), record)
+        tx.set_json(case_keys.application(agency, application_id), record)
         queues.track(tx, state, agency, record)
         detail = {"material": code, "sha256": sha256, "media_type": media_type}
         audit_case(tx, agency, ctx, "application.material", application_id, detail)

@@ -7,7 +7,7 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 from hub.errors import NotFound
-from hub.store import keys
+from hub.store import case_keys
 from hub.store.client import Tx
 
 if TYPE_CHECKING:
@@ -15,13 +15,13 @@ if TYPE_CHECKING:
 
 
 def new_id(agency: str) -> str:
-    """A fresh application id that names its lead agency's partition (:func:`hub.store.keys.application_id`)."""
-    return keys.application_id(agency, uuid.uuid4().hex[: keys.APPLICATION_TOKEN_LENGTH])
+    """A fresh application id that names its lead agency's partition (:func:`hub.store.case_keys.application_id`)."""
+    return case_keys.application_id(agency, uuid.uuid4().hex[: case_keys.APPLICATION_TOKEN_LENGTH])
 
 
 def agency_of(application_id: str) -> str:
     """The lead agency an id belongs to; NotFound for anything that is not an application id."""
-    agency = keys.application_agency(application_id)
+    agency = case_keys.application_agency(application_id)
     if agency is None:
         raise NotFound(f"No application {application_id!r}.")
     return agency
@@ -32,13 +32,13 @@ def add_to_timeline(state: HubState, application_id: str, line: dict[str, Any], 
     agency = agency_of(application_id)
 
     def work(tx: Tx) -> dict[str, Any]:
-        record = tx.get_json(keys.application(agency, application_id))
+        record = tx.get_json(case_keys.application(agency, application_id))
         if record is None:
             raise NotFound(f"No application {application_id!r}.")
         record["timeline"].append(line)
         for name, value in extra.items():
             record[name] = [*record.get(name, []), *value] if isinstance(value, list) else value
-        tx.set_json(keys.application(agency, application_id), record)
+        tx.set_json(case_keys.application(agency, application_id), record)
         return record
 
     return state.store.atomic(work)

@@ -24,7 +24,7 @@ from hub.intake import clocks, decision_documents, processing, refetch
 from hub.intake.applications import audit_case
 from hub.intake.due import EPOCH, through
 from hub.registry import agencies
-from hub.store import keys
+from hub.store import case_keys
 from hub.store.client import Tx
 
 if TYPE_CHECKING:
@@ -50,7 +50,11 @@ def lead_agencies(state: HubState) -> list[str]:
 def _due_by(state: HubState, agency: str, last_day: date) -> dict[str, date]:
     """The agency's open cases whose clock ends on or before ``last_day``: case id -> that day."""
     found: dict[str, date] = {}
-    for clock_set in (keys.application_inbox(agency), keys.application_waiting(agency), keys.application_due(agency)):
+    for clock_set in (
+        case_keys.application_inbox(agency),
+        case_keys.application_waiting(agency),
+        case_keys.application_due(agency),
+    ):
         offset = 0
         while True:
             rows = state.store.scored_up_to(clock_set, through(last_day), offset, _PAGE)
@@ -68,7 +72,7 @@ def level_of(deadline: date, today: date) -> str:
 
 def _raise(state: HubState, ctx: Context, agency: str, case: str, deadline: date, level: str) -> bool:
     def work(tx: Tx) -> bool:
-        record = tx.get_json(keys.application(agency, case))
+        record = tx.get_json(case_keys.application(agency, case))
         clock = None if record is None else clocks.running(record)
         if clock is None or clock[1] != deadline:
             return False  # decided, suspended or postponed since the sweep read the sets
@@ -79,7 +83,7 @@ def _raise(state: HubState, ctx: Context, agency: str, case: str, deadline: date
             "deadline": deadline.isoformat(),
             "raised_at": rfc3339(state.clock.now()),
         }
-        tx.hash_set(keys.deadline_alerts(agency), case, json.dumps(alert))
+        tx.hash_set(case_keys.deadline_alerts(agency), case, json.dumps(alert))
         detail = {"deadline": alert["deadline"], "service_item": record["service_item"]}
         audit_case(tx, agency, ctx, f"application.{level}", case, detail)
         return True
@@ -93,7 +97,9 @@ def sweep_agency(state: HubState, ctx: Context, agency: str, today: date) -> dic
     counts["fetched"] = refetch.retry_unavailable(state, ctx, agency)
     counts["documents"] = decision_documents.issue_all_pending(state, ctx, agency)
     window = _due_by(state, agency, state.calendars.deadline(today, WARN_WORKING_DAYS))
-    raised = {case: json.loads(text) for case, text in state.store.hash_get_all(keys.deadline_alerts(agency)).items()}
+    raised = {
+        case: json.loads(text) for case, text in state.store.hash_get_all(case_keys.deadline_alerts(agency)).items()
+    }
     for case, deadline in sorted(window.items(), key=lambda item: item[1]):
         level = level_of(deadline, today)
         known = raised.get(case)
@@ -118,6 +124,6 @@ def sweep(state: HubState, ctx: Context) -> dict[str, Any]:
 
 def alerts(state: HubState, agency: str, level: str | None = None) -> list[dict[str, Any]]:
     """The agency's standing alerts, soonest deadline first; ``level`` keeps one level only."""
-    rows = [json.loads(text) for text in state.store.hash_get_all(keys.deadline_alerts(agency)).values()]
+    rows = [json.loads(text) for text in state.store.hash_get_all(case_keys.deadline_alerts(agency)).values()]
     rows = [row | {"agency": agency} for row in rows if level is None or row["level"] == level]
     return sorted(rows, key=lambda row: (row["deadline"], row["application"]))

@@ -26,7 +26,7 @@ from hub.intake.applications import audit_case
 from hub.intake.cases import agency_of
 from hub.licences import signing
 from hub.registry import agencies
-from hub.store import keys
+from hub.store import case_keys
 from hub.store.client import Tx
 
 if TYPE_CHECKING:
@@ -67,7 +67,7 @@ def issue_pending(state: HubState, ctx: Context, application_id: str) -> dict[st
     """Write every document the case is owed; the case after. A failure leaves the rest owed (the sweep
     tries again) and is logged, never raised: the decision it follows stands."""
     agency = agency_of(application_id)
-    record = state.store.get_json(keys.application(agency, application_id))
+    record = state.store.get_json(case_keys.application(agency, application_id))
     if record is None:
         raise NotFound(f"No application {application_id!r}.")
     for owed in list(record.get("pending_documents") or []):
@@ -84,7 +84,7 @@ def issue_pending(state: HubState, ctx: Context, application_id: str) -> dict[st
 
 def issue_all_pending(state: HubState, ctx: Context, agency: str) -> int:
     """The scheduled sweep: every document ``agency``'s cases are still owed; how many cases it settled."""
-    cases = state.store.index_page(keys.application_documents_owed(agency), None, 10_000)
+    cases = state.store.index_page(case_keys.application_documents_owed(agency), None, 10_000)
     return sum(not issue_pending(state, ctx, case).get("pending_documents") for case in cases)
 
 
@@ -150,14 +150,14 @@ def _body(
 def _attach(
     tx: Tx, state: HubState, ctx: Context, agency: str, application_id: str, document: dict[str, Any]
 ) -> dict[str, Any]:
-    record = tx.get_json(keys.application(agency, application_id))
+    record = tx.get_json(case_keys.application(agency, application_id))
     owed = record.get("pending_documents") or []
     if owed:
         owed.pop(0)
     record["documents"] = [*(record.get("documents") or []), document]
-    tx.set_json(keys.application(agency, application_id), record)
+    tx.set_json(case_keys.application(agency, application_id), record)
     public = {k: document[k] for k in ("kind", "title", "reference", "language", "sha256", "at")}
-    tx.set_json(keys.decision_document(agency, document["reference"]), public | {"agency": agency})
+    tx.set_json(case_keys.decision_document(agency, document["reference"]), public | {"agency": agency})
     queues.track(tx, state, agency, record)
     detail = {k: document[k] for k in ("kind", "reference", "sha256")}
     audit_case(tx, agency, ctx, "application.document", application_id, detail)

@@ -18,7 +18,7 @@ from hub.errors import Conflict, Forbidden, NotFound
 from hub.intake import cases
 from hub.resolution import access_log
 from hub.resolution.case import APPLICANT, Case
-from hub.store import keys
+from hub.store import case_keys
 from hub.store.client import Tx
 
 if TYPE_CHECKING:
@@ -84,13 +84,18 @@ def record(state: HubState, ctx: Context, case: dict[str, Any], found: list[dict
 
         def work(tx: Tx, entry: dict[str, Any] = entry) -> None:
             agency = entry["agency"]
-            if tx.exists(keys.discrepancy(agency, entry["id"])):
+            if tx.exists(case_keys.discrepancy(agency, entry["id"])):
                 return
-            tx.set_json(keys.discrepancy(agency, entry["id"]), entry)
-            tx.index_add(keys.discrepancy_open(agency), entry["id"])
+            tx.set_json(case_keys.discrepancy(agency, entry["id"]), entry)
+            tx.index_add(case_keys.discrepancy_open(agency), entry["id"])
             detail = {"application": application_id, "field": entry["field"], "evidence_type": entry["evidence_type"]}
             audit.append(
-                tx, keys.discrepancy_partition(agency), ctx, "discrepancy.open", f"discrepancy:{entry['id']}", detail
+                tx,
+                case_keys.discrepancy_partition(agency),
+                ctx,
+                "discrepancy.open",
+                f"discrepancy:{entry['id']}",
+                detail,
             )
 
         state.store.atomic(work)
@@ -108,16 +113,16 @@ def agency_of(discrepancy_id: str) -> str:
 
 def open_for(state: HubState, agency: str, limit: int, cursor: str | None) -> dict[str, Any]:
     """The agency's open discrepancies, oldest id first."""
-    ids = state.store.index_page(keys.discrepancy_open(agency), cursor, limit + 1)
-    records = [r for r in state.store.get_many_json([keys.discrepancy(agency, i) for i in ids[:limit]]) if r]
+    ids = state.store.index_page(case_keys.discrepancy_open(agency), cursor, limit + 1)
+    records = [r for r in state.store.get_many_json([case_keys.discrepancy(agency, i) for i in ids[:limit]]) if r]
     _log_reads(state, agency, records)
     return {"items": records, "next": ids[limit - 1] if len(ids) > limit else None}
 
 
 def open_summaries(state: HubState, agency: str, limit: int) -> list[dict[str, Any]]:
     """The agency's open discrepancies without either value (what a list shows: no read of anyone's data)."""
-    ids = state.store.index_page(keys.discrepancy_open(agency), None, limit)
-    records = [r for r in state.store.get_many_json([keys.discrepancy(agency, i) for i in ids]) if r]
+    ids = state.store.index_page(case_keys.discrepancy_open(agency), None, limit)
+    records = [r for r in state.store.get_many_json([case_keys.discrepancy(agency, i) for i in ids]) if r]
     kept = ("id", "application", "service_item", "material", "evidence_type", "field", "form_field", "created_at")
     return [{name: record.get(name) for name in kept} for record in records]
 
@@ -140,7 +145,7 @@ def settle(state: HubState, ctx: Context, agency: str, discrepancy_id: str, body
         raise Forbidden(f"Discrepancy {discrepancy_id} is for {owner!r} to settle.")
 
     def work(tx: Tx) -> dict[str, Any]:
-        entry = tx.get_json(keys.discrepancy(owner, discrepancy_id))
+        entry = tx.get_json(case_keys.discrepancy(owner, discrepancy_id))
         if entry is None:
             raise NotFound(f"No discrepancy {discrepancy_id!r}.")
         if entry["status"] != OPEN:
@@ -152,11 +157,11 @@ def settle(state: HubState, ctx: Context, agency: str, discrepancy_id: str, body
             "by": ctx.actor,
         }
         entry.update(status=SETTLED, settlement=settlement)
-        tx.set_json(keys.discrepancy(owner, discrepancy_id), entry)
-        tx.index_remove(keys.discrepancy_open(owner), discrepancy_id)
+        tx.set_json(case_keys.discrepancy(owner, discrepancy_id), entry)
+        tx.index_remove(case_keys.discrepancy_open(owner), discrepancy_id)
         audit.append(
             tx,
-            keys.discrepancy_partition(owner),
+            case_keys.discrepancy_partition(owner),
             ctx,
             "discrepancy.settle",
             f"discrepancy:{discrepancy_id}",
@@ -175,11 +180,11 @@ def material_of(state: HubState, agency: str, discrepancy_id: str) -> dict[str, 
     owner = agency_of(discrepancy_id)
     if agency != owner:
         raise Forbidden(f"Discrepancy {discrepancy_id} is about {owner!r}'s data.")
-    entry = state.store.get_json(keys.discrepancy(owner, discrepancy_id))
+    entry = state.store.get_json(case_keys.discrepancy(owner, discrepancy_id))
     case = None
     if entry is not None:
         application = entry["application"]
-        case = state.store.get_json(keys.application(cases.agency_of(application), application))
+        case = state.store.get_json(case_keys.application(cases.agency_of(application), application))
     if entry is None or case is None:
         raise NotFound(f"No discrepancy {discrepancy_id!r}.")
     material = next(m for m in case["materials"] if m["code"] == entry["material"])

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from hub.errors import NotFound
 from hub.licences.register import mask_name
 from hub.registry import service_items
-from hub.store import keys
+from hub.store import case_keys
 from hub.store.client import Tx
 
 if TYPE_CHECKING:
@@ -40,12 +40,12 @@ def through(day: date) -> float:
 def mark_for_filing(tx: Tx, record: dict[str, Any]) -> None:
     """Queue a case that has just concluded for its archive (inside the transaction that concludes it);
     :mod:`hub.archives.filing` takes it from there."""
-    tx.scored_add(keys.archives_pending(record["agency"]), record["id"], time.time() * 1000)
+    tx.scored_add(case_keys.archives_pending(record["agency"]), record["id"], time.time() * 1000)
 
 
 def record_outcome(tx: Tx, agency: str, record: dict[str, Any]) -> None:
     """A concluded case joins its item's public list of outcomes, newest first."""
-    tx.scored_add(keys.application_outcomes(agency, record["service_item"]), record["id"], time.time() * 1000)
+    tx.scored_add(case_keys.application_outcomes(agency, record["service_item"]), record["id"], time.time() * 1000)
 
 
 def outcomes(state: HubState, service_item: str, before: float | None, limit: int) -> dict[str, Any]:
@@ -57,10 +57,12 @@ def outcomes(state: HubState, service_item: str, before: float | None, limit: in
     for agency in agencies:
         rows += [
             (member, at, agency)
-            for member, at in state.store.scored_newest(keys.application_outcomes(agency, service_item), before, limit)
+            for member, at in state.store.scored_newest(
+                case_keys.application_outcomes(agency, service_item), before, limit
+            )
         ]
     rows = sorted(rows, key=lambda row: row[1], reverse=True)[:limit]
-    records = state.store.get_many_json([keys.application(agency, member) for member, _, agency in rows])
+    records = state.store.get_many_json([case_keys.application(agency, member) for member, _, agency in rows])
     items = [
         {
             "decided_at": record["timeline"][-1]["at"],
@@ -77,8 +79,8 @@ def outcomes(state: HubState, service_item: str, before: float | None, limit: in
 
 def due_before(state: HubState, agency: str, day: date, offset: int, limit: int) -> dict[str, Any]:
     """The agency's running cases due before ``day`` (deadline < day), soonest first, a page at a time."""
-    rows = state.store.scored_up_to(keys.application_due(agency), before(day), offset, limit + 1)
+    rows = state.store.scored_up_to(case_keys.application_due(agency), before(day), offset, limit + 1)
     ids = [member for member, _ in rows[:limit]]
-    records = state.store.get_many_json([keys.application(agency, application_id) for application_id in ids])
+    records = state.store.get_many_json([case_keys.application(agency, application_id) for application_id in ids])
     items = [record for record in records if record is not None]
     return {"items": items, "next": str(offset + limit) if len(rows) > limit else None}

@@ -22,7 +22,7 @@ from hub.intake.applications import PENDING_MATERIALS, SUBMITTED, audit_case, ge
 from hub.intake.cases import agency_of
 from hub.licences import register as licences
 from hub.resolution.notice import notice_for
-from hub.store import keys
+from hub.store import case_keys, keys
 from hub.store.client import Tx
 
 if TYPE_CHECKING:
@@ -92,7 +92,7 @@ def withdraw(state: HubState, ctx: Context, portal: str, application_id: str, re
     lead = agency_of(application_id)
 
     def work(tx: Tx) -> dict[str, Any]:
-        record = tx.get_json(keys.application(lead, application_id))
+        record = tx.get_json(case_keys.application(lead, application_id))
         if record is None:
             raise NotFound(f"No application {application_id!r}.")
         if record["portal"] != portal:
@@ -126,7 +126,7 @@ def _apply(
     event: dict[str, Any],
     licence_number: str | None,
 ) -> dict[str, Any]:
-    record = tx.get_json(keys.application(lead, application_id))
+    record = tx.get_json(case_keys.application(lead, application_id))
     if record is None:
         raise NotFound(f"No application {application_id!r}.")
     if record["status"] not in ALLOWED_FROM[kind]:
@@ -158,8 +158,8 @@ def _log_change(
         if record["status"] != WITHDRAWN:  # a decision: in the item's public outcomes
             due.record_outcome(tx, lead, record)
         due.mark_for_filing(tx, record)
-        tx.hash_delete(keys.deadline_alerts(lead), record["id"])
-    tx.set_json(keys.application(lead, record["id"]), record)
+        tx.hash_delete(case_keys.deadline_alerts(lead), record["id"])
+    tx.set_json(case_keys.application(lead, record["id"]), record)
     queues.track(tx, state, lead, record)
     detail = {"reason": reason, "deadline": record["deadline"], "status": record["status"]}
     if kind == "suspend":
@@ -228,10 +228,10 @@ def end_suspensions(state: HubState, ctx: Context, agency: str) -> list[str]:
     """Restart the clock of every case of ``agency`` whose suspension ended before today (the scheduled
     sweep); the cases restarted."""
     today = state.today()
-    ended = state.store.scored_up_to(keys.application_suspended(agency), due.before(today), 0, 10_000)
+    ended = state.store.scored_up_to(case_keys.application_suspended(agency), due.before(today), 0, 10_000)
 
     def work(tx: Tx, case: str) -> bool:
-        record = tx.get_json(keys.application(agency, case))
+        record = tx.get_json(case_keys.application(agency, case))
         if record is None or record["status"] != SUSPENDED or record["suspension"]["until"] >= today.isoformat():
             return False  # resumed, concluded or suspended again meanwhile
         until = record["suspension"]["until"]
@@ -273,7 +273,7 @@ def record_task(
     lead = agency_of(application_id)
 
     def work(tx: Tx) -> dict[str, Any]:
-        record = tx.get_json(keys.application(lead, application_id))
+        record = tx.get_json(case_keys.application(lead, application_id))
         if record is None:
             raise NotFound(f"No application {application_id!r}.")
         task = next((t for t in record["tasks"] if t["agency"] == task_agency), None)
@@ -288,7 +288,7 @@ def record_task(
         kind = f"task.{body['outcome']}" + (".changed" if changed else "")
         line = {"at": at, "type": kind, "by": ctx.actor, "reason": body.get("opinion")}
         record["timeline"].append({**line, "deadline": record["deadline"]})
-        tx.set_json(keys.application(lead, application_id), record)
+        tx.set_json(case_keys.application(lead, application_id), record)
         queues.track(tx, state, lead, record)
         outcome = {"agency": task_agency, "outcome": body["outcome"], "changed": changed}
         audit_case(tx, lead, ctx, "application.task", application_id, outcome)

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from hub.intake import clocks
 from hub.intake.due import before, score, through
-from hub.store import keys
+from hub.store import case_keys
 from hub.store.client import Tx
 
 if TYPE_CHECKING:
@@ -27,7 +27,7 @@ OPEN = ("pending_materials", "submitted", "accepted", "suspended")
 QUEUES = ("to-accept", "materials", "tasks", "suspended", "due", "overdue", "discrepancies")
 PAUSED = float(score(date(9999, 12, 31)))  # a task whose case is suspended: last in its queue
 _SCAN = 1000  # members read per set for a merged queue
-_CLOCK_SETS = (keys.application_inbox, keys.application_waiting, keys.application_due)
+_CLOCK_SETS = (case_keys.application_inbox, case_keys.application_waiting, case_keys.application_due)
 
 
 def track(tx: Tx, state: HubState, agency: str, record: dict[str, Any]) -> None:
@@ -42,14 +42,14 @@ def track(tx: Tx, state: HubState, agency: str, record: dict[str, Any]) -> None:
 
     status = record["status"]
     placed = {
-        keys.application_inbox(agency): _day(record.get("acceptance_deadline")) if status == "submitted" else None,
-        keys.application_waiting(agency): _day(record.get("materials_deadline")),
-        keys.application_due(agency): _day(record["deadline"]) if status == "accepted" else None,
-        keys.application_suspended(agency): _day((record.get("suspension") or {}).get("until")),
+        case_keys.application_inbox(agency): _day(record.get("acceptance_deadline")) if status == "submitted" else None,
+        case_keys.application_waiting(agency): _day(record.get("materials_deadline")),
+        case_keys.application_due(agency): _day(record["deadline"]) if status == "accepted" else None,
+        case_keys.application_suspended(agency): _day((record.get("suspension") or {}).get("until")),
     }
     for task in record["tasks"]:
         open_task = task["status"] == "pending" and record["status"] in ("accepted", "suspended", "pending_materials")
-        placed[keys.application_tasks(agency, task["agency"])] = (
+        placed[case_keys.application_tasks(agency, task["agency"])] = (
             (_day(task.get("deadline")) or PAUSED) if open_task else None
         )
     for key, day in placed.items():
@@ -58,16 +58,16 @@ def track(tx: Tx, state: HubState, agency: str, record: dict[str, Any]) -> None:
         else:
             tx.scored_add(key, case, day)
     failed = status in OPEN and any(m["status"] == "unavailable" for m in record["materials"])
-    (tx.index_add if failed else tx.index_remove)(keys.application_unavailable(agency), case)
+    (tx.index_add if failed else tx.index_remove)(case_keys.application_unavailable(agency), case)
     owed = bool(record.get("pending_documents"))
-    (tx.index_add if owed else tx.index_remove)(keys.application_documents_owed(agency), case)
+    (tx.index_add if owed else tx.index_remove)(case_keys.application_documents_owed(agency), case)
 
 
 def note_task_leads(state: HubState, lead: str, co_agencies: list[str]) -> None:
     """Let each co-agency find the cases ``lead`` gives it tasks in (before the case commits: harmless if
     it does not)."""
     for co_agency in co_agencies:
-        state.store.atomic(lambda tx, co_agency=co_agency: tx.index_add(keys.task_leads(co_agency), lead))
+        state.store.atomic(lambda tx, co_agency=co_agency: tx.index_add(case_keys.task_leads(co_agency), lead))
 
 
 def queue(state: HubState, agency: str, name: str, offset: int, limit: int) -> dict[str, Any]:
@@ -83,7 +83,7 @@ def counts(state: HubState, agency: str) -> dict[str, int]:
     found = {}
     for name in QUEUES:
         if name == "discrepancies":
-            found[name] = len(state.store.index_page(keys.discrepancy_open(agency), None, 10_000))
+            found[name] = len(state.store.index_page(case_keys.discrepancy_open(agency), None, 10_000))
             continue
         sources, low, high = _where(state, agency, name)
         found[name] = sum(state.store.scored_count(key, low, high) for _, key in sources)
@@ -94,14 +94,14 @@ def _where(state: HubState, agency: str, name: str) -> tuple[list[tuple[str, str
     """The sets a queue reads (with the lead each belongs to) and the range of days it takes from them."""
     today = state.today()
     if name == "to-accept":
-        sources = [(agency, keys.application_inbox(agency))]
+        sources = [(agency, case_keys.application_inbox(agency))]
     elif name == "materials":
-        sources = [(agency, keys.application_waiting(agency))]
+        sources = [(agency, case_keys.application_waiting(agency))]
     elif name == "suspended":
-        sources = [(agency, keys.application_suspended(agency))]
+        sources = [(agency, case_keys.application_suspended(agency))]
     elif name == "tasks":
-        leads = state.store.index_page(keys.task_leads(agency), None, 10_000)
-        sources = [(lead, keys.application_tasks(lead, agency)) for lead in leads]
+        leads = state.store.index_page(case_keys.task_leads(agency), None, 10_000)
+        sources = [(lead, case_keys.application_tasks(lead, agency)) for lead in leads]
     else:
         sources = [(agency, make(agency)) for make in _CLOCK_SETS]
     low, high = float("-inf"), float("inf")
@@ -123,7 +123,7 @@ def _page(
         )
     )
     chosen = list(rows)[offset:wanted]
-    records = state.store.get_json_each([keys.application(lead, case) for _, case, lead in chosen[:limit]])
+    records = state.store.get_json_each([case_keys.application(lead, case) for _, case, lead in chosen[:limit]])
     items = [_summary(record, day) for (day, _, _), record in zip(chosen, records, strict=False) if record is not None]
     return {"items": items, "next": str(offset + limit) if len(chosen) > limit else None}
 
@@ -138,11 +138,13 @@ def _summary(record: dict[str, Any], day: float) -> dict[str, Any]:
 
 def _discrepancies(state: HubState, agency: str, offset: int, limit: int) -> dict[str, Any]:
     """The cases with open discrepancies about ``agency``'s data, the applicant shown masked."""
-    ids = state.store.index_page(keys.discrepancy_open(agency), None, 10_000)
-    found = state.store.get_json_each([keys.discrepancy(agency, each) for each in ids])
+    ids = state.store.index_page(case_keys.discrepancy_open(agency), None, 10_000)
+    found = state.store.get_json_each([case_keys.discrepancy(agency, each) for each in ids])
     cases = sorted({d["application"] for d in found if d is not None})
     chosen = cases[offset : offset + limit + 1]
-    records = state.store.get_json_each([keys.application(keys.application_agency(c) or "", c) for c in chosen[:limit]])
+    records = state.store.get_json_each(
+        [case_keys.application(case_keys.application_agency(c) or "", c) for c in chosen[:limit]]
+    )
     items = [
         {k: record[k] for k in ("id", "status", "service_item", "service_item_name", "created_at")}
         | {"applicant": {"id_type": record["applicant"]["id_type"], "id_masked": record["applicant"]["id_masked"]}}

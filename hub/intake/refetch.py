@@ -19,7 +19,7 @@ from hub.intake.applications import PENDING_MATERIALS, UPLOADED, audit_case, com
 from hub.resolution import resolver as resolution
 from hub.resolution.case import Case
 from hub.resolution.notice import notice_for
-from hub.store import keys
+from hub.store import case_keys
 from hub.store.client import Tx
 
 if TYPE_CHECKING:
@@ -74,7 +74,7 @@ def _settle(
     why: str | None,
 ) -> dict[str, Any]:
     agency, case = read["agency"], read["id"]
-    record = tx.get_json(keys.application(agency, case))
+    record = tx.get_json(case_keys.application(agency, case))
     if record is None or record["status"] in CONCLUDED:
         raise Conflict(f"Application {case} was decided while its materials were being fetched.")
     changed = []
@@ -93,7 +93,7 @@ def _settle(
         complete(state, record)
         line = {"at": at, "type": "complete", "by": ctx.actor, "reason": None, "deadline": record["deadline"]}
         record["timeline"].append(line)
-    tx.set_json(keys.application(agency, case), record)
+    tx.set_json(case_keys.application(agency, case), record)
     queues.track(tx, state, agency, record)
     detail = {"resolutions": [found["id"] for found in made], "materials": changed}
     audit_case(tx, agency, ctx, "application.refetch", case, detail)
@@ -104,7 +104,7 @@ def retry_unavailable(state: HubState, ctx: Context, agency: str) -> int:
     """The scheduled sweep: fetch again every material of ``agency``'s open cases whose source failed; how
     many cases now have all of theirs."""
     settled = 0
-    for case in state.store.index_page(keys.application_unavailable(agency), None, 10_000):
+    for case in state.store.index_page(case_keys.application_unavailable(agency), None, 10_000):
         try:
             record = refetch(state, ctx, case, why="retried by the hub")
         except Conflict:

@@ -32,7 +32,7 @@ from hub.audit import log as audit
 from hub.context import Context, rfc3339
 from hub.errors import HubError, Invalid, NotFound
 from hub.licences import register as licences
-from hub.store import keys
+from hub.store import case_keys, keys
 
 if TYPE_CHECKING:
     from hub.state import HubState
@@ -201,7 +201,7 @@ def _decision_document_of(state: HubState, report: dict[str, Any]) -> tuple[dict
     reference ``<agency>-<year>-<case>-<kind><n>``): whether this is the very document issued."""
     reference = report.get("claimed_licence_number") or ""
     agency = reference.rsplit("-", 3)[0] if reference.count("-") >= 3 else None
-    record = state.store.get_json(keys.decision_document(agency, reference)) if agency else None
+    record = state.store.get_json(case_keys.decision_document(agency, reference)) if agency else None
     if record is None:
         return None, ["licence_not_on_record"]
     if report["sha256"] != record["sha256"]:

@@ -25,7 +25,7 @@ from hub.audit import verification
 from hub.errors import NotFound
 from hub.intake.cases import agency_of
 from hub.state import HubState
-from hub.store import keys
+from hub.store import case_keys, keys
 from hub.store.client import Store
 from hub.store.sealing import SealBroken
 
@@ -138,7 +138,7 @@ def _application_refs(store: Store, report: IntegrityReport) -> Iterator[_BlobRe
 def _archive_refs(store: Store, report: IntegrityReport) -> Iterator[_BlobRef]:
     seen: set[str] = set()  # a joint case is listed by every agency involved
     for agency in _index_members(store, keys.agency_index()):
-        for case_id in _scored_members(store, keys.archives_of(agency)):
+        for case_id in _scored_members(store, case_keys.archives_of(agency)):
             if case_id in seen:
                 continue
             seen.add(case_id)
@@ -167,7 +167,7 @@ def _archive_entry(store: Store, case_id: str, report: IntegrityReport) -> dict[
     except NotFound:
         report.problems.append(f"archive {case_id}: not an application id")
         return None
-    entry = store.get_json(keys.archive(lead, case_id))
+    entry = store.get_json(case_keys.archive(lead, case_id))
     if entry is None:
         report.problems.append(f"archive {case_id}: listed but its catalogue entry is missing")
     return entry

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from hub.store import keys
+from hub.store import case_keys
 from hub.store.client import Store
 
 APPLICANT, REPRESENTATIVE = "applicant", "representative"
@@ -70,6 +70,6 @@ class Case:
 
 def find(store: Store, application_id: str) -> Case | None:
     """The case of an application id, or None when there is no such application."""
-    agency = keys.application_agency(application_id)
-    record = store.get_json(keys.application(agency, application_id)) if agency else None
+    agency = case_keys.application_agency(application_id)
+    record = store.get_json(case_keys.application(agency, application_id)) if agency else None
     return Case.from_record(record) if record else None

@@ -191,106 +191,6 @@ def idempotent_outcome(partition: str, actor: str, idempotency_key: str) -> str:
     return key(partition, "idem-outcome", digest)
 
 
-# -- intake: one partition per lead agency holds its applications, their due dates and its audit chain
-def application_partition(agency: str) -> str:
-    return "app:" + agency
-
-
-def application(agency: str, application_id: str) -> str:
-    return key(application_partition(agency), "application", application_id)
-
-
-APPLICATION_ID_PREFIX = "app"
-APPLICATION_TOKEN_LENGTH = 20
-
-
-def application_id(agency: str, token: str) -> str:
-    """An application id that names its lead agency's partition: ``app.<agency>.<random>``."""
-    return f"{APPLICATION_ID_PREFIX}.{agency}.{token}"
-
-
-def application_agency(application_id: str) -> str | None:
-    """The lead agency an application id names, or None for anything that is not an application id."""
-    prefix, _, rest = application_id.partition(".")
-    agency, _, token = rest.rpartition(".")
-    if prefix != APPLICATION_ID_PREFIX or not agency or len(token) != APPLICATION_TOKEN_LENGTH:
-        return None
-    return agency
-
-
-def application_due(agency: str) -> str:
-    """Sorted set of the agency's running cases, scored by deadline (days since 1970-01-01)."""
-    return key(application_partition(agency), "due")
-
-
-def application_outcomes(agency: str, service_item: str) -> str:
-    """Sorted set of the concluded applications of one item, scored by decision time (epoch ms)."""
-    return key(application_partition(agency), "outcomes", service_item)
-
-
-def application_inbox(agency: str) -> str:
-    """Sorted set of the lead agency's submitted cases awaiting acceptance, scored by the acceptance clock's
-    deadline (days since 1970-01-01)."""
-    return key(application_partition(agency), "inbox")
-
-
-def application_waiting(agency: str) -> str:
-    """Sorted set of the lead agency's cases waiting for the applicant's materials, scored by the day the
-    applicant's time to supply them ends."""
-    return key(application_partition(agency), "waiting")
-
-
-def application_suspended(agency: str) -> str:
-    """Sorted set of the lead agency's suspended cases, scored by the last day of the suspension."""
-    return key(application_partition(agency), "suspended")
-
-
-def application_unavailable(agency: str) -> str:
-    """Lexicographic index of the lead agency's open cases with a material whose source failed: the sweep
-    fetches those again."""
-    return key(application_partition(agency), "unavailable")
-
-
-def decision_document(agency: str, reference: str) -> str:
-    """A sealed decision document's public record (what a verifier is told), under its issuing agency."""
-    return key(application_partition(agency), "decision-document", reference)
-
-
-def application_documents_owed(agency: str) -> str:
-    """Lexicographic index of the lead agency's cases owed a decision document not yet written."""
-    return key(application_partition(agency), "documents-owed")
-
-
-def application_tasks(lead: str, co_agency: str) -> str:
-    """Sorted set of the open co-agency tasks of ``co_agency`` in cases ``lead`` leads, scored by each task's
-    deadline; kept in the lead's partition so it changes with the case."""
-    return key(application_partition(lead), "tasks-of", co_agency)
-
-
-def task_leads(co_agency: str) -> str:
-    """Lexicographic index of the lead agencies whose cases ever gave ``co_agency`` a task."""
-    return key(application_partition(co_agency), "task-leads")
-
-
-def deadline_alerts(agency: str) -> str:
-    """Hash of the lead agency's raised deadline alerts: case id -> {level, deadline, raised_at} (JSON)."""
-    return key(application_partition(agency), "deadline-alerts")
-
-
-# -- discrepancies (Art. 9): one partition per providing agency, with its own audit chain
-def discrepancy_partition(agency: str) -> str:
-    return "disc:" + agency
-
-
-def discrepancy(agency: str, discrepancy_id: str) -> str:
-    return key(discrepancy_partition(agency), "discrepancy", discrepancy_id)
-
-
-def discrepancy_open(agency: str) -> str:
-    """The agency's open discrepancies (lexicographic index)."""
-    return key(discrepancy_partition(agency), "open")
-
-
 # -- the PKI: one partition for the hub's authorities, every certificate it issued, and revocations
 PKI = "pki"
 
@@ -396,33 +296,6 @@ def calendar_version() -> str:
     return key(REGISTRY, "calendar-version")
 
 
-# -- archives (Art. 13): each concluded case's package record lives in its lead agency's partition,
-# beside the application, so filing it is one transaction; every agency involved indexes it.
-def archive(agency: str, application_id: str) -> str:
-    """The catalogue entry of one case's archive package (in the lead agency's partition)."""
-    return key(application_partition(agency), "archive", application_id)
-
-
-def archives_of(agency: str) -> str:
-    """Sorted set of the archived cases an agency led or took part in, scored by filing time (epoch ms)."""
-    return key(application_partition(agency), "archives")
-
-
-def archives_by_item(agency: str, service_item: str) -> str:
-    """The lead agency's archived cases of one service item, scored by filing time (epoch ms)."""
-    return key(application_partition(agency), "archives-of-item", service_item)
-
-
-def archives_by_subject(agency: str, subject_hash: str) -> str:
-    """The lead agency's archived cases of one applicant, scored by filing time (epoch ms)."""
-    return key(application_partition(agency), "archives-of-subject", subject_hash)
-
-
-def archives_by_retention(agency: str) -> str:
-    """The lead agency's archives kept for a period, scored by the day it ends (days since 1970-01-01)."""
-    return key(application_partition(agency), "archives-retention")
-
-
 # -- audit checkpoints: the heads of every chain, sealed and timestamped, in a partition of their own
 CHECKPOINTS = "ckpt"
 
@@ -435,16 +308,6 @@ def checkpoint_list() -> str:
 # -- scheduled jobs: one lease per job and period, so several hub instances run each job once
 def job_lease(job: str, period: str) -> str:
     return key("jobs", "lease", job, period)
-
-
-def archives_pending(agency: str) -> str:
-    """The lead agency's concluded cases whose package is not filed yet, scored by conclusion (epoch ms)."""
-    return key(application_partition(agency), "archives-pending")
-
-
-def application_audit(agency: str, application_id: str) -> str:
-    """List of the audit entries about one case, copied as they were chained: the case's audit extract."""
-    return key(application_partition(agency), "application-audit", application_id)
 
 
 # -- server-side sessions of the console and the applicant pages

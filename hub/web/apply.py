@@ -24,20 +24,19 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from connectors.api import Subject
 from hub.context import Context
-from hub.errors import Conflict, Forbidden, HubError, Invalid, NotFound
+from hub.errors import Forbidden, HubError, Invalid, NotFound
 from hub.http.current import hub_state
 from hub.http.hooks import BODY_METHODS
 from hub.intake import applications
-from hub.intake.applications import NotOnline
 from hub.licences import access
 from hub.licences import register as licences
 from hub.licences.schemas import HolderSchema
-from hub.registry import agencies, guide, service_items, types
+from hub.registry import guide, service_items, types
 from hub.resolution import access_log
 from hub.web import sessions, signin
 from hub.web.i18n import current_language, translator
 from hub.web.pages import render_page
-from hub.web.verify import Wording
+from hub.web.words import Words, agency_names, plain_words
 
 log = logging.getLogger(__name__)
 blp = Blueprint("apply_pages", __name__, url_prefix="/apply")
@@ -84,24 +83,6 @@ def csrf_token() -> str:
     return session[CSRF]
 
 
-class Words(Wording):
-    """Plain words for the applicant pages' codes (statuses, timeline events, actors); unknown codes verbatim."""
-
-    def apply(self, kind: str, value: Any) -> str:
-        """The name of a status, event, material status or access outcome."""
-        return self._first([f"apply_{kind}_{value}"], value)
-
-    def actor(self, actor: str | None, names: dict[str, str]) -> str:
-        """Who did something, as a person reads it: an agency by name, these pages as the applicant."""
-        actor = actor or ""
-        if actor.startswith("applicant-pages:"):
-            return self.apply("actor", "applicant")
-        if actor.startswith("agency:"):
-            code = actor.removeprefix("agency:").split("/", 1)[0]
-            return names.get(code, code)
-        return self.apply("actor", actor.split(":", 1)[0].split("/", 1)[0])
-
-
 def _render(template: str, status: int = 200, **values: Any) -> Response:
     applicant = _applicant()
     response = render_page(
@@ -143,23 +124,6 @@ def _too_large(error: RequestEntityTooLarge) -> Response:
     mb = max(1, hub_state().settings.max_upload_bytes // 1_048_576)
     flash(_text("apply_too_large").format(mb=mb), "error")
     return redirect(request.referrer or url_for("apply_pages.my_applications"), 303)
-
-
-def plain_words(error: HubError) -> str:
-    """A refusal as a sentence in the visitor's language, with the service's own detail after it."""
-    if isinstance(error, NotOnline):
-        key = "apply_error_not_online"
-    elif isinstance(error, Invalid):
-        key = "apply_error_invalid"
-    elif isinstance(error, Conflict):
-        key = "apply_error_conflict"
-    elif isinstance(error, Forbidden):
-        key = "apply_error_forbidden"
-    elif isinstance(error, NotFound):
-        key = "apply_error_not_found"
-    else:
-        key = "apply_error_other"
-    return f"{_text(key)} ({error.detail})"
 
 
 # -- signing in and out
@@ -355,17 +319,6 @@ def _application_page(record: dict[str, Any], error: str | None, status: int) ->
         days_left=days_left,
         agency_names=agency_names(sources | {record["agency"]}),
     )
-
-
-def agency_names(codes: set[str]) -> dict[str, str]:
-    """Each agency's name by code; a code the registry no longer knows stands for itself."""
-    names = {}
-    for code in codes:
-        try:
-            names[code] = agencies.get_agency(hub_state().store, code)["name"]
-        except NotFound:
-            names[code] = code
-    return names
 
 
 @blp.route("/applications/<application_id>/materials", methods=["POST"])

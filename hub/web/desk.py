@@ -20,10 +20,10 @@ from hub.http.current import hub_state
 from hub.intake import applications, corrections, disclosure, discrepancies, processing, queues
 from hub.intake.schemas import DiscrepancySettlementSchema, EventSchema, TaskOutcomeSchema
 from hub.licences.register import mask_name
-from hub.web.apply import Words, agency_names, plain_words
 from hub.web.i18n import current_language, translator
 from hub.web.pages import render_page
 from hub.web.staff import StaffArea, acting
+from hub.web.words import Words, agency_names, plain_words
 
 blp = Blueprint("desk", __name__, url_prefix="/desk")
 AREA = StaffArea("desk", "agency", "desk_agency", "desk.overview", "desk_not_agency")

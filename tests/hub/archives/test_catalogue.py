@@ -11,7 +11,7 @@ from testbed import OPERATOR
 
 from hub.archives import filing
 from hub.context import Context
-from hub.store import keys
+from hub.store import case_keys
 
 __all__ = ["province"]  # a fixture, used by name
 OTHER = {"id_type": "credit-code", "id": "91330100MA2PTHER8A", "name": "钱塘示范餐厅"}
@@ -119,13 +119,13 @@ def test_disposal_only_after_retention_audited_and_remembered(client, province, 
 def test_a_filing_cut_short_after_registration_is_settled_by_the_sweep(client, province, filed, app, store):
     before = client.get(f"/api/v1/archives/{filed['joint']}", headers=OPERATOR).get_json()
     raw = store.raw_client_for_tests()  # as a crash would leave it: filed, the co-agency not yet told
-    raw.zrem(keys.archives_of("fire"), filed["joint"])
-    raw.zadd(keys.archives_pending("market"), {filed["joint"]: 1})
+    raw.zrem(case_keys.archives_of("fire"), filed["joint"])
+    raw.zadd(case_keys.archives_pending("market"), {filed["joint"]: 1})
     assert cases_of(search(client, province["fire"])) == []
     outcome = filing.file_pending(app.extensions["hub"], Context.system("test"))
     assert outcome == {"filed": [filed["joint"]], "failed": []}
     assert cases_of(search(client, province["fire"])) == [filed["joint"]]
-    assert raw.zcard(keys.archives_pending("market")) == 0
+    assert raw.zcard(case_keys.archives_pending("market")) == 0
     after = client.get(f"/api/v1/archives/{filed['joint']}", headers=OPERATOR).get_json()
     assert after == before  # settled, not filed a second time
     assert cases_of(search(client)) == [filed["other"], filed["rejected"], filed["joint"]]

@@ -22,6 +22,7 @@ from hub.registry.agency_routes import READERS
 
 PUBLIC = "public"  # anyone, token or not
 CONSOLE = "console"  # the operator, signed in to the console with an operator token
+DESK = "desk"  # an agency's caseworker, signed in to the desk with an agency token
 APPLICANT = "applicant"  # a person signed in to the /apply pages (demo identity service)
 OP, AG, PO = frozenset({"operator"}), frozenset({"agency"}), frozenset({"portal"})
 ANY_ROLE = frozenset(READERS)
@@ -124,6 +125,17 @@ ACCESS: dict[tuple[str, str], str | frozenset[str]] = {
     ("/console/login", "POST"): PUBLIC,
     ("/console/logout", "POST"): PUBLIC,
     ("/console", "GET"): CONSOLE,
+    ("/desk/login", "GET"): PUBLIC,
+    ("/desk/login", "POST"): PUBLIC,
+    ("/desk/logout", "POST"): PUBLIC,
+    ("/desk", "GET"): DESK,
+    ("/desk/cases/<application_id>", "GET"): DESK,
+    ("/desk/cases/<application_id>/documents/<reference>", "GET"): DESK,
+    ("/desk/cases/<application_id>/events", "POST"): DESK,
+    ("/desk/cases/<application_id>/files/<code>", "GET"): DESK,
+    ("/desk/cases/<application_id>/task", "POST"): DESK,
+    ("/desk/discrepancies/<discrepancy_id>", "GET"): DESK,
+    ("/desk/discrepancies/<discrepancy_id>", "POST"): DESK,
     ("/console/connectors/<connector_id>/test", "POST"): CONSOLE,
     ("/console/connectors/<connector_id>/activation", "POST"): CONSOLE,
     # -- the applicant pages: sign-in is open, the rest needs a signed-in applicant
@@ -312,16 +324,16 @@ def test_public_route_asks_nobody_for_a_token(matrix_app, province, rule, method
     assert len(statuses) == 1, f"a public route answers by who calls: {statuses}"
 
 
-def _console_client(app, province: Province, caller: str):
-    """A browser that tried to sign in to the console with the caller's token (none: did not try)."""
+def _staff_client(app, province: Province, caller: str, area: str = "console", role: str = "operator"):
+    """A browser that tried to sign in to a staff area with the caller's token (none: did not try)."""
     client = app.test_client()
-    client.get("/console/login")
+    client.get(f"/{area}/login")
     if caller != "none":
         with client.session_transaction() as session:
-            csrf = session["console_csrf"]
+            csrf = session[f"{area}_csrf"]
         secret = province.tokens[caller]["Authorization"].removeprefix("Bearer ")
-        answer = client.post("/console/login", data={"token": secret, "csrf_token": csrf})
-        expected = 303 if caller == "operator" else (403 if caller in ("agency", "portal") else 401)
+        answer = client.post(f"/{area}/login", data={"token": secret, "csrf_token": csrf})
+        expected = 303 if caller == role else (403 if caller in ROLE_CALLERS else 401)
         assert answer.status_code == expected, (caller, answer.status_code)
     return client
 
@@ -337,12 +349,27 @@ CONSOLE_CASES = [(r, m) for (r, m), who in ACCESS.items() if who == CONSOLE]
 @pytest.mark.parametrize(("rule", "method"), CONSOLE_CASES, ids=[f"{m} {r}" for r, m in CONSOLE_CASES])
 def test_console_admits_only_a_signed_in_operator(matrix_app, province, rule, method):
     for caller in CALLERS:
-        client = _console_client(matrix_app, province, caller)
+        client = _staff_client(matrix_app, province, caller)
         data = _form_with_csrf(client, "console_csrf") if method == "POST" else None
         response = client.open(_path(rule, province), method=method, data=data)
         assert response.status_code < 500, (caller, response.status_code)
         signed_out = response.status_code == 303 and response.headers["Location"].endswith("/console/login")
         assert signed_out == (caller != "operator"), (caller, response.status_code, response.headers.get("Location"))
+
+
+DESK_CASES = [(r, m) for (r, m), who in ACCESS.items() if who == DESK]
+
+
+@pytest.mark.parametrize(("rule", "method"), DESK_CASES, ids=[f"{m} {r}" for r, m in DESK_CASES])
+def test_desk_admits_only_a_signed_in_agency(matrix_app, province, rule, method):
+    path = _path(rule, province).replace("<reference>", "market-2026-00000000-A1").replace("<code>", "plan")
+    for caller in CALLERS:
+        client = _staff_client(matrix_app, province, caller, "desk", "agency")
+        data = _form_with_csrf(client, "desk_csrf") if method == "POST" else None
+        response = client.open(path, method=method, data=data)
+        assert response.status_code < 500, (caller, response.status_code)
+        signed_out = response.status_code == 303 and response.headers["Location"].endswith("/desk/login")
+        assert signed_out == (caller != "agency"), (caller, response.status_code, response.headers.get("Location"))
 
 
 def _applicant_client(app, holder: dict | None):

@@ -8,7 +8,7 @@ import pytest
 from testbed import OPERATOR
 
 from hub.demo.agency import StandInAgency
-from hub.store import keys
+from hub.store import case_keys
 
 RESIDENT = "440106199001011235"
 APPLICANT = {"id_type": "resident-id", "id": RESIDENT, "name": "李伟"}
@@ -141,7 +141,7 @@ def test_only_the_fields_a_material_needs_are_fetched_kept_and_returned(client, 
     seen = by_code(client.get(f"/api/v1/applications/{case['id']}", headers=province["market"]).get_json())
     assert seen["id"]["data"] == {"name": "李伟", "id_number": RESIDENT}  # not the address, not the birth date
     assert seen["marriage"]["data"] == MARRIAGE  # a material that lists no fields needs them all
-    stored = app.extensions["hub"].store.get_json(keys.application("market", case["id"]))
+    stored = app.extensions["hub"].store.get_json(case_keys.application("market", case["id"]))
     kept = {m["code"]: m["data"] for m in stored["materials"]}
     assert kept["id"] == {"name": "李伟", "id_number": RESIDENT}
     assert "体育西路" not in str(stored)  # not even in the signed envelope the case keeps

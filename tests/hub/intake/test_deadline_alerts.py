@@ -14,7 +14,7 @@ from hub.context import Context
 from hub.intake import deadlines
 from hub.ops.schedule import Runner, jobs_for
 from hub.state import HubState
-from hub.store import keys
+from hub.store import case_keys
 
 __all__ = ["province"]  # a fixture, used by name
 SWEEP = Context.system("schedule")
@@ -41,7 +41,7 @@ def _listed(client, token, **query) -> list[dict]:
 
 
 def _case_audit(store, application_id: str) -> list[str]:
-    return [entry["action"] for entry in store.list_all_json(keys.application_audit("market", application_id))]
+    return [entry["action"] for entry in store.list_all_json(case_keys.application_audit("market", application_id))]
 
 
 def test_a_case_is_flagged_due_soon_then_overdue_once_each(app, client, province, store):

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import pytest
 
-from hub.store import keys
+from hub.store import case_keys, keys
 from hub.store.client import Store
 from hub.store.sealing import DEFLATED, MAGIC, SealBroken
 from hub.store.transaction import dump_json
@@ -34,7 +34,7 @@ def raw_value(store: Store, key: str) -> bytes:
 
 
 def test_a_case_record_is_sealed_and_a_registry_record_is_not(store):
-    case_key = keys.application("market", "app.market.0123456789abcdef0123")
+    case_key = case_keys.application("market", "app.market.0123456789abcdef0123")
     store.set_json(case_key, CASE)
     stored = raw_value(store, case_key)
     assert stored.startswith(MAGIC) and "李伟".encode() not in stored and "体育西路".encode() not in stored
@@ -45,7 +45,7 @@ def test_a_case_record_is_sealed_and_a_registry_record_is_not(store):
 
 def test_a_long_record_is_deflated_before_it_is_sealed_and_one_sealed_whole_still_opens(store):
     """Redis keeps every byte in memory (issue 17's 2 KB per licence): a record is deflated, then sealed."""
-    key = keys.application("market", "app.market.0123456789abcdef0123")
+    key = case_keys.application("market", "app.market.0123456789abcdef0123")
     record = {**CASE, "timeline": [{"at": f"2026-03-0{n}T09:00:00+08:00", "status": "submitted"} for n in range(1, 9)]}
     store.set_json(key, record)
     stored = raw_value(store, key)
@@ -57,7 +57,7 @@ def test_a_long_record_is_deflated_before_it_is_sealed_and_one_sealed_whole_stil
 
 
 def test_a_sealed_value_moved_under_another_key_does_not_open(store):
-    mine, theirs = (keys.application("market", f"app.market.{n * 20}") for n in "ab")
+    mine, theirs = (case_keys.application("market", f"app.market.{n * 20}") for n in "ab")
     store.set_json(mine, CASE)
     store.raw_client_for_tests().set(theirs, raw_value(store, mine))
     with pytest.raises(SealBroken):
@@ -65,7 +65,7 @@ def test_a_sealed_value_moved_under_another_key_does_not_open(store):
 
 
 def test_a_changed_byte_does_not_open(store):
-    key = keys.application("market", "app.market.0123456789abcdef0123")
+    key = case_keys.application("market", "app.market.0123456789abcdef0123")
     store.set_json(key, CASE)
     changed = bytearray(raw_value(store, key))
     changed[-1] ^= 1
@@ -75,7 +75,7 @@ def test_a_changed_byte_does_not_open(store):
 
 
 def test_another_secret_does_not_open_it(store, other_store):
-    key = keys.application("market", "app.market.0123456789abcdef0123")
+    key = case_keys.application("market", "app.market.0123456789abcdef0123")
     store.set_json(key, CASE)
     with pytest.raises(SealBroken, match="another secret"):
         other_store(secret_key="not-this-hubs-secret").get_json(key)
@@ -93,7 +93,7 @@ def test_dataset_rows_are_sealed_per_field(store):
 
 
 def test_rotation_reads_old_values_and_reseal_rewrites_them(store, other_store):
-    sealed_key = keys.application("market", "app.market.0123456789abcdef0123")
+    sealed_key = case_keys.application("market", "app.market.0123456789abcdef0123")
     plain_key = keys.evidence_cache("ev01", "identity", "ab" * 32)
     history = keys.licence_history("food", "X1")
     store.set_json(sealed_key, CASE)

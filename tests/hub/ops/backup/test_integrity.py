@@ -7,7 +7,7 @@ import hashlib
 import pytest
 
 from hub.ops import integrity
-from hub.store import keys
+from hub.store import case_keys, keys
 
 HOLDER = {"id_type": "credit-code", "id": "91330100MA2XXXXX08", "name": "杭州西湖小吃店"}
 CASE = "app.market." + "a" * 20
@@ -42,10 +42,10 @@ def test_application_materials_and_archive_packages_are_checked(store, licence):
     content = b"%PDF-1.7 an uploaded scan"
     sha256 = hashlib.sha256(content).hexdigest()
     upload = {"sha256": sha256, "media_type": "application/pdf", "size": len(content), "uploaded_at": "now"}
-    store.set_json(keys.application("market", CASE), {"id": CASE, "materials": [{"code": "id", "file": upload}]})
+    store.set_json(case_keys.application("market", CASE), {"id": CASE, "materials": [{"code": "id", "file": upload}]})
     package = {"sha256": hashlib.sha256(b"zip").hexdigest(), "size": 3}
-    store.set_json(keys.archive("market", CASE), {"case": CASE, "package": package, "disposed": None})
-    store.raw_client_for_tests().zadd(keys.archives_of("market"), {CASE: 1})
+    store.set_json(case_keys.archive("market", CASE), {"case": CASE, "package": package, "disposed": None})
+    store.raw_client_for_tests().zadd(case_keys.archives_of("market"), {CASE: 1})
     report = integrity.check(store)
     assert report.applications == 1 and report.materials == 1 and report.archives == 1
     assert sorted(p.split(":")[0] for p in report.problems) == [f"application {CASE} material id", f"archive {CASE}"]
@@ -56,7 +56,7 @@ def test_application_materials_and_archive_packages_are_checked(store, licence):
 
     store.delete_document(package["sha256"])  # disposed of: the package goes on purpose, the entry stays
     disposed = {"at": "2030-01-01T00:00:00+00:00", "by": "operator", "reason": "retention ended"}
-    store.set_json(keys.archive("market", CASE), {"case": CASE, "package": package, "disposed": disposed})
+    store.set_json(case_keys.archive("market", CASE), {"case": CASE, "package": package, "disposed": disposed})
     assert integrity.check(store).intact
 
 
