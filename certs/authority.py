@@ -30,6 +30,7 @@ class Profile(enum.StrEnum):
     SEAL = "seal"
     TSA = "tsa"
     OCSP = "ocsp"
+    PERSON = "person"  # a natural person signing through the hub (remote signing): short-lived, one signature
 
 
 VALIDITY_DAYS = {
@@ -38,6 +39,7 @@ VALIDITY_DAYS = {
     Profile.SEAL: 3 * 365,
     Profile.TSA: 10 * 365,
     Profile.OCSP: 2 * 365,
+    Profile.PERSON: 1,  # the caller gives the real end: minutes after issue
 }
 
 
@@ -221,7 +223,7 @@ def _with_profile(builder: x509.CertificateBuilder, profile: Profile) -> x509.Ce
             _key_usage(key_cert_sign=True, crl_sign=True), critical=True
         )
     builder = builder.add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-    if profile is Profile.SEAL:
+    if profile in (Profile.SEAL, Profile.PERSON):
         # No extended key usage: NSS (poppler's pdfsig) and other PDF validators check a signer for
         # e-mail protection when an EKU is present, so a document-signing-only EKU fails there.
         return builder.add_extension(_key_usage(digital_signature=True, content_commitment=True), critical=True)

@@ -1,7 +1,9 @@
-"""The printable face of a case's decision documents (Art. 6/14): an agency's written notices to an applicant.
+"""The printable face of a case's documents (Art. 6/11/14): an agency's written notices to an applicant, and the
+applicant's own application form.
 
-:func:`render_notice` prints a notice of acceptance, a one-time request for missing materials, or a
-decision not to accept an application or to refuse the licence, as an A4 PDF of one to three pages
+:func:`render_notice` prints a notice of acceptance, a one-time request for missing materials, a
+decision not to accept an application or to refuse the licence, or an application form (signed by the
+applicant, no agency seal drawn), as an A4 PDF of one to three pages
 in Chinese or English, and says where on the last page its seal is drawn, so that the signer puts the
 PAdES signature widget there (as for licences). It follows :mod:`certs.render`: fpdf2 output with a
 classic cross-reference table, the CJK font embedded as a HarfBuzz subset of the printed characters,
@@ -27,11 +29,23 @@ from fpdf.fonts import TTFFont
 
 from . import render
 from .api import CertsError
+from .notice_texts import (
+    ITEM_HEADINGS,
+    LANGUAGES,
+    MONTHS,
+    NOTICE_KINDS,
+    REMEDIES,
+    SIGNATURE_LINE,
+    TITLES,
+    WORDING,
+    Wording,
+)
 from .render import DEFAULT_FONT, LicenceRenderError, font_subset
 
-NOTICE_KINDS = ("acceptance", "materials_request", "refusal", "licence_refusal")
-LANGUAGES = ("zh", "en")
+__all__ = ["NOTICE_KINDS", "TITLES", "NoticeDocument", "NoticeRenderError", "RenderedNotice", "render_notice"]
+
 MAX_PAGES = 3
+APPLICATION_FORM = "application_form"  # the applicant's, signed by the applicant: no agency seal on it
 
 # The licence's geometry: margins, QR code and seal sit where they sit on a licence.
 LEFT, RIGHT, INK, GREY, FRAME_RED = render.LEFT, render.RIGHT, render.INK, render.GREY, render.FRAME_RED
@@ -45,62 +59,10 @@ CLOSING_TOP = QR_Y - 4  # the body's foot on the last page: below it the QR code
 FOOTER_Y = 281.0
 BODY_SIZE, LINE_HEIGHT = 11.0, 6.0
 PARAGRAPH_GAP, ITEM_GAP, NUMBER_WIDTH, BOX_PADDING = 2.5, 1.0, 8.0, 3.0
-MONTHS = "January February March April May June July August September October November December".split()
-
-TITLES: dict[tuple[str, str], str] = {
-    ("acceptance", "zh"): "受理通知书", ("acceptance", "en"): "Notice of Acceptance",
-    ("materials_request", "zh"): "补正材料一次性告知书",
-    ("materials_request", "en"): "Notice of Materials Required (One-Time)",
-    ("refusal", "zh"): "不予受理决定书", ("refusal", "en"): "Decision Not to Accept the Application",
-    ("licence_refusal", "zh"): "不予行政许可决定书", ("licence_refusal", "en"): "Decision to Refuse the Licence",
-}  # fmt: skip
-ITEM_HEADINGS: dict[tuple[str, str], str] = {
-    ("acceptance", "zh"): "告知事项：", ("acceptance", "en"): "Please note:",
-    ("materials_request", "zh"): "请一次性补正以下材料：",
-    ("materials_request", "en"): "Please provide all of the following materials:",
-    ("refusal", "zh"): "不予受理的理由：", ("refusal", "en"): "Reasons for not accepting the application:",
-    ("licence_refusal", "zh"): "不予许可的理由：", ("licence_refusal", "en"): "Reasons for refusing the licence:",
-}  # fmt: skip
-REMEDIES = {  # Administrative Reconsideration Law art. 20, Administrative Litigation Law art. 46
-    "zh": "申请人如对本决定不服，可以自收到本决定之日起六十日内，依照《中华人民共和国行政复议法》"
-    "向{agency}所属的本级人民政府或者其上一级主管部门申请行政复议；也可以自收到本决定之日起六个月内，"
-    "依照《中华人民共和国行政诉讼法》向人民法院提起行政诉讼。",
-    "en": "If you disagree with this decision, you may apply for administrative reconsideration within 60 days of "
-    "receiving it, to the people's government at the same level as {agency} or to the authority one level above it, "
-    "under the Administrative Reconsideration Law of the People's Republic of China; or you may bring an "
-    "administrative lawsuit in a people's court within six months of receiving it, under the Administrative "
-    "Litigation Law of the People's Republic of China.",
-}
 
 
 class NoticeRenderError(CertsError, ValueError):
     """A notice that cannot be printed faithfully: bad fields, a missing glyph, or too long."""
-
-
-@dataclass(frozen=True)
-class Wording:
-    """The fixed texts of a notice in one language (labels end with their separator)."""
-
-    reference: str
-    applicant: str
-    applicant_id: str
-    case_id: str
-    service_item: str
-    remedies: str
-    page: str  # a str.format template with {page} and {pages}
-    verify: str
-
-
-WORDING = {
-    "zh": Wording(
-        "文书编号：", "申请人：", "证件号码：", "申请编号：", "申请事项：", "救济途径", "第 {page} 页，共 {pages} 页",
-        "扫码核验本文书",
-    ),
-    "en": Wording(
-        "Ref. ", "Applicant: ", "ID: ", "Application No.: ", "Service item: ", "Your right to challenge this decision",
-        "Page {page} of {pages}", "Scan to verify this document",
-    ),
-}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -178,7 +140,8 @@ def render_notice(document: NoticeDocument, font_path: str | Path = DEFAULT_FONT
         if document.verify_url:
             _draw_qr(pdf, document.verify_url, wording.verify)
         _draw_closing(pdf, document)
-        render._draw_seal(pdf, document.agency_name, document.agency_region)  # the agency's seal, as on licences
+        if document.kind != APPLICATION_FORM:  # the agency's seal, as on licences; a form is the applicant's
+            render._draw_seal(pdf, document.agency_name, document.agency_region)
         pdf_bytes = bytes(pdf.output())
     x, y, radius = render.SEAL_X, render.SEAL_Y, render.SEAL_RADIUS
     seal_box = render._pdf_box(x - radius, y - radius, 2 * radius, 2 * radius)
@@ -212,6 +175,7 @@ def _written_date(day: date, language: str) -> str:
 def _printed_text(document: NoticeDocument, wording: Wording, title: str) -> str:
     """Every character the pages will draw, for the font subset."""
     texts = [title, ITEM_HEADINGS[(document.kind, document.language)], render.SEAL_PURPOSE, "0123456789."]
+    texts.append(SIGNATURE_LINE[document.language])
     texts += [*vars(wording).values(), document.reference, document.case_id, document.service_item]
     texts += [document.applicant_name, document.applicant_id_masked, document.agency_name, document.agency_region]
     texts += [*document.paragraphs, *document.items, document.remedies or "", document.verify_url or ""]
@@ -363,11 +327,15 @@ def _draw_margins(pdf: FPDF, reference: str, wording: Wording, page: int, pages:
 
 
 def _draw_closing(pdf: FPDF, document: NoticeDocument) -> None:
-    """The agency's name and the date, where the seal is stamped across them (as on a licence)."""
+    """The agency's name and the date, where the seal is stamped across them (as on a licence); on an
+    application form, the applicant's signature line instead of the agency."""
     width = 76.0
     pdf.set_text_color(*INK)
     pdf.set_y(render.SEAL_Y - 6)
-    for text, size in ((document.agency_name, 13), (_written_date(document.issued_on, document.language), 11)):
+    signed_by = document.agency_name
+    if document.kind == APPLICATION_FORM:
+        signed_by = SIGNATURE_LINE[document.language].format(name=document.applicant_name)
+    for text, size in ((signed_by, 13), (_written_date(document.issued_on, document.language), 11)):
         pdf.set_font(FONT_FAMILY, size=size)
         pdf.set_x(render.ISSUER_X - width / 2)
         pdf.multi_cell(width, size / 2, text, align=Align.C)

@@ -26,7 +26,7 @@ from hub.resolution import routes as resolution_routes
 from hub.sources import routes as connector_routes
 from hub.state import HubState
 from hub.store.client import Store
-from hub.web import apply, console, desk, guide_routes, pages, session_routes, signin, verify
+from hub.web import apply, apply_signing, console, desk, guide_routes, pages, session_routes, signin, verify
 from hub.web.sessions import ServerSessionInterface
 
 # Every room's API blueprint, in the order the spec lists them.
@@ -51,7 +51,7 @@ API_BLUEPRINTS = (
     deadline_routes.blp,
     session_routes.blp,
 )
-PAGE_BLUEPRINTS = (pages.blp, console.blp, desk.blp, verify.blp, apply.blp)
+PAGE_BLUEPRINTS = (pages.blp, console.blp, desk.blp, verify.blp, apply.blp, apply_signing.blp)
 
 
 def create_app(config: Mapping[str, Any] | None = None, settings: Settings | None = None) -> Flask:

@@ -47,6 +47,7 @@ MINE = "apply_applications"  # ids of the applications made in this session, new
 CSRF = "apply_csrf"
 CSRF_FIELD = "csrf_token"
 OPEN_ENDPOINTS = {"apply_pages.login", "apply_pages.sign_in", "apply_pages.signed_in"}
+VERIFIED = "apply_verified"  # True when the identity service, not the demo's form, said who the applicant is
 NEXT = "apply_next"  # where to go once the identity service sends the applicant back
 ID_TYPES = ("resident-id", "credit-code")
 KEPT_APPLICATIONS = 20  # the cookie must stay small
@@ -54,7 +55,7 @@ ITEMS_SHOWN = 200
 ACCESS_LOG_PAGE = 20
 
 
-def _portal() -> str:
+def portal() -> str:
     """The agency these pages submit as (HUB_APPLICANT_PORTAL); the pages are off without one, and without a
     sign-in that proves who the applicant is (OpenID Connect, or the demo's with HUB_DEMO=1)."""
     settings = hub_state().settings
@@ -63,16 +64,16 @@ def _portal() -> str:
     return settings.applicant_portal
 
 
-def _context() -> Context:
-    return Context(actor=f"applicant-pages:{_portal()}", request_id=g.request_id)
+def acting() -> Context:
+    return Context(actor=f"applicant-pages:{portal()}", request_id=g.request_id)
 
 
-def _applicant() -> dict[str, str] | None:
+def signed_in_applicant() -> dict[str, str] | None:
     """The signed-in applicant (the session lives on the server, sealed at rest: hub.web.sessions)."""
     return session.get(APPLICANT) or None
 
 
-def _text(key: str) -> str:
+def text(key: str) -> str:
     return translator(current_language())(key)
 
 
@@ -83,8 +84,8 @@ def csrf_token() -> str:
     return session[CSRF]
 
 
-def _render(template: str, status: int = 200, **values: Any) -> Response:
-    applicant = _applicant()
+def render(template: str, status: int = 200, **values: Any) -> Response:
+    applicant = signed_in_applicant()
     response = render_page(
         template,
         csrf=csrf_token(),
@@ -98,8 +99,8 @@ def _render(template: str, status: int = 200, **values: Any) -> Response:
 
 
 @blp.before_request
-def _guard() -> Response | None:
-    _portal()
+def guard() -> Response | None:
+    portal()
     if request.method in BODY_METHODS:
         limit = hub_state().settings.max_upload_bytes
         request.max_content_length = limit  # also bounds chunked bodies, which declare no length
@@ -107,14 +108,14 @@ def _guard() -> Response | None:
             raise RequestEntityTooLarge()
         expected, given = session.get(CSRF), request.form.get(CSRF_FIELD, "")
         if not expected or not hmac.compare_digest(expected.encode(), given.encode()):
-            abort(400, description=_text("apply_csrf"))
-    if request.endpoint not in OPEN_ENDPOINTS and not _applicant():
+            abort(400, description=text("apply_csrf"))
+    if request.endpoint not in OPEN_ENDPOINTS and not signed_in_applicant():
         return redirect(url_for("apply_pages.login", next=request.full_path.rstrip("?")), 303)
     return None
 
 
 @blp.after_request
-def _no_store(response: Response) -> Response:
+def no_store(response: Response) -> Response:
     response.headers["Cache-Control"] = "no-store"  # personal data and live statuses
     return response
 
@@ -122,7 +123,7 @@ def _no_store(response: Response) -> Response:
 @blp.errorhandler(RequestEntityTooLarge)
 def _too_large(error: RequestEntityTooLarge) -> Response:
     mb = max(1, hub_state().settings.max_upload_bytes // 1_048_576)
-    flash(_text("apply_too_large").format(mb=mb), "error")
+    flash(text("apply_too_large").format(mb=mb), "error")
     return redirect(request.referrer or url_for("apply_pages.my_applications"), 303)
 
 
@@ -134,7 +135,7 @@ def login() -> Response:
     if settings.oidc:
         session[NEXT] = _safe_next()
         return signin.provider().authorize_redirect(signin.callback_url(settings))
-    return _render("apply_login.html", error=None, id_types=ID_TYPES, form={}, next=_safe_next())
+    return render("apply_login.html", error=None, id_types=ID_TYPES, form={}, next=_safe_next())
 
 
 @blp.route("/callback", methods=["GET"])
@@ -148,9 +149,9 @@ def signed_in() -> Response:
         applicant = signin.applicant_from(token.get("userinfo") or {}, settings)
     except (OAuthError, ValidationError, ValueError) as error:
         log.warning("applicant sign-in refused", extra={"error": type(error).__name__})
-        return _render("apply_login.html", 401, error=_text("apply_login_failed"), oidc=True, form={}, next=None)
+        return render("apply_login.html", 401, error=text("apply_login_failed"), oidc=True, form={}, next=None)
     next_page = session.pop(NEXT, None)
-    _admit(applicant)
+    _admit(applicant, verified=True)
     return redirect(next_page or url_for("apply_pages.choose"), 303)
 
 
@@ -164,20 +165,22 @@ def sign_in() -> Response:
     try:
         applicant = HolderSchema().load(form)
     except ValidationError:
-        error = _text("apply_login_invalid")
-        return _render("apply_login.html", 422, error=error, id_types=ID_TYPES, form=form, next=_safe_next())
-    _admit(applicant)
+        error = text("apply_login_invalid")
+        return render("apply_login.html", 422, error=error, id_types=ID_TYPES, form=form, next=_safe_next())
+    _admit(applicant, verified=False)
     return redirect(_safe_next() or url_for("apply_pages.choose"), 303)
 
 
-def _admit(applicant: dict[str, str]) -> None:
-    """Sign ``applicant`` in: a fresh session under a fresh id, noted among the person's sessions."""
+def _admit(applicant: dict[str, str], verified: bool) -> None:
+    """Sign ``applicant`` in: a fresh session under a fresh id, noted among the person's sessions; ``verified``
+    when the identity service proved who it is (not the demo's form)."""
     state = hub_state()
     session.clear()
     session_id = session.renew()
     session.permanent = True  # signed in: the session lives HUB_SESSION_TTL (hub.web.sessions)
     session[APPLICANT] = {"id_type": applicant["id_type"], "id": applicant["id"], "name": applicant["name"]}
     session[CSRF] = secrets.token_urlsafe(32)  # a fresh token for the signed-in applicant
+    session[VERIFIED] = verified
     subject_hash = state.keyring.subject_hash(applicant["id_type"], applicant["id"])
     sessions.remember_person(state.store, subject_hash, session_id, state.settings.session_ttl)
 
@@ -196,7 +199,7 @@ def sign_out() -> Response:
     cookie opens nothing."""
     session.clear()
     session.renew()
-    flash(_text("apply_signed_out"), "ok")
+    flash(text("apply_signed_out"), "ok")
     return redirect(url_for("apply_pages.login"), 303)
 
 
@@ -208,7 +211,7 @@ def choose() -> Response:
         return redirect(url_for("apply_pages.service", code=request.args["service_item"]), 303)
     listing = service_items.list_service_items(hub_state().store, ITEMS_SHOWN, None)
     online = [item for item in listing["items"] if item.get("online") and not item.get("in_person_required")]
-    return _render("apply_choose.html", items=online)
+    return render("apply_choose.html", items=online)
 
 
 @blp.route("/services/<code>", methods=["GET"])
@@ -219,7 +222,7 @@ def service(code: str) -> Response:
 
 def _service_page(code: str, error: str | None, status: int, answers: dict[str, Any]) -> Response:
     item_guide = guide.build_guide(hub_state().store, code, None, None)
-    return _render(
+    return render(
         "apply_service.html", status, guide=item_guide, fields=_form_fields(item_guide), error=error, answers=answers
     )
 
@@ -242,10 +245,10 @@ def submit(code: str) -> Response:
     item_guide = guide.build_guide(hub_state().store, code, None, None)
     fields = _form_fields(item_guide)
     answers = {name: request.form.get(f"form.{name}", "").strip() for name in fields}
-    applicant = _applicant()
+    applicant = signed_in_applicant()
     body = {"service_item": code, "applicant": applicant, "channel": CHANNEL, "form": _typed(fields, answers)}
     try:
-        record = applications.submit(hub_state(), _context(), _portal(), body, current_language())
+        record = applications.submit(hub_state(), acting(), portal(), body, current_language())
     except HubError as error:
         return _service_page(code, plain_words(error), error.status, answers)
     session[MINE] = [record["id"], *[i for i in session.get(MINE, []) if i != record["id"]]][:KEPT_APPLICATIONS]
@@ -272,9 +275,9 @@ def _typed(fields: dict[str, dict[str, Any]], answers: dict[str, str]) -> dict[s
 
 
 # -- my applications
-def _owned(application_id: str) -> dict[str, Any]:
+def owned(application_id: str) -> dict[str, Any]:
     """The application if the signed-in applicant made it; 404 for anything else, so ids reveal nothing."""
-    state, applicant = hub_state(), _applicant()
+    state, applicant = hub_state(), signed_in_applicant()
     try:
         record = applications.get(state, application_id)
     except NotFound:
@@ -291,16 +294,16 @@ def my_applications() -> Response:
     records = []
     for application_id in session.get(MINE, []):
         try:
-            records.append(_owned(application_id))
+            records.append(owned(application_id))
         except HTTPException:  # a case gone from the store is simply not listed
             continue
-    return _render("apply_list.html", records=records)
+    return render("apply_list.html", records=records)
 
 
 @blp.route("/applications/<application_id>", methods=["GET"])
 def application(application_id: str) -> Response:
     """One application: what the platform found, what is missing, uploads, status, deadline, timeline."""
-    return _application_page(_owned(application_id), None, 200)
+    return _application_page(owned(application_id), None, 200)
 
 
 def _application_page(record: dict[str, Any], error: str | None, status: int) -> Response:
@@ -310,7 +313,7 @@ def _application_page(record: dict[str, Any], error: str | None, status: int) ->
     sources = {m["source"]["agency"] for m in record["materials"] if m.get("source")}
     actors = {line["by"].removeprefix("agency:").split("/", 1)[0] for line in record["timeline"] if line.get("by")}
     sources |= {code for code in actors if ":" not in code}
-    return _render(
+    return render(
         "apply_application.html",
         status,
         record=record,
@@ -324,28 +327,28 @@ def _application_page(record: dict[str, Any], error: str | None, status: int) ->
 @blp.route("/applications/<application_id>/materials", methods=["POST"])
 def upload(application_id: str) -> Response:
     """Upload one missing material; errors are told on the application's page."""
-    record = _owned(application_id)
+    record = owned(application_id)
     code = request.form.get("material", "")
     upload_file = request.files.get("file")
     if upload_file is None or not upload_file.filename:
-        return _application_page(record, _text("apply_no_file"), 400)
+        return _application_page(record, text("apply_no_file"), 400)
     try:
         applications.add_material(
-            hub_state(), _context(), _portal(), application_id, code, upload_file.stream, current_language()
+            hub_state(), acting(), portal(), application_id, code, upload_file.stream, current_language()
         )
     except HubError as error:
-        return _application_page(_owned(application_id), plain_words(error), error.status)
-    flash(_text("apply_uploaded"), "ok")
+        return _application_page(owned(application_id), plain_words(error), error.status)
+    flash(text("apply_uploaded"), "ok")
     return redirect(url_for("apply_pages.application", application_id=application_id), 303)
 
 
 @blp.route("/licences/<number>.pdf", methods=["GET"])
 def licence_pdf(number: str) -> Response:
     """The sealed licence PDF, only for its holder."""
-    applicant = _applicant()
+    applicant = signed_in_applicant()
     holder = Subject(applicant["id_type"], applicant["id"])
     try:  # the pages act as their portal for the signed-in holder; anyone else's licence is not there
-        record, content = access.pdf_for_reader(hub_state(), number, _portal(), frozenset({"portal"}), holder)
+        record, content = access.pdf_for_reader(hub_state(), number, portal(), frozenset({"portal"}), holder)
     except (NotFound, Forbidden):
         abort(404)
     response = Response(content, mimetype="application/pdf")
@@ -357,11 +360,11 @@ def licence_pdf(number: str) -> Response:
 @blp.route("/access-log", methods=["GET"])
 def reads() -> Response:
     """Who read what about the signed-in applicant, newest first."""
-    applicant = _applicant()
+    applicant = signed_in_applicant()
     cursor = request.args.get("cursor")
     try:
         listing = access_log.page(hub_state(), applicant["id_type"], applicant["id"], ACCESS_LOG_PAGE, cursor)
     except (Invalid, ValueError):  # a hand-edited cursor: start from the top rather than fail the page
         listing = access_log.page(hub_state(), applicant["id_type"], applicant["id"], ACCESS_LOG_PAGE, None)
     names = agency_names({entry["agency"] for entry in listing["items"]})
-    return _render("apply_access_log.html", listing=listing, agency_names=names)
+    return render("apply_access_log.html", listing=listing, agency_names=names)

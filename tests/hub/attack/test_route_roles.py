@@ -149,6 +149,9 @@ ACCESS: dict[tuple[str, str], str | frozenset[str]] = {
     ("/apply/applications", "GET"): APPLICANT,
     ("/apply/applications/<application_id>", "GET"): APPLICANT,
     ("/apply/applications/<application_id>/materials", "POST"): APPLICANT,
+    ("/apply/applications/<application_id>/sign", "GET"): APPLICANT,
+    ("/apply/applications/<application_id>/sign", "POST"): APPLICANT,
+    ("/apply/applications/<application_id>/documents/<reference>", "GET"): APPLICANT,
     ("/apply/licences/<number>.pdf", "GET"): APPLICANT,
     ("/apply/access-log", "GET"): APPLICANT,
 }

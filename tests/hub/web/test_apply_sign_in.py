@@ -4,13 +4,14 @@ or by the operator, everywhere at once; a hub with applicant pages and no sign-i
 
 from __future__ import annotations
 
+import io
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
 from attack_support import fresh_unlimited_app
 from oidc_support import StandInProvider
-from testbed import OPERATOR
+from testbed import OPERATOR, service_item_body
 
 from hub.config import load_settings
 from hub.store import keys
@@ -164,3 +165,61 @@ def test_a_strangers_session_lives_minutes_and_a_signed_in_one_the_configured_ti
     sign_in(client)
     signed_in = raw.ttl(keys.web_session(client.get_cookie(sessions.COOKIE).value))
     assert signed_in > sessions.ANONYMOUS_TTL_SECONDS  # HUB_SESSION_TTL, 8 hours by default
+
+
+def test_an_applicant_the_identity_service_signed_in_signs_the_form_and_anyone_can_verify_it(hub, tmp_path):
+    """Issue 18, item 8: remote signing for the applicant, under a certificate made for that one signature."""
+    api = hub.test_client()
+    registry_of(api)
+    client = hub.test_client()
+    sign_in(client)
+    with client.session_transaction() as session:
+        csrf = session["apply_csrf"]
+    page = client.get("/apply/services/signed-item")
+    assert page.status_code == 200, page.get_data(as_text=True)
+    made = client.post("/apply/services/signed-item", data={"csrf_token": csrf})
+    assert made.status_code == 303, made.get_data(as_text=True)
+    case_id = made.headers["Location"].rsplit("/", 1)[-1]
+    assert client.get(f"/apply/applications/{case_id}/sign").status_code == 200
+    unconfirmed = client.post(f"/apply/applications/{case_id}/sign", data={"csrf_token": csrf})
+    assert unconfirmed.status_code == 422  # the applicant says so in so many words first
+    signed = client.post(f"/apply/applications/{case_id}/sign", data={"csrf_token": csrf, "confirm": "yes"})
+    assert signed.status_code == 303, signed.get_data(as_text=True)
+    case = api.get(f"/api/v1/applications/{case_id}", headers=OPERATOR).get_json()
+    [form] = [d for d in case["documents"] if d["kind"] == "application_form"]
+    assert case["timeline"][-1]["type"] == "form.signed"
+    pdf = client.get(f"/apply/applications/{case_id}/documents/{form['reference']}").get_data()
+    files = {"file": (io.BytesIO(pdf), "form.pdf")}
+    verdict = api.post("/api/v1/verifications", data=files, content_type="multipart/form-data").get_json()
+    assert verdict["verdict"] == "valid" and verdict["document"]["kind"] == "application_form", verdict
+    [signature] = verdict["signatures"]
+    assert signature["signer"]["common_name"] == "李伟" and RESIDENT not in signature["signer"]["subject"]
+    again = client.post(f"/apply/applications/{case_id}/sign", data={"csrf_token": csrf, "confirm": "yes"})
+    assert again.status_code == 409  # once
+
+
+def test_the_demo_s_sign_in_proves_nobody_and_cannot_sign(settings, client, registry):
+    demo = fresh_unlimited_app(settings, applicant_portal=PORTAL, demo=True)
+    registry_of(demo.test_client())
+    browser = demo.test_client()
+    browser.get("/apply/login")
+    with browser.session_transaction() as session:
+        csrf = session["apply_csrf"]
+    form = {"csrf_token": csrf, "id_type": "resident-id", "id": RESIDENT, "name": "李伟"}
+    assert browser.post("/apply/login", data=form).status_code == 303
+    with browser.session_transaction() as session:
+        csrf = session["apply_csrf"]
+    case_id = (
+        browser.post("/apply/services/signed-item", data={"csrf_token": csrf}).headers["Location"].rsplit("/", 1)[-1]
+    )
+    refused = browser.post(f"/apply/applications/{case_id}/sign", data={"csrf_token": csrf, "confirm": "yes"})
+    assert refused.status_code == 403
+
+
+def registry_of(api) -> None:
+    """The hall that the pages submit as, and an item with one upload to apply for."""
+    for code in ("market", PORTAL):
+        api.post("/api/v1/agencies", json={"code": code, "name": f"{code} 局", "region": "330100"}, headers=OPERATOR)
+    materials = [{"code": "plan", "name": "平面图", "evidence_type": None, "required": True}]
+    body = service_item_body("signed-item", agency="market", region="330100", materials=materials)
+    assert api.post("/api/v1/service-items", json=body, headers=OPERATOR).status_code == 201
