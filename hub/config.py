@@ -167,6 +167,13 @@ class Settings:
         default="id_number",
         metadata={"env": "HUB_OIDC_ID_CLAIM", "doc": "the ID token claim that holds the applicant's identifier"},
     )
+    oidc_agency_claim: str = field(
+        default="agency",
+        metadata={
+            "env": "HUB_OIDC_AGENCY_CLAIM",
+            "doc": "the claim naming a member of staff's agency (its code): who may sign in to /desk that way",
+        },
+    )
     oidc_id_type_claim: str = field(
         default="id_type",
         metadata={

@@ -26,7 +26,7 @@ from hub.web.staff import StaffArea, acting
 from hub.web.words import Words, agency_names, plain_words
 
 blp = Blueprint("desk", __name__, url_prefix="/desk")
-AREA = StaffArea("desk", "agency", "desk_agency", "desk.overview", "desk_not_agency")
+AREA = StaffArea("desk", "agency", "desk_agency", "desk.overview", "desk_not_agency", identity_service=True)
 AREA.install(blp)
 PAGE = 50
 # the lead's actions, by the state they fit (processing.ALLOWED_FROM), in the order the page offers them

@@ -128,6 +128,8 @@ ACCESS: dict[tuple[str, str], str | frozenset[str]] = {
     ("/desk/login", "GET"): PUBLIC,
     ("/desk/login", "POST"): PUBLIC,
     ("/desk/logout", "POST"): PUBLIC,
+    ("/desk/login/identity-service", "GET"): PUBLIC,
+    ("/desk/callback", "GET"): PUBLIC,
     ("/desk", "GET"): DESK,
     ("/desk/cases/<application_id>", "GET"): DESK,
     ("/desk/cases/<application_id>/documents/<reference>", "GET"): DESK,

@@ -223,3 +223,30 @@ def registry_of(api) -> None:
     materials = [{"code": "plan", "name": "平面图", "evidence_type": None, "required": True}]
     body = service_item_body("signed-item", agency="market", region="330100", materials=materials)
     assert api.post("/api/v1/service-items", json=body, headers=OPERATOR).status_code == 201
+
+
+def staff_sign_in(client):
+    """Through the identity service and back, from the desk's sign-in page; the hub's last answer."""
+    to_provider = client.get("/desk/login/identity-service")
+    assert to_provider.status_code == 302, to_provider.get_data(as_text=True)
+    back = requests.get(to_provider.headers["Location"], allow_redirects=False, timeout=10)
+    callback = urlsplit(back.headers["Location"])
+    assert callback.path == "/desk/callback"
+    return client.get(callback.path, query_string=callback.query)
+
+
+def test_agency_staff_sign_in_to_the_desk_through_the_identity_service(hub, provider):
+    """Issue 18, item 1: the desk admits staff the identity service names with a registered agency."""
+    api = hub.test_client()
+    registry_of(api)
+    client = hub.test_client()
+    assert "data-identity-service" in client.get("/desk/login").get_data(as_text=True)
+    provider.sign_in_as = {"sub": "staff-wang", "name": "王芳", "agency": "market"}
+    admitted = staff_sign_in(client)
+    assert admitted.status_code == 303 and admitted.headers["Location"] == "/desk"
+    assert client.get("/desk").status_code == 200
+    for claims in ({"sub": "x", "name": "张三"}, {"sub": "y", "name": "李四", "agency": "nowhere"}):
+        provider.sign_in_as = claims
+        stranger = hub.test_client()
+        assert staff_sign_in(stranger).status_code == 403  # no registered agency named: not staff here
+        assert stranger.get("/desk").status_code == 303
