@@ -60,6 +60,7 @@ def submit(state: HubState, ctx: Context, portal: str, body: dict[str, Any], lan
             where_to_apply=where,
             in_person_required=item["in_person_required"],
         )
+    shape.check_channel(state, body["channel"])
     shape.check(state, item, body.get("form") or {})
     applicant, representative = body["applicant"], body.get("representative")
     application_id = new_id(item["agency"])

@@ -10,7 +10,7 @@ from hub.intake.queues import QUEUES
 from hub.licences.schemas import HolderSchema
 from hub.resolution.schemas import NoticeSchema
 
-CHANNELS = ("web", "mobile", "terminal")
+CHANNEL_PATTERN = r"^(web|mobile|terminal|third-party:[A-Za-z0-9][A-Za-z0-9.-]{0,63})$"
 EVENTS = ("accept", "request_materials", "suspend", "resume", "postpone", "approve", "reject", "refetch")
 
 
@@ -48,7 +48,11 @@ class ApplicationRequestSchema(Schema):
             " 'representative' are looked up under this person (without one: under the applicant)"
         },
     )
-    channel = fields.String(required=True, validate=validate.OneOf(CHANNELS))
+    channel = fields.String(
+        required=True,
+        validate=validate.Regexp(CHANNEL_PATTERN, error="web, mobile, terminal, or third-party:<platform code>."),
+        metadata={"description": "web, mobile, terminal, or third-party:<code> of a registered third-party platform"},
+    )
     form = fields.Dict(keys=fields.String(), load_default=dict, metadata={"description": "the applicant's answers"})
 
 

@@ -14,10 +14,25 @@ if TYPE_CHECKING:
     from hub.state import HubState
 
 
+THIRD_PARTY = "third-party:"
+
+
 class CatalogueEntry(Invalid):
     """A catalogue entry lists what the province offers; applicants apply for the items that implement it."""
 
     slug, title = "catalogue-entry", "Apply for an implementing item"
+
+
+def check_channel(state: HubState, channel: str) -> None:
+    """Invalid unless a ``third-party:<code>`` channel names a registered third-party platform (Art. 2)."""
+    if not channel.startswith(THIRD_PARTY):
+        return
+    platform = state.store.get_json(keys.agency(channel.removeprefix(THIRD_PARTY)))
+    if platform is None or platform.get("kind") != "third-party-platform":
+        raise Invalid(
+            f"{channel!r} names no registered third-party platform.",
+            errors={"channel": ["Register the platform as an agency of kind third-party-platform first."]},
+        )
 
 
 def check(state: HubState, item: dict[str, Any], form: dict[str, Any]) -> None:

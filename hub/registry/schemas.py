@@ -43,10 +43,21 @@ AGENCY_CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9.-]{0,63}$"
 AGENCY_CODE_ERROR = "Use 1-64 letters, digits, '.' or '-' (the code goes into the seal certificate: no '_')."
 
 
+AGENCY_KINDS = ("agency", "third-party-platform")
+
+
 class AgencySchema(Recorded):
     code = code_field(AGENCY_CODE_PATTERN, AGENCY_CODE_ERROR, required=True)
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     region = region_field(required=True)
+    kind = fields.String(
+        load_default="agency",
+        validate=validate.OneOf(AGENCY_KINDS),
+        metadata={
+            "description": "agency, or third-party-platform: a platform that takes applications for the province"
+            " (Art. 2), named in a case's channel as third-party:<code>"
+        },
+    )
 
 
 class TokenRequestSchema(Schema):

@@ -114,3 +114,16 @@ def test_an_optional_material_is_added_until_the_decision(client, province):
     case = apply(client, province["portal"]).get_json()
     assert upload(client, province["portal"], case["id"], "photo").status_code == 201  # while others are missing
     assert HOLDER["name"]  # (the applicant of intake_support)
+
+
+def test_a_third_party_platform_is_a_channel_once_it_is_registered(client, province, registry):
+    """Issue 19, item 4: the third-party platforms of Art. 2 are named in a case's channel."""
+    registry.post(
+        "/api/v1/agencies",
+        {"code": "alipay-hall", "name": "第三方平台", "region": "330000", "kind": "third-party-platform"},
+    )
+    assert apply(client, province["portal"], channel="third-party:alipay-hall").status_code == 201
+    for channel, why in (("third-party:nobody", "no registered"), ("third-party:market", "no registered"), ("fax", "")):
+        refused = apply(client, province["portal"], channel=channel)
+        assert refused.status_code == 422 and "channel" in refused.get_json()["errors"], channel
+        assert why in refused.get_json()["detail"] or not why

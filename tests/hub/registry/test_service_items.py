@@ -48,7 +48,9 @@ def test_contract_body_is_accepted_as_written(client, base):
     assert response.status_code == 201
     record = response.get_json()
     assert {k: record[k] for k in body} == body | {
-        "materials": [body["materials"][0] | {"paper_required": False, "description": None, "fields": None}]
+        "materials": [
+            body["materials"][0] | {"paper_required": False, "description": None, "fields": None, "party": "applicant"}
+        ]
     }
     assert record["version"] == 1
     assert record["effective_from"]  # defaults to today
