@@ -14,7 +14,7 @@ from hub.archives import routes as archive_routes
 from hub.audit import routes as audit_routes
 from hub.config import Settings, check_applicant_sign_in, load_settings
 from hub.http import api_docs, hooks, problems, ratelimit
-from hub.intake import calendar_routes, deadline_routes, discrepancy_routes, outcome_routes
+from hub.intake import calendar_routes, deadline_routes, discrepancy_routes
 from hub.intake import routes as application_routes
 from hub.licences import document_routes, pki_routes
 from hub.licences import routes as licence_routes
@@ -26,7 +26,18 @@ from hub.resolution import routes as resolution_routes
 from hub.sources import routes as connector_routes
 from hub.state import HubState
 from hub.store.client import Store
-from hub.web import apply, apply_signing, console, desk, guide_routes, pages, session_routes, signin, verify
+from hub.web import (
+    apply,
+    apply_signing,
+    console,
+    desk,
+    guide_routes,
+    outcome_routes,
+    pages,
+    session_routes,
+    signin,
+    verify,
+)
 from hub.web.sessions import ServerSessionInterface
 
 # Every room's API blueprint, in the order the spec lists them.

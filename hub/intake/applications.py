@@ -30,6 +30,12 @@ PENDING_MATERIALS, SUBMITTED = "pending_materials", "submitted"
 UPLOADED = "uploaded"
 
 
+class ItemEnded(Invalid):
+    """The item was withdrawn or abolished; the problem names its successor, if any."""
+
+    slug, title = "item-ended", "No longer applied for"
+
+
 class NotOnline(Invalid):
     """The item cannot be applied for online; the problem says where and how."""
 
@@ -42,6 +48,14 @@ def in_force(state: HubState, code: str, today: date) -> dict[str, Any]:
     current = [v for v in versions if date.fromisoformat(v["effective_from"]) <= today]
     if not current:
         raise NotFound(f"Service item {code!r} is not in force yet.")
+    if service_items.ended(current[-1], today):
+        item, successor = current[-1], current[-1].get("successor")
+        raise ItemEnded(
+            f"{item['name']} was {item['end_kind']} on {item['ends_on']} and takes no new applications"
+            + (f"; apply for {successor} instead." if successor else "."),
+            errors={"service_item": [f"{item['end_kind'].capitalize()} on {item['ends_on']}."]},
+            successor=successor,
+        )
     return current[-1]
 
 
@@ -253,6 +267,14 @@ def _uploadable(record: dict[str, Any] | None, application_id: str, portal: str,
     return material
 
 
+def _kept_already(record: dict[str, Any] | None, portal: str, code: str, sha256: str) -> bool:
+    """Whether this very file is already the portal's upload for material ``code`` of the case."""
+    if record is None or record["portal"] != portal:
+        return False
+    material = next((m for m in record["materials"] if m["code"] == code), None)
+    return material is not None and (material.get("file") or {}).get("sha256") == sha256
+
+
 def add_material(
     state: HubState, ctx: Context, portal: str, application_id: str, code: str, upload: BinaryIO, language: str
 ) -> dict[str, Any]:
@@ -264,7 +286,10 @@ def add_material(
     # Allowed first (the portal's case, taking uploads, a material the platform did not supply), so a
     # refused upload leaves no byte behind; then stored by content before the record names it, and the
     # same checks again inside the transaction, against the record as it is then.
-    _uploadable(state.store.get_json(case_keys.application(agency, application_id)), application_id, portal, code)
+    current = state.store.get_json(case_keys.application(agency, application_id))
+    if _kept_already(current, portal, code, sha256):
+        return current  # a retry of an upload that was kept before its answer was lost: nothing to do again
+    _uploadable(current, application_id, portal, code)
     signed = signatures.of_upload(state, upload) if examined.signed else None
     state.store.put_document(sha256, uploads.chunks(upload))
 

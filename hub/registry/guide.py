@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from hub.registry.connectors import providers_of
-from hub.registry.service_items import get_service_item
+from hub.registry.service_items import get_service_item, implementations_of
 from hub.store import keys
 from hub.store.client import Store
 
@@ -78,5 +78,15 @@ def build_guide(store: Store, code: str, version: int | None, apply_url: str | N
         "form_checks": [  # which answers the platform checks against whose data (Art. 9)
             check | {"material_name": names.get(check["material"], "")} for check in item.get("form_checks") or []
         ],
+        "fee": item.get("fee"),  # None: free of charge
+        "conditions": item.get("conditions"),
+        "contact": item.get("contact"),
+        "complaint_line": item.get("complaint_line"),
+        "ends": (
+            {"on": item["ends_on"], "kind": item["end_kind"], "successor": item.get("successor")}
+            if item.get("ends_on")
+            else None
+        ),
+        "implementations": implementations_of(store, item["code"]) if item.get("entry_type") == "catalogue" else [],
         "produces": {"code": licence["code"], "name": licence["name"]} if licence else None,
     }

@@ -9,7 +9,6 @@ from flask import url_for
 from hub.http.blueprint import HubBlueprint, context
 from hub.http.current import hub_state
 from hub.registry import service_items
-from hub.registry.agency_routes import READERS
 from hub.registry.schemas import (
     ServiceItemListArgsSchema,
     ServiceItemPageSchema,
@@ -35,26 +34,27 @@ def create_service_item(data: dict[str, Any]) -> tuple[dict[str, Any], int, dict
 
 
 @blp.route("", methods=["GET"])
-@blp.requires(*READERS)
 @blp.arguments(ServiceItemListArgsSchema, location="query")
 @blp.response(200, ServiceItemPageSchema)
 def list_service_items(args: dict[str, Any]) -> Any:
-    """List service items (newest versions) by code, optionally of one region."""
-    return service_items.list_service_items(hub_state().store, args["limit"], args["cursor"], args["region"])
+    """Public, no token: service items (newest versions) by code; ``?q=`` searches codes and names, ``?region=``
+    and ``?agency=`` narrow it."""
+    store = hub_state().store
+    if args["q"] or args["agency"]:
+        return service_items.search(store, args["limit"], args["cursor"], args["region"], args["q"], args["agency"])
+    return service_items.list_service_items(store, args["limit"], args["cursor"], args["region"])
 
 
 @blp.route("/<code>", methods=["GET"])
-@blp.requires(*READERS)
 @blp.arguments(ServiceItemQuerySchema, location="query")
 @blp.response(200, ServiceItemSchema)
 def get_service_item(args: dict[str, Any], code: str) -> Any:
-    """The newest version of a service item, or an older one with version=N."""
+    """Public: the newest version of a service item, or an older one with version=N."""
     return service_items.get_service_item(hub_state().store, code, args.get("version"))
 
 
 @blp.route("/<code>/versions", methods=["GET"])
-@blp.requires(*READERS)
 @blp.response(200, VersionListSchema)
 def list_versions(code: str) -> Any:
-    """Every version of a service item, oldest first."""
+    """Public: every version of a service item, oldest first."""
     return {"items": service_items.list_versions(hub_state().store, code)}

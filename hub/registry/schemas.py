@@ -293,6 +293,34 @@ class ServiceItemSchema(Recorded):
     legal_basis = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=20_000))
     effective_from = IsoDate(load_default=None, allow_none=True)
     where_to_apply = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000))
+    fee = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(max=2000),
+        metadata={"description": "what the applicant pays, and on what basis; null: free of charge"},
+    )
+    conditions = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(max=20_000),
+        metadata={"description": "who may apply"},
+    )
+    contact = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
+    complaint_line = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(max=500),
+        metadata={"description": "where to complain"},
+    )
+    ends_on = IsoDate(
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "from this day the item takes no new applications (withdrawn or abolished)"},
+    )
+    end_kind = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(("withdrawn", "abolished")))
+    successor = code_field(
+        load_default=None, allow_none=True, metadata={"description": "the item that replaces it, once it ends"}
+    )
     retention_years = fields.Integer(
         strict=True,
         load_default=30,
@@ -327,6 +355,10 @@ class ServiceItemSchema(Recorded):
                 errors.setdefault("form_checks", []).append(
                     f"{check['material']!r} does not fetch {check['field']!r}: list it in its fields."
                 )
+        if bool(data.get("ends_on")) != bool(data.get("end_kind")):
+            errors["end_kind"] = ["An item that ends says how (withdrawn or abolished) and from when (ends_on)."]
+        if data.get("successor") and not data.get("ends_on"):
+            errors["successor"] = ["Only an item that ends has a successor."]
         if data.get("entry_type") == "catalogue" and data.get("catalogue_code"):
             errors["catalogue_code"] = ["A catalogue entry does not implement another entry."]
         if errors:
@@ -339,6 +371,10 @@ class ServiceItemQuerySchema(Schema):
 
 class ServiceItemListArgsSchema(PageArgsSchema):
     region = region_field(load_default=None)
+    q = fields.String(
+        load_default=None, validate=validate.Length(min=1, max=100), metadata={"description": "in codes and names"}
+    )
+    agency = code_field(load_default=None, metadata={"description": "the implementing agency"})
 
 
 class VersionSummarySchema(Schema):
@@ -389,6 +425,17 @@ class GuideSchema(Schema):
     materials = fields.List(fields.Nested(GuideMaterialSchema))
     process = fields.List(fields.String())
     produces = fields.Dict(keys=fields.String(), values=fields.String(), allow_none=True)
+    fee = fields.String(allow_none=True, metadata={"description": "null: free of charge"})
+    conditions = fields.String(allow_none=True)
+    contact = fields.String(allow_none=True)
+    complaint_line = fields.String(allow_none=True)
+    ends = fields.Dict(
+        keys=fields.String(),
+        values=fields.String(allow_none=True),
+        allow_none=True,
+        metadata={"description": "when the item stops taking applications: on, kind (withdrawn, abolished), successor"},
+    )
+    implementations = fields.List(fields.String(), metadata={"description": "a catalogue entry's implementing items"})
     form_checks = fields.List(
         fields.Dict(keys=fields.String(), values=fields.String()),
         metadata={"description": "the answers the platform checks against shared data, and against what (Art. 9)"},

@@ -48,6 +48,8 @@ def _check_references(tx: Tx, data: dict[str, Any]) -> None:
         evidence_type = tx.get_json(keys.evidence_type(evidence_of.get(form_check["material"]) or "")) or {}
         if evidence_type and form_check["field"] not in evidence_type.get("fields", {}):
             check.add("form_checks", f"{evidence_type['code']!r} has no field {form_check['field']!r}.")
+    if data.get("successor") and tx.list_last_json(keys.service_item_versions(data["successor"])) is None:
+        check.add("successor", f"Unknown service item {data['successor']!r}.")
     if data["catalogue_code"] is not None:
         catalogue = tx.list_last_json(keys.service_item_versions(data["catalogue_code"]))
         if catalogue is None:
@@ -66,6 +68,7 @@ def put_service_item(tx: Tx, ctx: Context, data: dict[str, Any], today: date, on
     content = {
         **data,
         "effective_from": effective_from.isoformat() if isinstance(effective_from, date) else effective_from,
+        "ends_on": data["ends_on"].isoformat() if isinstance(data.get("ends_on"), date) else data.get("ends_on"),
         "level": level_of(data["region"]),
         "supplementary": level_of(data["region"]) != "province",
     }
@@ -143,6 +146,31 @@ def list_service_items(store: Store, limit: int, cursor: str | None, region: str
     codes = store.index_page(index, decode_cursor(cursor), limit + 1)
     items = store.list_last_many_json([keys.service_item_versions(code) for code in codes])
     return page([item for item in items if item is not None], limit, lambda item: item["code"])
+
+
+def search(
+    store: Store, limit: int, cursor: str | None, region: str | None, text: str | None, agency: str | None
+) -> dict:
+    """A page of service items whose code or name holds ``text`` (any case), led by ``agency`` and of ``region``
+    when given, by code."""
+    wanted, found, after = (text or "").casefold(), [], decode_cursor(cursor)
+    index = keys.service_item_region_index(region) if region else keys.service_item_index()
+    while len(found) <= limit:
+        codes = store.index_page(index, after, 500)
+        if not codes:
+            break
+        for item in store.list_last_many_json([keys.service_item_versions(code) for code in codes]):
+            if item is None or (agency and item["agency"] != agency):
+                continue
+            if wanted in item["code"].casefold() or wanted in item["name"].casefold():
+                found.append(item)
+        after = codes[-1]
+    return page(found[: limit + 1], limit, lambda item: item["code"])
+
+
+def ended(item: dict[str, Any], today: date) -> bool:
+    """Whether an item version has been withdrawn or abolished by ``today``."""
+    return bool(item.get("ends_on")) and date.fromisoformat(item["ends_on"]) <= today
 
 
 def implementations_of(store: Store, catalogue_code: str) -> list[str]:

@@ -70,8 +70,14 @@ def render_catalogue() -> Response:
     store = hub_state().store
     region = request.args.get("region")
     region = region if region and region.isdigit() and len(region) == 6 else None
+    q = (request.args.get("q") or "").strip()[:100] or None
     try:
-        listing = service_items.list_service_items(store, 50, request.args.get("cursor"), region)
+        listing = service_items.search(store, 50, request.args.get("cursor"), region, q, None)
     except Invalid:  # a hand-edited cursor: start from the top rather than fail the page
-        listing = service_items.list_service_items(store, 50, None, region)
-    return render_page("catalogue.html", listing=listing, region=region)
+        listing = service_items.search(store, 50, None, region, q, None)
+    return render_page("catalogue.html", listing=listing, region=region, q=q)
+
+
+def render_outcomes(code: str, listing: dict[str, Any]) -> Response:
+    """An item's public results, names masked, as a page."""
+    return render_page("outcomes.html", code=code, listing=listing)

@@ -29,7 +29,7 @@ def test_apply_lists_what_is_missing_at_once_and_uploads_complete_it(client, pro
     assert done["status"] == "submitted" and done["notice"]["missing"] == []
     lease = next(m for m in done["materials"] if m["code"] == "lease")
     assert lease["status"] == "uploaded" and lease["file"]["media_type"] == "image/png"
-    assert upload(client, province["portal"], case["id"], "plan").status_code == 409  # required: until complete
+    assert upload(client, province["portal"], case["id"], "plan", PNG).status_code == 409  # required: until complete
     optional = upload(client, province["portal"], case["id"], "photo")  # an optional one: until the decision
     assert optional.status_code == 201 and optional.get_json()["status"] == "submitted"
     event(client, province["market"], case["id"], "accept")
@@ -311,3 +311,15 @@ def test_an_upload_is_read_in_chunks_and_stored_whole(client, province, app, sto
     stored = next(m["file"] for m in record["materials"] if m["code"] == "plan")
     assert stored["size"] == len(content) and stored["sha256"] == hashlib.sha256(content).hexdigest()
     assert store.document(stored["sha256"]) == content
+
+
+def test_the_same_upload_sent_again_is_answered_as_kept_not_refused(client, province):
+    """A retry of an upload whose answer was lost (the case moved on as it was kept) is not a conflict."""
+    case = apply(client, province["portal"]).get_json()
+    upload(client, province["portal"], case["id"], "plan")
+    done = upload(client, province["portal"], case["id"], "lease", PNG)
+    assert done.get_json()["status"] == "submitted"
+    again = upload(client, province["portal"], case["id"], "lease", PNG)
+    assert again.status_code == 201 and again.get_json()["status"] == "submitted"
+    other = upload(client, province["portal"], case["id"], "lease", PNG + b"\x00")
+    assert other.status_code == 409  # another file for it is still refused

@@ -101,7 +101,13 @@ def assert_catalogue(page: Page, lang: str) -> None:
     assert page.locator("html").get_attribute("lang") == ("zh-CN" if lang == "zh" else "en")
     assert page.locator("h1").inner_text() == t("catalogue", lang)
     headers = page.locator("table.items thead th").all_inner_texts()
-    assert headers == [t("code", lang), t("name", lang), t("region", lang), t("online", lang)]
+    assert headers == [
+        t("code", lang),
+        t("name", lang),
+        t("region", lang),
+        t("online", lang),
+        t("catalogue_in_person", lang),
+    ]
     rows = page.locator("table.items tbody tr").evaluate_all(
         """rows => rows.map(row => ({
             cells: [...row.cells].map(cell => cell.innerText.trim()),
@@ -110,13 +116,14 @@ def assert_catalogue(page: Page, lang: str) -> None:
     )
     assert [row["cells"][0] for row in rows] == sorted(ITEMS)
     for row in rows:
-        code, name, region, online = row["cells"]
+        code, name, region, online, in_person = row["cells"]
         item = ITEMS[code]
         assert name == item["name"]
         assert row["href"] == guide_path(code)
         assert region == f"{item['region']} · {t('level_' + LEVELS[item['region']], lang)}"
-        if code in (FOOD, PASSPORT):
-            assert online == t("no" if code == PASSPORT else "yes", lang)
+        # the page says what the API says, flag by flag (the passport is online, and needs the person there)
+        assert online == t("yes" if item.get("online", True) else "no", lang)
+        assert in_person == t("yes" if item.get("in_person_required") else "no", lang)
     assert page.locator("nav.langs strong").inner_text() == ("中文" if lang == "zh" else "English")
 
 
