@@ -95,6 +95,7 @@ def submit(state: HubState, ctx: Context, portal: str, body: dict[str, Any], lan
         kept.get("representative", {}).get("subject_hash"),
         {m["code"]: parties.party_of(m) for m in item["materials"]},
     )
+    parties.note_cases(state, application_id, list(subjects))
     results, made = parties.resolve(state, ctx, item["agency"], case, subjects, language)
     found = made[0]
     materials = [_material(m, results) for m in item["materials"]]
@@ -224,6 +225,13 @@ def complete(state: HubState, record: dict[str, Any]) -> None:
     else:
         record["status"] = SUBMITTED
         clocks.start_acceptance(record, state.calendars, state.today())
+
+
+def of_person(state: HubState, subject_hash: str, limit: int, before: float | None = None) -> list[dict[str, Any]]:
+    """The cases a person is a party to, newest first, whatever channel filed them."""
+    listed = parties.cases_of(state, subject_hash, before, limit)
+    records = state.store.get_json_each([case_keys.application(agency_of(case), case) for case, _ in listed])
+    return [record for record in records if record is not None]
 
 
 def get(state: HubState, application_id: str) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from hub.context import Context
 from hub.licences.register import mask_id
 from hub.resolution import resolver as resolution
 from hub.resolution.case import APPLICANT, Case
+from hub.store import keys
 
 if TYPE_CHECKING:
     from hub.state import HubState
@@ -47,6 +48,20 @@ def resolve(
         results |= {m["code"]: m for m in found["materials"]}
         made.append(found)
     return results, made
+
+
+def note_cases(state: HubState, application_id: str, subject_hashes: list[str]) -> None:
+    """Add the case to each party's own list (before the case commits: a list names a case that does not exist
+    only when its commit failed, and readers pass over those)."""
+    at = state.clock.now().timestamp() * 1000
+    for subject_hash in subject_hashes:
+        cases = keys.cases_of(keys.event_partition(subject_hash), subject_hash)
+        state.store.atomic(lambda tx, cases=cases: tx.scored_add(cases, application_id, at))
+
+
+def cases_of(state: HubState, subject_hash: str, before: float | None, limit: int) -> list[tuple[str, float]]:
+    """The cases a person is a party to, newest first: (application id, filing time in epoch ms)."""
+    return state.store.scored_newest(keys.cases_of(keys.event_partition(subject_hash), subject_hash), before, limit)
 
 
 def party_of(material: dict[str, Any]) -> str:

@@ -1,5 +1,5 @@
-"""Who may have a licence's sealed PDF (the one rule the API and the applicant pages both apply), and every
-handing over of a licence in its holder's access log."""
+"""Who may have a licence's sealed PDF (the one rule the API and the applicant pages both apply), every handing
+over of a licence in its holder's access log, and the licences a holder has, for their own pages."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from hub.context import rfc3339
 from hub.errors import Forbidden
 from hub.licences import register
 from hub.resolution import access_log
+from hub.store import keys
 
 if TYPE_CHECKING:
     from hub.state import HubState
@@ -37,3 +38,12 @@ def log_reads(state: HubState, records: list[dict[str, Any]], reader: str) -> No
         shown = [{"evidence_type": record["type"], "data": {"holder_name": True, **record.get("fields", {})}}]
         lines.append(access_log.read_line(record["holder"]["subject_hash"], at, reader, "", "", shown))
     access_log.record_reads(state.store, lines)
+
+
+def held_by_subject(state: HubState, subject_hash: str) -> list[dict[str, Any]]:
+    """Every licence a person or organisation holds, of every type, newest first: for their own pages."""
+    found: list[dict[str, Any]] = []
+    for type_code in state.store.index_page(keys.licence_type_index(), None, 10_000):
+        numbers = state.store.index_page(keys.licence_holder_index(type_code, subject_hash), None, 1000)
+        found += [r for r in state.store.get_many_json([keys.licence(type_code, n) for n in numbers]) if r]
+    return sorted(found, key=lambda record: record["issued_at"], reverse=True)

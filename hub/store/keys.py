@@ -175,6 +175,12 @@ def evidence_cache(partition: str, evidence_type: str, subject_hash: str) -> str
     return key(partition, "cache", evidence_type, subject_hash)
 
 
+def cases_of(partition: str, subject_hash: str) -> str:
+    """Sorted set of the cases a person is a party to (applicant or representative), scored by filing time (epoch
+    ms): what their own pages and their portals list, whatever channel filed them."""
+    return key(partition, "cases-of", subject_hash)
+
+
 def access_log(partition: str, subject_hash: str) -> str:
     """Stream of who read what about one subject."""
     return key(partition, "access", subject_hash)

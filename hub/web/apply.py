@@ -2,11 +2,12 @@
 
 Applicants sign in through the province's identity service (OpenID Connect, :mod:`hub.web.signin`);
 with ``HUB_DEMO=1`` and no identity service configured, a demo form stands in for it. The session
-(kept on the server, :mod:`hub.web.sessions`) holds the applicant and the ids of the applications
-made here; signing out deletes it everywhere. Every POST carries the session's CSRF token. The pages act as one portal
-agency; the services decide everything (:mod:`hub.intake`, :mod:`hub.licences.register`,
-:mod:`hub.resolution.access_log`), the views only check that what is read belongs to the signed-in
-applicant and put answers into words.
+(kept on the server, :mod:`hub.web.sessions`) holds the applicant; signing out deletes it
+everywhere. A person's cases are theirs, not the session's: every case they are a party to, filed
+through any channel, and every licence they hold is listed. Every POST carries the session's CSRF
+token. The pages act as one portal agency; the services decide everything (:mod:`hub.intake`,
+:mod:`hub.licences`, :mod:`hub.resolution.access_log`), the views only check that what is read
+belongs to the signed-in applicant and put answers into words.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import Any
 from authlib.integrations.base_client import OAuthError
 from flask import Blueprint, Response, abort, flash, g, redirect, request, session, url_for
 from marshmallow import ValidationError
-from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from connectors.api import Subject
 from hub.context import Context
@@ -33,6 +34,7 @@ from hub.licences import register as licences
 from hub.licences.schemas import HolderSchema
 from hub.registry import guide, service_items, types
 from hub.resolution import access_log
+from hub.resolution.case import Case
 from hub.web import sessions, signin
 from hub.web.i18n import current_language, translator
 from hub.web.pages import render_page
@@ -43,14 +45,13 @@ blp = Blueprint("apply_pages", __name__, url_prefix="/apply")
 
 CHANNEL = "web"
 APPLICANT = "apply_applicant"  # {"id_type", "id", "name"}: in the server-side session, sealed at rest
-MINE = "apply_applications"  # ids of the applications made in this session, newest first
 CSRF = "apply_csrf"
 CSRF_FIELD = "csrf_token"
 OPEN_ENDPOINTS = {"apply_pages.login", "apply_pages.sign_in", "apply_pages.signed_in"}
 VERIFIED = "apply_verified"  # True when the identity service, not the demo's form, said who the applicant is
 NEXT = "apply_next"  # where to go once the identity service sends the applicant back
 ID_TYPES = ("resident-id", "credit-code")
-KEPT_APPLICATIONS = 20  # the cookie must stay small
+MY_CASES = 100  # the newest cases listed on "my applications"
 ITEMS_SHOWN = 200
 ACCESS_LOG_PAGE = 20
 
@@ -251,7 +252,6 @@ def submit(code: str) -> Response:
         record = applications.submit(hub_state(), acting(), portal(), body, current_language())
     except HubError as error:
         return _service_page(code, plain_words(error), error.status, answers)
-    session[MINE] = [record["id"], *[i for i in session.get(MINE, []) if i != record["id"]]][:KEPT_APPLICATIONS]
     return redirect(url_for("apply_pages.application", application_id=record["id"]), 303)
 
 
@@ -283,21 +283,19 @@ def owned(application_id: str) -> dict[str, Any]:
     except NotFound:
         abort(404)
     mine = state.keyring.subject_hash(applicant["id_type"], applicant["id"])
-    if not hmac.compare_digest(record["applicant"]["subject_hash"], mine):
-        abort(404)
+    if not any(hmac.compare_digest(party, mine) for party in Case.from_record(record).parties):
+        abort(404)  # the applicant's, or the representative's: a party's own case
     return record
 
 
 @blp.route("/applications", methods=["GET"])
 def my_applications() -> Response:
-    """The applications made in this session, with their status and deadline."""
-    records = []
-    for application_id in session.get(MINE, []):
-        try:
-            records.append(owned(application_id))
-        except HTTPException:  # a case gone from the store is simply not listed
-            continue
-    return render("apply_list.html", records=records)
+    """Every case the signed-in person is a party to, whatever channel filed it, and the licences they hold."""
+    state, person = hub_state(), signed_in_applicant() or {}
+    subject_hash = state.keyring.subject_hash(person["id_type"], person["id"])
+    records = applications.of_person(state, subject_hash, MY_CASES)
+    held = access.held_by_subject(state, subject_hash)
+    return render("apply_list.html", records=records, licences=held)
 
 
 @blp.route("/applications/<application_id>", methods=["GET"])

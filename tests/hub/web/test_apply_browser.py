@@ -206,3 +206,28 @@ def test_pages_fit_a_phone(hub, open_page: OpenPage, scan: Path, lang: str):
     no_horizontal_scroll(page)
     shoot(page, f"apply-phone-reads-{lang}")
     watch.assert_clean()
+
+
+def test_my_cases_follow_me_into_a_new_browser_whatever_the_channel(hub, tokens, open_page: OpenPage):
+    """Issue 19: apply on /apply, sign out, sign in again in a new browser context: the case is there, and so is
+    one a portal filed through the API on the mobile channel."""
+    page, _ = open_page(locale=LOCALES["zh"])
+    sign_in(page, hub, "zh")
+    on_the_pages = apply(page, "zh")
+    body = {"service_item": ITEM["code"], "applicant": APPLICANT, "channel": "mobile", "form": ANSWERS}
+    filed = requests.post(
+        f"{hub.url}/api/v1/applications",
+        json=body,
+        headers={"Authorization": f"Bearer {tokens['prov-gov-service']}"},
+        timeout=60,
+    )
+    assert filed.status_code == 201, filed.text
+    with page.expect_navigation():
+        page.get_by_role("button", name=t("apply_sign_out", "zh")).click()
+
+    again, _ = open_page(locale=LOCALES["en"])
+    sign_in(again, hub, "en")
+    again.get_by_role("link", name=t("apply_nav_mine", "en")).click()
+    again.wait_for_url("**/apply/applications")
+    listed = again.locator("[data-application]").evaluate_all("items => items.map(i => i.dataset.application)")
+    assert on_the_pages in listed and filed.json()["id"] in listed

@@ -323,3 +323,29 @@ def test_the_form_says_which_answers_the_platform_checks_and_a_mismatch_goes_to_
     assert [(d["application"], d["form_field"], d["form_value"]) for d in listed] == [
         (application_id, "business_name", "另一家店")
     ]
+
+
+def test_my_applications_are_the_person_s_whatever_the_session_or_channel(
+    client, app, province, business_licence, registry
+):
+    """Issue 19, item 1: a case filed on /apply and one filed through the API on the mobile channel, seen from a
+    new session after signing out and in again, with the licences the person holds."""
+    sign_in(client)
+    on_the_pages = application_id_of(apply(client))
+    registry.agency("mobile-app", region="330000")
+    portal = registry.token("mobile-app", "portal")
+    body = {"service_item": ITEM, "applicant": APPLICANT, "channel": "mobile", "form": {"premises": "西湖边 2 号"}}
+    on_mobile = client.post("/api/v1/applications", json=body, headers=portal).get_json()["id"]
+    with client.session_transaction() as session:
+        csrf = session["apply_csrf"]
+    client.post("/apply/logout", data={"csrf_token": csrf})
+
+    later = app.test_client()
+    sign_in(later)
+    page = later.get("/apply/applications").get_data(as_text=True)
+    assert f'data-application="{on_the_pages}"' in page and f'data-application="{on_mobile}"' in page
+    assert f'data-licence="{business_licence["number"]}"' in page
+    assert later.get(f"/apply/applications/{on_mobile}").status_code == 200
+    someone_else = app.test_client()
+    sign_in(someone_else, {"id_type": "resident-id", "id": "440106199001011235", "name": "李伟"})
+    assert on_the_pages not in someone_else.get("/apply/applications").get_data(as_text=True)
