@@ -167,6 +167,13 @@ class Settings:
         default="id_number",
         metadata={"env": "HUB_OIDC_ID_CLAIM", "doc": "the ID token claim that holds the applicant's identifier"},
     )
+    oidc_portal_audiences: str = field(
+        default="",
+        metadata={
+            "env": "HUB_OIDC_PORTAL_AUDIENCES",
+            "doc": "client ids (comma-separated) of portals whose ID tokens prove a person to the hub, beside its own",
+        },
+    )
     oidc_agency_claim: str = field(
         default="agency",
         metadata={

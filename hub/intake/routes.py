@@ -7,6 +7,7 @@ from typing import Any
 from flask import Response, g, url_for
 
 from hub.errors import Invalid
+from hub.http import person_proof
 from hub.http.blueprint import HubBlueprint, context
 from hub.http.current import hub_state
 from hub.http.hooks import MULTIPART, accepts
@@ -44,13 +45,19 @@ def submit(data: dict[str, Any]) -> tuple[dict[str, Any], int, dict[str, str]]:
 
 
 @blp.route("", methods=["GET"])
-@blp.requires("agency")
+@blp.requires("agency", "portal")
 @blp.arguments(ApplicationListArgsSchema, location="query")
 @blp.response(200, ApplicationPageSchema)
 def list_cases(args: dict[str, Any]) -> Any:
-    """The caller agency's cases: ``?queue=`` one of its queues, soonest deadline first (to-accept, materials,
-    tasks, suspended, due, overdue, discrepancies); ``?due_before=`` its running cases due before a day;
-    ``?status=submitted`` those awaiting acceptance."""
+    """An agency's cases: ``?queue=`` one of its queues, soonest deadline first (to-accept, materials, tasks,
+    suspended, due, overdue, discrepancies); ``?due_before=`` its running cases due before a day;
+    ``?status=submitted`` those awaiting acceptance. A portal: ``?applicant_id_type=&applicant_id=`` every case
+    of one person (any channel), with that person's proof (``Applicant-Token``: the identity service's ID token)."""
+    if "agency" not in g.principal.roles:
+        state = hub_state()
+        person_proof.require_person(state.settings, args["applicant_id_type"] or "", args["applicant_id"] or "")
+        subject_hash = state.keyring.subject_hash(args["applicant_id_type"], args["applicant_id"])
+        return {"items": applications.of_person(state, subject_hash, args["limit"]), "next": None}
     offset = int(args["cursor"] or 0)
     if args["queue"] is not None:
         return queues.queue(hub_state(), g.principal.agency, args["queue"], offset, args["limit"])

@@ -229,6 +229,12 @@ class ApplicationListArgsSchema(Schema):
         },
     )
     due_before = fields.Date(load_default=None, metadata={"description": "running cases due before this day"})
+    applicant_id_type = fields.String(
+        load_default=None, validate=validate.Length(max=40), metadata={"description": "a portal: the person's id type"}
+    )
+    applicant_id = fields.String(
+        load_default=None, validate=validate.Length(max=40), metadata={"description": "a portal: the person's id"}
+    )
     status = fields.String(
         load_default=None,
         validate=validate.OneOf(("submitted",)),

@@ -8,6 +8,7 @@ from flask import g, request
 
 from connectors.api import Subject
 from hub.errors import Forbidden
+from hub.http import person_proof
 from hub.http.blueprint import HubBlueprint, context
 from hub.http.current import hub_state
 from hub.http.language import LANGUAGES
@@ -43,11 +44,14 @@ def create_resolution(data: dict[str, Any]) -> Any:
 
 
 @blp.route("/access-log", methods=["GET"])
-@blp.requires("operator")
+@blp.requires("operator", "portal")
 @blp.arguments(AccessLogArgsSchema, location="query")
 @blp.response(200, AccessLogPageSchema)
 def get_access_log(args: dict[str, Any]) -> Any:
-    """Who read what about one person, for which service, when (newest first)."""
+    """Who read what about one person, for which service, when (newest first): the operator, or a portal with the
+    person's proof (``Applicant-Token``: the identity service's ID token)."""
+    if "operator" not in g.principal.roles:
+        person_proof.require_person(hub_state().settings, args["id_type"], args["id"])
     return access_log.page(hub_state(), args["id_type"], args["id"], args["limit"], args["cursor"])
 
 

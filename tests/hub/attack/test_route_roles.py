@@ -85,7 +85,7 @@ ACCESS: dict[tuple[str, str], str | frozenset[str]] = {
     ("/api/v1/policies/<name>", "DELETE"): OP,
     # -- resolution, sealing, licences
     ("/api/v1/resolutions", "POST"): AG,
-    ("/api/v1/access-log", "GET"): OP,
+    ("/api/v1/access-log", "GET"): OP | PO,  # a portal with the person's proof (issue 19)
     ("/api/v1/sessions", "DELETE"): OP,
     ("/api/v1/evidence-cache/invalidations", "POST"): AG | OP,
     ("/api/v1/signatures", "POST"): AG,
@@ -98,7 +98,7 @@ ACCESS: dict[tuple[str, str], str | frozenset[str]] = {
     ("/api/v1/pki/seals/<agency>/renewal", "POST"): OP,
     ("/api/v1/pki/seals/<agency>/revocation", "POST"): OP,
     # -- intake: portals submit and upload, agencies handle, archives
-    ("/api/v1/applications", "GET"): AG,
+    ("/api/v1/applications", "GET"): AG | PO,  # a portal: one person's, with their proof
     ("/api/v1/applications", "POST"): PO,
     ("/api/v1/applications/<application_id>", "GET"): ANY_ROLE,
     ("/api/v1/applications/<application_id>/materials", "POST"): PO,
@@ -271,12 +271,22 @@ def test_the_table_matches_what_each_api_view_demands(matrix_app):
 
 # A portal reads a licence only naming the holder it acts for.
 HOLDER_QUERY = {"holder_id_type": APPLICANT_HOLDER["id_type"], "holder_id": APPLICANT_HOLDER["id"]}
-QUERIES = {"/api/v1/licences": HOLDER_QUERY, "/api/v1/licences/<number>/pdf": HOLDER_QUERY}
+# ... and a person's cases or access log only with the person's proof (the demo's assertion: the matrix runs in demo).
+PERSON_QUERY = {"applicant_id_type": APPLICANT_HOLDER["id_type"], "applicant_id": APPLICANT_HOLDER["id"]}
+QUERIES = {
+    "/api/v1/licences": HOLDER_QUERY,
+    "/api/v1/licences/<number>/pdf": HOLDER_QUERY,
+    "/api/v1/access-log": {"id_type": APPLICANT_HOLDER["id_type"], "id": APPLICANT_HOLDER["id"]},
+}
+PERSON_QUERIES = {("/api/v1/applications", "GET"): PERSON_QUERY}
+PROOF = {"Applicant-Token": f"demo {APPLICANT_HOLDER['id_type']}:{APPLICANT_HOLDER['id']}"}
 
 
 def _api_call(client, rule: str, method: str, province: Province, caller: str):
     headers = {} if caller == "none" else province.tokens[caller]
     query = QUERIES.get(rule)
+    if caller == "portal":
+        headers, query = headers | PROOF, PERSON_QUERIES.get((rule, method), query)
     return client.open(_path(rule, province), method=method, headers=headers, query_string=query, **_body(rule, method))
 
 

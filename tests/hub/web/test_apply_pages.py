@@ -349,3 +349,16 @@ def test_my_applications_are_the_person_s_whatever_the_session_or_channel(
     someone_else = app.test_client()
     sign_in(someone_else, {"id_type": "resident-id", "id": "440106199001011235", "name": "李伟"})
     assert on_the_pages not in someone_else.get("/apply/applications").get_data(as_text=True)
+
+
+def test_with_the_demo_on_a_portal_proves_the_person_with_the_demo_assertion(client, province, registry):
+    sign_in(client)
+    case_id = application_id_of(apply(client))
+    registry.agency("mobile-app", region="330000")
+    portal = registry.token("mobile-app", "portal")
+    query = {"applicant_id_type": APPLICANT["id_type"], "applicant_id": APPLICANT["id"]}
+    proof = {"Applicant-Token": f"demo {APPLICANT['id_type']}:{APPLICANT['id']}"}
+    listed = client.get("/api/v1/applications", query_string=query, headers=portal | proof).get_json()["items"]
+    assert [item["id"] for item in listed] == [case_id]
+    wrong = {"Applicant-Token": f"demo {OTHER['id_type']}:{OTHER['id']}"}
+    assert client.get("/api/v1/applications", query_string=query, headers=portal | wrong).status_code == 403

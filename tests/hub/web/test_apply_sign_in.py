@@ -250,3 +250,60 @@ def test_agency_staff_sign_in_to_the_desk_through_the_identity_service(hub, prov
         stranger = hub.test_client()
         assert staff_sign_in(stranger).status_code == 403  # no registered agency named: not staff here
         assert stranger.get("/desk").status_code == 303
+
+
+def id_token_for(provider, client_id: str, redirect_uri: str = "http://127.0.0.1:9/cb") -> str:
+    """The ID token a portal gets when the person signs in to it at the identity service (code flow)."""
+    authorize = requests.get(
+        provider.issuer + "/authorize",
+        params={
+            "client_id": client_id,
+            "redirect_uri": redirect_uri,
+            "response_type": "code",
+            "scope": "openid profile",
+            "state": "s",
+            "nonce": "n",
+        },
+        allow_redirects=False,
+        timeout=10,
+    )
+    code = parse_qs(urlsplit(authorize.headers["Location"]).query)["code"][0]
+    tokens = requests.post(
+        provider.issuer + "/token",
+        data={"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri},
+        auth=(client_id, provider.client_secret),
+        timeout=10,
+    )
+    assert tokens.status_code == 200, tokens.text
+    return tokens.json()["id_token"]
+
+
+def test_a_portal_reads_a_person_s_cases_and_access_log_only_with_their_proof(hub, provider, registry):
+    """Issue 19, item 1: the person's cases, whatever channel, and their access log, for a portal that presents
+    the ID token the identity service gave it for that person."""
+    api = hub.test_client()
+    registry_of(api)
+    made = api.post(f"/api/v1/agencies/{PORTAL}/tokens", json={"roles": ["portal"]}, headers=OPERATOR).get_json()
+    portal = {"Authorization": f"Bearer {made['token']}"}
+    applicant = {"id_type": "resident-id", "id": RESIDENT, "name": "李伟"}
+    body = {"service_item": "signed-item", "applicant": applicant, "channel": "mobile"}
+    case_id = api.post("/api/v1/applications", json=body, headers=portal).get_json()["id"]
+    query = {"applicant_id_type": "resident-id", "applicant_id": RESIDENT}
+
+    proof = {"Applicant-Token": id_token_for(provider, provider.client_id)}
+    listed = api.get("/api/v1/applications", query_string=query, headers=portal | proof)
+    assert listed.status_code == 200, listed.get_json()
+    assert [item["id"] for item in listed.get_json()["items"]] == [case_id]
+    log = api.get("/api/v1/access-log", query_string={"id_type": "resident-id", "id": RESIDENT}, headers=portal | proof)
+    assert log.status_code == 200 and log.get_json()["items"]
+
+    provider.sign_in_as = PERSON | {"sub": "other", "id_number": "440104198512125675"}
+    someone_else = {"Applicant-Token": id_token_for(provider, provider.client_id)}
+    for headers in (portal, portal | someone_else, portal | {"Applicant-Token": "demo resident-id:" + RESIDENT}):
+        refused = api.get("/api/v1/applications", query_string=query, headers=headers)
+        assert refused.status_code == 403, headers  # no proof, another person's, the demo's outside demo mode
+    forged = proof["Applicant-Token"][:-4] + ("AAAA" if not proof["Applicant-Token"].endswith("AAAA") else "BBBB")
+    assert (
+        api.get("/api/v1/applications", query_string=query, headers=portal | {"Applicant-Token": forged}).status_code
+        == 403
+    )
