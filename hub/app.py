@@ -14,7 +14,7 @@ from hub.archives import routes as archive_routes
 from hub.audit import routes as audit_routes
 from hub.config import Settings, check_applicant_sign_in, load_settings
 from hub.http import api_docs, hooks, problems, ratelimit
-from hub.intake import calendar_routes, deadline_routes, discrepancy_routes
+from hub.intake import calendar_routes, deadline_routes, discrepancy_routes, statistics_routes
 from hub.intake import routes as application_routes
 from hub.licences import document_routes, pki_routes
 from hub.licences import routes as licence_routes
@@ -56,6 +56,7 @@ API_BLUEPRINTS = (
     pki_routes.blp,
     application_routes.blp,
     discrepancy_routes.blp,
+    statistics_routes.blp,
     calendar_routes.blp,
     audit_routes.blp,
     archive_routes.blp,

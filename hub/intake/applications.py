@@ -8,7 +8,7 @@ what nobody holds is listed at once in the notice, and uploads tick the list off
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from connectors.api import Subject
@@ -160,6 +160,8 @@ def submit(state: HubState, ctx: Context, portal: str, body: dict[str, Any], lan
             return submitted_before
         tx.set_json(case_keys.application(item["agency"], application_id), record)
         queues.track(tx, state, item["agency"], record)
+        received_at = datetime.fromisoformat(created_at).timestamp() * 1000
+        tx.scored_add(case_keys.application_received(item["agency"]), application_id, received_at)
         detail = {"service_item": item["code"], "version": item["version"], "missing": notice["missing"]}
         audit_case(tx, item["agency"], ctx, "application.submit", application_id, detail)
         return None

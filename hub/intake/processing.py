@@ -12,7 +12,7 @@ case loses its deadline alerts and is archived (:mod:`hub.archives`).
 from __future__ import annotations
 
 import logging
-from datetime import date
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from hub.context import Context, rfc3339
@@ -155,8 +155,11 @@ def _log_change(
     if record["status"] in CONCLUDED:
         record.pop("subject", None)  # no source is asked about the parties for this case any more
         record.pop("representative_subject", None)
-        if record["status"] != WITHDRAWN:  # a decision: in the item's public outcomes
+        if record["status"] != WITHDRAWN:  # a decision: in the item's public outcomes, and counted
             due.record_outcome(tx, lead, record)
+            tx.scored_add(
+                case_keys.application_decided(lead), record["id"], datetime.fromisoformat(at).timestamp() * 1000
+            )
         due.mark_for_filing(tx, record)
         tx.hash_delete(case_keys.deadline_alerts(lead), record["id"])
     tx.set_json(case_keys.application(lead, record["id"]), record)

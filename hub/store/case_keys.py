@@ -42,6 +42,16 @@ def application_due(agency: str) -> str:
     return key(application_partition(agency), "due")
 
 
+def application_received(agency: str) -> str:
+    """Sorted set of every case the lead agency received, scored by when it was filed (epoch ms, the hub's clock)."""
+    return key(application_partition(agency), "received")
+
+
+def application_decided(agency: str) -> str:
+    """Sorted set of the lead agency's decided cases, scored by when the decision was made (epoch ms)."""
+    return key(application_partition(agency), "decided")
+
+
 def application_outcomes(agency: str, service_item: str) -> str:
     """Sorted set of the concluded applications of one item, scored by decision time (epoch ms)."""
     return key(application_partition(agency), "outcomes", service_item)

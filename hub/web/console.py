@@ -7,7 +7,7 @@ every POST carries a CSRF token). Services do the work: views gather, call and r
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask import Blueprint, Response, flash, redirect, request, url_for
@@ -16,6 +16,7 @@ from hub.audit import log as audit
 from hub.audit import verification
 from hub.errors import HubError, Invalid
 from hub.http.current import hub_state
+from hub.intake import statistics
 from hub.registry import agencies, connectors, service_items, types
 from hub.sources import health, probes
 from hub.state import HubState
@@ -29,6 +30,7 @@ blp = Blueprint("console", __name__, url_prefix="/console")
 CONNECTORS_PER_PAGE = 50
 AUDIT_SHOWN = 10
 SPARK_WIDTH, SPARK_HEIGHT, SPARK_PAD = 120, 32, 3
+BAR_WIDTH = 240  # the statistics chart's longest bar, in pixels
 
 
 AREA = StaffArea("console", "operator", "console_operator", "console.overview", "console_not_operator")
@@ -56,6 +58,26 @@ def overview() -> Response:
         registry=registry,
         missing_year=missing_year,
     )
+
+
+@blp.route("/statistics", methods=["GET"])
+def statistics_page() -> Response:
+    """How each agency served each item over a period (the last 30 days by default), with a chart."""
+    state = hub_state()
+    last = _day(request.args.get("to")) or state.today()
+    first = _day(request.args.get("from")) or last - timedelta(days=29)
+    if first > last:
+        first, last = last, first
+    found = statistics.statistics(state, first, last, None)
+    peak = max([max(row["received"], row["concluded"]) for row in found["items"]] or [0]) or 1
+    return render_page("console_statistics.html", csrf=csrf_token(), found=found, peak=peak, bar_width=BAR_WIDTH)
+
+
+def _day(text: str | None) -> date | None:
+    try:
+        return date.fromisoformat(text) if text else None
+    except ValueError:  # a hand-edited query: the default period instead
+        return None
 
 
 @blp.route("/connectors/<connector_id>/test", methods=["POST"])

@@ -112,6 +112,7 @@ ACCESS: dict[tuple[str, str], str | frozenset[str]] = {
     ("/api/v1/discrepancies/<discrepancy_id>", "POST"): AG,
     ("/api/v1/discrepancies/<discrepancy_id>/material", "GET"): AG,
     ("/api/v1/deadline-alerts", "GET"): AG | OP,
+    ("/api/v1/statistics", "GET"): AG | OP,
     ("/api/v1/archives", "GET"): AG | OP,
     ("/api/v1/archives/due-for-disposal", "GET"): OP,
     ("/api/v1/archives/<case>", "GET"): AG | OP,
@@ -125,6 +126,7 @@ ACCESS: dict[tuple[str, str], str | frozenset[str]] = {
     ("/console/login", "POST"): PUBLIC,
     ("/console/logout", "POST"): PUBLIC,
     ("/console", "GET"): CONSOLE,
+    ("/console/statistics", "GET"): CONSOLE,
     ("/desk/login", "GET"): PUBLIC,
     ("/desk/login", "POST"): PUBLIC,
     ("/desk/logout", "POST"): PUBLIC,
@@ -277,6 +279,7 @@ QUERIES = {
     "/api/v1/licences": HOLDER_QUERY,
     "/api/v1/licences/<number>/pdf": HOLDER_QUERY,
     "/api/v1/access-log": {"id_type": APPLICANT_HOLDER["id_type"], "id": APPLICANT_HOLDER["id"]},
+    "/api/v1/statistics": {"from": "2026-06-01", "to": "2026-06-30"},
 }
 PERSON_QUERIES = {("/api/v1/applications", "GET"): PERSON_QUERY}
 PROOF = {"Applicant-Token": f"demo {APPLICANT_HOLDER['id_type']}:{APPLICANT_HOLDER['id']}"}

@@ -295,3 +295,18 @@ def test_from_1_november_the_console_warns_while_next_year_s_calendar_is_missing
     assert 'data-warning="calendar"' in page and t("console_calendar_missing", year=2100) in page
     clock.moment = datetime(2099, 10, 30, 2, 0, tzinfo=UTC)
     assert 'data-warning="calendar"' not in text_of(signed_in.get("/console"))
+
+
+def test_the_statistics_page_draws_each_item_s_figures(signed_in, client, registry):
+    from intake_support import HOLDER
+
+    registry.agency("market", region="330100")
+    registry.agency("hall", region="330100")
+    registry.service_item("permit", agency="market", region="330100", materials=[])
+    body = {"service_item": "permit", "applicant": HOLDER, "channel": "mobile"}
+    assert client.post("/api/v1/applications", json=body, headers=registry.token("hall", "portal")).status_code == 201
+    page = signed_in.get("/console/statistics")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and 'data-stat="market/permit"' in html and "<svg" in html
+    assert 'data-bar="received"' in html and "mobile 1" in html
+    assert 'data-link="statistics"' in signed_in.get("/console").get_data(as_text=True)
