@@ -29,7 +29,7 @@ import requests
 
 from hub.intake.due import score
 from hub.licences.register import mask_id
-from hub.store import keys
+from hub.store import case_keys
 
 from . import processes, wrk
 from .intake_hub import APPLICANTS, LEAD, SOURCES, UNHELD_MATERIAL, check_submission
@@ -174,9 +174,9 @@ def seed(setup: IntakeHub, template: bytes, start: int, count: int, deadlines: l
     for n in range(start, start + count):
         deadline = deadlines[n % len(deadlines)]
         case = vary(json.loads(template), new_id(), f"{SEEDED_PREFIX}{n:07d}", deadline.isoformat())
-        key = keys.application(LEAD, case["id"])
+        key = case_keys.application(LEAD, case["id"])
         pipe.set(key, setup.codec.dump(key, case))
-        pipe.zadd(keys.application_due(LEAD), {case["id"]: score(deadline)})
+        pipe.zadd(case_keys.application_due(LEAD), {case["id"]: score(deadline)})
         if (n - start + 1) % SEED_BATCH == 0:
             pipe.execute()
     pipe.execute()
@@ -184,26 +184,26 @@ def seed(setup: IntakeHub, template: bytes, start: int, count: int, deadlines: l
 
 def check_seeding(setup: IntakeHub, real: list[dict[str, Any]]) -> bytes:
     """The stored template (opened), after checking the seeder writes records that read back like real ones."""
-    real_key = keys.application(LEAD, real[0]["id"])
+    real_key = case_keys.application(LEAD, real[0]["id"])
     raw = setup.codec.sealer.open(real_key, setup.store.get(real_key))
     template = json.loads(raw)
     if dump(template).encode() != raw:
         raise processes.ServerError("the seeder does not serialise a record as the hub does")
     twin = {**copy.deepcopy(template), "id": new_id()}
-    twin_key = keys.application(LEAD, twin["id"])
+    twin_key = case_keys.application(LEAD, twin["id"])
     setup.store.set(twin_key, setup.codec.dump(twin_key, twin))
-    setup.store.zadd(keys.application_due(LEAD), {twin["id"]: score(date.fromisoformat(twin["deadline"]))})
+    setup.store.zadd(case_keys.application_due(LEAD), {twin["id"]: score(date.fromisoformat(twin["deadline"]))})
     if read(setup, twin["id"]) != {**real[0], "id": twin["id"]}:
         raise processes.ServerError("a seeded twin of a real case does not read back as the real one")
     other_id, subject, deadline = new_id(), f"{SEEDED_PREFIX}9999999", "2030-01-02"
     seeded = vary(json.loads(raw), other_id, subject, deadline)
-    other_key = keys.application(LEAD, other_id)
+    other_key = case_keys.application(LEAD, other_id)
     setup.store.set(other_key, setup.codec.dump(other_key, seeded))  # read back once, then removed
     try:
         if read(setup, other_id) != vary(copy.deepcopy(real[0]), other_id, subject, deadline):
             raise processes.ServerError("a seeded case does not read back as a real one with its values would")
     finally:
-        setup.store.delete(keys.application(LEAD, other_id))
+        setup.store.delete(case_keys.application(LEAD, other_id))
     return raw
 
 
@@ -268,7 +268,7 @@ def measure_due(setup: IntakeHub, load: wrk.WrkSettings) -> DueResult:
     deadlines = working_days(today)
     url = f"{setup.base}/api/v1/applications?due_before={due_before}&limit={PAGE}"
     target = wrk.Target("due", url, setup.headers(setup.province.token), setup.province.hub_server.worker_cpu_seconds)
-    due_key = keys.application_due(LEAD)
+    due_key = case_keys.application_due(LEAD)
     seeded, points = 0, []
     for cases in CASE_COUNTS:
         missing = cases - int(setup.store.zcard(due_key))

@@ -21,7 +21,7 @@ import requests
 
 from hub.config import Settings
 from hub.identifiers import with_check_characters
-from hub.store import keys
+from hub.store import case_keys, keys
 from hub.store.sealing import Sealer
 from hub.store.secret import hub_secret
 from hub.store.transaction import Codec
@@ -127,7 +127,7 @@ class IntakeHub:
 
     def applications(self) -> int:
         """Entries in the audit chain of the lead agency's applications (one per submission, upload or event)."""
-        return int(self.store.xlen(keys.audit_stream(keys.application_partition(LEAD))))
+        return int(self.store.xlen(keys.audit_stream(case_keys.application_partition(LEAD))))
 
 
 @contextmanager

@@ -14,7 +14,7 @@ import sys
 import time
 from typing import Any
 
-from hub.store import keys
+from hub.store import case_keys
 from hub.store.sealing import Sealer
 from hub.store.transaction import Codec
 
@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.sealing", description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=20_000, help="writes and reads timed each way")
     args = parser.parse_args(argv)
-    key, record = keys.application("bench", CASE_ID), case_record()
+    key, record = case_keys.application("bench", CASE_ID), case_record()
     for name, codec in (("plain", Codec(None)), ("sealed", Codec(Sealer(lambda: b"bench-secret" * 4)))):
         stored = codec.dump(key, record)
         raw = stored if isinstance(stored, bytes) else stored.encode()

@@ -22,7 +22,8 @@ from hub.errors import Conflict, Invalid
 from hub.registry.agencies import put_agency
 from hub.registry.connectors import put_connector
 from hub.registry.records import content_of
-from hub.registry.schemas import AgencySchema, ConnectorSchema, EvidenceTypeSchema, LicenceTypeSchema, ServiceItemSchema
+from hub.registry.schemas import AgencySchema, ConnectorSchema, EvidenceTypeSchema, LicenceTypeSchema
+from hub.registry.service_item_schemas import ServiceItemSchema
 from hub.registry.service_items import put_service_item
 from hub.registry.types import put_evidence_type, put_licence_type
 from hub.store import keys

@@ -9,7 +9,7 @@ from flask import url_for
 from hub.http.blueprint import HubBlueprint, context
 from hub.http.current import hub_state
 from hub.registry import service_items
-from hub.registry.schemas import (
+from hub.registry.service_item_schemas import (
     ServiceItemListArgsSchema,
     ServiceItemPageSchema,
     ServiceItemQuerySchema,

@@ -8,7 +8,7 @@ from hub.http.blueprint import HubBlueprint
 from hub.http.current import hub_state
 from hub.http.schemas import ProblemSchema
 from hub.registry import guide
-from hub.registry.schemas import GuideSchema, ServiceItemQuerySchema
+from hub.registry.service_item_schemas import GuideSchema, ServiceItemQuerySchema
 from hub.web import pages
 
 # The guide answers JSON or, for a browser, HTML; flask-smorest documents one content type by itself.
