@@ -64,7 +64,12 @@ def test_every_change_is_an_entry_with_actor_action_target_time_and_request_id(c
     ]
     assert all(r["actor"].startswith("operator/token:") for r in rows[1:])
     assert all(r["at"].endswith("+00:00") and len(r["request_id"]) == 32 for r in rows)
-    assert json.loads(rows[1]["detail"]) == {"code": "market", "name": "Agency market", "region": "440000"}
+    assert json.loads(rows[1]["detail"]) == {
+        "code": "market",
+        "name": "Agency market",
+        "region": "440000",
+        "kind": "agency",
+    }
     # ... and in the PKI's partition, its creation and the agency's seal
     assert audit_verdict() == {
         "intact": True,
