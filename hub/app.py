@@ -18,6 +18,7 @@ from hub.intake import calendar_routes, deadline_routes, discrepancy_routes, sta
 from hub.intake import routes as application_routes
 from hub.licences import document_routes, pki_routes
 from hub.licences import routes as licence_routes
+from hub.ops import notification_routes
 from hub.ops import routes as ops_routes
 from hub.registry import agency_routes, tokens, type_routes
 from hub.registry import routes as service_item_routes
@@ -57,6 +58,7 @@ API_BLUEPRINTS = (
     application_routes.blp,
     discrepancy_routes.blp,
     statistics_routes.blp,
+    notification_routes.blp,
     calendar_routes.blp,
     audit_routes.blp,
     archive_routes.blp,

@@ -224,6 +224,10 @@ class Settings:
         default=3600,
         metadata={"env": "HUB_DEADLINE_SWEEP_INTERVAL", "doc": "seconds between sweeps raising deadline alerts"},
     )
+    notify_interval: int = field(
+        default=10,
+        metadata={"env": "HUB_NOTIFY_INTERVAL", "doc": "seconds between rounds of webhook deliveries to subscribers"},
+    )
     probe_interval: int = field(
         default=300,
         metadata={"env": "HUB_PROBE_INTERVAL", "doc": "seconds between health probes of every active connector"},

@@ -16,7 +16,7 @@ from hub.audit import log as audit
 from hub.context import Context, rfc3339
 from hub.errors import Conflict, Forbidden, Invalid, NotFound
 from hub.intake import clocks, discrepancies, due, parties, queues, shape, signatures, uploads
-from hub.intake.cases import add_to_timeline, agency_of, new_id
+from hub.intake.cases import add_to_timeline, agency_of, new_id, publish
 from hub.registry import service_items
 from hub.resolution.case import Case
 from hub.resolution.notice import notice_for
@@ -162,6 +162,7 @@ def submit(state: HubState, ctx: Context, portal: str, body: dict[str, Any], lan
         queues.track(tx, state, item["agency"], record)
         received_at = datetime.fromisoformat(created_at).timestamp() * 1000
         tx.scored_add(case_keys.application_received(item["agency"]), application_id, received_at)
+        publish(tx, record, "submitted", created_at)
         detail = {"service_item": item["code"], "version": item["version"], "missing": notice["missing"]}
         audit_case(tx, item["agency"], ctx, "application.submit", application_id, detail)
         return None

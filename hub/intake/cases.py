@@ -1,5 +1,6 @@
-"""A case's identity and its timeline: ids that name the lead agency's partition, and lines added to a
-case in their own transaction (shared by applications, processing and discrepancies)."""
+"""A case's identity, its timeline and its events: ids that name the lead agency's partition, lines added to a
+case in their own transaction, and the events subscribers hear of (shared by applications, processing and
+discrepancies)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 from hub.errors import NotFound
-from hub.store import case_keys
+from hub.store import case_keys, outbox
 from hub.store.client import Tx
 
 if TYPE_CHECKING:
@@ -42,3 +43,21 @@ def add_to_timeline(state: HubState, application_id: str, line: dict[str, Any], 
         return record
 
     return state.store.atomic(work)
+
+
+def publish(tx: Tx, record: dict[str, Any], kind: str, at: str) -> None:
+    """Queue the event ``application.<kind>`` about ``record`` in ``tx``: for the agencies working on the case and
+    the portal that filed it, never the case's data (:mod:`hub.store.outbox`)."""
+    body = {
+        "channel": "applications",
+        "application": record["id"],
+        "service_item": record["service_item"],
+        "agency": record["agency"],
+        "status": record["status"],
+        "deadline": record.get("deadline"),
+        "licence": record.get("licence"),
+    }
+    if record.get("suspension"):
+        body["until"] = record["suspension"]["until"]
+    audience = {"agencies": [record["agency"], *record["co_agencies"]], "portal": record["portal"]}
+    outbox.record(tx, case_keys.application_partition(record["agency"]), at, f"application.{kind}", body, audience)

@@ -19,7 +19,7 @@ from hub.context import Context, rfc3339
 from hub.errors import Conflict, Forbidden, Invalid, NotFound
 from hub.intake import clocks, decision_documents, due, queues, refetch
 from hub.intake.applications import PENDING_MATERIALS, SUBMITTED, audit_case, get
-from hub.intake.cases import agency_of
+from hub.intake.cases import agency_of, publish
 from hub.licences import register as licences
 from hub.resolution.notice import notice_for
 from hub.store import case_keys, keys
@@ -42,6 +42,17 @@ ALLOWED_FROM = {
     "approve": {ACCEPTED},
     "reject": {SUBMITTED, ACCEPTED, SUSPENDED},
     "withdraw": {PENDING_MATERIALS, SUBMITTED, ACCEPTED, SUSPENDED},  # the applicant's, through its portal
+}
+# the events subscribers hear of (issue 19): what each event of the lead (or the applicant) is called
+PUBLISHED = {
+    "accept": "accepted",
+    "request_materials": "materials_requested",
+    "suspend": "suspended",
+    "resume": "resumed",
+    "postpone": "postponed",
+    "approve": "approved",
+    "reject": "rejected",
+    "withdraw": "withdrawn",
 }
 DOCUMENT_OF = {
     "accept": decision_documents.ACCEPTANCE,
@@ -164,6 +175,8 @@ def _log_change(
         tx.hash_delete(case_keys.deadline_alerts(lead), record["id"])
     tx.set_json(case_keys.application(lead, record["id"]), record)
     queues.track(tx, state, lead, record)
+    if kind in PUBLISHED:
+        publish(tx, record, PUBLISHED[kind], at)
     detail = {"reason": reason, "deadline": record["deadline"], "status": record["status"]}
     if kind == "suspend":
         detail["until"] = record["suspension"]["until"]

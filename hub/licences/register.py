@@ -23,7 +23,7 @@ from hub.audit import log as audit
 from hub.context import Context, rfc3339
 from hub.errors import Conflict, Forbidden, NotFound, UnknownReference
 from hub.registry import agencies, types
-from hub.store import keys, outcomes
+from hub.store import keys, outbox, outcomes
 from hub.store.client import Tx
 
 if TYPE_CHECKING:
@@ -254,7 +254,17 @@ def _write_new(tx: Tx, ctx: Context, record: dict[str, Any]) -> str | None:
         f"licence:{record['number']}",
         {"sha256": record["sha256"], "seal_serial": record["seal_serial"], "valid_until": record["valid_until"]},
     )
+    _publish(tx, record, "issued", record["issued_at"])
     return None
+
+
+def _publish(tx: Tx, record: dict[str, Any], kind: str, at: str) -> None:
+    """The event ``licence.<kind>`` for subscribers of the issuer (:mod:`hub.store.outbox`); no holder's data."""
+    body = {"channel": "licences", "licence": record["number"], "licence_type": record["type"]}
+    audience = {"agencies": [record["issuer"]]}
+    outbox.record(
+        tx, keys.licence_partition(record["type"]), at, f"licence.{kind}", body | {"status": record["status"]}, audience
+    )
 
 
 def write_record(tx: Tx, record: dict[str, Any]) -> None:
@@ -300,6 +310,7 @@ def change_status(
             f"licence:{record['number']}",
             {"from": record["status"], "to": wanted, "reason": body["reason"]},
         )
+        _publish(tx, changed, "reinstated" if wanted == IN_FORCE else wanted, changed["status_changed_at"])
         return changed
 
     return _with_effective_status(state, state.store.atomic(work))

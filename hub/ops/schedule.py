@@ -1,5 +1,5 @@
 """Periodic jobs (scheduled backups, sealed audit checkpoints, the archive filing sweep, deadline alerts,
-connector health probes, collecting unnamed blobs) and their runner.
+connector health probes, collecting unnamed blobs, webhook deliveries) and their runner.
 
 Under ``hub serve`` the runner only decides that a job is due and hands it to the job queue, whose
 workers run it (:mod:`hub.ops.queue`); tests and queue-less deployments let the runner run it itself.
@@ -33,7 +33,7 @@ from hub.audit.checkpoints import older_than, seal_checkpoint
 from hub.config import Settings
 from hub.context import Context
 from hub.intake import deadlines
-from hub.ops import backup, blob_collection
+from hub.ops import backup, blob_collection, notifications
 from hub.sources import probes
 from hub.state import HubState
 from hub.store import keys
@@ -101,6 +101,7 @@ def every_job(settings: Settings) -> dict[str, Job]:
         Job("deadlines", deadline_sweep_job, settings.deadline_sweep_interval, lambda state: True),
         Job("probes", probe_job, settings.probe_interval),
         Job("blobs", blob_collection_job, settings.blob_collection_interval),
+        Job("notifications", notifications.run, settings.notify_interval),
     ]
     return {job.name: job for job in jobs}
 

@@ -265,6 +265,11 @@ class Store(ServerAdmin, Documents):
                 return
             start = "(" + rows[-1][0].decode()
 
+    def stream_after(self, key: str, after: str | None, limit: int) -> list[tuple[str, dict[str, str]]]:
+        """Up to ``limit`` stream entries after entry id ``after`` (or from the start), oldest first."""
+        rows = self._guard(self._client.xrange, key, "-" if after is None else "(" + after, "+", limit)
+        return [(i.decode(), {k.decode(): v.decode() for k, v in f.items()}) for i, f in rows]
+
     def stream_page_newest_first(self, key: str, before: str | None, limit: int) -> list[tuple[str, dict[str, str]]]:
         """Up to ``limit`` stream entries older than entry id ``before``, newest first."""
         newest = "+" if before is None else "(" + before

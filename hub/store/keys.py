@@ -316,6 +316,38 @@ def job_lease(job: str, period: str) -> str:
     return key("jobs", "lease", job, period)
 
 
+# -- notifications (issue 19): subscriptions, where each outbox was read up to, deliveries and their log
+NOTIFY = "notify"
+
+
+def subscription(subscription_id: str) -> str:
+    return key(NOTIFY, "subscription", subscription_id)
+
+
+def subscription_index() -> str:
+    """Every subscription's id (lexicographic index)."""
+    return key(NOTIFY, "index", "subscriptions")
+
+
+def outbox_read_to(partition: str) -> str:
+    """The id of the last event of ``partition``'s outbox that was fanned out to the subscriptions."""
+    return key(NOTIFY, "read-to", partition)
+
+
+def delivery(delivery_id: str) -> str:
+    return key(NOTIFY, "delivery", delivery_id)
+
+
+def deliveries_due() -> str:
+    """Sorted set of the deliveries still to make, scored by when to try next (epoch ms)."""
+    return key(NOTIFY, "due")
+
+
+def delivery_log(subscription_id: str) -> str:
+    """Stream of every delivery attempt to one subscription: what its owner reads."""
+    return key(NOTIFY, "log", subscription_id)
+
+
 # -- server-side sessions of the console and the applicant pages
 def web_session(session_id: str) -> str:
     return key("sess:" + session_id, "session")

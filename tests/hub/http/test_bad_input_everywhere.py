@@ -43,7 +43,11 @@ AGENCY_ROUTES = {  # agencies', not the operator's
     "/api/v1/applications/<application_id>/tasks/<agency>",
     "/api/v1/discrepancies/<discrepancy_id>",
 }
-PORTAL_ROUTES = {"/api/v1/applications", "/api/v1/applications/<application_id>/withdrawal"}  # front-ends'
+PORTAL_ROUTES = {
+    "/api/v1/applications",
+    "/api/v1/applications/<application_id>/withdrawal",
+    "/api/v1/subscriptions",
+}  # front-ends'
 PUBLIC_CATALOGUE = "/api/v1/service-items"
 PUBLIC = (
     "/guide",

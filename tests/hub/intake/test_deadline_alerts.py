@@ -143,6 +143,7 @@ def test_the_sweep_runs_as_a_periodic_job_at_start(app, client, province, settin
         archive_sweep_interval=0,
         probe_interval=0,
         blob_collection_interval=0,
+        notify_interval=0,
         deadline_sweep_interval=60,
     )
     state = HubState(only_deadlines, app.extensions["hub"].store, app.extensions["hub"].clock)

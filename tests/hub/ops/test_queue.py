@@ -36,6 +36,7 @@ def state(app, settings) -> HubState:
         "deadline_sweep_interval": 0,
         "probe_interval": 0,
         "blob_collection_interval": 0,
+        "notify_interval": 0,
     }
     every_minute = replace(settings, checkpoint_interval=INTERVAL, **only_checkpoints)
     return HubState(every_minute, app.extensions["hub"].store)

@@ -87,6 +87,7 @@ def test_interval_zero_turns_a_job_off(settings):
         deadline_sweep_interval=0,
         probe_interval=0,
         blob_collection_interval=0,
+        notify_interval=0,
     )
     assert [job.name for job in jobs_for(only_checkpoints)] == ["checkpoint"]
     assert jobs_for(replace(only_checkpoints, checkpoint_interval=0)) == []
@@ -116,7 +117,7 @@ def test_overdue_jobs_run_at_start_and_the_rest_wait_for_their_period(scheduled,
     again.prime()  # a restart right after: the checkpoint is fresh, the sweep's period is taken
     assert again.tick() == []
     clock.now += INTERVAL
-    every = {"backup", "checkpoint", "archives", "deadlines", "probes", "blobs"}
+    every = {"backup", "checkpoint", "archives", "deadlines", "probes", "blobs", "notifications"}
     assert {outcome["job"] for outcome in again.tick()} == every
 
 
