@@ -59,5 +59,9 @@ def publish(tx: Tx, record: dict[str, Any], kind: str, at: str) -> None:
     }
     if record.get("suspension"):
         body["until"] = record["suspension"]["until"]
-    audience = {"agencies": [record["agency"], *record["co_agencies"]], "portal": record["portal"]}
+    parties = [record["applicant"]["subject_hash"]]
+    if record.get("representative"):
+        parties.append(record["representative"]["subject_hash"])
+    agencies = [record["agency"], *record["co_agencies"]]
+    audience = {"agencies": agencies, "portal": record["portal"], "subjects": parties}
     outbox.record(tx, case_keys.application_partition(record["agency"]), at, f"application.{kind}", body, audience)

@@ -11,6 +11,7 @@ from hub.http.blueprint import HubBlueprint, context
 from hub.http.current import hub_state
 from hub.http.schemas import code_field
 from hub.ops import notifications
+from hub.resolution.schemas import SubjectSchema
 
 blp = HubBlueprint("subscriptions", __name__, url_prefix="/api/v1/subscriptions", description="Notifications")
 
@@ -18,6 +19,9 @@ blp = HubBlueprint("subscriptions", __name__, url_prefix="/api/v1/subscriptions"
 class FiltersSchema(Schema):
     service_item = code_field(load_default=None)
     agency = code_field(load_default=None, metadata={"description": "the lead agency"})
+    applicant = fields.Nested(
+        SubjectSchema, load_default=None, load_only=True, metadata={"description": "one person's cases only"}
+    )
 
 
 class SubscriptionRequestSchema(Schema):

@@ -2,8 +2,9 @@
 as signed webhooks, until they take them.
 
 Modelled on the Dutch ZGW Notificaties API: a subscription names channels (``applications``, ``licences``) and
-filters (``service_item``, ``agency``), and grants no access. A subscriber hears of a case only if it may read it
-(the portal that filed it, the lead or a co-agency) and of a licence only as its issuer.
+filters (``service_item``, ``agency``, ``applicant``: kept as the person's subject hash), and grants no access. A
+subscriber hears of a case only if it may read it (the portal that filed it, the lead or a co-agency) and of a
+licence only as its issuer.
 
 The scheduled job (``HUB_NOTIFY_INTERVAL``) first fans each partition's outbox (:mod:`hub.store.outbox`) out into
 one delivery per event and subscription, in one transaction with how far that outbox was read, so an event is
@@ -53,7 +54,7 @@ def subscribe(state: HubState, ctx: Context, owner: str, body: dict[str, Any]) -
         "owner": owner,
         "callback_url": body["callback_url"],
         "channels": sorted(set(body["channels"])),
-        "filters": body.get("filters") or {},
+        "filters": _stored_filters(state, body.get("filters") or {}),
         "secret": state.keyring.encrypt(body["secret"]),
         "created_at": rfc3339(state.clock.now()),
         "created_by": ctx.actor,
@@ -67,8 +68,18 @@ def subscribe(state: HubState, ctx: Context, owner: str, body: dict[str, Any]) -
     return _shown(record)
 
 
+def _stored_filters(state: HubState, filters: dict[str, Any]) -> dict[str, Any]:
+    """The filters as kept: an applicant by their subject hash (the identifier is not kept)."""
+    kept = {k: v for k, v in filters.items() if v and k != "applicant"}
+    if filters.get("applicant"):
+        person = filters["applicant"]
+        kept["subject"] = state.keyring.subject_hash(person["id_type"], person["id"])
+    return kept
+
+
 def _shown(record: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in record.items() if k != "secret"}
+    shown = {k: v for k, v in record.items() if k != "secret"}
+    return shown | {"filters": {k: v for k, v in shown["filters"].items() if k != "subject"}}
 
 
 def owned(state: HubState, owner: str) -> list[dict[str, Any]]:
@@ -167,6 +178,8 @@ def _hears(subscription: dict[str, Any], event: dict[str, Any], audience: dict[s
     if filters.get("service_item") and event.get("service_item") != filters["service_item"]:
         return False
     if filters.get("agency") and event.get("agency") != filters["agency"]:
+        return False
+    if filters.get("subject") and filters["subject"] not in audience.get("subjects", []):
         return False
     owner = subscription["owner"]
     return owner in audience.get("agencies", []) or owner == audience.get("portal")

@@ -151,3 +151,19 @@ def test_subscriptions_are_the_owner_s_and_callbacks_pass_the_allowlist(client, 
     assert refused.status_code == 422 and "callback_url" in refused.get_json()["errors"]
     assert client.delete(f"/api/v1/subscriptions/{made['id']}", headers=province["market"]).status_code == 403
     assert client.delete(f"/api/v1/subscriptions/{made['id']}", headers=province["portal"]).status_code == 204
+
+
+def test_a_filter_by_applicant_hears_only_that_person_s_cases(client, province, app, registry):
+    from intake_support import HOLDER, apply
+
+    listener = Receiver(SECRET)
+    other = {"id_type": "resident-id", "id": "440106199001011235", "name": "李伟"}
+    body = {"callback_url": listener.url, "channels": ["applications"], "secret": SECRET}
+    filtered = body | {"filters": {"applicant": {"id_type": other["id_type"], "id": other["id"]}}}
+    made = client.post("/api/v1/subscriptions", json=filtered, headers=province["portal"]).get_json()
+    assert "applicant" not in made["filters"] and "subject" not in made["filters"]  # the person is not kept
+    apply(client, province["portal"])  # HOLDER's case: not the person filtered for
+    apply(client, province["portal"], applicant=other)
+    notifications.run(app.extensions["hub"])
+    assert len(listener.events) == 1 and HOLDER["id"] not in json.dumps(list(listener.events.values()))
+    listener.stop()
