@@ -56,7 +56,7 @@ def _proven(settings: Settings, token: str) -> tuple[str, str] | None:
         jwt.JWTClaimsRegistry(
             leeway=30, iss={"essential": True, "value": issuer}, aud={"essential": True, "values": audiences}
         ).validate(claims)
-    except (JoseError, ValueError, requests.RequestException):
+    except (JoseError, ValueError, KeyError, requests.RequestException):  # unreadable, unsigned, or keys unreachable
         return None
     subject_id = claims.get(settings.oidc_id_claim)
     return (claims.get(settings.oidc_id_type_claim) or "resident-id", str(subject_id)) if subject_id else None

@@ -125,7 +125,8 @@ def check_callback(state: HubState, url: str) -> None:
     try:
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ConfigError("not an http(s) URL")
-        allowed_addresses(parts.hostname, parts.port or 443, networks, system_resolver)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        allowed_addresses(parts.hostname, port, networks, system_resolver)
     except (ConfigError, ValueError) as error:
         raise Invalid(f"The callback URL is refused: {error}", errors={"callback_url": [str(error)]}) from None
 
@@ -228,7 +229,10 @@ def _post(state: HubState, subscription: dict[str, Any], event: dict[str, Any]) 
     """POST the signed event; the status, or None and why it did not reach the subscriber."""
     body = json.dumps(event, ensure_ascii=False, sort_keys=True).encode()
     stamp = str(int(time.time()))
-    secret = state.keyring.decrypt(subscription["secret"]).encode()
+    try:
+        secret = state.keyring.decrypt(subscription["secret"]).encode()
+    except ValueError:  # sealed under another HUB_SECRET_KEY: nothing can be signed for it
+        return None, "the subscription's secret does not open with this hub's key"
     signature = hmac.new(secret, stamp.encode() + b"." + body, hashlib.sha256).hexdigest()
     headers = {"Content-Type": "application/json", "Hub-Signature": f"t={stamp},v1={signature}",
                "Hub-Event-Id": event["id"], "Hub-Delivery": secrets.token_hex(8)}  # fmt: skip
