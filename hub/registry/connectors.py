@@ -118,7 +118,8 @@ def list_connectors(store: Store, limit: int, cursor: str | None) -> dict:
 
 
 def providers_of(store: Store) -> dict[str, list[str]]:
-    """Evidence type code -> ids of the connectors that provide it."""
+    """Evidence type code -> ids of the connectors that provide it; a licence type the hub issues is provided by
+    its own register (``licences.<code>``) when no connector provides it."""
     result: dict[str, list[str]] = {}
     after = None
     while True:
@@ -127,5 +128,8 @@ def providers_of(store: Store) -> dict[str, list[str]]:
             for code in (record or {}).get("provides", []):
                 result.setdefault(code, []).append(record["id"])
         if len(ids) < 500:
-            return result
+            break
         after = ids[-1]
+    for code in store.index_page(keys.licence_type_index(), None, 100_000):
+        result.setdefault(code, [f"licences.{code}"])
+    return result

@@ -65,6 +65,19 @@ class Source:
         return self.guarded.breaker.state
 
 
+def built_in_licences(licence_type: dict[str, Any]) -> dict[str, Any]:
+    """The connector record of the hub's own register for one licence type: its issuer's, always active."""
+    return {
+        "id": f"licences.{licence_type['code']}",
+        "agency": licence_type["issuer"],
+        "kind": "licences",
+        "provides": [licence_type["code"]],
+        "config": {},
+        "timeout_ms": 2000,
+        "active": True,
+    }
+
+
 class Sources:
     """Every connector of this worker, built on first use."""
 
@@ -145,16 +158,26 @@ class Sources:
             return built
 
     def providers(self, evidence_types: list[str]) -> dict[str, list[Source]]:
-        """For each evidence type, the active connectors that provide it (one read of the registry)."""
+        """For each evidence type, the active connectors that provide it (one read of the registry); an evidence
+        type that no connector provides and that is a licence type the hub issues is served by the hub's own
+        licence register (issue 20: the licences it issued are proof for the next case, with no set-up)."""
         active = self.active_records()
-        return {
+        found = {
             evidence_type: [self.source(record) for record in active if evidence_type in record["provides"]]
             for evidence_type in evidence_types
         }
+        for evidence_type in [t for t, sources in found.items() if not sources]:
+            licence_type = self._store.get_json(keys.licence_type(evidence_type))
+            if licence_type is not None:
+                found[evidence_type] = [self.source(built_in_licences(licence_type))]
+        return found
 
     def provider_agencies(self, evidence_type: str) -> list[str]:
-        """The agencies with a connector (active or not) that provides ``evidence_type``."""
-        return sorted({r["agency"] for r in self._records(active_only=False) if evidence_type in r["provides"]})
+        """The agencies with a connector (active or not) that provides ``evidence_type``; for a licence type no
+        connector provides, its issuer (the hub's own register serves it)."""
+        agencies = {r["agency"] for r in self._records(active_only=False) if evidence_type in r["provides"]}
+        licence_type = None if agencies else self._store.get_json(keys.licence_type(evidence_type))
+        return sorted(agencies or ({licence_type["issuer"]} if licence_type else set()))
 
     def active_records(self) -> list[dict[str, Any]]:
         """The registry's active connectors."""

@@ -36,3 +36,28 @@ def test_resolution_finds_the_holders_licence_while_it_is_in_force(client, regis
     )
     suspended = client.post("/api/v1/resolutions", json=body, headers=culture).get_json()
     assert suspended["materials"][0]["status"] == "missing"
+
+
+def test_every_licence_type_is_proof_with_no_connector_set_up(client, registry):
+    """Issue 20, item 0: the hub's own register serves each licence type for its holder, enabled by default."""
+    registry.agency("market", region="330100", name="杭州市市场监督管理局")
+    registry.agency("culture", region="330100", name="杭州市文化广电旅游局")
+    registry.food_licence_type("market")  # its evidence type comes with it; no connector is registered
+    materials = [{"code": "food", "name": "食品经营许可证", "evidence_type": "food-business", "required": True}]
+    registry.service_item("performance", agency="culture", materials=materials)
+    guide = client.get("/api/v1/service-items/performance/guide").get_json()
+    assert guide["materials"][0]["shared"] is True  # the guide does not ask the applicant to bring it
+    licence = client.post(
+        "/api/v1/licences",
+        json={"type": "food-business", "holder": HOLDER, "fields": {"premises": "西湖边"}},
+        headers=registry.token("market", "agency"),
+    ).get_json()
+    case = registry.case("performance", HOLDER, portal_of="culture")
+    seen = client.get(f"/api/v1/applications/{case}", headers=registry.token("culture", "agency")).get_json()
+    [material] = seen["materials"]
+    assert material["status"] == "resolved" and material["source"] == {
+        "agency": "market",
+        "connector": "licences.food-business",
+        "cached": False,
+    }
+    assert material["data"]["licence_number"] == licence["number"]

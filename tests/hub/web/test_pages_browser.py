@@ -27,7 +27,10 @@ DEMO = read_file(PROVINCE_FILE)
 ITEMS = {item["code"]: item for item in DEMO["service_items"]}
 AGENCIES = {agency["code"]: agency["name"] for agency in DEMO["agencies"]}
 LICENCES = {licence["code"]: licence["name"] for licence in DEMO["licence_types"]}
-PROVIDED = {code for connector in DEMO["connectors"] for code in connector["provides"]}
+# what the platform supplies: the connectors' evidence types, and every licence type (the hub's own register)
+PROVIDED = {code for connector in DEMO["connectors"] for code in connector["provides"]} | {
+    licence_type["code"] for licence_type in DEMO["licence_types"]
+}
 LEVELS = {"440000": "province", "440100": "city"}  # the demo's regions: the province and Guangzhou
 FOOD = "440000-SCJG-001-01"  # online, with a co-agency, shared and uploaded materials, a licence
 PASSPORT = "440000-GA-007"  # the law requires the applicant in person
