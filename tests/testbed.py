@@ -139,7 +139,7 @@ class Registry:
 # The form of the demo's food business licence item (440000-SCJG-001-01): every field its licence needs.
 DEMO_FOOD_FORM = {
     "operator_name": "李伟小吃店",
-    "credit_code": "92440106MA5CXXXX73",
+    "credit_code": "92440106MA5C1Q7P2K",
     "premises": "广州市天河区体育西路 1 号",
     "main_business": "小餐饮",
 }

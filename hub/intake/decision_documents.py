@@ -17,7 +17,7 @@ import logging
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from certs.notices import TITLES, NoticeDocument, default_remedies, render_notice
+from certs.notices import TITLES, NoticeDocument, RenderedNotice, default_remedies, render_notice
 from certs.pades import SealRequest
 from hub.context import Context, rfc3339
 from hub.errors import NotFound
@@ -93,10 +93,35 @@ def _issue(state: HubState, ctx: Context, record: dict[str, Any], owed: dict[str
     language = language if language in WORDS else "zh"
     agency = agencies.get_agency(state.store, record["agency"])
     today = state.today()
-    reference = f"{record['agency']}-{today.year}-{record['id'].rsplit('.', 1)[-1][:8]}-{SUFFIX[kind]}{number}"
+    reference = reference_for(record, today, f"{SUFFIX[kind]}{number}")
     paragraphs, items = _body(record, owed, language, today)
     refusal = kind in (REFUSAL, LICENCE_REFUSAL)
-    rendered = render_notice(
+    remedies = default_remedies(language, agency["name"]) if refusal else None
+    rendered = printed(state, record, agency, kind, language, reference, paragraphs, items, remedies)
+    title = TITLES[(kind, language)]
+    request = SealRequest(box=rendered.seal_box, page=rendered.page, reason=title, location=agency["name"])
+    sealed = signing.seal_as(state, ctx, agency, rendered.pdf, request)
+    return kept(state, sealed, kind, title, reference, language)
+
+
+def reference_for(record: dict[str, Any], today: date, suffix: str) -> str:
+    """A document's reference: ``<agency>-<year>-<case>-<suffix>``, also its XMP identifier."""
+    return f"{record['agency']}-{today.year}-{record['id'].rsplit('.', 1)[-1][:8]}-{suffix}"
+
+
+def printed(
+    state: HubState,
+    record: dict[str, Any],
+    agency: dict[str, Any],
+    kind: str,
+    language: str,
+    reference: str,
+    paragraphs: tuple[str, ...],
+    items: tuple[str, ...],
+    remedies: str | None = None,
+) -> RenderedNotice:
+    """A document of the case rendered for its applicant, before it is sealed or signed."""
+    return render_notice(
         NoticeDocument(
             kind=kind,
             language=language,
@@ -107,21 +132,28 @@ def _issue(state: HubState, ctx: Context, record: dict[str, Any], owed: dict[str
             applicant_id_masked=record["applicant"]["id_masked"],
             agency_name=agency["name"],
             agency_region=agency["region"],
-            issued_on=today,
+            issued_on=state.today(),
             paragraphs=paragraphs,
             items=items,
-            remedies=default_remedies(language, agency["name"]) if refusal else None,
+            remedies=remedies,
             verify_url=f"{state.settings.base_url}/verify",
         ),
         state.settings.licence_font,
     )
-    title = TITLES[(kind, language)]
-    request = SealRequest(box=rendered.seal_box, page=rendered.page, reason=title, location=agency["name"])
-    sealed = signing.seal_as(state, ctx, agency, rendered.pdf, request)
-    sha256 = hashlib.sha256(sealed).hexdigest()
-    state.store.put_document(sha256, [sealed])
+
+
+def kept(state: HubState, pdf: bytes, kind: str, title: str, reference: str, language: str) -> dict[str, Any]:
+    """A finished document stored in the blob store by content; what the case names it by."""
+    sha256 = hashlib.sha256(pdf).hexdigest()
+    state.store.put_document(sha256, [pdf])
     at = rfc3339(state.clock.now())
     return {"kind": kind, "title": title, "reference": reference, "language": language, "sha256": sha256, "at": at}
+
+
+def publish_record(tx: Tx, agency: str, document: dict[str, Any]) -> None:
+    """The document's public record, what a verifier is told of it (in the case's transaction)."""
+    public = {k: document[k] for k in ("kind", "title", "reference", "language", "sha256", "at")}
+    tx.set_json(case_keys.decision_document(agency, document["reference"]), public | {"agency": agency})
 
 
 def _body(

@@ -9,13 +9,13 @@ file, its archive and the applicant's pages, and anyone handed it can have it ve
 
 from __future__ import annotations
 
-import hashlib
 from typing import TYPE_CHECKING, Any
 
-from certs.notices import TITLES, NoticeDocument, render_notice
+from certs.notices import TITLES
 from certs.pades import SealRequest
-from hub.context import Context, rfc3339
+from hub.context import Context
 from hub.errors import Conflict, Forbidden
+from hub.intake import decision_documents
 from hub.intake.applications import audit_case, get
 from hub.licences import personal_signing
 from hub.registry import agencies
@@ -47,33 +47,15 @@ def sign(state: HubState, ctx: Context, application_id: str, person: dict[str, s
         raise Conflict(f"The form of application {application_id} is signed already.")
     language = record.get("language", "zh") if record.get("language") in DECLARATION else "zh"
     agency = agencies.get_agency(state.store, record["agency"])
-    today = state.today()
-    reference = f"{record['agency']}-{today.year}-{record['id'].rsplit('.', 1)[-1][:8]}-F1"
-    rendered = render_notice(
-        NoticeDocument(
-            kind=KIND,
-            language=language,
-            reference=reference,
-            case_id=record["id"],
-            service_item=record["service_item_name"],
-            applicant_name=record["applicant"]["name"],
-            applicant_id_masked=record["applicant"]["id_masked"],
-            agency_name=agency["name"],
-            agency_region=agency["region"],
-            issued_on=today,
-            paragraphs=(DECLARATION[language],),
-            items=tuple(f"{name}: {value}" for name, value in sorted(record["form"].items())) or ("—",),
-        ),
-        state.settings.licence_font,
-    )
+    reference = decision_documents.reference_for(record, state.today(), "F1")
+    answers = tuple(f"{name}: {value}" for name, value in sorted(record["form"].items())) or ("—",)
+    declaration = (DECLARATION[language],)
+    rendered = decision_documents.printed(state, record, agency, KIND, language, reference, declaration, answers)
     title = TITLES[(KIND, language)]
     request = SealRequest(field_name="Applicant", box=rendered.seal_box, page=rendered.page, reason=title)
     signer = {"name": person["name"], "id_type": person["id_type"], "subject_hash": subject_hash}
     signed = personal_signing.sign_for(state, ctx, signer, rendered.pdf, request)
-    sha256 = hashlib.sha256(signed).hexdigest()
-    state.store.put_document(sha256, [signed])
-    document = {"kind": KIND, "title": title, "reference": reference, "language": language, "sha256": sha256}
-    document["at"] = rfc3339(state.clock.now())
+    document = decision_documents.kept(state, signed, KIND, title, reference, language)
     return state.store.atomic(lambda tx: _attach(tx, ctx, record["agency"], application_id, document))
 
 
@@ -85,7 +67,6 @@ def _attach(tx: Tx, ctx: Context, agency: str, application_id: str, document: di
     line = {"at": document["at"], "type": "form.signed", "by": ctx.actor, "reason": None, "deadline": None}
     record["timeline"].append(line)
     tx.set_json(case_keys.application(agency, application_id), record)
-    public = {k: document[k] for k in ("kind", "title", "reference", "language", "sha256", "at")}
-    tx.set_json(case_keys.decision_document(agency, document["reference"]), public | {"agency": agency})
+    decision_documents.publish_record(tx, agency, document)
     audit_case(tx, agency, ctx, "application.form-signed", application_id, {"sha256": document["sha256"]})
     return record
