@@ -36,7 +36,7 @@ import redis
 from certs import numbering
 from hub.config import Settings
 from hub.identifiers import with_check_characters
-from hub.licences import register as hub_licences
+from hub.licences import issuance as hub_licences
 from hub.store import keys
 from hub.store.client import Store, Tx
 from hub.store.secret import hub_secret

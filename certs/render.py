@@ -57,6 +57,8 @@ SEAL_RED = (214, 18, 32)
 # Every fixed string the page prints: the font subset is built from these plus the document's text.
 HEADER = "电子证照 Electronic Licence"
 NUMBER_LABEL = "证照编号 Licence No."
+VERSION_LABEL = "版本 Version"
+IDENTIFIER_LABEL = "证照标识 Identifier"
 HOLDER_LABEL = "持证主体 Holder"
 HOLDER_ID_LABEL = "证件号码 Holder ID"
 ISSUED_LABEL = "发证日期 Issued on"
@@ -87,6 +89,8 @@ class LicenceDocument:
     issuer_name: str
     issuer_region: str
     verify_url: str
+    version: int = 1
+    identifier: str | None = None  # the GB/T 36904 identifier of this version
 
 
 @dataclass(frozen=True)
@@ -133,7 +137,8 @@ def render_licence(document: LicenceDocument, font_path: str | Path = DEFAULT_FO
 
 def _printed_text(document: LicenceDocument) -> str:
     """Every character the page will draw, for the font subset."""
-    texts = [document.number, document.title, document.title_en or "", document.holder_name, document.holder_id]
+    texts = [document.number, str(document.version), document.identifier or "", VERSION_LABEL, IDENTIFIER_LABEL]
+    texts += [document.title, document.title_en or "", document.holder_name, document.holder_id]
     texts += [part for row in document.fields for part in row]
     texts += [document.issuer_name, document.issuer_region, document.verify_url, DATE_CHARS]
     texts += [HEADER, NUMBER_LABEL, HOLDER_LABEL, HOLDER_ID_LABEL, ISSUED_LABEL, VALID_LABEL]
@@ -227,7 +232,9 @@ def _draw_header(pdf: FPDF, document: LicenceDocument) -> float:
         y = _centred(pdf, 27, document.title, size, INK)  # stroked as well as filled: a bold face
     if document.title_en:
         y = _centred(pdf, y + 1, document.title_en, 12, INK)
-    y = _centred(pdf, y + 3, f"{NUMBER_LABEL}  {document.number}", 10.5, INK)
+    y = _centred(pdf, y + 3, f"{NUMBER_LABEL}  {document.number}    {VERSION_LABEL} {document.version}", 10.5, INK)
+    if document.identifier:
+        y = _centred(pdf, y + 1, f"{IDENTIFIER_LABEL}  {document.identifier}", 7.5, GREY)
     pdf.set_draw_color(*FRAME_RED)
     pdf.set_line_width(0.5)
     pdf.line(LEFT, y + 3, RIGHT, y + 3)

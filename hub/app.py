@@ -16,7 +16,7 @@ from hub.config import Settings, check_applicant_sign_in, load_settings
 from hub.http import api_docs, hooks, problems, ratelimit
 from hub.intake import calendar_routes, deadline_routes, discrepancy_routes, statistics_routes
 from hub.intake import routes as application_routes
-from hub.licences import document_routes, pki_routes
+from hub.licences import credential_routes, document_routes, pki_routes
 from hub.licences import routes as licence_routes
 from hub.ops import notification_routes
 from hub.ops import routes as ops_routes
@@ -54,6 +54,7 @@ API_BLUEPRINTS = (
     policy_routes.blp,
     licence_routes.blp,
     document_routes.blp,
+    credential_routes.blp,
     pki_routes.blp,
     application_routes.blp,
     discrepancy_routes.blp,

@@ -228,6 +228,13 @@ class Settings:
         default=10,
         metadata={"env": "HUB_NOTIFY_INTERVAL", "doc": "seconds between rounds of webhook deliveries to subscribers"},
     )
+    status_list_max_age: int = field(
+        default=300,
+        metadata={
+            "env": "HUB_STATUS_LIST_MAX_AGE",
+            "doc": "seconds a fetched licence status list may be cached (its Cache-Control max-age and ttl)",
+        },
+    )
     probe_interval: int = field(
         default=300,
         metadata={"env": "HUB_PROBE_INTERVAL", "doc": "seconds between health probes of every active connector"},

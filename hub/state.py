@@ -23,6 +23,7 @@ from hub.intake.workdays import Calendars
 from hub.licences import register as licences
 from hub.licences.pki import Pki
 from hub.licences.seals import Seals
+from hub.licences.status_lists import StatusListService
 from hub.licences.verification import Verifier
 from hub.resolution.policy import Policies
 from hub.sources.fetching import Sources
@@ -70,6 +71,11 @@ class HubState:
     def verifier(self) -> Verifier:
 
         return Verifier(self.settings.verify_processes, self.settings.verify_timeout)
+
+    @cached_property
+    def status_lists(self) -> StatusListService:
+        """Signed licence status lists, each kept in this worker while it is current."""
+        return StatusListService(self)
 
     @cached_property
     def policies(self) -> Policies:

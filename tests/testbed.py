@@ -3,6 +3,7 @@ hubs served by gunicorn, short temporary directories. The fixtures built on thes
 
 from __future__ import annotations
 
+import hashlib
 import os
 import signal
 import socket
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING
 import requests
 
 from hub.config import Settings
+from hub.identifiers import with_check_characters
 
 if TYPE_CHECKING:
     pass
@@ -59,6 +61,13 @@ class SettableClock:
         return self.moment
 
 
+def credit_code_of(agency_code: str) -> str:
+    """A real-shaped unified social credit code (right check characters) that is the same for the same agency
+    code: ``11`` (an organ of state) and a region, then digits drawn from the code."""
+    digits = str(int.from_bytes(hashlib.sha256(agency_code.encode()).digest()[:8], "big"))[-10:]
+    return with_check_characters("credit-code", f"114400{digits}")
+
+
 def short_tempdir(prefix: str) -> Path:
     """A fresh directory with a short path (Unix socket paths are limited to 107 bytes)."""
     return Path(tempfile.mkdtemp(prefix=prefix, dir="/tmp"))
@@ -86,7 +95,8 @@ class Registry:
         return response.get_json()
 
     def agency(self, code: str = "market", region: str = "440000", name: str | None = None) -> dict:
-        return self.post("/api/v1/agencies", {"code": code, "name": name or f"Agency {code}", "region": region})
+        body = {"code": code, "name": name or f"Agency {code}", "region": region, "credit_code": credit_code_of(code)}
+        return self.post("/api/v1/agencies", body)
 
     def evidence_type(self, code: str = "identity", **fields) -> dict:
         fields = fields or {"name": {"type": "string", "required": True}, "born": {"type": "date"}}

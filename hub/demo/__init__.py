@@ -20,6 +20,7 @@ from connectors.api import Subject
 from hub.context import Context
 from hub.errors import HubError
 from hub.http import authn
+from hub.licences import issuance
 from hub.licences import register as licences
 from hub.registry import catalogue, connectors
 from hub.registry import tokens as auth
@@ -82,7 +83,7 @@ def sample_licence(state: HubState) -> str:
     existing = licences.listing(state, None, SAMPLE_LICENCE["type"], holder, 1, None)["items"]
     if existing:
         return existing[0]["number"]
-    return licences.issue(state, Context.system("demo"), "prov-market", SAMPLE_LICENCE)["number"]
+    return issuance.issue(state, Context.system("demo"), "prov-market", SAMPLE_LICENCE)["number"]
 
 
 def sample_licence_or_none(state: HubState) -> str | None:

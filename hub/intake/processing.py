@@ -20,6 +20,7 @@ from hub.errors import Conflict, Forbidden, Invalid, NotFound
 from hub.intake import clocks, decision_documents, due, queues, refetch
 from hub.intake.applications import PENDING_MATERIALS, SUBMITTED, audit_case, get
 from hub.intake.cases import agency_of, publish
+from hub.licences import issuance
 from hub.licences import register as licences
 from hub.resolution.notice import notice_for
 from hub.store import case_keys, keys
@@ -274,7 +275,7 @@ def _licence_if_approving(state: HubState, ctx: Context, application_id: str, ki
     holder = {"id_type": record["applicant"]["id_type"], "name": record["applicant"]["name"]}
     body = {"type": record["produces"], "holder": holder, "fields": fields}
     applicant = record["applicant"]
-    issued = licences.issue_for_subject(
+    issued = issuance.issue_for_subject(
         state, ctx, licence_type["issuer"], body, applicant["subject_hash"], applicant["id_masked"]
     )
     return issued["number"]

@@ -16,17 +16,25 @@ if TYPE_CHECKING:
     from hub.state import HubState
 
 
-def pdf_for_reader(
+def record_for_reader(
     state: HubState, number: str, agency: str | None, roles: frozenset[str], holder: Subject | None
-) -> tuple[dict[str, Any], bytes]:
-    """A licence's record and sealed PDF, for its issuer, the operator (no agency), or a portal acting for
-    ``holder``; Forbidden for anyone else (another agency naming the holder too: it did not issue it)."""
+) -> dict[str, Any]:
+    """A licence's record, for its issuer, the operator (no agency), or a portal acting for ``holder``;
+    Forbidden for anyone else (another agency naming the holder too: it did not issue it)."""
     record = register.get_record(state, number)
     issuer_or_operator = bool(roles & {"agency", "operator"}) and agency in (None, record["issuer"])
     for_holder = "portal" in roles and holder is not None and register.held_by(state, record, holder.id_type, holder.id)
     if not issuer_or_operator and not for_holder:
         raise Forbidden(f"Licence {record['number']} is for its issuer, or a portal acting for its holder.")
-    return record, register.pdf(state, number)
+    return record
+
+
+def pdf_for_reader(
+    state: HubState, number: str, agency: str | None, roles: frozenset[str], holder: Subject | None
+) -> tuple[dict[str, Any], bytes]:
+    """A licence's record and sealed PDF, for whom :func:`record_for_reader` allows."""
+    record = record_for_reader(state, number, agency, roles, holder)
+    return record, register.pdf(state, record["number"])
 
 
 def log_reads(state: HubState, records: list[dict[str, Any]], reader: str) -> None:
@@ -45,5 +53,6 @@ def held_by_subject(state: HubState, subject_hash: str) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = []
     for type_code in state.store.index_page(keys.licence_type_index(), None, 10_000):
         numbers = state.store.index_page(keys.licence_holder_index(type_code, subject_hash), None, 1000)
-        found += [r for r in state.store.get_many_json([keys.licence(type_code, n) for n in numbers]) if r]
+        records = state.store.get_many_json([keys.licence(type_code, n) for n in numbers])
+        found += [register.with_effective_status(state, record) for record in records if record]
     return sorted(found, key=lambda record: record["issued_at"], reverse=True)

@@ -1,29 +1,24 @@
-"""E-licences: issue (number, PDF, PAdES B-LT seal), status lifecycle, reads, and lookup as proof.
+"""E-licences on record: look-up by number or GB/T 36904 identifier, status changes and history, reads, and
+look-up as proof. Issuing is :mod:`hub.licences.issuance`; later versions are :mod:`hub.licences.versions`.
 
-Issuing is three steps, each safe to crash after: a number is reserved (the type's sequence for the
-region and year goes up by one; a crash leaves a gap, never a duplicate), the PDF is rendered and
-sealed and stored by content, then the record, its indexes, its first history line and the audit
-entry commit together in the licence type's partition.
+A record describes the licence's current version; each earlier version (superseded by an amendment or a
+renewal, or void after a re-issue) is a line in the licence's versions list, kept with its fields and
+the digests of its PDF so that the PDF is recognised, and refused, when it is shown again.
 """
 
 from __future__ import annotations
 
-import hashlib
 import hmac
-import re
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
-from certs import numbering
-from certs.pades import SealRequest, last_signed_digest, seal_pdf
-from certs.render import LicenceDocument, render_licence
+from certs import identifiers, numbering
 from connectors.api import Subject
-from hub import metrics
 from hub.audit import log as audit
 from hub.context import Context, rfc3339
-from hub.errors import Conflict, Forbidden, NotFound, UnknownReference
-from hub.registry import agencies, types
-from hub.store import keys, outbox, outcomes
+from hub.errors import Conflict, Forbidden, NotFound
+from hub.licences import status_lists
+from hub.store import keys, outbox
 from hub.store.client import Tx
 
 if TYPE_CHECKING:
@@ -31,7 +26,7 @@ if TYPE_CHECKING:
 
 IN_FORCE = "valid"
 TRANSITIONS = {"valid": {"suspended", "revoked"}, "suspended": {"valid", "revoked"}, "revoked": set()}
-BILINGUAL_NAME = re.compile(r"^(?P<zh>.+?)\s*[（(](?P<en>[^()（）]+)[)）]\s*$")
+PUBLIC_REASONS = {"suspended", "revoked"}  # a status change whose reason anyone may read
 
 
 def mask_name(name: str) -> str:
@@ -51,13 +46,19 @@ def mask_id(identifier: str) -> str:
 
 
 def _locate(number: str) -> tuple[str, str]:
-    """The type code and storage key of a well-formed number; NotFound (no lookup) when the check fails."""
+    """The type code (its letters and digits, upper-cased) and storage key of a well-formed number or
+    identifier; NotFound (no lookup) when a check character fails."""
+    if identifiers.looks_like(number):
+        parsed = identifiers.parse(number)
+        if parsed is None:
+            raise NotFound(f"{number!r} is not a licence identifier (a check character does not match).")
+        return parsed.type_code, identifiers.number_key(parsed)
     if not numbering.is_well_formed(number):
         raise NotFound(f"{number!r} is not a licence number (its check character does not match).")
     body = number.upper().rsplit("-", 4)[0] if number.count("-") >= 4 else ""
     if not body:
         raise NotFound(f"no licence {number!r}")
-    return body, numbering.canonical(number)
+    return numbering.canonical(body), numbering.canonical(number)
 
 
 def _type_key(type_code: str) -> str:
@@ -72,209 +73,97 @@ def get_record(state: HubState, number: str) -> dict[str, Any]:
         record = state.store.get_json(keys.licence(type_code, number_key))
         if record is not None:
             break
-    if record is None:
+    if record is None or not _names_a_version_of(number, record):
         raise NotFound(f"no licence {number!r}")
-    return _with_effective_status(state, record)
+    return with_effective_status(state, record)
+
+
+def _names_a_version_of(number: str, record: dict[str, Any]) -> bool:
+    """True for a number, or for an identifier of this licence's issuer and one of its versions so far."""
+    if not identifiers.looks_like(number):
+        return True
+    asked, current = identifiers.parse(number), identifiers.parse(record.get("identifier") or "")
+    return (
+        asked is not None
+        and current is not None
+        and asked.issuer_credit_code == current.issuer_credit_code
+        and asked.version <= current.version
+    )
 
 
 def _types_named(state: HubState, type_upper: str) -> list[str]:
-    # Numbers carry the type code upper-cased; codes are case-sensitive, so collect every match.
+    # Numbers carry the type code upper-cased (identifiers its letters and digits only); codes are
+    # case-sensitive, so collect every match.
     codes = state.store.index_page(keys.licence_type_index(), None, 100_000)
-    return [code for code in codes if code.upper() == type_upper]
+    return [code for code in codes if numbering.canonical(code) == type_upper]
 
 
-def _with_effective_status(state: HubState, record: dict[str, Any]) -> dict[str, Any]:
+def with_effective_status(state: HubState, record: dict[str, Any]) -> dict[str, Any]:
     if record["status"] == IN_FORCE and date.fromisoformat(record["valid_until"]) < state.today():
         return {**record, "status": "expired"}
     return record
 
 
 def public_status(state: HubState, number: str) -> dict[str, Any]:
-    """What anyone holding the QR link may see."""
-    return public_view(get_record(state, number))
+    """What anyone holding the QR link may see: the licence now, since when it has had its status (with the
+    reason for a suspension or revocation), and its history of versions and status changes."""
+    record = get_record(state, number)
+    lines = history(state, None, record["number"])
+    return {
+        **public_view(record),
+        "status_since": _status_since(record, lines),
+        "status_reason": record.get("status_reason") if record["status"] in PUBLIC_REASONS else None,
+        "history": [_public_line(line) for line in lines],
+    }
+
+
+def _status_since(record: dict[str, Any], lines: list[dict[str, Any]]) -> str:
+    if record["status"] == "expired":
+        return (date.fromisoformat(record["valid_until"]) + timedelta(days=1)).isoformat()
+    changes = [line["at"] for line in lines if line.get("event", "status") == "status"]
+    return changes[-1] if changes else record["issued_at"]
+
+
+def _public_line(line: dict[str, Any]) -> dict[str, Any]:
+    """A history line as anyone may read it: no reader, and a reason only for a suspension or revocation."""
+    event = line.get("event", "status")
+    public = {"at": line["at"], "event": event if event != "status" else line["status"]}
+    if line.get("version") is not None:
+        public["version"] = line["version"]
+    if event == "status" and line["status"] in PUBLIC_REASONS:
+        public["reason"] = line.get("reason")
+    return public
 
 
 def public_view(record: dict[str, Any]) -> dict[str, Any]:
     """The parts of a licence record anyone may see: the holder's name masked, no ID."""
     return {
         "number": record["number"],
+        "identifier": record.get("identifier"),
+        "version": record.get("version", 1),
         "status": record["status"],
         "type": record["type"],
         "type_name": record["type_name"],
         "holder_name_masked": mask_name(record["holder"]["name"]),
+        "valid_from": record["valid_from"],
         "valid_until": record["valid_until"],
         "issuer": record["issuer"],
         "issuer_name": record["issuer_name"],
     }
 
 
-def issue(state: HubState, ctx: Context, issuer_agency: str, body: dict[str, Any]) -> dict[str, Any]:
-    """Issue a licence of ``body['type']`` as ``issuer_agency``."""
-    holder = body["holder"]
-    subject_hash = state.keyring.subject_hash(holder["id_type"], holder["id"])
-    return issue_for_subject(state, ctx, issuer_agency, body, subject_hash, mask_id(holder["id"]))
+def versions(state: HubState, record: dict[str, Any]) -> list[dict[str, Any]]:
+    """The licence's earlier versions, oldest first (each with how it ended: ``superseded`` or ``void``)."""
+    return state.store.list_all_json(keys.licence_versions(record["type"], numbering.canonical(record["number"])))
 
 
-def issue_for_subject(
-    state: HubState, ctx: Context, issuer_agency: str, body: dict[str, Any], subject_hash: str, id_masked: str
-) -> dict[str, Any]:
-    """Issue a licence to a holder known by subject hash and masked ID (an applicant whose ID the hub
-    does not keep)."""
-    store = state.store
-    try:
-        licence_type = types.get_licence_type(store, body["type"])
-    except NotFound:
-        raise UnknownReference(
-            f"no licence type {body['type']!r}", errors={"type": ["Unknown licence type."]}
-        ) from None
-    if licence_type["issuer"] != issuer_agency:
-        raise Forbidden(f"{body['type']!r} licences are issued by {licence_type['issuer']!r}, not {issuer_agency!r}.")
-    values = types.check_values(licence_type["fields"], body.get("fields") or {})
-    partition = keys.licence_partition(licence_type["code"])
-    issued_before = outcomes.earlier(store, ctx, partition)
-    if issued_before is not None:  # a retry of a request whose licence committed before its worker died
-        return get_record(state, issued_before)
-    agency = agencies.get_agency(store, issuer_agency)
-    issued_on = state.today()
-    valid_until = issued_on + timedelta(days=int(licence_type["validity_days"]))
-    number = _reserve_number(state, ctx, licence_type["code"], agency["region"], issued_on.year)
-    holder = body["holder"]
-    document = _document(
-        state, licence_type, agency, number, {**holder, "id_masked": id_masked}, values, issued_on, valid_until
-    )
-    rendered = render_licence(document, state.settings.licence_font)
-    material = state.seals.sealing_material(agency, ctx)
-    sealed = seal_pdf(
-        rendered.pdf,
-        material.signer,
-        material.timestamper,
-        material.trust,
-        SealRequest(field_name="Seal", box=rendered.seal_box, reason=f"电子证照 {number}", location=agency["name"]),
-    )
-    sha256 = hashlib.sha256(sealed).hexdigest()
-    store.put_document(sha256, [sealed])
-    record = {
-        "number": number,
-        "type": licence_type["code"],
-        "type_name": licence_type["name"],
-        "holder": {
-            "id_type": holder["id_type"],
-            "id_masked": id_masked,
-            "name": holder["name"],
-            "subject_hash": subject_hash,
-        },
-        "fields": values,
-        "issuer": agency["code"],
-        "issuer_name": agency["name"],
-        "region": agency["region"],
-        "issued_at": rfc3339(state.clock.now()),
-        "issued_by": ctx.actor,
-        "valid_from": issued_on.isoformat(),
-        "valid_until": valid_until.isoformat(),
-        "status": IN_FORCE,
-        "status_reason": None,
-        "sha256": sha256,
-        "signed_digest": last_signed_digest(sealed),
-        "seal_serial": format(material.certificate.serial_number, "x"),
-    }
-    issued_before = state.store.atomic(lambda tx: _write_new(tx, ctx, record))
-    if issued_before is not None:  # a concurrent try of the same request won (its number is left unused)
-        return get_record(state, issued_before)
-    metrics.LICENCES_ISSUED.labels(type=record["type"]).inc()
-    return record
-
-
-def _reserve_number(state: HubState, ctx: Context, type_code: str, region: str, year: int) -> str:
-    def work(tx: Tx) -> str:
-        sequence_key = keys.licence_sequence(type_code, region, year)
-        sequence = int(tx.get_json(sequence_key) or 0)
-        while True:  # skip a number whose letters and digits another type's number already took
-            sequence += 1
-            number = numbering.make_number(type_code, region, year, sequence)
-            if not tx.exists(keys.licence(type_code, numbering.canonical(number))):
-                break
-        tx.set_json(sequence_key, sequence)
-        return number
-
-    return state.store.atomic(work)
-
-
-def _document(
-    state: HubState,
-    licence_type: dict[str, Any],
-    agency: dict[str, Any],
-    number: str,
-    holder: dict[str, Any],
-    values: dict[str, Any],
-    issued_on: date,
-    valid_until: date,
-) -> LicenceDocument:
-    match = BILINGUAL_NAME.match(licence_type["name"])  # a type name prints in both languages
-    rows = [
-        (spec.get("label") or name, _printable(values[name]))
-        for name, spec in licence_type["fields"].items()
-        if name in values
-    ]
-    return LicenceDocument(
-        number=number,
-        title=match["zh"] if match else licence_type["name"],
-        title_en=match["en"] if match else None,
-        holder_name=holder["name"],
-        holder_id=holder["id_masked"],
-        fields=rows,
-        issued_on=issued_on,
-        valid_until=valid_until,
-        issuer_name=agencies.chinese_name(agency["name"]),
-        issuer_region=agency["region"],
-        verify_url=f"{state.settings.base_url}/verify/{number}",
-    )
-
-
-def _printable(value: Any) -> str:
-    if isinstance(value, bool):
-        return "是 Yes" if value else "否 No"
-    return str(value)
-
-
-def _write_new(tx: Tx, ctx: Context, record: dict[str, Any]) -> str | None:
-    """Queue a new licence with its audit entry; or, if a try of the same request issued one first,
-    nothing, and that licence's number."""
-    type_code, number_key = record["type"], numbering.canonical(record["number"])
-    if tx.exists(keys.licence(type_code, number_key)):
-        raise Conflict(f"licence {record['number']} exists already")
-    issued_before = outcomes.note(tx, ctx, keys.licence_partition(type_code), record["number"])
-    if issued_before is not None:
-        return issued_before
-    write_record(tx, record)
-    audit.append(
-        tx,
-        keys.licence_partition(type_code),
-        ctx,
-        "licence.issue",
-        f"licence:{record['number']}",
-        {"sha256": record["sha256"], "seal_serial": record["seal_serial"], "valid_until": record["valid_until"]},
-    )
-    _publish(tx, record, "issued", record["issued_at"])
-    return None
-
-
-def _publish(tx: Tx, record: dict[str, Any], kind: str, at: str) -> None:
+def publish(tx: Tx, record: dict[str, Any], kind: str, at: str) -> None:
     """The event ``licence.<kind>`` for subscribers of the issuer (:mod:`hub.store.outbox`); no holder's data."""
     body = {"channel": "licences", "licence": record["number"], "licence_type": record["type"]}
     audience = {"agencies": [record["issuer"]]}
     outbox.record(
         tx, keys.licence_partition(record["type"]), at, f"licence.{kind}", body | {"status": record["status"]}, audience
     )
-
-
-def write_record(tx: Tx, record: dict[str, Any]) -> None:
-    """Queue a new licence's record and its number in the type's and the holder's indexes: what issuance
-    writes beside its audit entry (the benchmarks seed licences with it). Its first history line is not
-    stored: it is the record's own issuance (:func:`history`), a Redis key fewer per licence."""
-    type_code, number_key = record["type"], numbering.canonical(record["number"])
-    tx.set_json(keys.licence(type_code, number_key), record)
-    tx.index_add(keys.licence_index(type_code), number_key)
-    tx.index_add(keys.licence_holder_index(type_code, record["holder"]["subject_hash"]), number_key)
 
 
 def change_status(
@@ -298,6 +187,7 @@ def change_status(
             "status_changed_at": rfc3339(state.clock.now()),
         }
         tx.set_json(keys.licence(type_code, number_key), changed)
+        status_lists.mark(tx, type_code, record.get("status_index"), wanted)
         tx.list_push_json(
             keys.licence_history(type_code, number_key),
             {"at": changed["status_changed_at"], "status": wanted, "reason": body["reason"], "by": ctx.actor},
@@ -310,21 +200,29 @@ def change_status(
             f"licence:{record['number']}",
             {"from": record["status"], "to": wanted, "reason": body["reason"]},
         )
-        _publish(tx, changed, "reinstated" if wanted == IN_FORCE else wanted, changed["status_changed_at"])
+        publish(tx, changed, "reinstated" if wanted == IN_FORCE else wanted, changed["status_changed_at"])
         return changed
 
-    return _with_effective_status(state, state.store.atomic(work))
+    return with_effective_status(state, state.store.atomic(work))
 
 
 def history(state: HubState, agency: str | None, number: str) -> list[dict[str, Any]]:
-    """Every status change of a licence, oldest first (its issuer or the operator)."""
+    """Every status change and new version of a licence, oldest first (its issuer or the operator): lines
+    with ``event`` ``amended``, ``renewed`` or ``reissued`` are versions, the rest status changes."""
     record = get_record(state, number)
     if agency is not None and record["issuer"] != agency:
         raise Forbidden(f"Only {record['issuer']!r} may read the history of licence {record['number']}.")
     changes = state.store.list_all_json(keys.licence_history(record["type"], numbering.canonical(record["number"])))
     if changes and changes[0].get("reason") == "issued":
         return changes  # a licence issued before the first line came from the record
-    issued = {"at": record["issued_at"], "status": IN_FORCE, "reason": "issued", "by": record["issued_by"]}
+    issued = {
+        "at": record["issued_at"],
+        "event": "issued",
+        "status": IN_FORCE,
+        "reason": "issued",
+        "by": record["issued_by"],
+        "version": 1,
+    }
     return [issued, *changes]
 
 
@@ -350,7 +248,7 @@ def lookup_for_resolution(state: HubState, evidence_type: str, subject: Subject)
     number_keys = state.store.index_page(keys.licence_holder_index(evidence_type, subject_hash), None, 1000)
     records = state.store.get_many_json([keys.licence(evidence_type, key) for key in number_keys])
     in_force = [
-        _with_effective_status(state, record)
+        with_effective_status(state, record)
         for record in records
         if record is not None and record["status"] == IN_FORCE
     ]
@@ -395,6 +293,6 @@ def listing(
                 continue
             if len(items) == limit:
                 return {"items": items, "next": last}
-            items.append(_with_effective_status(state, record))
+            items.append(with_effective_status(state, record))
             last = f"{code}|{key}"
     return {"items": items, "next": None}

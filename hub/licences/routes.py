@@ -10,15 +10,18 @@ from connectors.api import Subject
 from hub.errors import Forbidden, Invalid
 from hub.http.blueprint import HubBlueprint, context
 from hub.http.current import hub_state
-from hub.licences import access
+from hub.licences import access, issuance, versions
 from hub.licences import register as licences
 from hub.licences.schemas import (
+    AmendmentSchema,
     HistorySchema,
     HolderArgsSchema,
     LicenceListArgsSchema,
     LicencePageSchema,
     LicenceRequestSchema,
     LicenceSchema,
+    ReissueSchema,
+    RenewalSchema,
     StatusChangeSchema,
 )
 
@@ -34,7 +37,14 @@ def _with_links(record: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _reader() -> str:
+def named_holder(args: dict[str, Any]) -> Subject | None:
+    """The holder a portal names in the query (``holder_id_type`` and ``holder_id``), if it names one."""
+    if args.get("holder_id_type") and args.get("holder_id"):
+        return Subject(args["holder_id_type"], args["holder_id"])
+    return None
+
+
+def reader() -> str:
     """Who reads, as the holder's access log names them."""
     return g.principal.agency or "operator"
 
@@ -51,7 +61,7 @@ def _issuer_scope() -> str | None:
 @blp.response(201, LicenceSchema)
 def issue_licence(data: dict[str, Any]) -> tuple[dict[str, Any], int, dict[str, str]]:
     """Issue a licence of a type this agency issues: numbered, rendered, sealed at PAdES B-LT."""
-    record = _with_links(licences.issue(hub_state(), context(), g.principal.agency, data))
+    record = _with_links(issuance.issue(hub_state(), context(), g.principal.agency, data))
     return record, 201, {"Location": url_for("licences.get_licence", number=record["number"])}
 
 
@@ -71,7 +81,7 @@ def list_licences(args: dict[str, Any]) -> Any:
         raise Forbidden("A portal lists the licences of the holder it acts for: give holder_id_type and holder_id.")
     scope = _issuer_scope() if "portal" not in roles or holder is None else None
     page = licences.listing(hub_state(), scope, args.get("type"), holder, args["limit"], args["cursor"])
-    access.log_reads(hub_state(), page["items"], _reader())
+    access.log_reads(hub_state(), page["items"], reader())
     return {**page, "items": [_with_links(record) for record in page["items"]]}
 
 
@@ -83,7 +93,7 @@ def get_licence(number: str) -> Any:
     record = licences.get_record(hub_state(), number)
     if _issuer_scope() not in (None, record["issuer"]):
         raise Forbidden(f"Only {record['issuer']!r} may read licence {record['number']}.")
-    access.log_reads(hub_state(), [record], _reader())
+    access.log_reads(hub_state(), [record], reader())
     return _with_links(record)
 
 
@@ -94,6 +104,40 @@ def get_licence(number: str) -> Any:
 def change_status(data: dict[str, Any], number: str) -> Any:
     """Suspend, reinstate or revoke a licence, with a reason (audited; revoked is final)."""
     return _with_links(licences.change_status(hub_state(), context(), _issuer_scope(), number, data))
+
+
+@blp.route("/<number>/amendments", methods=["POST"])
+@blp.requires("agency")
+@blp.idempotent()
+@blp.arguments(AmendmentSchema)
+@blp.response(201, LicenceSchema)
+def amend(data: dict[str, Any], number: str) -> Any:
+    """A new version with changed fields, under the same number; the old version is superseded."""
+    return _new_version(versions.amend(hub_state(), context(), g.principal.agency, number, data))
+
+
+@blp.route("/<number>/renewals", methods=["POST"])
+@blp.requires("agency")
+@blp.idempotent()
+@blp.arguments(RenewalSchema)
+@blp.response(201, LicenceSchema)
+def renew(data: dict[str, Any], number: str) -> Any:
+    """A new version with a new validity period; the old version is superseded."""
+    return _new_version(versions.renew(hub_state(), context(), g.principal.agency, number, data))
+
+
+@blp.route("/<number>/reissues", methods=["POST"])
+@blp.requires("agency")
+@blp.idempotent()
+@blp.arguments(ReissueSchema)
+@blp.response(201, LicenceSchema)
+def reissue(data: dict[str, Any], number: str) -> Any:
+    """A new copy of a lost or damaged licence, same content; the old copy is void."""
+    return _new_version(versions.reissue(hub_state(), context(), g.principal.agency, number, data))
+
+
+def _new_version(record: dict[str, Any]) -> tuple[dict[str, Any], int, dict[str, str]]:
+    return _with_links(record), 201, {"Location": url_for("licences.get_licence", number=record["number"])}
 
 
 @blp.route("/<number>/history", methods=["GET"])
@@ -111,13 +155,9 @@ def get_history(number: str) -> Any:
 def get_pdf(args: dict[str, Any], number: str) -> Response:
     """The sealed PDF as issued: for its issuer, the operator, or a portal naming the holder it acts for
     (``holder_id_type`` and ``holder_id``)."""
-    holder = (
-        Subject(args["holder_id_type"], args["holder_id"])
-        if args.get("holder_id_type") and args.get("holder_id")
-        else None
-    )
+    holder = named_holder(args)
     record, content = access.pdf_for_reader(hub_state(), number, g.principal.agency, g.principal.roles, holder)
-    access.log_reads(hub_state(), [record], _reader())
+    access.log_reads(hub_state(), [record], reader())
     response = Response(content, mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'inline; filename="{record["number"]}.pdf"'
     response.headers["ETag"] = f'"{record["sha256"]}"'

@@ -37,6 +37,16 @@ class StoredHolderSchema(Schema):
 
 class LicenceSchema(Schema):
     number = fields.String(metadata={"example": "FOOD-BUSINESS-LICENCE-330100-2026-000001-7"})
+    identifier = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "GB/T 36904 identifier of this version (null while the issuer has no credit code)",
+            "example": "1.2.156.3005.2.FOODBUSINESS.91330100MA27XYW12A.3301002026000017.002.N",
+        },
+    )
+    version = fields.Integer(metadata={"description": "1 as issued; one more per amendment, renewal or re-issue"})
+    version_kind = fields.String(metadata={"description": "issued, amended, renewed or reissued"})
+    version_at = fields.String()
     status = fields.String(metadata={"description": "valid, suspended, revoked or expired (by date)"})
     status_reason = fields.String(allow_none=True)
     type = fields.String()
@@ -71,8 +81,32 @@ class StatusChangeSchema(Schema):
     reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
 
 
+class AmendmentSchema(Schema):
+    values = fields.Dict(
+        keys=fields.String(),
+        required=True,
+        data_key="fields",
+        attribute="fields",
+        metadata={"description": "the changed values by field name; the others are kept"},
+    )
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
+
+
+class RenewalSchema(Schema):
+    valid_until = fields.Date(required=True, metadata={"description": "the new last day of validity"})
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
+
+
+class ReissueSchema(Schema):
+    reason = fields.String(
+        required=True, validate=validate.Length(min=1, max=500), metadata={"example": "原件遗失 Copy lost"}
+    )
+
+
 class HistoryEntrySchema(Schema):
     at = fields.String()
+    event = fields.String(metadata={"description": "issued, status, amended, renewed or reissued"})
+    version = fields.Integer()
     status = fields.String()
     reason = fields.String()
     by = fields.String()
@@ -82,9 +116,27 @@ class HistorySchema(Schema):
     items = fields.List(fields.Nested(HistoryEntrySchema))
 
 
+class PublicHistoryEntrySchema(Schema):
+    at = fields.String()
+    event = fields.String(
+        metadata={"description": "issued, amended, renewed, reissued, suspended, revoked or valid (reinstated)"}
+    )
+    version = fields.Integer()
+    reason = fields.String(metadata={"description": "given for a suspension or revocation only"})
+
+
 class PublicStatusSchema(Schema):
     number = fields.String()
+    identifier = fields.String(allow_none=True)
+    version = fields.Integer(metadata={"description": "the current version"})
+    presented_version = fields.Integer(
+        metadata={"description": "in a verification: the version the document is, when it is not the current one"}
+    )
     status = fields.String()
+    status_since = fields.String()
+    status_reason = fields.String(allow_none=True)
+    history = fields.List(fields.Nested(PublicHistoryEntrySchema))
+    valid_from = fields.String()
     type = fields.String()
     type_name = fields.String()
     holder_name_masked = fields.String()

@@ -190,6 +190,13 @@ def _licence_of(state: HubState, report: dict[str, Any]) -> tuple[dict[str, Any]
     summary = licences.public_view(record)
     digests = {signature.get("signed_digest") for signature in report["signatures"]}
     if report["sha256"] != record["sha256"] and record["signed_digest"] not in digests:
+        earlier = [
+            v
+            for v in licences.versions(state, record)
+            if v["sha256"] == report["sha256"] or v["signed_digest"] in digests
+        ]
+        if earlier:  # an amended, renewed or re-issued licence's old PDF: never valid again
+            return {**summary, "presented_version": earlier[-1]["version"]}, [f"licence_{earlier[-1]['ended']}"]
         return summary, ["not_the_issued_document"]
     if record["status"] != licences.IN_FORCE:
         return summary, [f"licence_{record['status']}"]

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from flask_smorest.fields import Upload
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, post_load, validate
 
+from hub import identifiers
 from hub.http.schemas import (
     code_field,
     id_type_field,
@@ -56,6 +57,23 @@ class AgencySchema(Recorded):
             " (Art. 2), named in a case's channel as third-party:<code>"
         },
     )
+    credit_code = fields.String(
+        validate=validate.Length(min=18, max=40),
+        metadata={
+            "description": "the agency's unified social credit code (GB 32100); a licence's GB/T 36904 identifier"
+            " is formed with its issuer's",
+            "example": "11330000002482090Q",
+        },
+    )
+
+    @post_load
+    def _canonical_credit_code(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        if "credit_code" in data:
+            try:
+                data["credit_code"] = identifiers.canonical("credit-code", data["credit_code"])
+            except identifiers.InvalidIdentifier as error:
+                raise ValidationError(str(error), field_name="credit_code") from None
+        return data
 
 
 class TokenRequestSchema(Schema):

@@ -206,6 +206,10 @@ class Store(ServerAdmin, Documents):
         """The bytes at ``key`` (a blob), or None."""
         return self.codec.load_bytes(key, self._guard(self._client.get, key))
 
+    def get_raw(self, key: str) -> bytes:
+        """The raw string at ``key`` (a bitmap), b"" when absent; never sealed, so never a person's data."""
+        return bytes(self._guard(self._client.get, key) or b"")
+
     def scored_newest(self, key: str, before: float | None, limit: int) -> list[tuple[str, float]]:
         """Up to ``limit`` members of a sorted set scored below ``before`` (or any), highest score first."""
         high = "+inf" if before is None else f"({before}"

@@ -251,6 +251,11 @@ def licence_history(type_code: str, number_key: str) -> str:
     return key(licence_partition(type_code), "history", number_key)
 
 
+def licence_versions(type_code: str, number_key: str) -> str:
+    """List of a licence's earlier versions (each superseded or void), oldest first."""
+    return key(licence_partition(type_code), "versions", number_key)
+
+
 def licence_sequence(type_code: str, region: str, year: int) -> str:
     return key(licence_partition(type_code), "sequence", region, str(year))
 
@@ -371,6 +376,7 @@ PERSONAL_FAMILIES = frozenset(
         "licence",  # the holder's name and the licence's fields
         "rows",  # dataset rows
         "session",  # who is signed in
+        "versions",  # a licence's earlier fields
     }
 )
 PERSONAL_PARTITIONS = ("idem:",)  # idempotent replays keep whole answers

@@ -102,6 +102,11 @@ class Tx:
         value = self._pipe.hget(key, field)
         return value.decode() if isinstance(value, bytes) else value
 
+    def bit_get(self, key: str, offset: int) -> int:
+        """One bit of a bitmap (a raw string, never sealed: it must hold no personal data)."""
+        self._pipe.watch(key)
+        return int(self._pipe.getbit(key, offset))
+
     # writes: queued, applied in one MULTI/EXEC
     def set_json(self, key: str, value: Any, ttl_seconds: int | None = None) -> None:
         self._pending[key] = value
@@ -141,6 +146,13 @@ class Tx:
 
     def hash_delete(self, key: str, field: str) -> None:
         self._writes.append(lambda p: p.hdel(key, field))
+
+    def bit_set(self, key: str, offset: int, value: int) -> None:
+        self._writes.append(lambda p: p.setbit(key, offset, value))
+
+    def bits_set(self, key: str, width: int, index: int, value: int) -> None:
+        """Set the ``index``-th ``width``-bit unsigned field of a bitmap (most significant bit first)."""
+        self._writes.append(lambda p: p.execute_command("BITFIELD", key, "SET", f"u{width}", f"#{index}", value))
 
     def stream_add(self, key: str, fields: dict[str, str]) -> None:
         self._writes.append(lambda p: p.xadd(key, fields))

@@ -311,10 +311,12 @@ def _application_page(record: dict[str, Any], error: str | None, status: int) ->
     sources = {m["source"]["agency"] for m in record["materials"] if m.get("source")}
     actors = {line["by"].removeprefix("agency:").split("/", 1)[0] for line in record["timeline"] if line.get("by")}
     sources |= {code for code in actors if ":" not in code}
+    licence = licences.get_record(hub_state(), record["licence"]) if record.get("licence") else None
     return render(
         "apply_application.html",
         status,
         record=record,
+        licence=licences.public_view(licence) if licence else None,
         missing=missing,
         error=error,
         days_left=days_left,

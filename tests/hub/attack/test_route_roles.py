@@ -95,6 +95,11 @@ ACCESS: dict[tuple[str, str], str | frozenset[str]] = {
     ("/api/v1/licences/<number>/status", "POST"): AG | OP,
     ("/api/v1/licences/<number>/history", "GET"): AG | OP,
     ("/api/v1/licences/<number>/pdf", "GET"): ANY_ROLE,
+    ("/api/v1/licences/<number>/amendments", "POST"): AG,
+    ("/api/v1/licences/<number>/renewals", "POST"): AG,
+    ("/api/v1/licences/<number>/reissues", "POST"): AG,
+    ("/api/v1/licences/<number>/credential", "GET"): ANY_ROLE,
+    ("/api/v1/status-lists/<type_code>/<list_number>", "GET"): PUBLIC,
     ("/api/v1/pki/seals/<agency>/renewal", "POST"): OP,
     ("/api/v1/pki/seals/<agency>/revocation", "POST"): OP,
     # -- intake: portals submit and upload, agencies handle, archives
@@ -180,6 +185,10 @@ CROSS_AGENCY = {
     ("/api/v1/licences/<number>/status", "POST"): "other-agency",
     ("/api/v1/licences/<number>/history", "GET"): "other-agency",
     ("/api/v1/licences/<number>/pdf", "GET"): "other-agency",
+    ("/api/v1/licences/<number>/amendments", "POST"): "other-agency",
+    ("/api/v1/licences/<number>/renewals", "POST"): "other-agency",
+    ("/api/v1/licences/<number>/reissues", "POST"): "other-agency",
+    ("/api/v1/licences/<number>/credential", "GET"): "other-agency",
     ("/api/v1/archives/<case>", "GET"): "other-agency",
 }
 
@@ -227,6 +236,8 @@ def _path(rule: str, province: Province) -> str:
         "<application_id>": province.ids["application"],
         "<case>": province.ids["application"],
         "<number>": province.ids["licence"],
+        "<type_code>": "food-business",
+        "<list_number>": "1",
         "<discrepancy_id>": "d-unknown",
         "<path:filename>": "missing.css",
     }
@@ -249,6 +260,9 @@ def _body(rule: str, method: str) -> dict:
         "/events": {"type": "accept"},
         "/tasks/<agency>": {"outcome": "approve", "opinion": "同意"},
         "/status": {"status": "suspended", "reason": "检查"},
+        "/amendments": {"fields": {"premises": "2 号"}, "reason": "迁址"},
+        "/renewals": {"valid_until": "2027-06-01", "reason": "续期"},
+        "/reissues": {"reason": "遗失"},
     }
     for suffix, body in bodies.items():
         if rule.endswith(suffix):
@@ -282,6 +296,7 @@ PERSON_QUERY = {"applicant_id_type": APPLICANT_HOLDER["id_type"], "applicant_id"
 QUERIES = {
     "/api/v1/licences": HOLDER_QUERY,
     "/api/v1/licences/<number>/pdf": HOLDER_QUERY,
+    "/api/v1/licences/<number>/credential": HOLDER_QUERY,
     "/api/v1/access-log": {"id_type": APPLICANT_HOLDER["id_type"], "id": APPLICANT_HOLDER["id"]},
     "/api/v1/statistics": {"from": "2026-06-01", "to": "2026-06-30"},
 }

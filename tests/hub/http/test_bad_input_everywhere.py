@@ -42,6 +42,9 @@ AGENCY_ROUTES = {  # agencies', not the operator's
     "/api/v1/applications/<application_id>/events",
     "/api/v1/applications/<application_id>/tasks/<agency>",
     "/api/v1/discrepancies/<discrepancy_id>",
+    "/api/v1/licences/<number>/amendments",
+    "/api/v1/licences/<number>/renewals",
+    "/api/v1/licences/<number>/reissues",
 }
 PORTAL_ROUTES = {
     "/api/v1/applications",
@@ -61,6 +64,7 @@ PUBLIC = (
     "/seals/<agency>",
     "/seals/<agency>/history",
     "/outcomes",
+    "/status-lists/<type_code>/<list_number>",
 )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hub.licences import register as licences
+from hub.licences import issuance as licences
 from hub.store import keys
 
 

@@ -262,6 +262,31 @@ def test_the_licence_is_downloaded_by_its_holder_only(client, app, province):
     sign_in(other, OTHER)
     assert other.get(f"/apply/licences/{number}.pdf").status_code == 404
     assert app.test_client().get(f"/apply/licences/{number}.pdf").status_code == 303  # signed out: sign in first
+    assert 'data-licence-status="valid"' in html
+    revoked = client.post(
+        f"/api/v1/licences/{number}/status", json={"status": "revoked", "reason": "x"}, headers=province["market"]
+    )
+    assert revoked.status_code == 200
+    html = client.get(f"/apply/applications/{application_id}?lang=en").get_data(as_text=True)
+    assert 'data-licence-status="revoked"' in html and f"/apply/licences/{number}.pdf" not in html
+
+
+def test_the_holder_sees_each_licence_s_current_status_and_version(client, app, province, business_licence):
+    """Issue 20: after a re-issue and a revocation, the holder's pages show the licence as it is now."""
+    number = business_licence["number"]
+    market = province["market"]
+    assert (
+        client.post(f"/api/v1/licences/{number}/reissues", json={"reason": "遗失"}, headers=market).status_code == 201
+    )
+    sign_in(client, lang="en")
+    listed = client.get("/apply/applications?lang=en").get_data(as_text=True)
+    assert 'data-licence-status="valid"' in listed and "Version 2" in listed
+    revoked = client.post(
+        f"/api/v1/licences/{number}/status", json={"status": "revoked", "reason": "x"}, headers=market
+    )
+    assert revoked.status_code == 200
+    listed = client.get("/apply/applications?lang=en").get_data(as_text=True)
+    assert 'data-licence-status="revoked"' in listed and 'data-licence-status="valid"' not in listed
 
 
 def test_who_read_my_data_lists_the_platforms_reads(client, province, business_licence):
