@@ -16,7 +16,7 @@ from hub.config import Settings, check_applicant_sign_in, load_settings
 from hub.http import api_docs, hooks, problems, ratelimit
 from hub.intake import calendar_routes, deadline_routes, discrepancy_routes, statistics_routes
 from hub.intake import routes as application_routes
-from hub.licences import credential_routes, document_routes, pki_routes
+from hub.licences import credential_routes, document_routes, grant_routes, pki_routes
 from hub.licences import routes as licence_routes
 from hub.ops import notification_routes
 from hub.ops import routes as ops_routes
@@ -29,6 +29,7 @@ from hub.state import HubState
 from hub.store.client import Store
 from hub.web import (
     apply,
+    apply_licences,
     apply_signing,
     console,
     desk,
@@ -55,6 +56,7 @@ API_BLUEPRINTS = (
     licence_routes.blp,
     document_routes.blp,
     credential_routes.blp,
+    grant_routes.blp,
     pki_routes.blp,
     application_routes.blp,
     discrepancy_routes.blp,
@@ -66,7 +68,7 @@ API_BLUEPRINTS = (
     deadline_routes.blp,
     session_routes.blp,
 )
-PAGE_BLUEPRINTS = (pages.blp, console.blp, desk.blp, verify.blp, apply.blp, apply_signing.blp)
+PAGE_BLUEPRINTS = (pages.blp, console.blp, desk.blp, verify.blp, apply.blp, apply_signing.blp, apply_licences.blp)
 
 
 def create_app(config: Mapping[str, Any] | None = None, settings: Settings | None = None) -> Flask:

@@ -41,6 +41,12 @@ class Conflict(HubError):
     status, slug, title = 409, "conflict", "Conflict"
 
 
+class Gone(HubError):
+    """Something that existed and can no longer be used: an expired, used-up or revoked grant."""
+
+    status, slug, title = 410, "gone", "No longer available"
+
+
 class Unauthorized(HubError):
     status, slug, title = 401, "unauthorized", "Authentication required"
 

@@ -37,14 +37,22 @@ def pdf_for_reader(
     return record, register.pdf(state, record["number"])
 
 
-def log_reads(state: HubState, records: list[dict[str, Any]], reader: str) -> None:
-    """Each licence record (or PDF) handed to ``reader`` shows its holder's name and fields: a line in the
-    holder's access log, as any read of a person's data is."""
+def log_reads(
+    state: HubState,
+    records: list[dict[str, Any]],
+    reader: str,
+    application: str = "",
+    fields: set[str] | None = None,
+) -> None:
+    """Each licence record (or PDF) handed to ``reader`` shows its holder's name and fields (only ``fields``,
+    when given): a line in the holder's access log, as any read of a person's data is, naming what it served
+    (``application``: a case, or ``grant:<id>``)."""
     at = rfc3339(state.clock.now())
     lines = []
     for record in records:
-        shown = [{"evidence_type": record["type"], "data": {"holder_name": True, **record.get("fields", {})}}]
-        lines.append(access_log.read_line(record["holder"]["subject_hash"], at, reader, "", "", shown))
+        shown_fields = {name: True for name in record.get("fields", {}) if fields is None or name in fields}
+        shown = [{"evidence_type": record["type"], "data": {"holder_name": True, **shown_fields}}]
+        lines.append(access_log.read_line(record["holder"]["subject_hash"], at, reader, application, "", shown))
     access_log.record_reads(state.store, lines)
 
 

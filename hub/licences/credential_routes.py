@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Response, g, request
 
+from hub.context import Context
 from hub.errors import NotFound
 from hub.http.blueprint import HubBlueprint, context
 from hub.http.current import hub_state
@@ -32,6 +33,19 @@ def get_credential(args: dict[str, Any], number: str) -> Response:
     response = Response(token, mimetype=credentials.MEDIA_TYPE)
     response.headers["Cache-Control"] = "no-store"
     response.headers["Content-Disposition"] = f'attachment; filename="{record["number"]}.sd-jwt"'
+    return response
+
+
+@blp.route("/credential-pickups/<code>", methods=["GET"])
+@blp.response(200, description="The holder's credential (application/dc+sd-jwt), once")
+def pick_up_credential(code: str) -> Response:
+    """Public, with the one-time code from the QR code on the holder's licence page: the wallet that scanned it
+    receives the credential, once, within ten minutes (the pick-up is in the holder's access log)."""
+    state = hub_state()
+    record, token = credentials.pick_up(state, Context(actor="wallet", request_id=g.request_id), code)
+    access.log_reads(state, [record], "wallet", application="credential-pickup")
+    response = Response(token, mimetype=credentials.MEDIA_TYPE)
+    response.headers["Cache-Control"] = "no-store"
     return response
 
 

@@ -75,7 +75,10 @@ def mark(tx: Tx, type_code: str, reference: dict[str, int] | None, status: str) 
         return
     tx.bits_set(status_keys.status_bits(type_code, reference["list"]), BITS, reference["idx"], STATUS_VALUE[status])
     changes_key = status_keys.status_changes(type_code, reference["list"])
-    tx.set_json(changes_key, int(tx.get_json(changes_key) or 0) + 1)
+    # The epoch tells a list apart from an earlier one of the same name (a store restored or emptied):
+    # a worker's signed copy is reused only for the very same list at the very same change.
+    changes = tx.get_json(changes_key) or {"epoch": secrets.token_hex(8), "count": 0}
+    tx.set_json(changes_key, {**changes, "count": changes["count"] + 1})
 
 
 def uri(state: HubState, type_code: str, list_number: int) -> str:
@@ -94,7 +97,7 @@ class SignedList:
     """One signed copy of a list and the change count it was made at."""
 
     token: str
-    changes: int
+    changes: str  # the list's epoch and change count
     issued_at: int
 
 
@@ -109,9 +112,10 @@ class StatusListService:
     def token(self, type_code: str, list_number: int) -> SignedList:
         """The list as a signed ``statuslist+jwt``; NotFound for a list that was never opened."""
         store = self._state.store
-        changes = store.get_json(status_keys.status_changes(type_code, list_number))
-        if changes is None:
+        counter = store.get_json(status_keys.status_changes(type_code, list_number))
+        if counter is None:
             raise NotFound(f"no status list {type_code}/{list_number}")
+        changes = f"{counter['epoch']}.{counter['count']}"
         now = int(self._state.clock.now().timestamp())
         refresh_after = self._state.settings.status_list_max_age
         with self._lock:
@@ -127,7 +131,7 @@ class StatusListService:
             "status_list": {"bits": BITS, "lst": _b64url(compressed_list(raw))},
         }
         key, chain = self._state.pki.hub_jws_key()
-        signed = SignedList(jws.sign_compact(payload, key, chain, {"typ": "statuslist+jwt"}), int(changes), now)
+        signed = SignedList(jws.sign_compact(payload, key, chain, {"typ": "statuslist+jwt"}), changes, now)
         with self._lock:
             self._signed[(type_code, list_number)] = signed
         return signed

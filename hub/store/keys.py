@@ -377,6 +377,8 @@ PERSONAL_FAMILIES = frozenset(
         "rows",  # dataset rows
         "session",  # who is signed in
         "versions",  # a licence's earlier fields
+        "grant",  # which licence a holder lets whom use
+        "pickup",  # a holder's credential, waiting for their wallet
     }
 )
 PERSONAL_PARTITIONS = ("idem:",)  # idempotent replays keep whole answers

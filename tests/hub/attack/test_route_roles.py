@@ -16,7 +16,7 @@ import io
 import pytest
 from attack_support import Province, build_province, fresh_unlimited_app
 from intake_support import PDF
-from testbed import Registry
+from testbed import Registry, credit_code_of
 
 from hub.registry.agency_routes import READERS
 
@@ -100,6 +100,11 @@ ACCESS: dict[tuple[str, str], str | frozenset[str]] = {
     ("/api/v1/licences/<number>/reissues", "POST"): AG,
     ("/api/v1/licences/<number>/credential", "GET"): ANY_ROLE,
     ("/api/v1/status-lists/<type_code>/<list_number>", "GET"): PUBLIC,
+    ("/api/v1/credential-pickups/<code>", "GET"): PUBLIC,  # the one-time code is the key
+    ("/api/v1/licences/<number>/grants", "POST"): PO,  # with the holder's proof
+    ("/api/v1/grants", "GET"): PO,
+    ("/api/v1/grants/<grant_id>/revocation", "POST"): PO,
+    ("/api/v1/grants/redemptions", "POST"): AG | PO,  # the relying party, by its credit code
     ("/api/v1/pki/seals/<agency>/renewal", "POST"): OP,
     ("/api/v1/pki/seals/<agency>/revocation", "POST"): OP,
     # -- intake: portals submit and upload, agencies handle, archives
@@ -166,6 +171,10 @@ ACCESS: dict[tuple[str, str], str | frozenset[str]] = {
     ("/apply/applications/<application_id>/sign", "POST"): APPLICANT,
     ("/apply/applications/<application_id>/documents/<reference>", "GET"): APPLICANT,
     ("/apply/licences/<number>.pdf", "GET"): APPLICANT,
+    ("/apply/licences/<number>", "GET"): APPLICANT,
+    ("/apply/licences/<number>.sd-jwt", "GET"): APPLICANT,
+    ("/apply/licences/<number>/grants", "POST"): APPLICANT,
+    ("/apply/grants/<grant_id>/revocation", "POST"): APPLICANT,
     ("/apply/access-log", "GET"): APPLICANT,
 }
 
@@ -237,6 +246,7 @@ def _path(rule: str, province: Province) -> str:
         "<case>": province.ids["application"],
         "<number>": province.ids["licence"],
         "<type_code>": "food-business",
+        "<grant_id>": "g-0000000000000000",
         "<list_number>": "1",
         "<discrepancy_id>": "d-unknown",
         "<path:filename>": "missing.css",
@@ -263,6 +273,9 @@ def _body(rule: str, method: str) -> dict:
         "/amendments": {"fields": {"premises": "2 号"}, "reason": "迁址"},
         "/renewals": {"valid_until": "2027-06-01", "reason": "续期"},
         "/reissues": {"reason": "遗失"},
+        "/licences/<number>/grants": HOLDER_QUERY | {"relying_party": credit_code_of("market"), "purpose": "开户"},
+        "/grants/<grant_id>/revocation": HOLDER_QUERY,
+        "/grants/redemptions": {"code": "AAAA-BBBB-CCCC-DDDD"},
     }
     for suffix, body in bodies.items():
         if rule.endswith(suffix):
@@ -297,6 +310,7 @@ QUERIES = {
     "/api/v1/licences": HOLDER_QUERY,
     "/api/v1/licences/<number>/pdf": HOLDER_QUERY,
     "/api/v1/licences/<number>/credential": HOLDER_QUERY,
+    "/api/v1/grants": HOLDER_QUERY,
     "/api/v1/access-log": {"id_type": APPLICANT_HOLDER["id_type"], "id": APPLICANT_HOLDER["id"]},
     "/api/v1/statistics": {"from": "2026-06-01", "to": "2026-06-30"},
 }

@@ -48,6 +48,9 @@ AGENCY_ROUTES = {  # agencies', not the operator's
 }
 PORTAL_ROUTES = {
     "/api/v1/applications",
+    "/api/v1/licences/<number>/grants",
+    "/api/v1/grants/<grant_id>/revocation",
+    "/api/v1/grants/redemptions",
     "/api/v1/applications/<application_id>/withdrawal",
     "/api/v1/subscriptions",
 }  # front-ends'
@@ -65,6 +68,7 @@ PUBLIC = (
     "/seals/<agency>/history",
     "/outcomes",
     "/status-lists/<type_code>/<list_number>",
+    "/credential-pickups/<code>",
 )
 
 

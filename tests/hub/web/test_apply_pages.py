@@ -387,3 +387,54 @@ def test_with_the_demo_on_a_portal_proves_the_person_with_the_demo_assertion(cli
     assert [item["id"] for item in listed] == [case_id]
     wrong = {"Applicant-Token": f"demo {OTHER['id_type']}:{OTHER['id']}"}
     assert client.get("/api/v1/applications", query_string=query, headers=portal | wrong).status_code == 403
+
+
+def test_the_holder_shares_a_licence_with_a_bank_and_revokes_another_grant(
+    client, province, business_licence, registry
+):
+    """Issue 20, item 3 on the pages: the holder's licence page gives the credential, makes a one-time code for a
+    named relying party (shown once, with its QR code), lists the grants and revokes one."""
+    from testbed import credit_code_of
+
+    registry.agency("bank", region="330100", name="杭州银行")
+    bank = registry.token("bank", "agency")
+    number = business_licence["number"]
+    sign_in(client, lang="en")
+    page = client.get(f"/apply/licences/{number}?lang=en")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert 'data-licence-status="valid"' in html and "data-credential" in html and "<svg" in html
+    credential = client.get(f"/apply/licences/{number}.sd-jwt")
+    assert credential.status_code == 200 and credential.mimetype == "application/dc+sd-jwt"
+    assert credential.get_data(as_text=True).count(".") >= 2
+    pickup = unescape(re.search(r'data-pickup href="([^"]+)"', html)[1]).split("://", 1)[1].split("/", 1)[1]
+    wallet = client.application.test_client()  # the phone that scanned the QR code: no session, no token
+    picked = wallet.get("/" + pickup)
+    assert picked.status_code == 200 and picked.mimetype == "application/dc+sd-jwt"
+    assert wallet.get("/" + pickup).status_code == 404  # once
+
+    form = {"csrf_token": csrf_of(page), "relying_party": credit_code_of("bank"), "purpose": "开户", "days": "5"}
+    shared = client.post(f"/apply/licences/{number}/grants?lang=en", data=form | {"scope": "all"})
+    assert shared.status_code == 201
+    code = re.search(r"data-grant-code>([A-Z0-9-]+)<", shared.get_data(as_text=True))[1]
+    second = client.post(f"/apply/licences/{number}/grants?lang=en", data=form | {"scope": "some", "fields": "holder"})
+    assert second.status_code == 201
+    second_id = re.search(r'data-new-grant="([^"]+)"', second.get_data(as_text=True))[1]
+    page = client.get(f"/apply/licences/{number}?lang=en")
+    assert code not in page.get_data(as_text=True)  # the code is shown once
+    revoked = client.post(f"/apply/grants/{second_id}/revocation", data={"csrf_token": csrf_of(page)})
+    assert revoked.status_code == 303
+    html = client.get(f"/apply/licences/{number}?lang=en").get_data(as_text=True)
+    assert 'data-grant-status="revoked"' in html and 'data-grant-status="active"' in html
+
+    used = client.post("/api/v1/grants/redemptions", json={"code": code}, headers=bank)
+    assert used.status_code == 200 and used.get_json()["licence"]["number"] == number
+    reads = client.get("/apply/access-log?lang=en").get_data(as_text=True)
+    assert 'data-agency="bank"' in reads
+
+    other = client.application.test_client()
+    sign_in(other, OTHER)
+    assert other.get(f"/apply/licences/{number}").status_code == 404
+    assert other.get(f"/apply/licences/{number}.sd-jwt").status_code == 404
+    refused = other.post(f"/apply/grants/{second_id}/revocation", data={"csrf_token": csrf_of(other.get("/apply"))})
+    assert refused.status_code == 404
