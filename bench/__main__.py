@@ -18,6 +18,7 @@ from pathlib import Path
 from . import (
     archives,
     backup,
+    credentials,
     documents,
     intake,
     licences,
@@ -38,6 +39,7 @@ BENCHMARKS: dict[str, Callable[[wrk.WrkSettings], report.Result]] = {
     "archives": archives.run,
     "backup": backup.run,
     "documents": documents.run,
+    "credentials": credentials.run,
     "scaling_workers": scaling_workers.run,
     "scaling_records": scaling_records.run,
 }

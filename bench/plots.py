@@ -255,6 +255,21 @@ def _records(doc: Document) -> Figure:
     return figure
 
 
+def _credentials(doc: Document) -> Figure:
+    figure, (checks, sizes) = _figure(f"{doc['credentials']:,} licence checks; status lists of 1,000,000", 2)
+    _bars(
+        checks,
+        ["offline\n(in process)", "offline\n(hub verify-offline)", "online\n(/verify)"],
+        {"seconds": [doc["offline_seconds"], doc["offline_cli_seconds"], doc["online_seconds"]]},
+        "seconds for all",
+    )
+    shares = [f"{size['not_valid_share']:.0%}" for size in doc["sizes"]]
+    _bars(sizes, shares, {"signed lists, KB": [size["token_bytes"] / 1024 for size in doc["sizes"]]}, "KB")
+    sizes.axhline(300, color=THIRD, linestyle="--", linewidth=1)
+    sizes.set_xlabel("licences not valid")
+    return figure
+
+
 DRAWINGS: dict[str, Callable[[Document], Figure]] = {
     "service_item_get": _service_item_get,
     "resolution": _resolution,
@@ -264,6 +279,7 @@ DRAWINGS: dict[str, Callable[[Document], Figure]] = {
     "backup": _backup,
     "scaling_workers": _workers,
     "scaling_records": _records,
+    "credentials": _credentials,
 }
 
 

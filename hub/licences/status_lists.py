@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from hub.state import HubState
 
 BITS = 2
-LIST_SIZE = 1 << 20
+LIST_SIZE = 1 << 17  # 131,072 entries: 32 KB of bits and 16 KB of taken marks at most, per list in Redis
 FILL_LIMIT = LIST_SIZE * 3 // 4
 CLAIM_TRIES = 64  # at three quarters full, 64 misses in a row happen once in 10^8 claims
 LIST_LIFETIME_SECONDS = 86_400  # a list's exp: an offline verifier must fetch again within a day

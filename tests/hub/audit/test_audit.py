@@ -6,7 +6,7 @@ import hashlib
 import json
 import threading
 
-from testbed import OPERATOR
+from testbed import OPERATOR, credit_code_of
 
 from hub.audit import log as audit
 from hub.audit import verification
@@ -69,6 +69,7 @@ def test_every_change_is_an_entry_with_actor_action_target_time_and_request_id(c
         "name": "Agency market",
         "region": "440000",
         "kind": "agency",
+        "credit_code": credit_code_of("market"),
     }
     # ... and in the PKI's partition, its creation and the agency's seal
     assert audit_verdict() == {
