@@ -207,6 +207,7 @@ def _write_new(tx: Tx, ctx: Context, record: dict[str, Any]) -> str | None:
         f"licence:{record['number']}",
         {"sha256": record["sha256"], "seal_serial": record["seal_serial"], "valid_until": record["valid_until"]},
     )
+    register.keep_answer(tx, record, register.history_in(tx, record))
     register.publish(tx, record, "issued", record["issued_at"])
     return None
 

@@ -8,7 +8,9 @@ the digests of its PDF so that the PDF is recognised, and refused, when it is sh
 
 from __future__ import annotations
 
+import hashlib
 import hmac
+import json
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -18,7 +20,7 @@ from hub.audit import log as audit
 from hub.context import Context, rfc3339
 from hub.errors import Conflict, Forbidden, NotFound
 from hub.licences import status_lists
-from hub.store import keys, outbox
+from hub.store import keys, outbox, status_keys
 from hub.store.client import Tx
 
 if TYPE_CHECKING:
@@ -27,6 +29,7 @@ if TYPE_CHECKING:
 IN_FORCE = "valid"
 TRANSITIONS = {"valid": {"suspended", "revoked"}, "suspended": {"valid", "revoked"}, "revoked": set()}
 PUBLIC_REASONS = {"suspended", "revoked"}  # a status change whose reason anyone may read
+_TYPE_CODES: dict[str, list[str]] = {}  # this worker's copy: the codes of licence types, by their canonical form
 
 
 def mask_name(name: str) -> str:
@@ -68,14 +71,20 @@ def _type_key(type_code: str) -> str:
 def get_record(state: HubState, number: str) -> dict[str, Any]:
     """The licence record, with ``status`` turned to ``expired`` once its validity has passed."""
     type_upper, number_key = _locate(number)
-    record = None
-    for type_code in _types_named(state, type_upper):
-        record = state.store.get_json(keys.licence(type_code, number_key))
-        if record is not None:
-            break
+    record = _record_in(state, _types_named(state, type_upper), number_key)
+    if record is None:  # a type registered since this worker read the codes, whose form another shares
+        record = _record_in(state, _types_named(state, type_upper, fresh=True), number_key)
     if record is None or not _names_a_version_of(number, record):
         raise NotFound(f"no licence {number!r}")
     return with_effective_status(state, record)
+
+
+def _record_in(state: HubState, type_codes: list[str], number_key: str) -> dict[str, Any] | None:
+    for type_code in type_codes:
+        record = state.store.get_json(keys.licence(type_code, number_key))
+        if record is not None:
+            return record
+    return None
 
 
 def _names_a_version_of(number: str, record: dict[str, Any]) -> bool:
@@ -91,11 +100,20 @@ def _names_a_version_of(number: str, record: dict[str, Any]) -> bool:
     )
 
 
-def _types_named(state: HubState, type_upper: str) -> list[str]:
-    # Numbers carry the type code upper-cased (identifiers its letters and digits only); codes are
-    # case-sensitive, so collect every match.
-    codes = state.store.index_page(keys.licence_type_index(), None, 100_000)
-    return [code for code in codes if numbering.canonical(code) == type_upper]
+def _types_named(state: HubState, type_upper: str, fresh: bool = False) -> list[str]:
+    """The licence types whose code's letters and digits, upper-cased, are ``type_upper``: numbers carry the
+    type code upper-cased (identifiers its letters and digits only) and codes are case-sensitive, so every
+    match. Types are never removed, so the worker keeps the codes and reads them again only on a miss (as
+    every look-up did before: a made-up number costs no more than it did)."""
+    found = None if fresh else _TYPE_CODES.get(type_upper)
+    if found is None:
+        fresh: dict[str, list[str]] = {}
+        for code in state.store.index_page(keys.licence_type_index(), None, 100_000):
+            fresh.setdefault(numbering.canonical(code), []).append(code)
+        _TYPE_CODES.clear()
+        _TYPE_CODES.update(fresh)
+        found = fresh.get(type_upper)
+    return found or []
 
 
 def with_effective_status(state: HubState, record: dict[str, Any]) -> dict[str, Any]:
@@ -108,13 +126,46 @@ def public_status(state: HubState, number: str) -> dict[str, Any]:
     """What anyone holding the QR link may see: the licence now, since when it has had its status (with the
     reason for a suspension or revocation), and its history of versions and status changes."""
     record = get_record(state, number)
-    lines = history(state, None, record["number"])
+    return answer_of(record, history_of(state, record))
+
+
+def answer_of(record: dict[str, Any], lines: list[dict[str, Any]]) -> dict[str, Any]:
+    """The public status answer of ``record`` (its status as the caller has it) with its history ``lines``."""
     return {
         **public_view(record),
         "status_since": _status_since(record, lines),
         "status_reason": record.get("status_reason") if record["status"] in PUBLIC_REASONS else None,
         "history": [_public_line(line) for line in lines],
     }
+
+
+def keep_answer(tx: Tx, record: dict[str, Any], lines: list[dict[str, Any]]) -> None:
+    """Within the transaction that changes a licence: its public answer as it now stands, ready to be sent
+    (:func:`kept_answer`), so a status look-up is one read and no JSON work."""
+    body = json.dumps(answer_of(record, lines), ensure_ascii=False, separators=(",", ":"))
+    kept = {
+        "status": record["status"],
+        "valid_until": record["valid_until"],
+        "etag": hashlib.sha256(body.encode()).hexdigest()[:20],
+        "body": body,
+    }
+    tx.hash_replace(status_keys.licence_answer(record["type"], numbering.canonical(record["number"])), kept)
+
+
+def kept_answer(state: HubState, number: str) -> tuple[str, str] | None:
+    """The public answer of licence ``number`` and its ETag, as kept by its last change; None when the slow
+    path must answer (no answer kept, for a licence last changed before answers were kept; or one that
+    has expired since). NotFound, with no look-up, for a number whose check character fails."""
+    type_upper, number_key = _locate(number)
+    if identifiers.looks_like(number):
+        return None  # an identifier names a version: the slow path checks it against the record
+    for type_code in _types_named(state, type_upper):
+        kept = state.store.hash_get_all(status_keys.licence_answer(type_code, number_key))
+        if kept:
+            if kept["status"] == IN_FORCE and date.fromisoformat(kept["valid_until"]) < state.today():
+                return None
+            return kept["body"], kept["etag"]
+    return None
 
 
 def _status_since(record: dict[str, Any], lines: list[dict[str, Any]]) -> str:
@@ -188,10 +239,12 @@ def change_status(
         }
         tx.set_json(keys.licence(type_code, number_key), changed)
         status_lists.mark(tx, type_code, record.get("status_index"), wanted)
+        history_key = keys.licence_history(type_code, number_key)
         tx.list_push_json(
-            keys.licence_history(type_code, number_key),
+            history_key,
             {"at": changed["status_changed_at"], "status": wanted, "reason": body["reason"], "by": ctx.actor},
         )
+        keep_answer(tx, changed, history_in(tx, changed))
         audit.append(
             tx,
             keys.licence_partition(type_code),
@@ -212,7 +265,24 @@ def history(state: HubState, agency: str | None, number: str) -> list[dict[str, 
     record = get_record(state, number)
     if agency is not None and record["issuer"] != agency:
         raise Forbidden(f"Only {record['issuer']!r} may read the history of licence {record['number']}.")
+    return history_of(state, record)
+
+
+def history_in(tx: Tx, record: dict[str, Any]) -> list[dict[str, Any]]:
+    """A licence's history as a transaction that changes it sees it (with the lines it added)."""
+    return _with_first_line(
+        record, tx.list_all_json(keys.licence_history(record["type"], numbering.canonical(record["number"])))
+    )
+
+
+def history_of(state: HubState, record: dict[str, Any]) -> list[dict[str, Any]]:
+    """The history lines of a licence record already read (see :func:`history`)."""
     changes = state.store.list_all_json(keys.licence_history(record["type"], numbering.canonical(record["number"])))
+    return _with_first_line(record, changes)
+
+
+def _with_first_line(record: dict[str, Any], changes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The stored history lines of a licence with its issue first (taken from the record, not stored)."""
     if changes and changes[0].get("reason") == "issued":
         return changes  # a licence issued before the first line came from the record
     issued = {

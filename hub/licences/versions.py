@@ -134,6 +134,7 @@ def _new_version(
             f"licence:{stored['number']}",
             {"version": version + 1, "sha256": successor["sha256"], "reason": reason, "previous": latest["sha256"]},
         )
+        register.keep_answer(tx, successor, register.history_in(tx, successor))
         register.publish(tx, successor, kind, now)
         return successor
 

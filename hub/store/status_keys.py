@@ -1,5 +1,6 @@
-"""Keys of the licence status lists (:mod:`hub.licences.status_lists`): each list lives in its licence type's
-partition, so a status change and its bits commit in one transaction, on a cluster too."""
+"""Keys of what licences show the public: the status lists (:mod:`hub.licences.status_lists`) and each
+licence's status answer kept ready (:func:`hub.licences.register.keep_answer`). Both live in the licence
+type's partition, so a status change, its bits and its answer commit in one transaction, on a cluster too."""
 
 from __future__ import annotations
 
@@ -24,3 +25,9 @@ def status_changes(type_code: str, list_number: int) -> str:
 def status_fill(type_code: str) -> str:
     """The list a type's new indexes come from, and how many it has handed out."""
     return key(licence_partition(type_code), "status-fill")
+
+
+def licence_answer(type_code: str, number_key: str) -> str:
+    """Hash of a licence's public status answer, kept ready: its stored status, last day of validity, ETag
+    and JSON body (the holder's name masked; nothing else of a person)."""
+    return key(licence_partition(type_code), "public-answer", number_key)

@@ -92,6 +92,12 @@ class Tx:
         self._pipe.watch(key)
         return self._codec.load(key, self._pipe.lindex(key, -1))
 
+    def list_all_json(self, key: str) -> list[Any]:
+        """Every element of a list, with the ones this transaction pushed so far."""
+        self._pipe.watch(key)
+        stored = [self._codec.load(key, raw) for raw in self._pipe.lrange(key, 0, -1)]
+        return stored + [json.loads(dump_json(value)) for value in self._pushed.get(key, [])]
+
     def index_members(self, key: str) -> list[str]:
         """Every member of a lexicographic index (as stored: this transaction's own additions are not in it)."""
         self._pipe.watch(key)
@@ -143,6 +149,11 @@ class Tx:
 
     def hash_set(self, key: str, field: str, value: str) -> None:
         self._writes.append(lambda p: p.hset(key, field, value))
+
+    def hash_replace(self, key: str, mapping: dict[str, str]) -> None:
+        """Make the hash at ``key`` exactly ``mapping`` (plain strings: never a person's data in clear)."""
+        self._writes.append(lambda p: p.delete(key))
+        self._writes.append(lambda p: p.hset(key, mapping=mapping))
 
     def hash_delete(self, key: str, field: str) -> None:
         self._writes.append(lambda p: p.hdel(key, field))

@@ -7,10 +7,12 @@ into plain words in the visitor's language. Codes the pages have no words for ar
 
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, Response, g, jsonify, request
+from flask import Blueprint, Response, g, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from hub.context import Context
@@ -158,10 +160,17 @@ def check() -> Response:
 @blp.route("/<number>", methods=["GET"])
 def licence_status(number: str) -> Response:
     """The QR link: a licence's public status, as a page, or as JSON for ``Accept: application/json``."""
-    record = licences.public_status(hub_state(), number)
     if _wants_json():
-        response = jsonify(record)
-        response.headers["Cache-Control"] = "no-store"
+        kept = licences.kept_answer(hub_state(), number)
+        if kept is None:
+            body = json.dumps(licences.public_status(hub_state(), number), ensure_ascii=False, separators=(",", ":"))
+            etag = hashlib.sha256(body.encode()).hexdigest()[:20]
+        else:
+            body, etag = kept
+        response = Response(body, mimetype="application/json")
+        response.set_etag(etag)
+        response.headers["Cache-Control"] = "no-cache"  # kept, but asked again each time: a status changes
         response.headers["Vary"] = "Accept"
-        return response
+        return response.make_conditional(request)
+    record = licences.public_status(hub_state(), number)
     return _render("licence_status.html", licence=record, number=number)
