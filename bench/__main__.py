@@ -27,12 +27,14 @@ from . import (
     scaling_records,
     scaling_workers,
     service_item_get,
+    status_lookup,
     wrk,
 )
 
 # Each benchmark starts and stops its own servers and returns one result for the report, by name.
 BENCHMARKS: dict[str, Callable[[wrk.WrkSettings], report.Result]] = {
     "service_item_get": service_item_get.run,
+    "status_lookup": status_lookup.run,
     "resolution": resolution.run,
     "licences": licences.run,
     "intake": intake.run,

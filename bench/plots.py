@@ -91,8 +91,8 @@ def _tick(value: float) -> str:
 
 
 # -- one function per benchmark: its figure from its raw document
-def _service_item_get(doc: Document) -> Figure:
-    figure, (rate, latency) = _figure("Read one service item: hub and one-Redis-GET baseline", 2)
+def _service_item_get(doc: Document, title: str = "Read one service item") -> Figure:
+    figure, (rate, latency) = _figure(f"{title}: hub and one-Redis-GET baseline", 2)
     hub, base = doc["hub"], doc["baseline"]
     _bars(rate, ["req/s"], {"hub": [hub["requests_per_second"]], "baseline": [base["requests_per_second"]]}, "req/s")
     _bars(
@@ -272,6 +272,7 @@ def _credentials(doc: Document) -> Figure:
 
 DRAWINGS: dict[str, Callable[[Document], Figure]] = {
     "service_item_get": _service_item_get,
+    "status_lookup": lambda doc: _service_item_get(doc, "Public status look-up"),
     "resolution": _resolution,
     "licences": _licences,
     "intake": _intake,
@@ -313,14 +314,15 @@ def over(value: float, base: float) -> float:
 def ratios(name: str, doc: Document) -> list[Ratio]:
     """The summary rows of benchmark ``name`` (none for one without a baseline)."""
     rows: list[Ratio] = []
-    if name == "service_item_get":
+    if name in ("service_item_get", "status_lookup"):
         hub, base = doc["hub"], doc["baseline"]
         baseline = "Flask + one Redis GET"
+        what = "read one service item" if name == "service_item_get" else "public status look-up"
         rows += [
-            Ratio("read one service item", "req/s", _rate(hub["requests_per_second"]),
+            Ratio(what, "req/s", _rate(hub["requests_per_second"]),
                   _rate(base["requests_per_second"]), over(hub["requests_per_second"], base["requests_per_second"]),
                   baseline),
-            Ratio("read one service item", "p50", _ms(hub["p50_ms"]), _ms(base["p50_ms"]),
+            Ratio(what, "p50", _ms(hub["p50_ms"]), _ms(base["p50_ms"]),
                   over(hub["p50_ms"], base["p50_ms"]), baseline),
         ]  # fmt: skip
     elif name == "resolution":
