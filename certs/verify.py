@@ -13,6 +13,7 @@ otherwise now.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import enum
 import hashlib
@@ -31,6 +32,7 @@ from pyhanko.sign.validation.errors import SignatureValidationError
 from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
 from pyhanko.sign.validation.status import DocumentTimestampStatus, PdfSignatureStatus, SignatureCoverageLevel
 
+from . import revisions
 from .embedded import with_outside_validation_data
 from .loops import outside_loop
 from .pades import NotAPdf, TrustMaterial
@@ -38,6 +40,8 @@ from .pades import NotAPdf, TrustMaterial
 logger = logging.getLogger(__name__)
 # The renderer writes the number into the XMP packet as dc:identifier (possibly inside an rdf:Bag/li).
 LICENCE_NUMBER_IN_XMP = re.compile(rb"<dc:identifier>\s*(?:<rdf:\w+>\s*<rdf:li>)?\s*([0-9A-Za-z._-]{3,120})\s*<")
+EOF_MARKER = re.compile(rb"%%EOF(?:\r\n|\r|\n)?")
+MAX_TAIL_RETRIES = 4  # readable prefixes tried when the whole file cannot be read
 ALLOWED_LATER_CHANGES = {ModificationLevel.NONE, ModificationLevel.LTA_UPDATES}
 Status = PdfSignatureStatus | DocumentTimestampStatus
 #: What pyHanko raises on a hostile or broken file (it checks some structure with assert).
@@ -88,6 +92,13 @@ class DocumentReport:
     #: In signing order (by revision); signatures that could not even be parsed come last.
     signatures: list[SignatureReport]
     claimed_licence_number: str | None
+    #: Why bytes after the last signed revision are not complete updates (:mod:`certs.revisions`), if they are not.
+    trailing_data: str | None = None
+
+    def indication(self) -> Indication:
+        """The document's own indication: its signatures' (:func:`verdict_of`), and failed whatever they say
+        when bytes after the last signed revision belong to no update."""
+        return Indication.FAILED if self.trailing_data else verdict_of(s.indication for s in self.signatures)
 
 
 def verify_pdf(pdf: bytes, trust: TrustMaterial, own_ca_subjects: Set[bytes] | None = None) -> DocumentReport:
@@ -100,7 +111,32 @@ def verify_pdf(pdf: bytes, trust: TrustMaterial, own_ca_subjects: Set[bytes] | N
 
 def _verify_pdf(pdf: bytes, trust: TrustMaterial, own_ca_subjects: Set[bytes] | None) -> DocumentReport:
     try:
-        reader = PdfFileReader(io.BytesIO(pdf), strict=False)
+        return _verify_readable(pdf, pdf, trust, own_ca_subjects)
+    except NotAPdf as whole_error:
+        # A readable, signed document with an unreadable tail (an update missing its trailer, say) is judged,
+        # not refused: its signatures on what can be read, and the tail as data no update accounts for.
+        for end in [end for end in _revision_ends(pdf) if end < len(pdf)][-MAX_TAIL_RETRIES:][::-1]:
+            try:
+                report = _verify_readable(pdf[:end], pdf, trust, own_ca_subjects)
+            except NotAPdf:
+                continue
+            if report.signatures:
+                unread = f"{len(pdf) - end} bytes after offset {end} cannot be read as an update ({whole_error})"
+                return dataclasses.replace(report, trailing_data=unread)
+        raise
+
+
+def _revision_ends(pdf: bytes) -> list[int]:
+    """Where each ``%%EOF`` marker (and the line end after it) ends, in file order."""
+    return [match.end() for match in EOF_MARKER.finditer(pdf)]
+
+
+def _verify_readable(
+    readable: bytes, pdf: bytes, trust: TrustMaterial, own_ca_subjects: Set[bytes] | None
+) -> DocumentReport:
+    """The report on ``readable`` (all of ``pdf``, or a prefix of it that ends a revision)."""
+    try:
+        reader = PdfFileReader(io.BytesIO(readable), strict=False)
         if reader.encrypted:
             raise NotAPdf("encrypted PDFs are not verified")
         if own_ca_subjects is not None:
@@ -120,7 +156,27 @@ def _verify_pdf(pdf: bytes, trust: TrustMaterial, own_ca_subjects: Set[bytes] | 
     signature_fields = {name for name, _ in filled}
     embedded.sort(key=lambda signature: signature.signed_revision)
     reports = [_report(signature, trust, signature_fields) for signature in embedded]
-    return DocumentReport(hashlib.sha256(pdf).hexdigest(), reports + broken, _claimed_number(pdf))
+    trailing = _trailing_data(reader, readable, embedded)
+    return DocumentReport(hashlib.sha256(pdf).hexdigest(), reports + broken, _claimed_number(readable), trailing)
+
+
+def _trailing_data(reader: PdfFileReader, pdf: bytes, embedded: list[EmbeddedPdfSignature]) -> str | None:
+    """What, after the last signed revision, is not a complete update (None when all of it is, or nothing is
+    signed)."""
+    ends = []
+    for signature in embedded:
+        try:
+            byte_range = [int(value) for value in signature.sig_object["/ByteRange"]]
+        except UNREADABLE:
+            continue  # its own report fails it
+        if len(byte_range) == 4:
+            ends.append(byte_range[2] + byte_range[3])
+    if not ends:
+        return None
+    try:
+        return revisions.unaccounted_bytes(reader, pdf, max(ends))
+    except UNREADABLE as error:
+        return f"the updates after the signed revision cannot be read ({type(error).__name__})"
 
 
 def _claimed_number(pdf: bytes) -> str | None:

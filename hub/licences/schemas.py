@@ -202,6 +202,10 @@ class VerificationSchema(Schema):
     )
     signatures = fields.List(fields.Nested(SignatureReportSchema))
     sha256 = fields.String()
+    trailing_data = fields.String(
+        allow_none=True,
+        metadata={"description": "what, after the last signed revision, is not a complete incremental update"},
+    )
 
 
 class SealSchema(Schema):

@@ -24,7 +24,7 @@ from asn1crypto import x509 as asn1_x509
 from pebble import ProcessPool
 from pebble.common import ProcessExpired
 
-from certs import numbering
+from certs import numbering, revisions
 from certs.pades import NotAPdf, TrustMaterial
 from certs.verify import DocumentReport, Indication, verdict_of, verify_pdf
 from hub import metrics
@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 CACHE_SECONDS = 3600
+REPORT_FORMAT = 2  # reports cached before the check of trailing bytes (format 1) are made again
 CHILD_MEMORY_BYTES = 1 << 30
 
 
@@ -140,12 +141,11 @@ def _cached_report(state: HubState, pdf: bytes, sha256: str) -> tuple[dict[str, 
     """The signature reports of ``pdf``, and whether they came from the cache."""
     version = state.pki.revocation_version()
     cached = state.store.get_json(keys.verification_cache(sha256))
-    if cached is not None and cached.get("revocation_version") == version:
+    if cached is not None and cached.get("revocation_version") == version and cached.get("format") == REPORT_FORMAT:
         return cached["report"], True
     report = state.verifier.report(pdf, state.pki.verification_trust())
-    state.store.set_json(
-        keys.verification_cache(sha256), {"revocation_version": version, "report": report}, CACHE_SECONDS
-    )
+    entry = {"revocation_version": version, "report": report, "format": REPORT_FORMAT}
+    state.store.set_json(keys.verification_cache(sha256), entry, CACHE_SECONDS)
     return report, False
 
 
@@ -161,12 +161,15 @@ def verify_document(state: HubState, pdf: bytes, ctx: Context) -> dict[str, Any]
     if licence is None and licence_reasons == ["licence_not_on_record"]:
         document, licence_reasons = _decision_document_of(state, report)
     verdict, reasons = _verdict(signatures, licence or document, licence_reasons)
+    if report.get("trailing_data"):  # bytes after the signed revision that no update accounts for
+        verdict, reasons = "invalid", [revisions.TRAILING_DATA, *(r for r in reasons if r != revisions.TRAILING_DATA)]
     answer = {
         "verdict": verdict,
         "reasons": reasons,
         "licence": licence,
         "signatures": signatures,
         "sha256": sha256,
+        "trailing_data": report.get("trailing_data"),
     }
     if document is not None:
         answer["document"] = document

@@ -9,6 +9,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from dataclasses import replace
 from pathlib import Path
 
 from hub.config import Settings
@@ -24,6 +25,23 @@ class BackupError(HubError):
     """A backup could not be made, read or restored."""
 
     status, slug, title = 422, "backup", "Backup failed"
+
+
+def _scratch_settings(settings: Settings | None, redis_url: str, documents: Path) -> Settings:
+    """The copy's settings: the hub's own (its secret, and what opens its PKI's keys: the passphrase, the
+    PKCS#11 token), so that checking the copy opens everything as the serving hub does, pointed at the
+    scratch server and at ``documents``; with no hub settings, a store that only moves data."""
+    if settings is None:
+        return Settings(redis_url=redis_url, blob_dir=documents)
+    return replace(
+        settings,
+        redis_url=redis_url,
+        redis_cluster=False,
+        redis_sentinel_master=None,
+        secret_key=hub_secret(settings).decode(),
+        blob_url=None,
+        blob_dir=documents,
+    )
 
 
 @contextmanager
@@ -53,13 +71,7 @@ def scratch_server(
     )
     store = None
     try:
-        secret = (
-            {}
-            if settings is None
-            else {"secret_key": hub_secret(settings).decode(), "record_key_version": settings.record_key_version}
-        )
-        documents = {} if documents_in is None else {"blob_dir": documents_in}
-        store = Store(Settings(redis_url=f"unix://{socket_path}", **secret, **documents))
+        store = Store(_scratch_settings(settings, f"unix://{socket_path}", documents_in or runtime / "blobs"))
         _wait_loaded(store, process, runtime / "redis.log")
         yield store
     finally:
