@@ -42,12 +42,13 @@ def suspended_page(pdf: bytes) -> tuple[bytes, int]:
     fresh = int(reader.trailer["/Size"])
     content = b"BT /F1 48 Tf 72 700 Td (Licence suspended) Tj ET"
     media_box = "0 0 595.28 841.89"  # A4, as the licence is
+    pages = reader.root.get_value_as_reference("/Pages")
     objects = (
         f"{fresh} 0 obj\n<< /Length {len(content)} >>\nstream\n".encode()
         + content
         + b"\nendstream\nendobj\n"
         + f"{fresh + 1} 0 obj\n<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>\nendobj\n".encode()
-        + f"{page_ref.idnum} 0 obj\n<< /Type /Page /Parent {reader.root.get_value_as_reference('/Pages').idnum} 0 R /MediaBox [{media_box}]"
+        + f"{page_ref.idnum} 0 obj\n<< /Type /Page /Parent {pages.idnum} 0 R /MediaBox [{media_box}]"
         f" /Resources << /Font << /F1 {fresh + 1} 0 R >> >> /Contents {fresh} 0 R >>\nendobj\n".encode()
     )
     return objects, fresh
@@ -75,7 +76,7 @@ def test_a_half_written_cross_reference_section_is_not_valid(client, issued):
 
 
 def test_an_update_missing_its_trailer_is_not_valid(client, issued):
-    objects, fresh = suspended_page(issued)
+    objects, _ = suspended_page(issued)
     start = len(issued)
     offsets = [start + match.start() for match in re.finditer(rb"\d+ 0 obj", objects)]
     numbers = [int(match[1]) for match in re.finditer(rb"(\d+) 0 obj", objects)]

@@ -14,7 +14,7 @@ from testbed import OPERATOR, VENV_BIN
 
 
 def test_backup_create_on_a_serving_hub_with_sound_checkpoints_prints_no_problem(served_hub_factory, tmp_path):
-    passphrase = "correct horse battery staple, kept in the vault"  # noqa: S105 - a test's own
+    passphrase = "correct horse battery staple, kept in the vault"
     source = served_hub_factory(
         HUB_BACKUP_INTERVAL="0", HUB_CHECKPOINT_INTERVAL="0", HUB_KEY_PASSPHRASE=passphrase
     ).start()
