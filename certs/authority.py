@@ -97,6 +97,12 @@ def _clip(text: str) -> str:
     return text
 
 
+# The names the hub gives its own certificates (:mod:`hub.licences.pki`), which offline verifiers pin.
+HUB_ROOT_NAME = "Government Service Hub Root CA"
+HUB_ISSUING_NAME = "Government Service Hub Issuing CA"
+HUB_SEAL_NAME = "Government Service Hub Seal"
+
+
 def name(common_name: str, organisation: str = "", region: str = "", serial: str = "") -> x509.Name:
     """A subject name: CN, O, L (region code) and serialNumber (agency code) when given, each cut to fit."""
     common_name, organisation, region, serial = (_clip(part) for part in (common_name, organisation, region, serial))

@@ -11,7 +11,11 @@ finds nothing. So after the last signed revision the file must be exactly a sequ
 - then ``startxref``, the offset of that section, and ``%%EOF``;
 
 with whitespace between them and nothing else: no object the section does not list, no comment, no
-half-written section, no bytes after the last ``%%EOF`` but line ends. The updates themselves are the
+half-written section, no bytes after the last ``%%EOF`` but line ends. Every entry a section lists must be
+an object the walk found (not an offset into the signed part, or inside another object), numbered below
+the section's ``/Size``; and nothing after the signed revision may look like an object's header anywhere
+but where an object begins (inside a stream's data, a string or a trailer, a rebuilding reader would
+take it for one). The updates themselves are the
 ones pyHanko found by following ``/Prev`` back from the last ``startxref``; an update the chain skips is
 bytes no update accounts for. What the updates change is the difference analysis's to judge.
 """
@@ -25,8 +29,11 @@ from pyhanko.pdf_utils.xref import XRefSectionType
 
 TRAILING_DATA = "unsigned_trailing_data"
 WHITESPACE = b" \t\r\n\f\x00"
+MAX_OBJECTS = 8_388_607  # PDF's implementation limit on indirect objects (ISO 32000-1, annex C)
 STARTXREF = re.compile(rb"startxref[ \t\r\n\f\x00]+(\d+)[ \t\r\n\f\x00]+%%EOF")
-OBJECT_HEADER = re.compile(rb"(\d+)[ \t\r\n\f\x00]+(\d+)[ \t\r\n\f\x00]+obj(?![A-Za-z0-9])")
+OBJECT_HEADER = re.compile(rb"(?<!\d)(\d+)[ \t\r\n\f\x00]+(\d+)[ \t\r\n\f\x00]+obj(?![A-Za-z0-9])")
+# What a lenient reader rebuilding cross-references might take for an object's header: any whitespace at all.
+ANY_HEADER = re.compile(rb"(?<!\d)\d+[\s\x00]+\d+[\s\x00]*obj(?![A-Za-z0-9])")
 BODY_END = re.compile(rb"(?<![A-Za-z0-9])(endobj|stream)(?![A-Za-z0-9])")
 DIRECT_LENGTH = re.compile(rb"/Length[ \t\r\n\f\x00]+(\d+)(?![ \t\r\n\f\x00]+\d+[ \t\r\n\f\x00]+R)")
 STREAM_TAIL = re.compile(rb"[ \t\r\n\f\x00]*endstream[ \t\r\n\f\x00]*endobj(?![A-Za-z0-9])")
@@ -63,6 +70,7 @@ def unaccounted_bytes(reader: PdfFileReader, pdf: bytes, signed_end: int) -> str
     a complete update; else a sentence saying what does not."""
     xrefs = reader.xrefs
     position = signed_end
+    visited: set[int] = set()  # where the objects of the updates begin, as the walk found them
     for revision in range(xrefs.total_revisions):
         info = xrefs.get_xref_container_info(revision)
         if info.declared_startxref < signed_end:
@@ -70,9 +78,13 @@ def unaccounted_bytes(reader: PdfFileReader, pdf: bytes, signed_end: int) -> str
         trailer = STARTXREF.search(pdf, info.end_location)
         if trailer is None or int(trailer[1]) != info.declared_startxref:
             return f"update {revision} does not end in its startxref and %%EOF"
+        if not 0 < info.size <= MAX_OBJECTS:
+            return f"update {revision} declares {info.size} objects"
         listed = {}
         for ref in xrefs.explicit_refs_in_revision(revision):
             offset = xrefs.get_historical_ref(ref, revision)
+            if ref.idnum >= info.size:
+                return f"update {revision} lists object {ref.idnum}, past its /Size {info.size}"
             if isinstance(offset, int):
                 listed[offset] = (ref.idnum, ref.generation)
         position = _skip_space(pdf, position, len(pdf))
@@ -84,7 +96,13 @@ def unaccounted_bytes(reader: PdfFileReader, pdf: bytes, signed_end: int) -> str
             end = _object_end(pdf, position, section)
             if end is None:
                 return f"the object at offset {position} does not end where its syntax says"
+            visited.add(position)
             position = _skip_space(pdf, end, section)
+        if info.xref_section_type is not XRefSectionType.STANDARD:
+            visited.add(section)  # the cross-reference stream, itself an object
+        strays = sorted(set(listed) - visited - {section})
+        if strays:
+            return f"update {revision} lists an object at offset {strays[0]}, where none begins"
         if position != section:
             return f"update {revision}'s cross-reference section is not where its startxref says"
         if info.xref_section_type is XRefSectionType.STANDARD:
@@ -100,4 +118,7 @@ def unaccounted_bytes(reader: PdfFileReader, pdf: bytes, signed_end: int) -> str
         position = trailer.end()
     if pdf[position:].strip(b"\r\n"):
         return f"{len(pdf) - position} bytes after the last %%EOF belong to no update"
+    for header in ANY_HEADER.finditer(pdf, signed_end):  # inside a stream, a string or a trailer, say
+        if header.start() not in visited:
+            return f"an object header at offset {header.start()} is inside something else"
     return None

@@ -45,7 +45,11 @@ def verify_offline(
         lists[status_list.uri] = status_list
     all_valid = True
     for path in credentials:
-        for line_number, text in enumerate(path.read_text().splitlines(), start=1):
+        try:
+            lines = path.read_text().splitlines()
+        except UnicodeDecodeError:
+            raise click.ClickException(f"{path}: not a text file of credentials (one SD-JWT per line)") from None
+        for line_number, text in enumerate(lines, start=1):
             if not text.strip():
                 continue
             outcome = check_credential(text, anchors, lists, at)

@@ -110,6 +110,10 @@ def _security_headers(response: Response) -> None:
             headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
 
 
+# Routes whose path carries a one-time secret (a credential pick-up code): the log names the route instead.
+SECRET_IN_PATH = frozenset({"credentials.pick_up_credential"})
+
+
 def _finish(response: Response) -> Response:
     response.headers[REQUEST_ID_HEADER] = g.get("request_id", "")
     _security_headers(response)
@@ -126,7 +130,7 @@ def _finish(response: Response) -> Response:
             "request",
             extra={
                 "method": request.method,
-                "path": request.path,
+                "path": route if request.endpoint in SECRET_IN_PATH else request.path,
                 "route": route,
                 "status": response.status_code,
                 "duration_ms": round(seconds * 1000, 3),

@@ -51,7 +51,8 @@ def log_reads(
     lines = []
     for record in records:
         shown_fields = {name: True for name in record.get("fields", {}) if fields is None or name in fields}
-        shown = [{"evidence_type": record["type"], "data": {"holder_name": True, **shown_fields}}]
+        holder = {"holder_name": True, "holder_id_masked": True}
+        shown = [{"evidence_type": record["type"], "data": {**holder, **shown_fields}}]
         lines.append(access_log.read_line(record["holder"]["subject_hash"], at, reader, application, "", shown))
     access_log.record_reads(state.store, lines)
 

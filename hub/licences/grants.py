@@ -171,7 +171,7 @@ def redeem(state: HubState, ctx: Context, redeemer: str, code: str) -> dict[str,
         raise NotFound("No grant has this code.")
     agency = agencies.get_agency(state.store, redeemer)
     if agency.get("credit_code") != grant["relying_party"]:
-        raise Forbidden(f"This grant is for {grant['relying_party_name']}, not for {agency['name']}.")
+        raise Forbidden(f"This grant is not for {agency['name']}.")  # nor says whom it is for
     record = register.get_record(state, grant["licence"])
     if record["status"] in ("revoked", "expired"):
         raise Gone(f"Licence {record['number']} is {record['status']}: the grant can no longer be used.")

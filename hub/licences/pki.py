@@ -49,7 +49,7 @@ ORGANISATION = "Provincial Government Service Platform"
 LEAF_ROLES = (
     ("tsa", Profile.TSA, "Government Service Hub Time-Stamping Authority"),
     ("ocsp", Profile.OCSP, "Government Service Hub OCSP Responder"),
-    ("hub_seal", Profile.SEAL, "Government Service Hub Seal"),
+    ("hub_seal", Profile.SEAL, authority.HUB_SEAL_NAME),
     ("archive_seal", Profile.SEAL, "Government Service Hub Archive Seal"),
 )
 
@@ -127,7 +127,7 @@ class Pki:
         moment = now()
         root_key = SoftKey(ec.generate_private_key(ec.SECP384R1()))
         root = authority.self_signed_root(
-            authority.name("Government Service Hub Root CA", ORGANISATION),
+            authority.name(authority.HUB_ROOT_NAME, ORGANISATION),
             root_key.private_key,  # type: ignore[arg-type]
             moment,
             x509.random_serial_number(),
@@ -138,7 +138,7 @@ class Pki:
         issuing = authority.issue(
             root_issuer,
             Profile.ISSUING,
-            authority.name("Government Service Hub Issuing CA", ORGANISATION),
+            authority.name(authority.HUB_ISSUING_NAME, ORGANISATION),
             issuing_key.public_key(),
             moment,
             x509.random_serial_number(),

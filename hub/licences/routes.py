@@ -8,6 +8,7 @@ from flask import Response, g, url_for
 
 from connectors.api import Subject
 from hub.errors import Forbidden, Invalid
+from hub.http import person_proof
 from hub.http.blueprint import HubBlueprint, context
 from hub.http.current import hub_state
 from hub.licences import access, issuance, versions
@@ -38,10 +39,14 @@ def _with_links(record: dict[str, Any]) -> dict[str, Any]:
 
 
 def named_holder(args: dict[str, Any]) -> Subject | None:
-    """The holder a portal names in the query (``holder_id_type`` and ``holder_id``), if it names one."""
-    if args.get("holder_id_type") and args.get("holder_id"):
-        return Subject(args["holder_id_type"], args["holder_id"])
-    return None
+    """The holder a portal names in the query (``holder_id_type`` and ``holder_id``), if it names one; a
+    portal must prove it acts for that person (the identity service's ID token in ``Applicant-Token``), as
+    for the person's cases and access log: knowing a licence number and its holder's ID is not enough."""
+    if not (args.get("holder_id_type") and args.get("holder_id")):
+        return None
+    if "portal" in g.principal.roles:
+        person_proof.require_person(hub_state().settings, args["holder_id_type"], args["holder_id"])
+    return Subject(args["holder_id_type"], args["holder_id"])
 
 
 def reader() -> str:
@@ -71,10 +76,8 @@ def issue_licence(data: dict[str, Any]) -> tuple[dict[str, Any], int, dict[str, 
 @blp.response(200, LicencePageSchema)
 def list_licences(args: dict[str, Any]) -> Any:
     """Licences: an issuer's own, or a holder's (portals must name the holder they act for)."""
-    holder = None
-    if args.get("holder_id_type") and args.get("holder_id"):
-        holder = Subject(args["holder_id_type"], args["holder_id"])
-    elif args.get("holder_id_type") or args.get("holder_id"):
+    holder = named_holder(args)
+    if holder is None and (args.get("holder_id_type") or args.get("holder_id")):
         raise Invalid("Give holder_id_type and holder_id together.", errors={"holder_id": ["Give both or neither."]})
     roles = g.principal.roles
     if "portal" in roles and not roles & {"agency", "operator"} and holder is None:

@@ -78,7 +78,14 @@ class LicenceListArgsSchema(PageArgsSchema, HolderArgsSchema):
 
 class StatusChangeSchema(Schema):
     status = fields.String(required=True, validate=validate.OneOf(STATUSES))
-    reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    reason = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=500),
+        metadata={
+            "description": "published on /verify for a suspension or revocation, so anyone may read it: name no"
+            " person and give no personal data"
+        },
+    )
 
 
 class AmendmentSchema(Schema):

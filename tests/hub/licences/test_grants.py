@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import base64
 import json
-from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -19,17 +18,7 @@ FIELDS = {"premises": "西湖区文三路 1 号", "seats": 20}
 
 
 @pytest.fixture
-def demo_app(app):
-    """The test hub with HUB_DEMO's person proof ('demo <id_type>:<id>') accepted, as a portal's sign-in stands in."""
-    state = app.extensions["hub"]
-    original = state.settings
-    state.settings = replace(original, demo=True)
-    yield app
-    state.settings = original
-
-
-@pytest.fixture
-def parties(demo_app, client, registry) -> dict:
+def parties(person_proof, client, registry) -> dict:
     registry.agency("market", region="330100", name="杭州市市场监督管理局")
     body = {"code": "food-business", "name": "食品经营许可证", "issuer": "market", "validity_days": 365}
     fields = {"premises": {"type": "string", "required": True}, "seats": {"type": "number"}}

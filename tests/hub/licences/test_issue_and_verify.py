@@ -210,9 +210,9 @@ def test_reverification_answers_from_the_cache_until_revocations_change(client, 
     assert verify(client, pdf).get_json()["signatures"][0]["field_name"] == "Seal"
 
 
-def test_a_portal_downloads_a_licence_only_for_its_holder(client, registry, issuer):
+def test_a_portal_downloads_a_licence_only_for_its_holder_with_their_proof(client, registry, issuer, person_proof):
     registry.agency("hall", region="330100", name="政务服务中心")
-    portal = registry.token("hall", "portal")
+    portal = registry.token("hall", "portal") | person_proof(HOLDER)
     number = issue(client, issuer).get_json()["number"]
     assert client.get(f"/api/v1/licences/{number}/pdf", headers=portal).status_code == 403
     other = "holder_id_type=credit-code&holder_id=91330100MA2YYYYY4W"
@@ -220,6 +220,11 @@ def test_a_portal_downloads_a_licence_only_for_its_holder(client, registry, issu
     mine = f"holder_id_type={HOLDER['id_type']}&holder_id={HOLDER['id']}"
     download = client.get(f"/api/v1/licences/{number}/pdf?{mine}", headers=portal)
     assert download.status_code == 200 and download.data.startswith(b"%PDF-")
+    # Knowing the number and the holder's ID is not enough: the person's proof is.
+    unproven = {"Authorization": portal["Authorization"]}
+    assert client.get(f"/api/v1/licences/{number}/pdf?{mine}", headers=unproven).status_code == 403
+    assert client.get(f"/api/v1/licences?{mine}", headers=unproven).status_code == 403
+    assert client.get(f"/api/v1/licences?{mine}", headers=portal).get_json()["items"][0]["number"] == number
 
 
 def test_each_handing_over_of_a_licence_is_in_its_holders_access_log(client, issuer):

@@ -147,10 +147,15 @@ def test_a_new_version_invalidates_the_old_credential_and_indexes_are_drawn_at_r
     assert len(set(indexes)) == 6 and max(indexes) > 1000  # not handed out in order from 0
 
 
-def test_a_portal_gets_the_credential_only_for_the_holder_it_names(client, registry, issuer, licence):
+def test_a_portal_gets_the_credential_only_for_the_holder_it_names_with_their_proof(
+    client, registry, issuer, licence, person_proof
+):
     registry.agency("hall", region="330100")
-    portal = registry.token("hall", "portal")
+    unproven = registry.token("hall", "portal")
+    portal = unproven | person_proof(HOLDER)
     number = licence["number"]
+    mine = f"?holder_id_type=credit-code&holder_id={HOLDER['id']}"
+    assert client.get(f"/api/v1/licences/{number}/credential{mine}", headers=unproven).status_code == 403
     assert client.get(f"/api/v1/licences/{number}/credential", headers=portal).status_code == 403
     other = "?holder_id_type=resident-id&holder_id=440106199001011235"
     assert client.get(f"/api/v1/licences/{number}/credential{other}", headers=portal).status_code == 403
@@ -189,3 +194,54 @@ def test_verify_offline_sees_a_revocation_on_its_next_list_fetch(client, clock, 
     (tmp_path / "licence.sd-jwt").write_text(f"{jwt}~{first_disclosure}~{foreign}~\n")  # a disclosure added
     third = fetch_and_check()
     assert third.returncode == 1 and "unverifiable" in third.stdout and "not part of this credential" in third.stdout
+
+
+def test_only_the_issuers_seal_and_the_hubs_seal_make_credentials_and_lists_that_check(
+    app, client, clock, registry, issuer
+):
+    """The review's forgeries: another agency's seal (it chains to the same roots) signing a credential that names
+    market as its issuer, or a status list; and malformed tokens, which are judged, never crash the checker."""
+    from certs import credential_check, jws
+    from hub.context import Context
+    from hub.registry import agencies
+
+    clock.moment = datetime.now(UTC)  # checked at the real time, as the certificates were made then
+    registry.agency("health", region="330100")
+    state = app.extensions["hub"]
+    health = agencies.get_agency(state.store, "health")
+    other_key, other_chain = state.seals.agency_jws_key(health, Context.system("test"))
+    body = {"type": "food-business", "holder": HOLDER, "fields": FIELDS}
+    number = client.post("/api/v1/licences", json=body, headers=issuer).get_json()["number"]
+    genuine = credential_of(client, issuer, number)
+    payload = json.loads(base64.urlsafe_b64decode(genuine.split(".")[1] + "==="))
+    anchors = credential_check.Anchors.from_pem(client.get("/api/v1/pki/roots").data)
+    uri = payload["status"]["status_list"]["uri"]
+    at = datetime.fromtimestamp(payload["iat"], UTC)
+    lists = {
+        uri: credential_check.load_status_list(
+            client.get(uri.split(":8000", 1)[-1]).get_data(as_text=True), anchors, at
+        )
+    }
+    assert credential_check.check_credential(genuine, anchors, lists, at).verdict == "valid"
+
+    forged = jws.sign_compact(payload, other_key, other_chain, {"typ": "dc+sd-jwt"}) + "~" + genuine.split("~", 1)[1]
+    outcome = credential_check.check_credential(forged, anchors, lists, at)
+    assert outcome.verdict == "unverifiable" and "'market'" in outcome.reason
+    forged_list = jws.sign_compact(
+        {"sub": uri, "exp": payload["iat"] + 999, "status_list": {"bits": 2, "lst": "eJwDAAAAAAE"}},
+        other_key,
+        other_chain,
+        {"typ": "statuslist+jwt"},
+    )
+    with pytest.raises(credential_check.CheckFailed, match="hub's seal"):
+        credential_check.load_status_list(forged_list, anchors, at)
+
+    jwt = genuine.split("~")[0]
+    malformed = [
+        base64.urlsafe_b64encode(b"[1]").rstrip(b"=").decode() + "." + jwt.split(".", 1)[1],  # header not an object
+        jwt + "~" + base64.urlsafe_b64encode(b'{"a": 1, "b": 2, "c": 3}').rstrip(b"=").decode() + "~",
+        jwt + "~é~",
+        "not a token at all",
+    ]
+    for token in malformed:
+        assert credential_check.check_credential(token, anchors, lists, at).verdict == "unverifiable", token

@@ -90,3 +90,34 @@ def test_a_comment_after_the_last_eof_is_not_valid(client, issued):
     answer = verify(client, issued + b"% nothing to see here\n")
     assert answer["verdict"] == "invalid" and answer["reasons"] == [TRAILING_DATA]
     assert verify(client, issued + b"\r\n")["verdict"] == "valid"  # a line end is no data
+
+
+def proper_update(pdf: bytes, body: bytes, number: int, size: int) -> bytes:
+    """A complete incremental update that lists one object (``number``, the start of ``body``): table,
+    trailer with /Prev and /Size, startxref and %%EOF."""
+    reader = PdfFileReader(io.BytesIO(pdf), strict=False)
+    previous = int(re.findall(rb"startxref\s+(\d+)", pdf)[-1])
+    root = reader.root_ref
+    start = len(pdf)
+    section = start + len(body)
+    table = f"xref\n{number} 1\n{start:010d} 00000 n \n".encode()
+    trailer = f"trailer\n<< /Size {size} /Root {root.idnum} 0 R /Prev {previous} >>\n".encode()
+    return pdf + body + table + trailer + f"startxref\n{section}\n%%EOF\n".encode()
+
+
+def test_objects_hidden_in_a_listed_stream_of_a_proper_update_are_not_valid(client, issued):
+    """The review's bypass: the one listed object is a stream whose data holds page objects, which a reader
+    rebuilding the cross-references takes for the real ones."""
+    objects, fresh = suspended_page(issued)
+    hidden = f"{fresh + 5} 0 obj\n<< /Length {len(objects)} >>\nstream\n".encode() + objects + b"\nendstream\nendobj\n"
+    answer = verify(client, proper_update(issued, hidden, fresh + 5, fresh + 6))
+    assert answer["verdict"] == "invalid" and answer["reasons"][0] == TRAILING_DATA
+    assert "inside something else" in answer["trailing_data"]
+
+
+def test_an_update_listing_objects_past_an_absurd_size_is_not_valid(client, issued):
+    reader = PdfFileReader(io.BytesIO(issued), strict=False)
+    fresh = int(reader.trailer["/Size"])
+    body = f"{fresh} 0 obj\n<< /Note (nothing) >>\nendobj\n".encode()
+    answer = verify(client, proper_update(issued, body, fresh, 999_999_999))
+    assert answer["verdict"] == "invalid" and answer["reasons"][0] == TRAILING_DATA

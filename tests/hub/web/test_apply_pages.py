@@ -8,6 +8,7 @@ a case on through the API. Expected texts come from the page catalogues, not fro
 from __future__ import annotations
 
 import io
+import logging
 import re
 from html import unescape
 
@@ -390,7 +391,7 @@ def test_with_the_demo_on_a_portal_proves_the_person_with_the_demo_assertion(cli
 
 
 def test_the_holder_shares_a_licence_with_a_bank_and_revokes_another_grant(
-    client, province, business_licence, registry
+    client, province, business_licence, registry, caplog
 ):
     """Issue 20, item 3 on the pages: the holder's licence page gives the credential, makes a one-time code for a
     named relying party (shown once, with its QR code), lists the grants and revokes one."""
@@ -409,7 +410,11 @@ def test_the_holder_shares_a_licence_with_a_bank_and_revokes_another_grant(
     assert credential.get_data(as_text=True).count(".") >= 2
     pickup = unescape(re.search(r'data-pickup href="([^"]+)"', html)[1]).split("://", 1)[1].split("/", 1)[1]
     wallet = client.application.test_client()  # the phone that scanned the QR code: no session, no token
+    caplog.set_level(logging.INFO, logger="hub.access")
     picked = wallet.get("/" + pickup)
+    code = pickup.rsplit("/", 1)[1]
+    assert any(str(getattr(r, "route", "")).endswith("<code>") for r in caplog.records)
+    assert all(code not in str(getattr(r, "path", "")) for r in caplog.records)  # the request log keeps no code
     assert picked.status_code == 200 and picked.mimetype == "application/dc+sd-jwt"
     assert wallet.get("/" + pickup).status_code == 404  # once
 
