@@ -102,7 +102,7 @@ def unaccounted_bytes(reader: PdfFileReader, pdf: bytes, signed_end: int) -> str
             visited.add(section)  # the cross-reference stream, itself an object
         strays = sorted(set(listed) - visited - {section})
         if strays:
-            return f"update {revision} lists an object at offset {strays[0]}, where none begins"
+            return f"update {revision} lists an object at offset {strays[0]}, and no object begins there"
         if position != section:
             return f"update {revision}'s cross-reference section is not where its startxref says"
         if info.xref_section_type is XRefSectionType.STANDARD:
