@@ -92,7 +92,7 @@ def unaccounted_bytes(reader: PdfFileReader, pdf: bytes, signed_end: int) -> str
         while position < section:
             header = OBJECT_HEADER.match(pdf, position)
             if header is None or listed.get(position) != (int(header[1]), int(header[2])):
-                return f"bytes at offset {position} are no object that update {revision} lists"
+                return f"bytes at {position} are no object that update {revision} lists"
             end = _object_end(pdf, position, section)
             if end is None:
                 return f"the object at offset {position} does not end where its syntax says"
@@ -102,7 +102,7 @@ def unaccounted_bytes(reader: PdfFileReader, pdf: bytes, signed_end: int) -> str
             visited.add(section)  # the cross-reference stream, itself an object
         strays = sorted(set(listed) - visited - {section})
         if strays:
-            return f"update {revision} lists an object at offset {strays[0]}, and no object begins there"
+            return f"update {revision} lists an object at byte {strays[0]}, and no object begins there"
         if position != section:
             return f"update {revision}'s cross-reference section is not where its startxref says"
         if info.xref_section_type is XRefSectionType.STANDARD:
