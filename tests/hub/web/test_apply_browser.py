@@ -231,3 +231,45 @@ def test_my_cases_follow_me_into_a_new_browser_whatever_the_channel(hub, tokens,
     again.wait_for_url("**/apply/applications")
     listed = again.locator("[data-application]").evaluate_all("items => items.map(i => i.dataset.application)")
     assert on_the_pages in listed and filed.json()["id"] in listed
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_holder_gets_the_credential_and_shares_the_licence_with_a_bank(hub, tokens, open_page: OpenPage, lang: str):
+    """Issue 20 on the pages: the holder opens a licence they hold, sees its status and version, the credential's
+    QR code, and makes a one-time code for a relying party, which that party redeems once."""
+    market = {"Authorization": f"Bearer {tokens['prov-market']}"}
+    fields = {"operator_name": APPLICANT["name"], "credit_code": "91440101MA5AR6JD3Y", "premises": "天河路 1 号"}
+    body = {"type": "food-business-licence", "holder": APPLICANT, "fields": fields | {"main_business": "小餐饮"}}
+    issued = requests.post(f"{hub.url}/api/v1/licences", json=body, headers=market, timeout=120)
+    assert issued.status_code == 201, issued.text
+    number = issued.json()["number"]
+
+    page, watch = open_page(locale=LOCALES[lang])
+    sign_in(page, hub, lang)
+    with page.expect_navigation():
+        page.get_by_role("link", name=t("apply_nav_mine", lang)).click()
+    with page.expect_navigation():
+        page.locator(f'[data-licence="{number}"] a').first.click()
+    assert page.locator("[data-licence-status]").get_attribute("data-licence-status") == "valid"
+    assert facts(page, "identifier") == issued.json()["identifier"]
+    assert page.locator("[data-credential-qr] svg").count() == 1
+    pickup = page.locator("[data-pickup]").get_attribute("href")
+    credential = requests.get(pickup, timeout=60)  # the wallet that scanned the QR code
+    assert credential.status_code == 200 and credential.headers["content-type"] == "application/dc+sd-jwt"
+
+    bank = next(agency for agency in DEMO["agencies"] if agency["code"] == "prov-gov-service")
+    share = page.locator("[data-share]")
+    share.get_by_label(t("apply_share_relying_party", lang)).fill(bank["credit_code"])
+    share.get_by_label(t("apply_share_purpose", lang)).fill("开立对公账户")
+    with page.expect_navigation():
+        share.get_by_role("button", name=t("apply_share_submit", lang)).click()
+    code = page.locator("[data-grant-code]").inner_text().strip()
+    assert len(code) == 19 and page.locator("[data-new-grant] svg").count() == 1
+    shoot(page, f"apply-licence-shared-{lang}")
+    relying = {"Authorization": f"Bearer {tokens['prov-gov-service']}"}
+    used = requests.post(f"{hub.url}/api/v1/grants/redemptions", json={"code": code}, headers=relying, timeout=60)
+    assert used.status_code == 200 and used.json()["licence"]["number"] == number
+    page.goto(f"{hub.url}/apply/licences/{number}")  # not a reload, which would post the form again
+    assert page.locator('[data-grant-status="used"]').count() == 1
+    assert page.locator("[data-grant-code]").count() == 0  # the code was shown once
+    watch.assert_clean()
