@@ -20,6 +20,7 @@ from hub.cli.archive import archive
 from hub.cli.backup import backup
 from hub.cli.blobs import blobs
 from hub.cli.common import open_state, settings_or_fail
+from hub.cli.licences import licences
 from hub.cli.offline import verify_offline
 from hub.cli.pki import pki
 from hub.cli.records import records
@@ -230,3 +231,4 @@ main.add_command(backup)
 main.add_command(records)
 main.add_command(blobs)
 main.add_command(verify_offline)
+main.add_command(licences)
