@@ -27,6 +27,8 @@ ADMIN_TOKEN = "operator-secret-for-tests-0123456789"
 
 
 OPERATOR = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+# The holder of the licences the licence tests issue: an organisation whose credit code checks.
+LICENCE_HOLDER = {"id_type": "credit-code", "id": "91330100MA2XXXXX08", "name": "杭州西湖小吃店"}
 
 
 REPO = Path(__file__).resolve().parents[1]

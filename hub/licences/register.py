@@ -142,14 +142,21 @@ def answer_of(record: dict[str, Any], lines: list[dict[str, Any]]) -> dict[str, 
 def keep_answer(tx: Tx, record: dict[str, Any], lines: list[dict[str, Any]]) -> None:
     """Within the transaction that changes a licence: its public answer as it now stands, ready to be sent
     (:func:`kept_answer`), so a status look-up is one read and no JSON work."""
-    body = json.dumps(answer_of(record, lines), ensure_ascii=False, separators=(",", ":"))
-    kept = {
-        "status": record["status"],
-        "valid_until": record["valid_until"],
-        "etag": hashlib.sha256(body.encode()).hexdigest()[:20],
-        "body": body,
-    }
+    body, etag = _as_sent(answer_of(record, lines))
+    kept = {"status": record["status"], "valid_until": record["valid_until"], "etag": etag, "body": body}
     tx.hash_replace(status_keys.licence_answer(record["type"], numbering.canonical(record["number"])), kept)
+
+
+def _as_sent(answer: dict[str, Any]) -> tuple[str, str]:
+    """A public answer as JSON text, and its ETag (the first 80 bits of its SHA-256)."""
+    body = json.dumps(answer, ensure_ascii=False, separators=(",", ":"))
+    return body, hashlib.sha256(body.encode()).hexdigest()[:20]
+
+
+def status_answer(state: HubState, number: str) -> tuple[str, str]:
+    """The public status answer of licence ``number`` as JSON text, and its ETag: the one kept by its last
+    change, or, where none is kept or the licence has expired since, the one built from the record."""
+    return kept_answer(state, number) or _as_sent(public_status(state, number))
 
 
 def kept_answer(state: HubState, number: str) -> tuple[str, str] | None:

@@ -7,8 +7,6 @@ into plain words in the visitor's language. Codes the pages have no words for ar
 
 from __future__ import annotations
 
-import hashlib
-import json
 from datetime import datetime
 from typing import Any
 
@@ -161,12 +159,7 @@ def check() -> Response:
 def licence_status(number: str) -> Response:
     """The QR link: a licence's public status, as a page, or as JSON for ``Accept: application/json``."""
     if _wants_json():
-        kept = licences.kept_answer(hub_state(), number)
-        if kept is None:
-            body = json.dumps(licences.public_status(hub_state(), number), ensure_ascii=False, separators=(",", ":"))
-            etag = hashlib.sha256(body.encode()).hexdigest()[:20]
-        else:
-            body, etag = kept
+        body, etag = licences.status_answer(hub_state(), number)
         response = Response(body, mimetype="application/json")
         response.set_etag(etag)
         response.headers["Cache-Control"] = "no-cache"  # kept, but asked again each time: a status changes

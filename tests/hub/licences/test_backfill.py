@@ -6,10 +6,12 @@ from __future__ import annotations
 import base64
 import json
 
+from testbed import LICENCE_HOLDER
+
 from certs import numbering
 from hub.store import keys, status_keys
 
-HOLDER = {"id_type": "credit-code", "id": "91330100MA2XXXXX08", "name": "杭州西湖小吃店"}
+HOLDER = LICENCE_HOLDER
 
 
 def test_licences_from_before_get_a_status_index_and_a_kept_answer(client, registry, store, hub_cli):

@@ -9,9 +9,9 @@ import json
 from datetime import timedelta
 
 import pytest
-from testbed import OPERATOR, credit_code_of
+from testbed import LICENCE_HOLDER, OPERATOR, credit_code_of
 
-HOLDER = {"id_type": "credit-code", "id": "91330100MA2XXXXX08", "name": "杭州西湖小吃店"}
+HOLDER = LICENCE_HOLDER
 HOLDER_QUERY = {"holder_id_type": HOLDER["id_type"], "holder_id": HOLDER["id"]}
 PROOF = {"Applicant-Token": f"demo {HOLDER['id_type']}:{HOLDER['id']}"}
 FIELDS = {"premises": "西湖区文三路 1 号", "seats": 20}

@@ -16,9 +16,9 @@ from cryptography.hazmat.primitives import serialization
 from jwcrypto.jwk import JWK
 from jwcrypto.jws import JWS, InvalidJWSSignature
 from sd_jwt.verifier import SDJWTVerifier
-from testbed import OPERATOR, VENV_BIN
+from testbed import LICENCE_HOLDER, OPERATOR, VENV_BIN
 
-HOLDER = {"id_type": "credit-code", "id": "91330100MA2XXXXX08", "name": "杭州西湖小吃店"}
+HOLDER = LICENCE_HOLDER
 FIELDS = {"premises": "西湖区文三路 1 号", "seats": 20, "chain_store": False}
 
 

@@ -8,11 +8,11 @@ import subprocess
 from datetime import timedelta
 
 import pytest
-from testbed import OPERATOR, credit_code_of
+from testbed import LICENCE_HOLDER, OPERATOR, credit_code_of
 
 from certs import identifiers
 
-HOLDER = {"id_type": "credit-code", "id": "91330100MA2XXXXX08", "name": "杭州西湖小吃店"}
+HOLDER = LICENCE_HOLDER
 JSON = {"Accept": "application/json"}
 
 

@@ -5,10 +5,11 @@ client holding the current answer gets 304."""
 from __future__ import annotations
 
 import pytest
+from testbed import LICENCE_HOLDER
 
 from hub.store import status_keys
 
-HOLDER = {"id_type": "credit-code", "id": "91330100MA2XXXXX08", "name": "杭州西湖小吃店"}
+HOLDER = LICENCE_HOLDER
 JSON = {"Accept": "application/json"}
 
 

@@ -10,10 +10,11 @@ import re
 
 import pytest
 from pyhanko.pdf_utils.reader import PdfFileReader
+from testbed import LICENCE_HOLDER
 
 from certs.revisions import TRAILING_DATA
 
-HOLDER = {"id_type": "credit-code", "id": "91330100MA2XXXXX08", "name": "杭州西湖小吃店"}
+HOLDER = LICENCE_HOLDER
 
 
 @pytest.fixture
