@@ -92,7 +92,7 @@ def create_app(config: Mapping[str, Any] | None = None, settings: Settings | Non
     if settings.admin_token:
         tokens.ensure_operator_token(store, settings.admin_token)
     hooks.init_app(app)
-    ratelimit.init_app(app, settings, store)
+    ratelimit.init_app(app, settings)
     api_docs.init_app(app, API_BLUEPRINTS)
     for blueprint in PAGE_BLUEPRINTS:
         app.register_blueprint(blueprint)

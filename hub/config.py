@@ -6,10 +6,11 @@ Nothing else in the hub reads ``os.environ``; tests pass overrides to ``create_a
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 
 def _bool(text: str) -> bool:
@@ -340,7 +341,11 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         raise ValueError("HUB_ADMIN_TOKEN: use at least 16 characters")
     if settings.redis_appendfsync not in {"everysec", "always"}:
         raise ValueError("HUB_REDIS_APPENDFSYNC: must be everysec or always")
-    _check_rate_limits(settings)
+    for name in RATE_LIMIT_SETTINGS:
+        try:
+            parse_rate_limits(getattr(settings, name))
+        except ValueError as exc:
+            raise ValueError(f"{next(f.metadata['env'] for f in fields(Settings) if f.name == name)}: {exc}") from None
     return settings
 
 
@@ -366,20 +371,24 @@ def check_applicant_sign_in(settings: Settings) -> None:
 
 
 RATE_LIMIT_SETTINGS = ("rate_limit_token", "rate_limit_address", "rate_limit_verify", "rate_limit_sign_in")
+_PERIODS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
+_RATE_LIMIT = re.compile(r"(\d+)\s*(?:/|per)\s*(\d*)\s*(second|minute|hour|day)s?")
 
 
-def _check_rate_limits(settings: Settings) -> None:
-    """Each limit must read like ``300/minute`` or ``10/second;600/hour``."""
-    from limits import parse_many
+class RateLimit(NamedTuple):
+    amount: int  # requests
+    seconds: int  # in any window this long
 
-    for name in RATE_LIMIT_SETTINGS:
-        value = getattr(settings, name)
-        try:
-            if not parse_many(value):
-                raise ValueError(value)
-        except ValueError:
-            env = next(f.metadata["env"] for f in fields(Settings) if f.name == name)
-            raise ValueError(f"{env}: not a rate limit like 300/minute: {value!r}") from None
+
+def parse_rate_limits(text: str) -> tuple[RateLimit, ...]:
+    """``300/minute``, ``10 per second``, ``100/5 minutes``; ``;`` or ``,`` joins several. ValueError if not."""
+    limits = []
+    for part in re.split(r"[;,]", text):
+        match = _RATE_LIMIT.fullmatch(part.strip().lower())
+        if match is None or int(match[1]) < 1 or match[2] == "0":
+            raise ValueError(f"not a rate limit like 300/minute: {text!r}")
+        limits.append(RateLimit(int(match[1]), int(match[2] or 1) * _PERIODS[match[3]]))
+    return tuple(limits)
 
 
 def describe() -> list[tuple[str, str, str]]:

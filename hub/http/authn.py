@@ -38,13 +38,25 @@ def authenticate(store: Store, authorization: str | None) -> Principal:
 def principal_for_hash(store: Store, token_hash: str) -> Principal | None:
     """The principal of a stored token hash, or None if no such token is valid now.
 
-    Looked up once per request: the rate limiter and the view's authentication both ask."""
+    Looked up once per request: the rate limiter reads the token's record with its count
+    (:func:`remember_token`), and the view's authentication finds it here."""
     seen = g.setdefault("principals_by_hash", {}) if has_request_context() else {}
     if token_hash not in seen:
-        record = store.get_json(keys.token(token_hash))
-        seen[token_hash] = (
-            None
-            if record is None
-            else Principal(token_id=record["id"], roles=frozenset(record["roles"]), agency=record["agency"])
-        )
+        seen[token_hash] = _principal(store.get_json(keys.token(token_hash)))
     return seen[token_hash]
+
+
+def remember_token(token_hash: str, record: dict | None) -> None:
+    """Keep, for this request only, a token's record read by another route to the store (None: no such token)."""
+    g.setdefault("principals_by_hash", {})[token_hash] = _principal(record)
+
+
+def token_key(token_hash: str) -> str:
+    """Where a token's record is kept, for a caller reading it along with other data."""
+    return keys.token(token_hash)
+
+
+def _principal(record: dict | None) -> Principal | None:
+    if record is None:
+        return None
+    return Principal(token_id=record["id"], roles=frozenset(record["roles"]), agency=record["agency"])

@@ -36,6 +36,7 @@ from hub.config import Settings
 from hub.errors import StoreUnavailable
 from hub.store import embedded as embedded_redis
 from hub.store.documents import Documents
+from hub.store.request_counts import RequestCounts
 from hub.store.sealing import Sealer
 from hub.store.secret import hub_secret
 from hub.store.server import UNREACHABLE, ServerAdmin
@@ -76,7 +77,7 @@ def _sentinel_master(settings: Settings, client_name: str, timeouts: dict[str, A
     )
 
 
-class Store(ServerAdmin, Documents):
+class Store(ServerAdmin, Documents, RequestCounts):
     """A connection to the hub's Redis, embedded or external."""
 
     def __init__(self, settings: Settings, start_embedded: bool = True) -> None:

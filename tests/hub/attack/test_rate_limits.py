@@ -17,7 +17,6 @@ from hardening_support import kill_redis, limited_app, start_redis
 from testbed import ADMIN_TOKEN, OPERATOR, short_tempdir
 
 from hub.config import Settings
-from hub.http.ratelimit import storage_target
 
 LIMITS = {
     "rate_limit_token": "5/minute",
@@ -141,33 +140,6 @@ def test_failed_sign_ins_are_limited_per_address_and_good_ones_are_not_counted(a
     assert [a.status_code for a in refused] == [401, 401]
     locked = bad.post("/console/login", data={"csrf_token": csrf, "token": ADMIN_TOKEN})
     assert locked.status_code == 429  # even the right token, until the window has passed
-
-
-class _External:
-    embedded = None  # what storage_target asks of a store that runs on REDIS_URL
-
-
-@pytest.mark.parametrize(
-    ("settings_", "uri", "extra"),
-    [
-        (Settings(redis_url="redis://:pw@db.internal:6379/2"), "redis://:pw@db.internal:6379/2", {}),
-        (Settings(redis_url="rediss://db.internal:6380/0"), "rediss://db.internal:6380/0", {}),
-        (Settings(redis_url="unix:///run/redis/redis.sock?db=3"), "redis+unix:///run/redis/redis.sock?db=3", {}),
-        (Settings(redis_url="redis://:pw@node1:7000/0", redis_cluster=True), "redis+cluster://:pw@node1:7000", {}),
-        (
-            Settings(redis_url="redis://:pw@s1:26379,s2:26379/4", redis_sentinel_master="hub-master"),
-            "redis+sentinel://s1:26379,s2:26379/hub-master",
-            {"db": 4, "password": "pw", "use_replicas": False},
-        ),
-    ],
-    ids=["plain", "tls", "unix", "cluster", "sentinel"],
-)
-def test_the_limiter_reaches_the_hubs_own_redis_in_every_form(settings_, uri, extra):
-    target, options = storage_target(settings_, _External())
-    assert target == uri
-    assert options.items() >= extra.items() and options["key_prefix"] == "hub-ratelimit"
-    if settings_.redis_sentinel_master:
-        assert options["sentinel_kwargs"]["password"] is None  # the master's password is not the Sentinels'
 
 
 @pytest.mark.slow

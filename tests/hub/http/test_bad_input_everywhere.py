@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from testbed import OPERATOR
 
-from hub.http.ratelimit import KEY_PREFIX as RATE_LIMIT_PREFIX
 from hub.store import keys
+from hub.store.request_counts import KEY_PREFIX as RATE_LIMIT_PREFIX
 
 # They take files or DER (OCSP and time-stamp requests), never JSON.
 UPLOAD_ROUTES = {
