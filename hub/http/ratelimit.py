@@ -22,9 +22,11 @@ import hashlib
 import ipaddress
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, current_app, g, request
 
 from hub.config import RateLimit, Settings, parse_rate_limits
 from hub.errors import HubError
@@ -81,6 +83,39 @@ def _bearer_hash() -> str | None:
     return None
 
 
+def read_with_count(hash_key_of: Callable[..., str | None]) -> Callable:
+    """Mark a view whose first read, one hash, may ride in the round trip that counts the request:
+    ``hash_key_of(**view_args)`` names it (None: nothing to read ahead). The view finds it in
+    :func:`reads_with_count`, or reads it itself when it is not there (a Redis Cluster, Redis away)."""
+
+    def mark(view: Callable) -> Callable:
+        view.read_with_count = hash_key_of  # type: ignore[attr-defined]
+        return view
+
+    return mark
+
+
+def reads_with_count() -> dict[str, dict[str, str]]:
+    """What was read with this request's count: {hash key: its fields} ({} for a hash that does not exist)."""
+    return g.get("reads_with_count", {})
+
+
+def _read_ahead() -> str | None:
+    view = current_app.view_functions.get(request.endpoint or "")
+    name_of = getattr(view, "read_with_count", None)
+    if name_of is None:
+        return None
+    try:
+        return name_of(**(request.view_args or {}))
+    except HubError:  # a malformed path: the view says so itself
+        return None
+
+
+def _keep_read(key: str | None, counted: Counted | None) -> None:
+    if key is not None and counted is not None and counted.read is not None:
+        g.reads_with_count = {key: counted.read}
+
+
 def _refuse(counted: Counted | None, what: str) -> None:
     if counted is not None and counted.refused_by is not None:
         g.rate_limit_refusal = counted
@@ -93,19 +128,22 @@ def _check(buckets: Buckets) -> None:
     if endpoint in UNLIMITED_ENDPOINTS:
         return
     store, now, address = hub_state().store, time.time(), client_address()
-    token_hash = _bearer_hash()
+    token_hash, read_key = _bearer_hash(), _read_ahead()
+    counted: Any = None
     if token_hash is not None:
         # A digest of the stored hash names the bucket: its Redis key names neither the token nor its lookup key.
         bucket = "token:" + hashlib.sha256(token_hash.encode()).hexdigest()[:32]
-        counted = store.count_requests(bucket, buckets.token, now, token_key=authn.token_key(token_hash))
-        if counted is None:
-            authn.remember_token(token_hash, None)
-        elif isinstance(counted.token, dict):
-            authn.remember_token(token_hash, counted.token)
+        token_key = authn.token_key(token_hash)
+        counted = store.count_requests(bucket, buckets.token, now, token_key=token_key, read_hash=read_key)
+        if counted is None or isinstance(counted.token, dict):
+            authn.remember_token(token_hash, None if counted is None else counted.token)
+        _keep_read(read_key, counted)
         if counted is not None:
             _refuse(counted, "requests with this token")
-    if token_hash is None or counted is None:  # no token, or no such token: the address pays
-        _refuse(store.count_requests("address:" + address, buckets.address, now), "requests from this address")
+    if counted is None:  # no token, or no such token: the address pays
+        counted = store.count_requests("address:" + address, buckets.address, now, read_hash=read_key)
+        _keep_read(read_key, counted)
+        _refuse(counted, "requests from this address")
     if request.method == "POST" and endpoint in VERIFY_ENDPOINTS:
         _refuse(store.count_requests("verify:" + address, buckets.verify, now), "verifications from this address")
     if request.method == "POST" and endpoint in SIGN_IN_ENDPOINTS:  # counted only if it fails (_after)

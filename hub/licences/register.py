@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from collections.abc import Mapping
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -153,13 +154,28 @@ def _as_sent(answer: dict[str, Any]) -> tuple[str, str]:
     return body, hashlib.sha256(body.encode()).hexdigest()[:20]
 
 
-def status_answer(state: HubState, number: str) -> tuple[str, str]:
+def status_answer(
+    state: HubState, number: str, already_read: Mapping[str, dict[str, str]] | None = None
+) -> tuple[str, str]:
     """The public status answer of licence ``number`` as JSON text, and its ETag: the one kept by its last
-    change, or, where none is kept or the licence has expired since, the one built from the record."""
-    return kept_answer(state, number) or _as_sent(public_status(state, number))
+    change, or, where none is kept or the licence has expired since, the one built from the record.
+    ``already_read`` holds kept answers read ahead (:func:`answer_key`), by key."""
+    return kept_answer(state, number, already_read or {}) or _as_sent(public_status(state, number))
 
 
-def kept_answer(state: HubState, number: str) -> tuple[str, str] | None:
+def answer_key(state: HubState, number: str) -> str | None:
+    """Where the answer of licence ``number`` is kept, for reading it ahead: under the first type its number
+    names, if this worker knows that type already (a made-up type costs no look-up here); else None."""
+    if identifiers.looks_like(number):
+        return None
+    type_upper, number_key = _locate(number)
+    codes = _TYPE_CODES.get(type_upper)
+    return status_keys.licence_answer(codes[0], number_key) if codes else None
+
+
+def kept_answer(
+    state: HubState, number: str, already_read: Mapping[str, dict[str, str]] | None = None
+) -> tuple[str, str] | None:
     """The public answer of licence ``number`` and its ETag, as kept by its last change; None when the slow
     path must answer (no answer kept, for a licence last changed before answers were kept; or one that
     has expired since). NotFound, with no look-up, for a number whose check character fails."""
@@ -167,7 +183,10 @@ def kept_answer(state: HubState, number: str) -> tuple[str, str] | None:
     if identifiers.looks_like(number):
         return None  # an identifier names a version: the slow path checks it against the record
     for type_code in _types_named(state, type_upper):
-        kept = state.store.hash_get_all(status_keys.licence_answer(type_code, number_key))
+        key = status_keys.licence_answer(type_code, number_key)
+        kept = (already_read or {}).get(key)
+        if kept is None:
+            kept = state.store.hash_get_all(key)
         if kept:
             if kept["status"] == IN_FORCE and date.fromisoformat(kept["valid_until"]) < state.today():
                 return None

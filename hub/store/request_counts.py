@@ -36,20 +36,26 @@ FIRST_BACKOFF_S, LAST_BACKOFF_S = 1.0, 60.0
 UNREAD = object()  # a token that could not be read: Redis is away, and the request's own look-up will say so
 MEMORY_BUCKETS = 100_000  # past this many, a worker's in-memory counts drop the ones whose windows are over
 
-# KEYS: [token record key, if ARGV[3] == "1"], then one key per limit; ARGV: now, cost, token flag, then
-# each limit's amount and window. Returns {0} for a token that does not exist (nothing counted), else
-# {1 counted | 2 refused, the refusing limit's position, its current and previous counts, the token}.
+# KEYS: [the token's record, if ARGV[3] == "1"], one key per limit, [a hash to read, if ARGV[4] == "1"]; ARGV:
+# now, cost, the two flags, then each limit's amount and window. Returns {0} for a token that does not exist
+# (nothing counted), else {1 counted | 2 refused, the refusing limit's position, its current and previous
+# counts, the token, the hash's fields and values}.
 _SCRIPT = """
 local now, cost = tonumber(ARGV[1]), tonumber(ARGV[2])
-local token, first = false, 1
+local token, first, last = false, 1, #KEYS
 if ARGV[3] == "1" then
   token = redis.call("GET", KEYS[1])
   if not token then return {0} end
   first = 2
 end
+local read = false
+if ARGV[4] == "1" then
+  read = redis.call("HGETALL", KEYS[last])
+  last = last - 1
+end
 local seen = {}
-for i = first, #KEYS do
-  local at = 4 + (i - first) * 2
+for i = first, last do
+  local at = 5 + (i - first) * 2
   local amount, window = tonumber(ARGV[at]), tonumber(ARGV[at + 1])
   local index = math.floor(now / window)
   local state = redis.call("HMGET", KEYS[i], "n", "c", "p")
@@ -60,7 +66,7 @@ for i = first, #KEYS do
     previous = tonumber(state[2])
   end
   if previous * (1 - (now - index * window) / window) + current + math.max(cost, 1) > amount then
-    return {2, i - first, current, previous, token}
+    return {2, i - first, current, previous, token, read}
   end
   seen[#seen + 1] = {KEYS[i], index, current, previous, window}
 end
@@ -70,7 +76,7 @@ if cost > 0 then
     redis.call("PEXPIRE", s[1], s[5] * 2000)
   end
 end
-return {1, -1, 0, 0, token}
+return {1, -1, 0, 0, token, read}
 """
 
 
@@ -81,6 +87,7 @@ class Counted:
     refused_by: RateLimit | None
     retry_after_s: float
     token: Any = None  # the token's record when asked (None: no such token), or UNREAD with Redis away
+    read: dict[str, str] | None = None  # the hash asked to be read along, when it could be ({}: no such hash)
 
 
 def retry_after(limit: RateLimit, now: float, current: int, previous: int, cost: int) -> float:
@@ -136,41 +143,59 @@ class RequestCounts:
     codec: Codec
 
     def count_requests(
-        self, bucket: str, limits: Sequence[RateLimit], now: float, cost: int = 1, token_key: str | None = None
+        self,
+        bucket: str,
+        limits: Sequence[RateLimit],
+        now: float,
+        cost: int = 1,
+        token_key: str | None = None,
+        read_hash: str | None = None,
     ) -> Counted | None:
         """Count ``cost`` requests (0: only check one more would fit) in every limit of ``bucket``, unless one
         would be exceeded. With ``token_key``, read that token's record too, and count nothing (None) if
-        there is no such token."""
+        there is no such token. With ``read_hash``, read that hash in the same round trip where one server
+        holds everything (the answer a route will send, say; on a cluster it is left to the route)."""
         keys = _bucket_keys(bucket, limits)
-        args: list[Any] = [repr(now), cost, "0"]
+        args: list[Any] = [repr(now), cost, "0", "0"]
         for limit in limits:
             args += [limit.amount, limit.seconds]
 
         def in_memory() -> list[Any]:
             position, current, previous = self._memory.count(keys, limits, now, cost)
-            return [1 if position < 0 else 2, position, current, previous, UNREAD if token_key else None]
+            return [1 if position < 0 else 2, position, current, previous, UNREAD if token_key else None, None]
 
+        if self.settings.redis_cluster:
+            read_hash = None
+        if read_hash is not None:
+            args[3] = "1"
+            keys_sent = [*keys, read_hash]
+        else:
+            keys_sent = keys
         if token_key is None:
-            answer = self._counted_or_local(lambda: self._script(keys=keys, args=args), in_memory)
+            answer = self._counted_or_local(lambda: self._script(keys=keys_sent, args=args), in_memory)
         elif self.settings.redis_cluster:  # the token's slot first, then the bucket's
             read = self._counted_or_local(lambda: [self._client.get(token_key)], lambda: [UNREAD])
             if read[0] is None:
                 return None
             answer = self._counted_or_local(lambda: self._script(keys=keys, args=args), in_memory)
-            answer = [*answer[:4], read[0]]
+            answer = [*answer[:4], read[0], None]
         else:
             args[2] = "1"
-            answer = self._counted_or_local(lambda: self._script(keys=[token_key, *keys], args=args), in_memory)
+            answer = self._counted_or_local(lambda: self._script(keys=[token_key, *keys_sent], args=args), in_memory)
         if answer[0] == 0:
             return None
         token = answer[4]
         if token_key is not None and token is not UNREAD:
             token = self.codec.load(token_key, token)
+        fields = answer[5] if len(answer) > 5 else None
+        read_back = None
+        if fields is not None:
+            read_back = {k.decode(): v.decode() for k, v in zip(fields[::2], fields[1::2], strict=True)}
         position, current, previous = (int(value) for value in answer[1:4])
         if answer[0] == 1 or position < 0:
-            return Counted(None, 0.0, token)
+            return Counted(None, 0.0, token, read_back)
         limit = limits[position]
-        return Counted(limit, retry_after(limit, now, current, previous, cost), token)
+        return Counted(limit, retry_after(limit, now, current, previous, cost), token, read_back)
 
     # -- Redis, or this worker's memory while Redis is away
     def _counted_or_local(self, on_redis: Callable[[], Any], in_memory: Callable[[], Any]) -> Any:

@@ -18,6 +18,7 @@ from hub.errors import HubError, Invalid, NotFound
 from hub.http.current import hub_state
 from hub.http.hooks import BODY_METHODS, MULTIPART, accepts
 from hub.http.problems import handle_hub_error
+from hub.http.ratelimit import read_with_count, reads_with_count
 from hub.licences import register as licences
 from hub.licences import verification
 from hub.state import HubState
@@ -156,10 +157,11 @@ def check() -> Response:
 
 
 @blp.route("/<number>", methods=["GET"])
+@read_with_count(lambda number: licences.answer_key(hub_state(), number))
 def licence_status(number: str) -> Response:
     """The QR link: a licence's public status, as a page, or as JSON for ``Accept: application/json``."""
     if _wants_json():
-        body, etag = licences.status_answer(hub_state(), number)
+        body, etag = licences.status_answer(hub_state(), number, reads_with_count())
         response = Response(body, mimetype="application/json")
         response.set_etag(etag)
         response.headers["Cache-Control"] = "no-cache"  # kept, but asked again each time: a status changes
