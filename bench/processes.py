@@ -218,6 +218,7 @@ def baseline_server(port: int, redis_socket: Path, key: str, log_path: Path) -> 
         str(THREADS),
         "--keep-alive",
         "5",  # as hub/ops/gunicorn_conf.py
+        "--reuse-port",  # as hub/ops/gunicorn_conf.py: a listening socket per worker
         "--log-level",
         "warning",
         "--name",

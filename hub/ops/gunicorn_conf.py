@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -52,6 +53,11 @@ worker_class = "gthread"
 timeout = _settings.timeout
 graceful_timeout = _settings.graceful_timeout
 keepalive = 5
+# Each worker listens on its own socket (SO_REUSEPORT) and the kernel spreads new connections over them; on one
+# shared socket the worker that wakes first accepted whole bursts and served them alone at half the rate
+# (docs/profiling.md). The master binds nothing then, so it first checks the port is free (on_starting):
+# SO_REUSEPORT alone would let a second hub on the same port take half of this one's connections.
+reuse_port = True
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None  # noqa: S108 - heartbeat files, gunicorn docs
 forwarded_allow_ips = "*" if _settings.trusted_proxies else ""  # else a client's X-Forwarded-Proto would set the scheme
 accesslog = None  # the hub logs each request itself, as JSON, with its request id
@@ -68,7 +74,8 @@ _queue_workers: list[subprocess.Popen] = []  # this host's job-queue workers (hu
 
 
 def on_starting(server: Any) -> None:
-    """In the master, before workers: fresh metrics files, the store, the admin token, the demo."""
+    """In the master, before workers: the port free, fresh metrics files, the store, the admin token, the demo."""
+    _refuse_a_taken_port()
     shutil.rmtree(_metrics_dir, ignore_errors=True)
     _metrics_dir.mkdir(parents=True, exist_ok=True)
     from hub.store.client import Store
@@ -81,6 +88,15 @@ def on_starting(server: Any) -> None:
         raise
     finally:
         store.close()  # workers open their own connections after the fork
+
+
+def _refuse_a_taken_port() -> None:
+    """Exit with a plain message if something listens on the hub's address already (another hub, say)."""
+    try:
+        with socket.create_server((_settings.host, _settings.port)):  # no SO_REUSEPORT: fails if anyone is bound
+            pass
+    except OSError as exc:
+        sys.exit(f"hub serve: cannot listen on {_settings.host}:{_settings.port}: {exc.strerror}")
 
 
 def _prepare(store: Store) -> None:

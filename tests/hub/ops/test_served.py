@@ -120,6 +120,20 @@ def test_sigterm_lets_a_request_in_flight_finish(served_hub_factory):
     assert "answered 200" in answer.json()["detail"]
 
 
+def test_a_second_hub_on_a_taken_port_refuses_to_start_and_takes_none_of_the_first_ones_connections(
+    served_hub_factory,
+):
+    first = served_hub_factory().start()
+    second = served_hub_factory(HUB_PORT=str(first.port))  # its own data directory; the first one's port
+    with pytest.raises(RuntimeError, match="hub serve exited"):
+        second.start(wait_seconds=30)
+    assert f"cannot listen on 127.0.0.1:{first.port}" in second.log()
+    assert second.process.returncode != 0
+    # every connection still reaches the first hub: its workers' sockets are the only ones on the port
+    answers = [requests.get(first.url + "/api/v1/agencies", headers=OPERATOR, timeout=5) for _ in range(20)]
+    assert [a.status_code for a in answers] == [200] * 20
+
+
 def test_a_second_hub_shares_the_running_redis(served_hub_factory):
     first = served_hub_factory().start()
     second = served_hub_factory(first.data_dir).start()
