@@ -260,3 +260,26 @@ SOFTHSM_USER_PIN = "1234"
 
 
 SOFTHSM_SO_PIN = "5678"
+
+
+HANDSHAKE = {"HELLO", "CLIENT"}
+
+
+def commands_sent(store, request) -> list[tuple[str, str]]:
+    """(where from, command) for each command Redis ran while ``request()`` was served: ``lua`` for those a
+    script ran, ``client`` for those sent to it (but a new connection's handshake: MONITOR holds the one the
+    pool had, so the request opens another)."""
+    raw = store.raw_client_for_tests()
+    marker = "end-of-request-marker"
+    with raw.monitor() as monitor:
+        request()
+        raw.echo(marker)
+        seen = []
+        for command in monitor.listen():
+            if marker in command["command"]:
+                return seen
+            name = command["command"].split()[0]
+            if command["client_type"] == "lua":
+                seen.append(("lua", name))
+            elif name not in HANDSHAKE:
+                seen.append(("client", name))

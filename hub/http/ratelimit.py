@@ -32,7 +32,7 @@ from hub.config import RateLimit, Settings, parse_rate_limits
 from hub.errors import HubError
 from hub.http import authn
 from hub.http.current import hub_state
-from hub.store.request_counts import Counted
+from hub.store.request_counts import Counted, ReadAhead
 
 UNLIMITED_ENDPOINTS = frozenset({"ops.healthz", "ops.readyz", "ops.metrics_view", "static", "docs_assets"})
 VERIFY_ENDPOINTS = frozenset({"documents.verify", "verify_pages.check"})
@@ -83,37 +83,38 @@ def _bearer_hash() -> str | None:
     return None
 
 
-def read_with_count(hash_key_of: Callable[..., str | None]) -> Callable:
-    """Mark a view whose first read, one hash, may ride in the round trip that counts the request:
-    ``hash_key_of(**view_args)`` names it (None: nothing to read ahead). The view finds it in
+def read_with_count(read_of: Callable[..., ReadAhead | None]) -> Callable:
+    """Mark a public view whose first read may ride in the round trip that counts the request:
+    ``read_of(**view_args)`` names it (None: nothing to read ahead). The view finds what was read in
     :func:`reads_with_count`, or reads it itself when it is not there (a Redis Cluster, Redis away)."""
 
     def mark(view: Callable) -> Callable:
-        view.read_with_count = hash_key_of  # type: ignore[attr-defined]
+        view.read_with_count = read_of  # type: ignore[attr-defined]
         return view
 
     return mark
 
 
-def reads_with_count() -> dict[str, dict[str, str]]:
-    """What was read with this request's count: {hash key: its fields} ({} for a hash that does not exist)."""
+def reads_with_count() -> dict[str, Any]:
+    """What was read with this request's count, by key: a hash's fields ({} for no such hash), a list's last
+    element (absent for an empty list)."""
     return g.get("reads_with_count", {})
 
 
-def _read_ahead() -> str | None:
+def _read_ahead() -> ReadAhead | None:
     view = current_app.view_functions.get(request.endpoint or "")
-    name_of = getattr(view, "read_with_count", None)
-    if name_of is None:
+    read_of = getattr(view, "read_with_count", None)
+    if read_of is None:
         return None
     try:
-        return name_of(**(request.view_args or {}))
+        return read_of(**(request.view_args or {}))
     except HubError:  # a malformed path: the view says so itself
         return None
 
 
-def _keep_read(key: str | None, counted: Counted | None) -> None:
-    if key is not None and counted is not None and counted.read is not None:
-        g.reads_with_count = {key: counted.read}
+def _keep_read(read: ReadAhead | None, counted: Counted | None) -> None:
+    if read is not None and counted is not None and counted.read is not None:
+        g.reads_with_count = {read.key: counted.read}
 
 
 def _refuse(counted: Counted | None, what: str) -> None:
@@ -128,21 +129,21 @@ def _check(buckets: Buckets) -> None:
     if endpoint in UNLIMITED_ENDPOINTS:
         return
     store, now, address = hub_state().store, time.time(), client_address()
-    token_hash, read_key = _bearer_hash(), _read_ahead()
+    token_hash, read = _bearer_hash(), _read_ahead()
     counted: Any = None
     if token_hash is not None:
         # A digest of the stored hash names the bucket: its Redis key names neither the token nor its lookup key.
         bucket = "token:" + hashlib.sha256(token_hash.encode()).hexdigest()[:32]
         token_key = authn.token_key(token_hash)
-        counted = store.count_requests(bucket, buckets.token, now, token_key=token_key, read_hash=read_key)
+        counted = store.count_requests(bucket, buckets.token, now, token_key=token_key, read_ahead=read)
         if counted is None or isinstance(counted.token, dict):
             authn.remember_token(token_hash, None if counted is None else counted.token)
-        _keep_read(read_key, counted)
+        _keep_read(read, counted)
         if counted is not None:
             _refuse(counted, "requests with this token")
     if counted is None:  # no token, or no such token: the address pays
-        counted = store.count_requests("address:" + address, buckets.address, now, read_hash=read_key)
-        _keep_read(read_key, counted)
+        counted = store.count_requests("address:" + address, buckets.address, now, read_ahead=read)
+        _keep_read(read, counted)
         _refuse(counted, "requests from this address")
     if request.method == "POST" and endpoint in VERIFY_ENDPOINTS:
         _refuse(store.count_requests("verify:" + address, buckets.verify, now), "verifications from this address")

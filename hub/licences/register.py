@@ -23,6 +23,7 @@ from hub.errors import Conflict, Forbidden, NotFound
 from hub.licences import status_lists
 from hub.store import keys, outbox, status_keys
 from hub.store.client import Tx
+from hub.store.request_counts import ReadAhead
 
 if TYPE_CHECKING:
     from hub.state import HubState
@@ -159,18 +160,18 @@ def status_answer(
 ) -> tuple[str, str]:
     """The public status answer of licence ``number`` as JSON text, and its ETag: the one kept by its last
     change, or, where none is kept or the licence has expired since, the one built from the record.
-    ``already_read`` holds kept answers read ahead (:func:`answer_key`), by key."""
+    ``already_read`` holds kept answers read ahead (:func:`answer_ahead`), by key."""
     return kept_answer(state, number, already_read or {}) or _as_sent(public_status(state, number))
 
 
-def answer_key(state: HubState, number: str) -> str | None:
+def answer_ahead(state: HubState, number: str) -> ReadAhead | None:
     """Where the answer of licence ``number`` is kept, for reading it ahead: under the first type its number
     names, if this worker knows that type already (a made-up type costs no look-up here); else None."""
     if identifiers.looks_like(number):
         return None
     type_upper, number_key = _locate(number)
     codes = _TYPE_CODES.get(type_upper)
-    return status_keys.licence_answer(codes[0], number_key) if codes else None
+    return ReadAhead("hash", status_keys.licence_answer(codes[0], number_key)) if codes else None
 
 
 def kept_answer(

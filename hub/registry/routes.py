@@ -8,6 +8,7 @@ from flask import url_for
 
 from hub.http.blueprint import HubBlueprint, context
 from hub.http.current import hub_state
+from hub.http.ratelimit import read_with_count, reads_with_count
 from hub.registry import service_items
 from hub.registry.service_item_schemas import (
     ServiceItemListArgsSchema,
@@ -46,11 +47,12 @@ def list_service_items(args: dict[str, Any]) -> Any:
 
 
 @blp.route("/<code>", methods=["GET"])
+@read_with_count(service_items.newest_ahead)
 @blp.arguments(ServiceItemQuerySchema, location="query")
 @blp.response(200, ServiceItemSchema)
 def get_service_item(args: dict[str, Any], code: str) -> Any:
     """Public: the newest version of a service item, or an older one with version=N."""
-    return service_items.get_service_item(hub_state().store, code, args.get("version"))
+    return service_items.get_service_item(hub_state().store, code, args.get("version"), reads_with_count())
 
 
 @blp.route("/<code>/versions", methods=["GET"])

@@ -8,6 +8,7 @@ provincial catalogue (list of contents) from implementation entries, and the reg
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
@@ -19,6 +20,7 @@ from hub.registry import records
 from hub.registry.references import ReferenceCheck
 from hub.store import keys, outcomes
 from hub.store.client import Store, Tx
+from hub.store.request_counts import ReadAhead
 
 
 def level_of(region: str) -> str:
@@ -122,10 +124,20 @@ def create_service_item(store: Store, ctx: Context, data: dict[str, Any], today:
     return get_service_item(store, data["code"], made) if isinstance(made, int) else made
 
 
-def get_service_item(store: Store, code: str, version: int | None = None) -> dict[str, Any]:
-    """The newest version of a service item, or version ``version``."""
+def newest_ahead(code: str) -> ReadAhead:
+    """The read of a service item's newest version, for making it ahead (:func:`get_service_item`)."""
+    return ReadAhead("last", keys.service_item_versions(code))
+
+
+def get_service_item(
+    store: Store, code: str, version: int | None = None, already_read: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """The newest version of a service item, or version ``version``; ``already_read`` may hold the newest, read
+    ahead (:func:`newest_ahead`), by key."""
     key = keys.service_item_versions(code)
-    record = store.list_get_json(key, -1 if version is None else version - 1)
+    record = (already_read or {}).get(key) if version is None else None
+    if record is None:
+        record = store.list_get_json(key, -1 if version is None else version - 1)
     if record is None or (version is not None and record["version"] != version):
         which = f" version {version}" if version is not None else ""
         raise NotFound(f"No service item {code!r}{which}.")

@@ -24,7 +24,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, NamedTuple
 
 from hub.config import RateLimit, Settings
 from hub.store.server import UNREACHABLE
@@ -36,8 +36,9 @@ FIRST_BACKOFF_S, LAST_BACKOFF_S = 1.0, 60.0
 UNREAD = object()  # a token that could not be read: Redis is away, and the request's own look-up will say so
 MEMORY_BUCKETS = 100_000  # past this many, a worker's in-memory counts drop the ones whose windows are over
 
-# KEYS: [the token's record, if ARGV[3] == "1"], one key per limit, [a hash to read, if ARGV[4] == "1"]; ARGV:
-# now, cost, the two flags, then each limit's amount and window. Returns {0} for a token that does not exist
+# KEYS: [the token's record, if ARGV[3] == "1"], one key per limit, [a key to read, if ARGV[4] is "hash" (all of
+# it) or "last" (a list's last element)]; ARGV: now, cost, the token flag, the read, then each limit's amount
+# and window. Returns {0} for a token that does not exist
 # (nothing counted), else {1 counted | 2 refused, the refusing limit's position, its current and previous
 # counts, the token, the hash's fields and values}.
 _SCRIPT = """
@@ -49,10 +50,12 @@ if ARGV[3] == "1" then
   first = 2
 end
 local read = false
-if ARGV[4] == "1" then
+if ARGV[4] == "hash" then
   read = redis.call("HGETALL", KEYS[last])
-  last = last - 1
+elseif ARGV[4] == "last" then
+  read = {redis.call("LINDEX", KEYS[last], -1)}
 end
+if read then last = last - 1 end
 local seen = {}
 for i = first, last do
   local at = 5 + (i - first) * 2
@@ -87,7 +90,15 @@ class Counted:
     refused_by: RateLimit | None
     retry_after_s: float
     token: Any = None  # the token's record when asked (None: no such token), or UNREAD with Redis away
-    read: dict[str, str] | None = None  # the hash asked to be read along, when it could be ({}: no such hash)
+    read: Any = None  # what was asked to be read along, when it could be: a hash's fields ({}: no such hash), a
+    # list's last element (None: an empty list, or not read)
+
+
+class ReadAhead(NamedTuple):
+    """A read to make in the same round trip as a count: all of a hash, or the last element of a list."""
+
+    kind: Literal["hash", "last"]
+    key: str
 
 
 def retry_after(limit: RateLimit, now: float, current: int, previous: int, cost: int) -> float:
@@ -149,11 +160,11 @@ class RequestCounts:
         now: float,
         cost: int = 1,
         token_key: str | None = None,
-        read_hash: str | None = None,
+        read_ahead: ReadAhead | None = None,
     ) -> Counted | None:
         """Count ``cost`` requests (0: only check one more would fit) in every limit of ``bucket``, unless one
         would be exceeded. With ``token_key``, read that token's record too, and count nothing (None) if
-        there is no such token. With ``read_hash``, read that hash in the same round trip where one server
+        there is no such token. With ``read_ahead``, make that read in the same round trip where one server
         holds everything (the answer a route will send, say; on a cluster it is left to the route)."""
         keys = _bucket_keys(bucket, limits)
         args: list[Any] = [repr(now), cost, "0", "0"]
@@ -165,10 +176,10 @@ class RequestCounts:
             return [1 if position < 0 else 2, position, current, previous, UNREAD if token_key else None, None]
 
         if self.settings.redis_cluster:
-            read_hash = None
-        if read_hash is not None:
-            args[3] = "1"
-            keys_sent = [*keys, read_hash]
+            read_ahead = None
+        if read_ahead is not None:
+            args[3] = read_ahead.kind
+            keys_sent = [*keys, read_ahead.key]
         else:
             keys_sent = keys
         if token_key is None:
@@ -187,15 +198,19 @@ class RequestCounts:
         token = answer[4]
         if token_key is not None and token is not UNREAD:
             token = self.codec.load(token_key, token)
-        fields = answer[5] if len(answer) > 5 else None
-        read_back = None
-        if fields is not None:
-            read_back = {k.decode(): v.decode() for k, v in zip(fields[::2], fields[1::2], strict=True)}
+        read_back = None if read_ahead is None or len(answer) < 6 else self._read_back(read_ahead, answer[5])
         position, current, previous = (int(value) for value in answer[1:4])
         if answer[0] == 1 or position < 0:
             return Counted(None, 0.0, token, read_back)
         limit = limits[position]
         return Counted(limit, retry_after(limit, now, current, previous, cost), token, read_back)
+
+    def _read_back(self, read_ahead: ReadAhead, raw: list | None) -> Any:
+        if raw is None:
+            return None
+        if read_ahead.kind == "hash":
+            return {k.decode(): v.decode() for k, v in zip(raw[::2], raw[1::2], strict=True)}
+        return self.codec.load(read_ahead.key, raw[0]) if raw else None
 
     # -- Redis, or this worker's memory while Redis is away
     def _counted_or_local(self, on_redis: Callable[[], Any], in_memory: Callable[[], Any]) -> Any:

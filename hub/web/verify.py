@@ -157,7 +157,7 @@ def check() -> Response:
 
 
 @blp.route("/<number>", methods=["GET"])
-@read_with_count(lambda number: licences.answer_key(hub_state(), number))
+@read_with_count(lambda number: licences.answer_ahead(hub_state(), number))
 def licence_status(number: str) -> Response:
     """The QR link: a licence's public status, as a page, or as JSON for ``Accept: application/json``."""
     if _wants_json():

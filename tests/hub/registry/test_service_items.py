@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from testbed import OPERATOR, service_item_body
+from testbed import ON_CLUSTER, OPERATOR, commands_sent, service_item_body
 
 
 @pytest.fixture
@@ -28,6 +28,20 @@ def test_posting_a_code_again_makes_the_next_version(client, base):
     assert old["effective_from"] == "2026-01-01" and old["committed_days"] == 10
     versions = client.get("/api/v1/service-items/item-1/versions", headers=OPERATOR).get_json()["items"]
     assert [(v["version"], v["effective_from"]) for v in versions] == [(1, "2026-01-01"), (2, "2026-07-01")]
+
+
+@pytest.mark.skipif(ON_CLUSTER, reason="MONITOR watches one server; on a cluster the item is read apart")
+def test_reading_the_newest_version_is_one_round_trip_with_the_token_and_the_rate_count(client, base, store):
+    base.service_item("item-1")
+    newest = base.service_item("item-1", committed_days=5)
+    answers = []
+    sent = commands_sent(store, lambda: answers.append(client.get("/api/v1/service-items/item-1", headers=OPERATOR)))
+    assert answers[0].get_json() == newest
+    assert [command for origin, command in sent if origin == "client"] == ["EVALSHA"], sent
+    assert {("lua", "GET"), ("lua", "LINDEX")} <= set(sent)  # the token, and the newest version
+    # an older version, an unknown item: read as before, with the same answers as ever
+    assert client.get("/api/v1/service-items/item-1?version=1", headers=OPERATOR).get_json()["version"] == 1
+    assert client.get("/api/v1/service-items/item-2", headers=OPERATOR).status_code == 404
 
 
 def test_contract_body_is_accepted_as_written(client, base):
