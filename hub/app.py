@@ -14,6 +14,7 @@ from hub.archives import routes as archive_routes
 from hub.audit import routes as audit_routes
 from hub.config import Settings, check_applicant_sign_in, load_settings
 from hub.http import api_docs, hooks, problems, ratelimit
+from hub.http.json_answers import JsonAnswers
 from hub.intake import calendar_routes, deadline_routes, discrepancy_routes, statistics_routes
 from hub.intake import routes as application_routes
 from hub.licences import credential_routes, document_routes, grant_routes, pki_routes
@@ -79,7 +80,7 @@ def create_app(config: Mapping[str, Any] | None = None, settings: Settings | Non
     app = Flask(__name__, template_folder="web/templates", static_folder="web/static")
     # The larger limit here; hub.http.hooks narrows it per request to the route's own (JSON or upload).
     app.config.update(MAX_CONTENT_LENGTH=max(settings.max_body_bytes, settings.max_upload_bytes))
-    app.json.ensure_ascii = False
+    app.json = JsonAnswers(app)
     if settings.trusted_proxies:
         n = settings.trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_prefix=n)  # type: ignore[method-assign]
