@@ -1,8 +1,11 @@
 """CPU time per operation of a hot path, in this process: ``python -m bench.cpu [--count N] [--only OP ...]``.
 
-A hub is made in this process on its own embedded Redis (a fresh data directory), set up through its
-API as the licence benchmark sets it up, and driven one request at a time with Flask's test client:
-no HTTP server, no other request in flight. For each operation it prints the median wall time and
+A hub is made in this process on its own embedded Redis (a fresh data directory; rate limits on, set past
+the load; the INFO access log written to /dev/null), set up through its API as the licence benchmark sets
+it up, and driven one request at a time: licences through Flask's test client, the two reads (``lookup``:
+``GET /verify/{number}`` as JSON, no token; ``item``: the demo's service item with a bearer token) called
+on the WSGI app itself, so the test client's own work is not in their figures. No HTTP server, no other
+request in flight. For each operation it prints the median wall time and
 the median CPU time of this process per request (licence verification parses the PDF in the
 worker's verifier processes, whose CPU time this process does not see: its CPU figure is the
 request's own share only, and its wall time includes the verifier). These are the before/after
@@ -14,6 +17,8 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import logging
+import os
 import statistics
 import sys
 import tempfile
@@ -23,8 +28,9 @@ from contextlib import contextmanager
 from typing import Any
 
 from flask import Flask
+from werkzeug.test import EnvironBuilder
 
-from hub import create_app
+from hub import create_app, demo
 from hub.config import load_settings
 from hub.identifiers import with_check_characters
 from hub.store import keys
@@ -33,6 +39,8 @@ from .licences import AGENCY, AGENCY_NAME, LABELS, REGION, TYPE_CODE, TYPE_NAME
 from .licences_load import request_bodies
 
 ADMIN = "bench-cpu-operator-token-0123456789"  # a throwaway hub's token
+PAST_THE_LOAD = {"HUB_RATE_LIMIT_TOKEN": "100000000/minute", "HUB_RATE_LIMIT_ADDRESS": "100000000/minute"}
+DEMO_ITEM = "440000-SCJG-001-01"  # the service item bench.service_item_get reads
 
 
 def setup(client: Any) -> dict[str, str]:
@@ -65,18 +73,44 @@ def _timed(count: int, once: Callable[[int], None]) -> dict[str, float]:
 
 
 @contextmanager
-def throwaway_hub(prefix: str) -> Iterator[Flask]:
-    """A hub in this process on a fresh data directory (rate limits off, ADMIN the operator token);
-    its embedded Redis stopped and the directory removed afterwards."""
-    with tempfile.TemporaryDirectory(prefix=prefix) as data_dir:
+def throwaway_hub(prefix: str, **environment: str) -> Iterator[Flask]:
+    """A hub in this process on a fresh data directory (rate limits past the load, ADMIN the operator token,
+    the access log to /dev/null); its embedded Redis stopped and the directory removed afterwards."""
+    with tempfile.TemporaryDirectory(prefix=prefix) as data_dir, open(os.devnull, "w") as nowhere:
         settings = load_settings(
-            {"HUB_DATA_DIR": data_dir, "HUB_ADMIN_TOKEN": ADMIN, "HUB_LOG_LEVEL": "WARNING", "HUB_RATE_LIMITS": "0"}
+            {
+                "HUB_DATA_DIR": data_dir,
+                "HUB_ADMIN_TOKEN": ADMIN,
+                "HUB_LOG_LEVEL": "INFO",
+                **PAST_THE_LOAD,
+                **environment,
+            }
         )
         app = create_app(settings=settings)
+        handler = next(h for h in logging.getLogger().handlers if getattr(h, "_hub", False))
+        stream = handler.setStream(nowhere)
         try:
             yield app
         finally:
+            handler.setStream(stream)
             app.extensions["hub"].store.stop_embedded_if_last()
+
+
+def wsgi_get(app: Flask, path: str, headers: dict[str, str]) -> Callable[[int], None]:
+    """One GET of ``path`` straight through the WSGI app, which must answer 200."""
+    environ = EnvironBuilder(path=path, headers=headers).get_environ()
+
+    def once(n: int) -> None:
+        statuses: list[str] = []
+        answer = app.wsgi_app(dict(environ), lambda status, headers, exc_info=None: statuses.append(status))
+        try:
+            b"".join(answer)
+        finally:
+            getattr(answer, "close", lambda: None)()
+        if not statuses[0].startswith("200"):
+            raise RuntimeError(f"GET {path}: {statuses[0]}")
+
+    return once
 
 
 def measure(count: int, only: list[str] | None) -> dict[str, dict[str, float]]:
@@ -100,7 +134,7 @@ def measure(count: int, only: list[str] | None) -> dict[str, dict[str, float]]:
                 raise RuntimeError(f"issue: {answer.status_code} {answer.get_data(as_text=True)[:300]}")
             issued.append(answer.get_json()["number"])
 
-        if not only or "issue" in only or "verify" in only:
+        if not only or {"issue", "verify", "lookup"} & set(only):
             figures["issue"] = _timed(count, issue)
         pdfs = [client.get(f"/api/v1/licences/{number}/pdf", headers=agency).data for number in issued]
 
@@ -114,21 +148,22 @@ def measure(count: int, only: list[str] | None) -> dict[str, dict[str, float]]:
         if not only or "verify" in only:
             figures["verify"] = _timed(count, verify)
 
-        def read(n: int) -> None:
-            answer = client.get(f"/verify/{issued[n % len(issued)]}", headers={"Accept": "application/json"})
-            if answer.status_code != 200:
-                raise RuntimeError(f"read: {answer.status_code}")
-
-        if not only or "read" in only:
-            figures["read"] = _timed(count * 10, read)
+        if not only or "lookup" in only:
+            lookup = wsgi_get(app, f"/verify/{issued[-1]}", {"Accept": "application/json"})
+            figures["lookup"] = _timed(count * 100, lookup)
+    if not only or "item" in only:
+        with throwaway_hub("hub-bench-cpu-demo-", HUB_DEMO="1") as app:
+            demo.load(app.extensions["hub"])
+            item = wsgi_get(app, f"/api/v1/service-items/{DEMO_ITEM}", {"Authorization": f"Bearer {ADMIN}"})
+            figures["item"] = _timed(count * 100, item)
     return figures
 
 
 def main(argv: list[str] | None = None) -> int:
     """Print the figures; the exit status."""
     parser = argparse.ArgumentParser(prog="python -m bench.cpu", description=__doc__.splitlines()[0])
-    parser.add_argument("--count", type=int, default=20, help="requests timed per operation (reads: ten times)")
-    parser.add_argument("--only", nargs="+", choices=["issue", "verify", "read"], help="these operations only")
+    parser.add_argument("--count", type=int, default=20, help="requests timed per operation (reads: 100 times)")
+    parser.add_argument("--only", nargs="+", choices=["issue", "verify", "lookup", "item"], help="these only")
     args = parser.parse_args(argv)
     for name, figure in measure(args.count, args.only).items():
         print(

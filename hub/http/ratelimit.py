@@ -108,7 +108,7 @@ def _read_ahead() -> ReadAhead | None:
         return None
     try:
         return read_of(**(request.view_args or {}))
-    except HubError:  # a malformed path: the view says so itself
+    except Exception:  # a malformed path, say: reading ahead is only a saving, and the view says what is wrong
         return None
 
 

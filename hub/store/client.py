@@ -39,7 +39,7 @@ from hub.store.documents import Documents
 from hub.store.request_counts import RequestCounts
 from hub.store.sealing import Sealer
 from hub.store.secret import hub_secret
-from hub.store.server import UNREACHABLE, ServerAdmin
+from hub.store.server import CANNOT_PERSIST, UNREACHABLE, ServerAdmin
 from hub.store.transaction import Codec, Tx, field_key
 
 log = logging.getLogger(__name__)
@@ -50,8 +50,6 @@ BACKOFF_FIRST_S, BACKOFF_CAP_S = 0.0005, 0.05  # at most ~2.2 s of waiting befor
 REDIS_TIMEOUT_S = 2.0
 
 
-# Redis refuses writes it cannot persist (a full disk, say) with this error, and takes them again by itself.
-CANNOT_PERSIST = "MISCONF"
 # How redis-py words the WatchError it raises when a watching connection breaks (redis/client.py).
 LOST_WHILE_WATCHING = "occurred while watching"
 

@@ -12,27 +12,33 @@ trip for both, and a token revoked a moment ago is refused at once (nothing is k
 script touches one hash slot only, so on a Redis Cluster the token (in the registry's slot) is read first
 and the bucket counted second.
 
-If Redis cannot be reached the counts go on in this worker's memory, with a warning, and Redis is tried
-again after a back-off that doubles up to a minute: requests are neither refused nor unlimited meanwhile.
+If Redis cannot be reached, or refuses writes (a full disk), the counts go on in this worker's memory, with a
+warning, and Redis is tried again after a back-off that doubles up to a minute: requests are neither refused
+nor unlimited meanwhile.
 """
 
 from __future__ import annotations
 
 import logging
 import math
+import re
 import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, NamedTuple
 
+from redis.exceptions import ResponseError
+
 from hub.config import RateLimit, Settings
-from hub.store.server import UNREACHABLE
+from hub.store.server import CANNOT_PERSIST, UNREACHABLE
 from hub.store.transaction import Codec
 
 log = logging.getLogger(__name__)
 KEY_PREFIX = "hub-ratelimit"  # outside the hub's own hub: keys, so backups and re-sealing pass them by
 FIRST_BACKOFF_S, LAST_BACKOFF_S = 1.0, 60.0
+# A full disk, or memory: every count (a write) is refused meanwhile; within a script, as "... -MISCONF ...".
+REFUSING_WRITES = re.compile(rf"(^|-)({CANNOT_PERSIST}|OOM) ")
 UNREAD = object()  # a token that could not be read: Redis is away, and the request's own look-up will say so
 MEMORY_BUCKETS = 100_000  # past this many, a worker's in-memory counts drop the ones whose windows are over
 
@@ -219,7 +225,9 @@ class RequestCounts:
             return in_memory()
         try:
             answer = on_redis()
-        except UNREACHABLE as exc:
+        except (*UNREACHABLE, ResponseError) as exc:
+            if isinstance(exc, ResponseError) and not REFUSING_WRITES.search(str(exc)):
+                raise
             if not away["backoff"]:
                 log.warning(
                     "rate limits: the store cannot be reached; falling back to in-memory storage",

@@ -24,6 +24,8 @@ from hub.store.transaction import Codec, field_key
 
 # The server is down, stalled, loading its data, or (during a failover) a replica no longer the master.
 UNREACHABLE = (ConnectionError, TimeoutError, BusyLoadingError, ReadOnlyError)
+# Redis refuses writes it cannot persist (a full disk, say) with this error, and takes them again by itself.
+CANNOT_PERSIST = "MISCONF"
 
 
 def _redis_cli() -> str:
