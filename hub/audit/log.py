@@ -50,6 +50,7 @@ def append(tx: Tx, partition: str, ctx: Context, action: str, target: str, detai
     tx.stream_add(keys.audit_stream(partition), fields)
     new_head = {"seq": head["seq"] + 1, "hash": fields["hash"]}
     tx.set_json(keys.audit_head(partition), new_head)
+    tx.hot.add(keys.audit_head(partition))  # every writer of the partition changes it: see HotKeyLocks
     tx.scratch[scratch_key] = new_head
     return fields
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import os
-import random
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -27,7 +26,6 @@ from redis.exceptions import (
     RedisError,
     ResponseError,
     TimeoutError,
-    WatchError,
 )
 from redis.retry import Retry
 from redis.sentinel import Sentinel
@@ -35,23 +33,19 @@ from redis.sentinel import Sentinel
 from hub.config import Settings
 from hub.errors import StoreUnavailable
 from hub.store import embedded as embedded_redis
+from hub.store.atomic import Transactions
 from hub.store.documents import Documents
 from hub.store.request_counts import RequestCounts
 from hub.store.sealing import Sealer
 from hub.store.secret import hub_secret
 from hub.store.server import CANNOT_PERSIST, UNREACHABLE, ServerAdmin
-from hub.store.transaction import Codec, Tx, field_key
+from hub.store.transaction import Codec, HotKeyLocks, field_key
+from hub.store.transaction import Tx as Tx  # services name it through this module, their one door
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 CLIENT_NAME_PREFIX = "hub-"
-MAX_TRANSACTION_ATTEMPTS = 50
-BACKOFF_FIRST_S, BACKOFF_CAP_S = 0.0005, 0.05  # at most ~2.2 s of waiting before a transaction gives up
 REDIS_TIMEOUT_S = 2.0
-
-
-# How redis-py words the WatchError it raises when a watching connection breaks (redis/client.py).
-LOST_WHILE_WATCHING = "occurred while watching"
 
 
 def _sentinel_master(settings: Settings, client_name: str, timeouts: dict[str, Any]) -> redis.Redis:
@@ -75,7 +69,7 @@ def _sentinel_master(settings: Settings, client_name: str, timeouts: dict[str, A
     )
 
 
-class Store(ServerAdmin, Documents, RequestCounts):
+class Store(ServerAdmin, Documents, RequestCounts, Transactions):
     """A connection to the hub's Redis, embedded or external."""
 
     def __init__(self, settings: Settings, start_embedded: bool = True) -> None:
@@ -84,6 +78,7 @@ class Store(ServerAdmin, Documents, RequestCounts):
         self.settings = settings
         self.codec = Codec(Sealer(lambda: hub_secret(settings), settings.record_key_version))
         self.embedded: embedded_redis.EmbeddedServer | None = None
+        self.hot_key_locks = HotKeyLocks()
         self.client_name = f"{CLIENT_NAME_PREFIX}{os.getpid()}-{uuid.uuid4().hex[:8]}"
         # A stalled Redis must cost a request seconds, not minutes: short timeouts, two quick retries.
         timeouts = {
@@ -323,53 +318,6 @@ class Store(ServerAdmin, Documents, RequestCounts):
 
     def delete(self, key: str) -> None:
         self._guard(self._client.delete, key)
-
-    # -- transactions
-    def atomic(self, work: Callable[[Tx], T]) -> T:
-        """Run ``work`` as one optimistic transaction, again on fresh data if a watched key changed."""
-        for attempt in range(MAX_TRANSACTION_ATTEMPTS):
-            with self._client.pipeline(transaction=True) as pipe:
-                tx = Tx(pipe, self.codec)
-                try:
-                    result = work(tx)
-                    tx._commit()
-                    return result
-                except WatchError as exc:
-                    if tx.committing and LOST_WHILE_WATCHING in str(exc):
-                        # redis-py reports a connection lost during EXEC as a WatchError, but the transaction
-                        # may have been applied: running it again could answer 409 for a change just made.
-                        raise StoreUnavailable(
-                            "the store went away during a commit, which may or may not have been made; "
-                            "retry with the same Idempotency-Key"
-                        ) from exc
-                    # Another writer won this round. Back off at random over a window that doubles with
-                    # each loss (capped), so on a hot key (one audit chain under load) the losers spread
-                    # out instead of colliding again, and none loses every round.
-                    window = min(BACKOFF_CAP_S, BACKOFF_FIRST_S * 2 ** min(attempt, 16))
-                    time.sleep(random.uniform(0, window))  # noqa: S311 - not crypto
-                    continue
-                except UNREACHABLE as exc:
-                    raise StoreUnavailable(str(exc)) from exc
-                except ResponseError as exc:
-                    if CANNOT_PERSIST not in str(exc):
-                        raise
-                    raise StoreUnavailable(str(exc)) from exc
-        raise StoreUnavailable("too much contention: the transaction was retried too often")
-
-    def bulk(self, work: Callable[[Tx], T]) -> T:
-        """Send the writes ``work`` queues on its Tx in one pipelined round trip, not as a transaction.
-
-        For loading many records at once (the benchmarks fill the store with a million licences this
-        way): ``work`` may only write, since nothing is watched, and a failure part-way leaves the
-        writes sent so far in place.
-        """
-        with self._client.pipeline(transaction=False) as pipe:
-            tx = Tx(pipe, self.codec)
-            result = work(tx)
-            for write in tx._writes:
-                write(pipe)
-            self._guard(pipe.execute)
-        return result
 
     def _guard(self, call: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         try:

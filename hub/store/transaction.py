@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Collection, Iterator
+from contextlib import ExitStack, contextmanager
 from typing import Any
 
 from hub.store.keys import holds_personal_data
@@ -65,6 +67,7 @@ class Tx:
         self._pushed: dict[str, list[Any]] = {}  # list key -> values queued by list_push_json
         self.scratch: dict[str, Any] = {}  # per-attempt state for helpers (the audit chain head)
         self.committing = False  # MULTI/EXEC sent: from here a lost connection leaves the outcome unknown
+        self.hot: set[str] = set()  # keys many writers change (an audit chain's head): see HotKeyLocks
 
     # reads: each watches its key first, so a concurrent change aborts and retries the attempt
     def get_json(self, key: str) -> Any:
@@ -174,3 +177,24 @@ class Tx:
         for write in self._writes:
             write(self._pipe)
         self._pipe.execute()
+
+
+class HotKeyLocks:
+    """This process's locks of keys that many writers change (an audit chain's head, where every verification,
+    resolution and submission of a partition appends). A transaction that lost a race on one runs again
+    holding its lock, so this process's threads take turns at it instead of colliding again and again
+    (each loss costs a back-off); only other processes can still win a race from them."""
+
+    def __init__(self) -> None:
+        self._guard = threading.Lock()
+        self._locks: dict[str, threading.Lock] = {}
+
+    @contextmanager
+    def held(self, keys: Collection[str]) -> Iterator[None]:
+        """Hold the locks of ``keys`` (in one order, so two holders never wait on each other)."""
+        with self._guard:
+            locks = [self._locks.setdefault(key, threading.Lock()) for key in sorted(keys)]
+        with ExitStack() as stack:
+            for lock in locks:
+                stack.enter_context(lock)
+            yield
