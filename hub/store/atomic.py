@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any, TypeVar
 
 from redis.exceptions import ResponseError, WatchError
@@ -35,14 +35,19 @@ class Transactions:
     hot_key_locks: HotKeyLocks
     _guard: Callable[..., Any]
 
-    def atomic(self, work: Callable[[Tx], T]) -> T:
+    def atomic(self, work: Callable[[Tx], T], hot: Collection[str] = ()) -> T:
         """Run ``work`` as one optimistic transaction, again on fresh data if a watched key changed; after a loss
-        on a hot key (an audit chain's head), again holding this process's lock of it (HotKeyLocks)."""
-        lost = _Lost()
-        outcome = self._attempts(work, range(MAX_TRANSACTION_ATTEMPTS), lost)
+        on a hot key (an audit chain's head), again holding this process's lock of it (HotKeyLocks). A caller
+        that knows its transaction changes a hot key may name it in ``hot``: its lock is held from the start."""
+        lost, start = _Lost(), 0
+        lost.hot = frozenset(hot)
+        outcome: Any = lost
+        if not lost.hot:
+            outcome = self._attempts(work, range(MAX_TRANSACTION_ATTEMPTS), lost)
+            start = lost.at + 1
         if outcome is lost and lost.hot:
             with self.hot_key_locks.held(lost.hot):
-                outcome = self._attempts(work, range(lost.at + 1, MAX_TRANSACTION_ATTEMPTS), lost)
+                outcome = self._attempts(work, range(start, MAX_TRANSACTION_ATTEMPTS), lost)
         if outcome is lost:
             raise StoreUnavailable("too much contention: the transaction was retried too often")
         return outcome
