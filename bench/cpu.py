@@ -167,8 +167,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     for name, figure in measure(args.count, args.only).items():
         print(
-            f"{name}: {figure['count']} one at a time, wall p50 {figure['wall_ms_p50']:.1f} ms,"
-            f" CPU p50 {figure['cpu_ms_p50']:.1f} ms",
+            f"{name}: {figure['count']} one at a time, wall p50 {figure['wall_ms_p50']:.3f} ms,"
+            f" CPU p50 {figure['cpu_ms_p50']:.3f} ms",
             flush=True,
         )
     return 0

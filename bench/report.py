@@ -203,8 +203,9 @@ def render_markdown(
         f"- date: {facts['date']}",
         f"- machine: {facts['nproc']} CPUs (nproc), {facts['cpu_model']}, Python {facts['python']}",
         f"- servers: gunicorn gthread, {WORKERS} workers × {THREADS} threads each, on 127.0.0.1",
-        "- gunicorn's workers do not share kept-alive connections, and now and then one worker accepts all",
-        "  of wrk's connections and serves a whole round alone, at about half the rate; a round of several",
+        "- gunicorn's workers do not share kept-alive connections; each listens on a socket of its own",
+        "  (`reuse_port`), which the kernel spreads new connections over by a hash, so with few connections",
+        "  one worker may still get most of them and serve the round alone, at about half the rate; a round of several",
         f"  connections in which a worker did less than {settings.min_fair_share / WORKERS:.0%} of the work is run"
         f" again (at most {settings.attempts} tries),",
         "  and the JSON keeps every round with its workers' CPU split",

@@ -185,8 +185,9 @@ def measure_interleaved(targets: list[Target], settings: WrkSettings) -> dict[st
     ratios meaningful on a shared box.
 
     gunicorn's workers do not share kept-alive connections: all of wrk's connections are opened at
-    the start of a run, and when one worker happens to accept (nearly) all of them, it alone serves
-    the whole run at about half the throughput. Such a round says more about that race than about
+    the start of a run, and when one worker happens to get (nearly) all of them (on one shared socket,
+    the one that woke first; on a socket each, the kernel's hash, which with few connections can favour
+    one), it alone serves the whole run at about half the throughput. Such a round says more about that race than about
     the server, so it is run again, up to ``settings.attempts`` times; the last attempt is kept
     whatever its split. WrkError if any response was an error.
     """
