@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import url_for
+from flask import Response, url_for
 
 from hub.http.blueprint import HubBlueprint, context
 from hub.http.current import hub_state
@@ -47,12 +47,17 @@ def list_service_items(args: dict[str, Any]) -> Any:
 
 
 @blp.route("/<code>", methods=["GET"])
-@read_with_count(service_items.newest_ahead)
+@read_with_count(service_items.answer_ahead)
 @blp.arguments(ServiceItemQuerySchema, location="query")
 @blp.response(200, ServiceItemSchema)
 def get_service_item(args: dict[str, Any], code: str) -> Any:
     """Public: the newest version of a service item, or an older one with version=N."""
-    return service_items.get_service_item(hub_state().store, code, args.get("version"), reads_with_count())
+    store = hub_state().store
+    if args.get("version") is None:
+        kept = service_items.kept_answer(store, code, reads_with_count())
+        if kept is not None:  # the newest version's answer, as its write kept it: no schema, no encoding
+            return Response(kept, mimetype="application/json")
+    return service_items.get_service_item(store, code, args.get("version"))
 
 
 @blp.route("/<code>/versions", methods=["GET"])

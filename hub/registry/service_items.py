@@ -15,12 +15,16 @@ from typing import Any
 from hub.audit import log as audit
 from hub.context import Context
 from hub.errors import Conflict, NotFound
+from hub.http import json_answers
 from hub.http.paging import decode_cursor, page
 from hub.registry import records
 from hub.registry.references import ReferenceCheck
+from hub.registry.service_item_schemas import ServiceItemSchema
 from hub.store import keys, outcomes
 from hub.store.client import Store, Tx
 from hub.store.request_counts import ReadAhead
+
+_ANSWER_SCHEMA = ServiceItemSchema()
 
 
 def level_of(region: str) -> str:
@@ -88,6 +92,7 @@ def put_service_item(tx: Tx, ctx: Context, data: dict[str, Any], today: date, on
         records.claim_code(tx, "service-item", keys.service_item_index(), data["code"])
     record = records.stamped({**content, "version": version}, ctx)
     tx.list_push_json(versions_key, record)
+    tx.hash_replace(keys.service_item_answer(data["code"]), {"version": str(version), "body": answer_of(record)})
     tx.index_add(keys.service_item_index(), data["code"])
     tx.index_add(keys.service_item_region_index(data["region"]), data["code"])
     if latest is not None and latest["region"] != data["region"]:
@@ -124,20 +129,31 @@ def create_service_item(store: Store, ctx: Context, data: dict[str, Any], today:
     return get_service_item(store, data["code"], made) if isinstance(made, int) else made
 
 
-def newest_ahead(code: str) -> ReadAhead:
-    """The read of a service item's newest version, for making it ahead (:func:`get_service_item`)."""
-    return ReadAhead("last", keys.service_item_versions(code))
+def answer_of(record: dict[str, Any]) -> str:
+    """A version's public answer as ``GET /api/v1/service-items/{code}`` sends it: dumped by its schema, encoded
+    as every JSON answer is (:mod:`hub.http.json_answers`)."""
+    return json_answers.encode(_ANSWER_SCHEMA.dump(record))
 
 
-def get_service_item(
-    store: Store, code: str, version: int | None = None, already_read: Mapping[str, Any] | None = None
-) -> dict[str, Any]:
-    """The newest version of a service item, or version ``version``; ``already_read`` may hold the newest, read
-    ahead (:func:`newest_ahead`), by key."""
+def answer_ahead(code: str) -> ReadAhead:
+    """The read of a service item's kept answer, for making it ahead (:func:`kept_answer`)."""
+    return ReadAhead("hash", keys.service_item_answer(code))
+
+
+def kept_answer(store: Store, code: str, already_read: Mapping[str, Any] | None = None) -> str | None:
+    """The newest version's public answer, kept ready by the write that made it (``already_read`` may hold it,
+    read ahead, by key); None for an item last written before answers were kept, or no such item."""
+    key = keys.service_item_answer(code)
+    kept = (already_read or {}).get(key)
+    if kept is None:
+        kept = store.hash_get_all(key)
+    return kept.get("body") or None
+
+
+def get_service_item(store: Store, code: str, version: int | None = None) -> dict[str, Any]:
+    """The newest version of a service item, or version ``version``."""
     key = keys.service_item_versions(code)
-    record = (already_read or {}).get(key) if version is None else None
-    if record is None:
-        record = store.list_get_json(key, -1 if version is None else version - 1)
+    record = store.list_get_json(key, -1 if version is None else version - 1)
     if record is None or (version is not None and record["version"] != version):
         which = f" version {version}" if version is not None else ""
         raise NotFound(f"No service item {code!r}{which}.")

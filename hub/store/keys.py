@@ -74,6 +74,11 @@ def service_item_versions(code: str) -> str:
     return key(REGISTRY, "service-item", code)
 
 
+def service_item_answer(code: str) -> str:
+    """Hash: the newest version's number and its public JSON answer, kept ready by the write that made it."""
+    return key(REGISTRY, "service-item-answer", code)
+
+
 def service_item_index() -> str:
     return key(REGISTRY, "index", "service-items")
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from testbed import ON_CLUSTER, OPERATOR, commands_sent, service_item_body
 
+from hub.store import keys
+
 
 @pytest.fixture
 def base(registry):
@@ -38,10 +40,32 @@ def test_reading_the_newest_version_is_one_round_trip_with_the_token_and_the_rat
     sent = commands_sent(store, lambda: answers.append(client.get("/api/v1/service-items/item-1", headers=OPERATOR)))
     assert answers[0].get_json() == newest
     assert [command for origin, command in sent if origin == "client"] == ["EVALSHA"], sent
-    assert {("lua", "GET"), ("lua", "LINDEX")} <= set(sent)  # the token, and the newest version
+    assert {("lua", "GET"), ("lua", "HGETALL")} <= set(sent)  # the token, and the newest version's kept answer
     # an older version, an unknown item: read as before, with the same answers as ever
     assert client.get("/api/v1/service-items/item-1?version=1", headers=OPERATOR).get_json()["version"] == 1
     assert client.get("/api/v1/service-items/item-2", headers=OPERATOR).status_code == 404
+
+
+def test_the_kept_answer_is_byte_for_byte_the_answer_built_from_the_record(client, base, store):
+    """Each new version keeps its answer ready (as its write made it); the slow path (an item last written
+    before answers were kept) builds the same bytes from the record."""
+    raw = store.raw_client_for_tests()
+
+    def both(code: str) -> tuple[bytes, bytes]:
+        assert raw.hget(keys.service_item_answer(code), "body")  # kept by the write
+        kept = client.get(f"/api/v1/service-items/{code}", headers=OPERATOR)
+        raw.delete(keys.service_item_answer(code))
+        built = client.get(f"/api/v1/service-items/{code}", headers=OPERATOR)
+        assert kept.status_code == built.status_code == 200
+        assert kept.mimetype == built.mimetype == "application/json"
+        return kept.data, built.data
+
+    base.service_item("item-1", name="食品经营许可（新办）", legal_basis="《食品安全法》第三十五条")
+    kept, built = both("item-1")
+    assert kept == built and "食品经营许可" in kept.decode()
+    base.service_item("item-1", committed_days=5)  # a new version keeps its own answer again
+    kept, built = both("item-1")
+    assert kept == built and b'"committed_days":5' in kept and b'"version":2' in kept
 
 
 def test_contract_body_is_accepted_as_written(client, base):
