@@ -27,7 +27,7 @@ from hub.cli.records import records
 from hub.config import describe
 from hub.context import Context
 from hub.ops import queue
-from hub.registry import catalogue
+from hub.registry import catalogue, service_items
 from hub.registry import tokens as auth
 
 
@@ -210,6 +210,15 @@ def registry_export(file: Path | None, fmt: str | None) -> None:
     else:
         file.write_text(text, encoding="utf-8")
         click.echo(f"wrote {sum(len(v) for v in document.values())} records to {file}", err=True)
+
+
+@registry.command("backfill")
+def registry_backfill() -> None:
+    """Keep ready the answer of every service item last written before answers were kept (its reads then skip
+    the schema). Run once after upgrading; safe while serving."""
+    with open_state() as state:
+        kept = service_items.keep_missing_answers(state.store)
+    click.echo(f"kept the answers of {kept} service item(s)")
 
 
 @main.group()

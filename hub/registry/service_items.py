@@ -150,6 +150,28 @@ def kept_answer(store: Store, code: str, already_read: Mapping[str, Any] | None 
     return kept.get("body") or None
 
 
+def keep_missing_answers(store: Store, batch: int = 500) -> int:
+    """Keep the newest version's answer of every service item that has none (last written before answers were
+    kept); how many. Each item in its own transaction, which a new version written meanwhile makes run again:
+    safe while serving."""
+    kept, after = 0, None
+    while True:
+        codes = store.index_page(keys.service_item_index(), after, batch)
+        for code in codes:
+            kept += store.atomic(lambda tx, code=code: _keep_if_missing(tx, code))
+        if len(codes) < batch:
+            return kept
+        after = codes[-1]
+
+
+def _keep_if_missing(tx: Tx, code: str) -> int:
+    latest = tx.list_last_json(keys.service_item_versions(code))
+    if latest is None or tx.exists(keys.service_item_answer(code)):
+        return 0
+    tx.hash_replace(keys.service_item_answer(code), {"version": str(latest["version"]), "body": answer_of(latest)})
+    return 1
+
+
 def get_service_item(store: Store, code: str, version: int | None = None) -> dict[str, Any]:
     """The newest version of a service item, or version ``version``."""
     key = keys.service_item_versions(code)

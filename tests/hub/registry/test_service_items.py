@@ -68,6 +68,18 @@ def test_the_kept_answer_is_byte_for_byte_the_answer_built_from_the_record(clien
     assert kept == built and b'"committed_days":5' in kept and b'"version":2' in kept
 
 
+def test_items_from_before_kept_answers_get_theirs_from_the_backfill(client, base, store, hub_cli):
+    base.service_item("item-1")
+    base.service_item("item-2", name="城市供水许可")
+    raw = store.raw_client_for_tests()
+    answer = client.get("/api/v1/service-items/item-2", headers=OPERATOR).data
+    raw.delete(keys.service_item_answer("item-2"))  # as an item written by a hub before this one
+
+    assert hub_cli("registry", "backfill", check=True).stdout.strip() == "kept the answers of 1 service item(s)"
+    assert raw.hget(keys.service_item_answer("item-2"), "body").decode() == answer.decode()
+    assert hub_cli("registry", "backfill", check=True).stdout.strip() == "kept the answers of 0 service item(s)"
+
+
 def test_contract_body_is_accepted_as_written(client, base):
     body = {
         "code": "food",
