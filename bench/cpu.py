@@ -39,9 +39,7 @@ from .licences import AGENCY, AGENCY_NAME, LABELS, REGION, TYPE_CODE, TYPE_NAME
 from .licences_load import request_bodies
 
 ADMIN = "bench-cpu-operator-token-0123456789"  # a throwaway hub's token
-PAST_THE_LOAD = {
-    f"HUB_RATE_LIMIT_{bucket}": "100000000/minute" for bucket in ("TOKEN", "ADDRESS", "VERIFY", "SIGN_IN")
-}
+PAST_THE_LOAD = {f"HUB_RATE_LIMIT_{bucket}": "100000000/minute" for bucket in ("TOKEN", "ADDRESS", "VERIFY", "SIGN_IN")}
 DEMO_ITEM = "440000-SCJG-001-01"  # the service item bench.service_item_get reads
 
 
