@@ -30,7 +30,9 @@ from hub.store import keys
 pytestmark = pytest.mark.slow
 
 CLIENTS = 4
-PER_CLIENT = 3
+# Enough licences that a kill which catches a worker between requests (or a freshly forked one, still booting)
+# leaves time for another: with 3 each, a loaded CI machine once finished all 12 before a request was cut.
+PER_CLIENT = 6
 RETRY_FOR_S = 60  # a licence not acknowledged by then is a failure of the hub, not of the client
 
 
