@@ -84,7 +84,7 @@ def _bearer_hash() -> str | None:
 
 
 def read_with_count(read_of: Callable[..., ReadAhead | None]) -> Callable:
-    """Mark a public view whose first read may ride in the round trip that counts the request:
+    """Mark a public view whose first read, a whole hash, may ride in the round trip that counts the request:
     ``read_of(**view_args)`` names it (None: nothing to read ahead). The view finds what was read in
     :func:`reads_with_count`, or reads it itself when it is not there (a Redis Cluster, Redis away)."""
 
@@ -96,8 +96,7 @@ def read_with_count(read_of: Callable[..., ReadAhead | None]) -> Callable:
 
 
 def reads_with_count() -> dict[str, Any]:
-    """What was read with this request's count, by key: a hash's fields ({} for no such hash), a list's last
-    element (absent for an empty list)."""
+    """What was read with this request's count, by key: a hash's fields ({} for no such hash)."""
     return g.get("reads_with_count", {})
 
 

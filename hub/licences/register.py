@@ -171,7 +171,7 @@ def answer_ahead(state: HubState, number: str) -> ReadAhead | None:
         return None
     type_upper, number_key = _locate(number)
     codes = _TYPE_CODES.get(type_upper)
-    return ReadAhead("hash", status_keys.licence_answer(codes[0], number_key)) if codes else None
+    return ReadAhead(status_keys.licence_answer(codes[0], number_key)) if codes else None
 
 
 def kept_answer(

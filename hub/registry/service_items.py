@@ -137,7 +137,7 @@ def answer_of(record: dict[str, Any]) -> str:
 
 def answer_ahead(code: str) -> ReadAhead:
     """The read of a service item's kept answer, for making it ahead (:func:`kept_answer`)."""
-    return ReadAhead("hash", keys.service_item_answer(code))
+    return ReadAhead(keys.service_item_answer(code))
 
 
 def kept_answer(store: Store, code: str, already_read: Mapping[str, Any] | None = None) -> str | None:

@@ -26,7 +26,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, NamedTuple
+from typing import Any, NamedTuple
 
 from redis.exceptions import ResponseError
 
@@ -42,9 +42,8 @@ REFUSING_WRITES = re.compile(rf"(^|-)({CANNOT_PERSIST}|OOM) ")
 UNREAD = object()  # a token that could not be read: Redis is away, and the request's own look-up will say so
 MEMORY_BUCKETS = 100_000  # past this many, a worker's in-memory counts drop the ones whose windows are over
 
-# KEYS: [the token's record, if ARGV[3] == "1"], one key per limit, [a key to read, if ARGV[4] is "hash" (all of
-# it) or "last" (a list's last element)]; ARGV: now, cost, the token flag, the read, then each limit's amount
-# and window. Returns {0} for a token that does not exist
+# KEYS: [the token's record, if ARGV[3] == "1"], one key per limit, [a hash to read whole, if ARGV[4] == "1"];
+# ARGV: now, cost, the two flags, then each limit's amount and window. Returns {0} for a token that does not exist
 # (nothing counted), else {1 counted | 2 refused, the refusing limit's position, its current and previous
 # counts, the token, the hash's fields and values}.
 _SCRIPT = """
@@ -56,12 +55,10 @@ if ARGV[3] == "1" then
   first = 2
 end
 local read = false
-if ARGV[4] == "hash" then
+if ARGV[4] == "1" then
   read = redis.call("HGETALL", KEYS[last])
-elseif ARGV[4] == "last" then
-  read = {redis.call("LINDEX", KEYS[last], -1)}
+  last = last - 1
 end
-if read then last = last - 1 end
 local seen = {}
 for i = first, last do
   local at = 5 + (i - first) * 2
@@ -96,14 +93,12 @@ class Counted:
     refused_by: RateLimit | None
     retry_after_s: float
     token: Any = None  # the token's record when asked (None: no such token), or UNREAD with Redis away
-    read: Any = None  # what was asked to be read along, when it could be: a hash's fields ({}: no such hash), a
-    # list's last element (None: an empty list, or not read)
+    read: dict[str, str] | None = None  # the hash asked to be read along, when it could be ({}: no such hash)
 
 
 class ReadAhead(NamedTuple):
-    """A read to make in the same round trip as a count: all of a hash, or the last element of a list."""
+    """A read to make in the same round trip as a count: a whole hash (an answer kept ready, say)."""
 
-    kind: Literal["hash", "last"]
     key: str
 
 
@@ -119,6 +114,11 @@ def retry_after(limit: RateLimit, now: float, current: int, previous: int, cost:
         return max(0.0, waited - elapsed) * window
     # the next window, where this one's count becomes the weighted one
     return (1 - elapsed + max(0.0, 1 - (limit.amount - cost) / current)) * window
+
+
+def _fields(raw: list | None) -> dict[str, str] | None:
+    """A hash as HGETALL within a script gives it (field, value, ...), or None where it was not read."""
+    return None if raw is None else {k.decode(): v.decode() for k, v in zip(raw[::2], raw[1::2], strict=True)}
 
 
 def _bucket_keys(bucket: str, limits: Sequence[RateLimit]) -> list[str]:
@@ -184,7 +184,7 @@ class RequestCounts:
         if self.settings.redis_cluster:
             read_ahead = None
         if read_ahead is not None:
-            args[3] = read_ahead.kind
+            args[3] = "1"
             keys_sent = [*keys, read_ahead.key]
         else:
             keys_sent = keys
@@ -204,19 +204,12 @@ class RequestCounts:
         token = answer[4]
         if token_key is not None and token is not UNREAD:
             token = self.codec.load(token_key, token)
-        read_back = None if read_ahead is None or len(answer) < 6 else self._read_back(read_ahead, answer[5])
+        read_back = None if read_ahead is None or len(answer) < 6 else _fields(answer[5])
         position, current, previous = (int(value) for value in answer[1:4])
         if answer[0] == 1 or position < 0:
             return Counted(None, 0.0, token, read_back)
         limit = limits[position]
         return Counted(limit, retry_after(limit, now, current, previous, cost), token, read_back)
-
-    def _read_back(self, read_ahead: ReadAhead, raw: list | None) -> Any:
-        if raw is None:
-            return None
-        if read_ahead.kind == "hash":
-            return {k.decode(): v.decode() for k, v in zip(raw[::2], raw[1::2], strict=True)}
-        return self.codec.load(read_ahead.key, raw[0]) if raw else None
 
     # -- Redis, or this worker's memory while Redis is away
     def _counted_or_local(self, on_redis: Callable[[], Any], in_memory: Callable[[], Any]) -> Any:
