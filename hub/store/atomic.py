@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 from redis.exceptions import ResponseError, WatchError
 
 from hub.errors import StoreUnavailable
-from hub.store.server import CANNOT_PERSIST, UNREACHABLE
+from hub.store.server import UNREACHABLE, unavailable
 from hub.store.transaction import Codec, HotKeyLocks, Tx
 
 T = TypeVar("T")
@@ -79,12 +79,10 @@ class Transactions:
                     window = min(BACKOFF_CAP_S, BACKOFF_FIRST_S * 2 ** min(attempt, 16))
                     time.sleep(random.uniform(0, window))  # noqa: S311 - not crypto
                     continue
-                except UNREACHABLE as exc:
-                    raise StoreUnavailable(str(exc)) from exc
-                except ResponseError as exc:
-                    if CANNOT_PERSIST not in str(exc):
+                except (*UNREACHABLE, ResponseError) as exc:
+                    if (refused := unavailable(exc)) is None:
                         raise
-                    raise StoreUnavailable(str(exc)) from exc
+                    raise refused from exc
         return lost
 
     def bulk(self, work: Callable[[Tx], T]) -> T:

@@ -38,7 +38,7 @@ from hub.store.documents import Documents
 from hub.store.request_counts import RequestCounts
 from hub.store.sealing import Sealer
 from hub.store.secret import hub_secret
-from hub.store.server import CANNOT_PERSIST, UNREACHABLE, ServerAdmin
+from hub.store.server import CANNOT_PERSIST, UNREACHABLE, ServerAdmin, unavailable
 from hub.store.transaction import Codec, HotKeyLocks, field_key
 from hub.store.transaction import Tx as Tx  # services name it through this module, their one door
 
@@ -322,12 +322,10 @@ class Store(ServerAdmin, Documents, RequestCounts, Transactions):
     def _guard(self, call: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         try:
             return call(*args, **kwargs)
-        except UNREACHABLE as exc:
-            raise StoreUnavailable(str(exc)) from exc
-        except ResponseError as exc:
-            if CANNOT_PERSIST not in str(exc):
+        except (*UNREACHABLE, ResponseError) as exc:
+            if (refused := unavailable(exc)) is None:
                 raise
-            raise StoreUnavailable(str(exc)) from exc
+            raise refused from exc
 
     def raw_client_for_tests(self) -> Any:
         """The Redis client, for tests that tamper with stored data on purpose."""

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import logging
 import math
-import re
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -31,14 +30,12 @@ from typing import Any, NamedTuple
 from redis.exceptions import ResponseError
 
 from hub.config import RateLimit, Settings
-from hub.store.server import CANNOT_PERSIST, UNREACHABLE
+from hub.store.server import UNREACHABLE, unavailable
 from hub.store.transaction import Codec
 
 log = logging.getLogger(__name__)
 KEY_PREFIX = "hub-ratelimit"  # outside the hub's own hub: keys, so backups and re-sealing pass them by
 FIRST_BACKOFF_S, LAST_BACKOFF_S = 1.0, 60.0
-# A full disk, or memory: every count (a write) is refused meanwhile; within a script, as "... -MISCONF ...".
-REFUSING_WRITES = re.compile(rf"(^|-)({CANNOT_PERSIST}|OOM) ")
 UNREAD = object()  # a token that could not be read: Redis is away, and the request's own look-up will say so
 MEMORY_BUCKETS = 100_000  # past this many, a worker's in-memory counts drop the ones whose windows are over
 
@@ -219,7 +216,7 @@ class RequestCounts:
         try:
             answer = on_redis()
         except (*UNREACHABLE, ResponseError) as exc:
-            if isinstance(exc, ResponseError) and not REFUSING_WRITES.search(str(exc)):
+            if unavailable(exc) is None:
                 raise
             if not away["backoff"]:
                 log.warning(

@@ -4,6 +4,7 @@ leases and the job queue's connection (backups, restores, integrity checks, sche
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import time
@@ -14,7 +15,15 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import redis
-from redis.exceptions import BusyLoadingError, ConnectionError, ReadOnlyError, TimeoutError, WatchError
+from redis.exceptions import (
+    BusyLoadingError,
+    ConnectionError,
+    OutOfMemoryError,
+    ReadOnlyError,
+    ResponseError,
+    TimeoutError,
+    WatchError,
+)
 
 from hub.config import Settings
 from hub.errors import StoreUnavailable
@@ -26,6 +35,20 @@ from hub.store.transaction import Codec, field_key
 UNREACHABLE = (ConnectionError, TimeoutError, BusyLoadingError, ReadOnlyError)
 # Redis refuses writes it cannot persist (a full disk, say) with this error, and takes them again by itself.
 CANNOT_PERSIST = "MISCONF"
+# The errors of a Redis refusing writes for now: a full disk, or its memory limit (redis-py's OutOfMemoryError
+# outside a script). Their code may stand anywhere in the message: a pipeline names the command first, a script
+# its line ("... -MISCONF ...").
+_REFUSING_WRITES = re.compile(rf"\b({CANNOT_PERSIST}|OOM) ")
+
+
+def unavailable(exc: Exception) -> StoreUnavailable | None:
+    """What a Redis error means to the hub's callers: StoreUnavailable when the server cannot be reached or
+    refuses writes for now (a 503, retried later), None for any other error (a bug, to surface as it is)."""
+    if isinstance(exc, (*UNREACHABLE, OutOfMemoryError)) or (
+        isinstance(exc, ResponseError) and _REFUSING_WRITES.search(str(exc))
+    ):
+        return StoreUnavailable(str(exc))
+    return None
 
 
 def _redis_cli() -> str:

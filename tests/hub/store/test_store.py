@@ -9,7 +9,7 @@ import pytest
 from testbed import short_tempdir
 
 from hub.audit import log as audit
-from hub.config import Settings
+from hub.config import RateLimit, Settings
 from hub.context import Context
 from hub.errors import StoreUnavailable
 from hub.store import keys
@@ -120,3 +120,25 @@ def test_threads_appending_to_one_audit_chain_take_turns_after_a_loss_instead_of
     assert losses_of([keys.audit_head("ev00")]) == 0  # named hot from the start: only other processes could win
     report = audit.verify_partition(store, "ev00")
     assert report.intact and report.entries == 320
+
+
+def test_a_redis_refusing_writes_for_its_memory_limit_is_unavailable_for_now_not_a_bug():
+    """OOM, like MISCONF (a full disk), means "not now": a 503 the client may retry, and the rate limits count in
+    the worker's memory meanwhile, where any other Redis error would surface as a bug (a 500)."""
+    data_dir = short_tempdir("hub-oom-")
+    store = Store(Settings(data_dir=data_dir))
+    raw = store.raw_client_for_tests()
+    try:
+        raw.config_set("maxmemory-policy", "noeviction")
+        raw.config_set("maxmemory", "1")
+        with pytest.raises(StoreUnavailable, match="maxmemory"):
+            store.set_json("hub:{t}:x", 1)
+        with pytest.raises(StoreUnavailable, match="maxmemory"):
+            store.atomic(lambda tx: tx.set_json("hub:{t}:x", 1))
+        counted = store.count_requests("address:192.0.2.1", (RateLimit(2, 60),), 1_800_000_000.0)
+        assert counted is not None and counted.refused_by is None  # counted in memory instead
+        assert store.get_json("hub:{t}:x") is None  # reads go on
+    finally:
+        raw.config_set("maxmemory", "0")
+        store.shutdown_server()
+        shutil.rmtree(data_dir, ignore_errors=True)
