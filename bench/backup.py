@@ -36,7 +36,7 @@ LICENCES = 10_000
 SEED_BATCH = 500
 ADMIN_TOKEN = "bench-operator-token-0123456789"  # noqa: S105 - a throwaway hub's token
 OPERATOR = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
-HOLDER = {"id_type": "credit-code", "id": "91330100MA2XXXXX08", "name": "杭州西湖小吃店"}
+HOLDER = {"id_type": "credit-code", "id": "91330100MA2H7K3P23", "name": "杭州西湖小吃店"}
 TYPE_CODE = "biz-licence"
 
 

@@ -28,7 +28,7 @@ ADMIN_TOKEN = "operator-secret-for-tests-0123456789"
 
 OPERATOR = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 # The holder of the licences the licence tests issue: an organisation whose credit code checks.
-LICENCE_HOLDER = {"id_type": "credit-code", "id": "91330100MA2XXXXX08", "name": "杭州西湖小吃店"}
+LICENCE_HOLDER = {"id_type": "credit-code", "id": "91330100MA2H7K3P23", "name": "杭州西湖小吃店"}
 
 
 REPO = Path(__file__).resolve().parents[1]
@@ -176,6 +176,20 @@ def service_item_body(code: str = "item-1", **overrides) -> dict:
 
 
 # -- the hub served by gunicorn, for tests that need real processes
+def backup_create(env: dict, directory: Path) -> subprocess.CompletedProcess:
+    """``hub backup create --dir DIRECTORY`` with a served hub's environment (at WARNING: what it prints is the
+    command's own); the finished process, which must have succeeded."""
+    made = subprocess.run(
+        [str(VENV_BIN / "hub"), "backup", "create", "--dir", str(directory)],
+        env={**env, "HUB_LOG_LEVEL": "WARNING"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert made.returncode == 0, made.stderr
+    return made
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

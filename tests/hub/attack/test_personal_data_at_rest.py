@@ -7,13 +7,12 @@ from __future__ import annotations
 import gzip
 import io
 import json
-import subprocess
 import tarfile
 from pathlib import Path
 
 import pytest
 import requests
-from testbed import ADMIN_TOKEN, DEMO_AGENCY_GROUP, DEMO_FOOD_FORM, VENV_BIN
+from testbed import ADMIN_TOKEN, DEMO_AGENCY_GROUP, DEMO_FOOD_FORM, backup_create
 
 from hub.config import Settings
 from hub.demo import TOKENS_FILE
@@ -130,15 +129,7 @@ def test_the_demo_leaves_no_personal_data_in_clear_in_the_store_or_its_backup(se
 
     # A backup, made by the operator's command line.
     env = {**hub.env, "HUB_ADMIN_TOKEN": ADMIN_TOKEN}
-    made = subprocess.run(
-        [str(VENV_BIN / "hub"), "backup", "create", "--dir", str(tmp_path)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert made.returncode == 0, made.stderr
+    backup_create(env, tmp_path)
     (backup_file,) = tmp_path.glob(f"{backup.NAME_PREFIX}*{backup.NAME_SUFFIX}")
 
     # The live server's values, then its files on disk (append-only files, snapshot), then the backup's.

@@ -12,12 +12,12 @@ import pytest
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
-from testbed import OPERATOR
+from testbed import LICENCE_HOLDER, OPERATOR
 
 from certs import numbering
 from hub.store import keys
 
-HOLDER = {"id_type": "credit-code", "id": "91330100MA2XXXXX08", "name": "杭州西湖小吃店"}
+HOLDER = LICENCE_HOLDER
 
 
 @pytest.fixture
@@ -70,7 +70,7 @@ def test_issue_answers_the_contract_and_the_number_checks(client, issuer):
     assert licence["number"].startswith("FOOD-BUSINESS-330100-")
     assert numbering.is_well_formed(licence["number"])
     assert licence["verify_url"].endswith("/verify/" + licence["number"])
-    assert "91330100MA2XXXXX08" not in response.get_data(as_text=True)  # the holder ID is only kept masked
+    assert HOLDER["id"] not in response.get_data(as_text=True)  # the holder ID is only kept masked
 
 
 def test_issued_pdf_validates_with_pyhanko_and_pdfsig(client, issuer, tmp_path):
@@ -163,7 +163,7 @@ def test_history_and_listing(client, issuer):
     rest = client.get(f"/api/v1/licences?limit=5&cursor={page['next']}", headers=issuer).get_json()
     assert len(rest["items"]) == 1 and rest["next"] is None
     mine = client.get(
-        "/api/v1/licences?holder_id_type=credit-code&holder_id=91330100MA2XXXXX08", headers=OPERATOR
+        f"/api/v1/licences?holder_id_type=credit-code&holder_id={HOLDER['id']}", headers=OPERATOR
     ).get_json()
     assert len(mine["items"]) == 2
     audit = client.get("/api/v1/audit/verify", headers=OPERATOR).get_json()

@@ -12,12 +12,13 @@ from html import unescape
 
 import pytest
 from certs_support import simple_pdf
+from testbed import LICENCE_HOLDER
 
 from certs import numbering
 from hub.web import verify as verify_pages
 from hub.web.i18n import text_of as catalogue_text
 
-HOLDER = {"id_type": "credit-code", "id": "91330100MA2XXXXX08", "name": "杭州西湖小吃店"}
+HOLDER = LICENCE_HOLDER
 MASKED = "杭*****店"
 AGENCY_NAME = "杭州市市场监督管理局"
 TYPE_NAME = "食品经营许可证 (Food business licence)"

@@ -8,12 +8,13 @@ from pathlib import Path
 
 import pytest
 from asn1crypto import cms
+from testbed import LICENCE_HOLDER
 
 from hub.ops import backup, integrity
 from hub.store import keys
 from hub.store.client import Store
 
-HOLDER = {"id_type": "credit-code", "id": "91330100MA2XXXXX08", "name": "杭州西湖小吃店"}
+HOLDER = LICENCE_HOLDER
 
 
 @pytest.fixture

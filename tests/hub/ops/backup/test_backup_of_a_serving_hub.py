@@ -7,10 +7,8 @@ secret (which is what printed "software key 'root' cannot be decrypted")."""
 
 from __future__ import annotations
 
-import subprocess
-
 import requests
-from testbed import OPERATOR, VENV_BIN
+from testbed import OPERATOR, backup_create
 
 
 def test_backup_create_on_a_serving_hub_with_sound_checkpoints_prints_no_problem(served_hub_factory, tmp_path):
@@ -26,12 +24,5 @@ def test_backup_create_on_a_serving_hub_with_sound_checkpoints_prints_no_problem
     audit = requests.get(f"{source.url}/api/v1/audit/verify", headers=OPERATOR, timeout=60).json()
     assert audit["intact"] is True and audit["checkpoints"]["count"] == 2, audit
 
-    created = subprocess.run(
-        [str(VENV_BIN / "hub"), "backup", "create", "--dir", str(tmp_path)],
-        env={**source.env, "HUB_LOG_LEVEL": "WARNING"},
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert created.returncode == 0, created.stderr
+    created = backup_create(source.env, tmp_path)
     assert "problem" not in created.stderr and "warning" not in created.stderr, created.stderr

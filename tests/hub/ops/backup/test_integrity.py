@@ -5,11 +5,12 @@ from __future__ import annotations
 import hashlib
 
 import pytest
+from testbed import LICENCE_HOLDER
 
 from hub.ops import integrity
 from hub.store import case_keys, keys
 
-HOLDER = {"id_type": "credit-code", "id": "91330100MA2XXXXX08", "name": "杭州西湖小吃店"}
+HOLDER = LICENCE_HOLDER
 CASE = "app.market." + "a" * 20
 
 

@@ -20,11 +20,11 @@ from pathlib import Path
 import pytest
 import requests
 from served_support import ClientThreads, post, wait_for
-from testbed import OPERATOR, VENV_BIN, _kill_redis_of, short_tempdir
+from testbed import LICENCE_HOLDER, OPERATOR, VENV_BIN, _kill_redis_of, backup_create, short_tempdir
 
 from hub.ops import backup
 
-HOLDER = {"id_type": "credit-code", "id": "91330100MA2XXXXX08", "name": "杭州西湖小吃店"}
+HOLDER = LICENCE_HOLDER
 
 
 @dataclass(frozen=True)
@@ -101,14 +101,7 @@ def test_backup_under_concurrent_writes_restores_with_nothing_lost(served_hub_fa
             seconds=120,
             what="the writers' first writes",
         )
-        created = subprocess.run(
-            [str(VENV_BIN / "hub"), "backup", "create", "--dir", str(tmp_path)],
-            env={**source.env, "HUB_LOG_LEVEL": "WARNING"},
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-        assert created.returncode == 0, created.stderr
+        created = backup_create(source.env, tmp_path)
         written_by_then = len(writers.done)
         wait_for(lambda: len(writers.done) > written_by_then + 5, seconds=120, what="writes after the snapshot")
     path = Path(created.stdout.strip())
