@@ -3,13 +3,15 @@
 A hub is made in this process on its own embedded Redis (a fresh data directory; rate limits on, set past
 the load; the INFO access log written to /dev/null), set up through its API as the licence benchmark sets
 it up, and driven one request at a time: licences through Flask's test client, the two reads (``lookup``:
-``GET /verify/{number}`` as JSON, no token; ``item``: the demo's service item with a bearer token) called
-on the WSGI app itself, so the test client's own work is not in their figures. No HTTP server, no other
-request in flight. For each operation it prints the median wall time and
-the median CPU time of this process per request (licence verification parses the PDF in the
-worker's verifier processes, whose CPU time this process does not see: its CPU figure is the
-request's own share only, and its wall time includes the verifier). These are the before/after
-figures of the cuts in docs/profiling.md: far less noisy on a shared machine than rates under load.
+``GET /verify/{number}`` as JSON, no token; ``item``: the demo's service item with a bearer token;
+``reverify``: one licence PDF posted again and again to ``POST /api/v1/verifications``, its report cached)
+called on the WSGI app itself, so the test client's own work is not in their figures; ``resolve``: resolutions
+of 1, 5 and 20 materials from stand-in agencies that answer at once (:mod:`bench.cpu_resolution`). No HTTP
+server, no other request in flight. For each operation it prints the median wall time and the median CPU time
+of this process per request (licence verification parses the PDF in the worker's verifier processes, whose
+CPU time this process does not see: its CPU figure is the request's own share only, and its wall time
+includes the verifier). These are the before/after figures of the cuts in docs/profiling.md: far less noisy
+on a shared machine than rates under load.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from hub.config import load_settings
 from hub.identifiers import with_check_characters
 from hub.store import keys
 
+from .cpu_resolution import resolutions
 from .licences import AGENCY, AGENCY_NAME, LABELS, REGION, TYPE_CODE, TYPE_NAME
 from .licences_load import request_bodies
 
@@ -113,6 +116,26 @@ def wsgi_get(app: Flask, path: str, headers: dict[str, str]) -> Callable[[int], 
     return once
 
 
+def wsgi_post_file(app: Flask, path: str, pdf: bytes) -> Callable[[int], None]:
+    """One multipart POST of ``pdf`` to ``path`` straight through the WSGI app, which must answer 200."""
+    built = EnvironBuilder(path=path, method="POST", data={"file": (io.BytesIO(pdf), "licence.pdf")})
+    environ = built.get_environ()
+    body = environ["wsgi.input"].read()
+
+    def once(n: int) -> None:
+        statuses: list[str] = []
+        start = lambda status, headers, exc_info=None: statuses.append(status)  # noqa: E731
+        answer = app.wsgi_app({**environ, "wsgi.input": io.BytesIO(body)}, start)
+        try:
+            b"".join(answer)
+        finally:
+            getattr(answer, "close", lambda: None)()
+        if not statuses[0].startswith("200"):
+            raise RuntimeError(f"POST {path}: {statuses[0]}")
+
+    return once
+
+
 def measure(count: int, only: list[str] | None) -> dict[str, dict[str, float]]:
     """Median wall and CPU milliseconds per operation, for each operation chosen."""
     figures: dict[str, dict[str, float]] = {}
@@ -134,7 +157,7 @@ def measure(count: int, only: list[str] | None) -> dict[str, dict[str, float]]:
                 raise RuntimeError(f"issue: {answer.status_code} {answer.get_data(as_text=True)[:300]}")
             issued.append(answer.get_json()["number"])
 
-        if not only or {"issue", "verify", "lookup"} & set(only):
+        if not only or {"issue", "verify", "lookup", "reverify"} & set(only):
             figures["issue"] = _timed(count, issue)
         pdfs = [client.get(f"/api/v1/licences/{number}/pdf", headers=agency).data for number in issued]
 
@@ -148,9 +171,17 @@ def measure(count: int, only: list[str] | None) -> dict[str, dict[str, float]]:
         if not only or "verify" in only:
             figures["verify"] = _timed(count, verify)
 
+        if not only or "reverify" in only:
+            figures["reverify"] = _timed(count * 20, wsgi_post_file(app, "/api/v1/verifications", pdfs[-1]))
+
         if not only or "lookup" in only:
             lookup = wsgi_get(app, f"/verify/{issued[-1]}", {"Accept": "application/json"})
             figures["lookup"] = _timed(count * 100, lookup)
+    if not only or "resolve" in only:
+        with throwaway_hub("hub-bench-cpu-res-", HUB_CONNECTOR_ALLOWLIST="127.0.0.1/32") as app:
+            with resolutions(app, ADMIN) as resolve:
+                for name, once in resolve.items():
+                    figures[name] = _timed(count * 5, once)
     if not only or "item" in only:
         with throwaway_hub("hub-bench-cpu-demo-", HUB_DEMO="1") as app:
             demo.load(app.extensions["hub"])
@@ -163,7 +194,9 @@ def main(argv: list[str] | None = None) -> int:
     """Print the figures; the exit status."""
     parser = argparse.ArgumentParser(prog="python -m bench.cpu", description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=20, help="requests timed per operation (reads: 100 times)")
-    parser.add_argument("--only", nargs="+", choices=["issue", "verify", "lookup", "item"], help="these only")
+    parser.add_argument(
+        "--only", nargs="+", choices=["issue", "verify", "reverify", "lookup", "item", "resolve"], help="these only"
+    )
     args = parser.parse_args(argv)
     for name, figure in measure(args.count, args.only).items():
         print(

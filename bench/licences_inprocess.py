@@ -46,7 +46,8 @@ from . import wrk
 ORGANISATION = "Provincial Government Service Platform"
 
 
-def _asn1(certificate: x509.Certificate) -> asn1_x509.Certificate:
+def asn1_certificate(certificate: x509.Certificate) -> asn1_x509.Certificate:
+    """``certificate`` as asn1crypto's, which pyHanko takes."""
     return asn1_x509.Certificate.load(certificate.public_bytes(serialization.Encoding.DER))
 
 
@@ -111,12 +112,14 @@ class MemoryPki:
         self.seal_key, self.seal = leaf(Profile.SEAL, authority.name(seal_name, seal_name, region, "bench-market"))
         self.issuing = issuing
         self.tsa_authority = TimeStampAuthority(
-            tsa_key.cms_signer(_asn1(tsa), [_asn1(issuing)]), _asn1(tsa), lambda: dt.datetime.now(dt.UTC)
+            tsa_key.cms_signer(asn1_certificate(tsa), [asn1_certificate(issuing)]),
+            asn1_certificate(tsa),
+            lambda: dt.datetime.now(dt.UTC),
         )
         serial = int(moment.timestamp() * 1000)
         responder = authority.OcspResponder(issuing, ocsp, ocsp_key.private_key)  # type: ignore[arg-type]
-        self.roots = [_asn1(root)]
-        self.intermediates = [_asn1(issuing)]
+        self.roots = [asn1_certificate(root)]
+        self.intermediates = [asn1_certificate(issuing)]
         self.crls = [
             authority.crl(issuer, [], moment, serial, dt.timedelta(days=1)),
             authority.crl(root_issuer, [], moment, serial, dt.timedelta(days=1)),
@@ -139,7 +142,7 @@ class MemoryPki:
         rendered = render_licence(kind.document(number, holder, values))
         return seal_pdf(
             rendered.pdf,
-            self.seal_key.cms_signer(_asn1(self.seal), [_asn1(self.issuing)]),
+            self.seal_key.cms_signer(asn1_certificate(self.seal), [asn1_certificate(self.issuing)]),
             InProcessTimeStamper(self.tsa_authority),
             self.sealing_trust(),
             SealRequest(

@@ -212,7 +212,7 @@ class ResolutionReport:
             f" {_ms(first.p50_ms)} to {_ms(last.p50_ms)}: it tracks the slowest source, not the sum"
             f" ({self.growth[-1].materials * delay_ms:,.0f} ms for {self.growth[-1].materials} sources asked in turn);"
             f" what it gains, {per_material:.1f} ms a material, is the hub's per-material work (the CPU column: a"
-            " connector call through `requests`, metrics, health bookkeeping) and the spread of many sources'"
+            " connector call through urllib3, metrics, health bookkeeping) and the spread of many sources'"
             " answers. Even one material costs the hub about"
             f" {self.growth[0].cpu_ms:.0f} ms of CPU: authentication, the Cedar decision, some"
             f" {self.growth[0].redis_commands:.0f} Redis commands, the audit and access-log transaction, the JWS"

@@ -17,17 +17,15 @@ import string
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from http.cookiejar import DefaultCookiePolicy
 from typing import Any
 from urllib.parse import quote, urljoin, urlsplit
 
-import requests
 import urllib3
 
 from .api import ConfigError, ConnectorError, ConnectorSpec, Environment, Health, NotHeld, Record, Subject
 from .netguard import HostRefused, HostUnresolvable, Network, Resolver, allowed_addresses, parse_networks
 from .netguard import system_resolver as default_resolver
-from .tls import TlsConfig, TlsFiles, handshake_refusal, parse_tls
+from .tls import TlsConfig, TlsFiles, client_context, handshake_refusal, parse_tls
 
 PLACEHOLDERS = frozenset({"evidence_type", "subject_id", "id_type", "fields"})
 CONFIG_KEYS = frozenset({"url", "headers", "field_map", "max_bytes", "probe_url", "tls"})
@@ -160,33 +158,8 @@ class RestKind:
         return RestConnector(spec.id, parse_config(spec.config, environment), environment, self.resolver)
 
 
-class _PinnedAdapter(requests.adapters.HTTPAdapter):
-    """Connects to the address the allowlist just checked (the request's URL names it), while TLS still
-    sends SNI for, and checks the agency's certificate against, the host name the connector was given."""
-
-    def __init__(self, host: str) -> None:
-        super().__init__(pool_connections=4, pool_maxsize=16, max_retries=0)
-        self._host = host
-
-    def build_connection_pool_key_attributes(
-        self, request: requests.PreparedRequest, verify: Any, cert: Any = None
-    ) -> tuple[dict[str, Any], dict[str, Any]]:
-        """requests' pool key, with the connector's host name as the TLS server name (part of the key)."""
-        host_params, pool_kwargs = super().build_connection_pool_key_attributes(request, verify, cert)
-        if host_params["scheme"] == "https":
-            pool_kwargs["server_hostname"] = self._host
-        return host_params, pool_kwargs
-
-
-class _NoCookies(DefaultCookiePolicy):
-    """One subject's session cookie must never travel with another subject's request."""
-
-    def set_ok(self, cookie: Any, request: Any) -> bool:
-        return False
-
-
 class RestConnector:
-    """One agency HTTP JSON service, with its own pooled session."""
+    """One agency HTTP JSON service, with its own pool of kept-alive connections (urllib3)."""
 
     def __init__(self, connector_id: str, config: RestConfig, environment: Environment, resolver: Resolver) -> None:
         self.id = connector_id
@@ -195,17 +168,25 @@ class RestConnector:
         self._resolver = resolver
         self._origin = _origin(config.url)
         self._where = f"{self._origin[1]}:{self._origin[2]}"
-        self._session = requests.Session()
-        self._session.trust_env = False  # no proxies or .netrc from the environment: they would bypass the guard
-        self._session.cookies.set_policy(_NoCookies())
-        adapter = _PinnedAdapter(self._origin[1])
-        self._session.mount("http://", adapter)
-        self._session.mount("https://", adapter)
-        self._tls_files = None if config.tls is None else TlsFiles(config.tls, owner=self).apply(self._session)
+        self._closed = False
+        self._tls_files = None if config.tls is None else TlsFiles(config.tls, owner=self)
+        # urllib3 itself, not requests: a fetch costs half the CPU (docs/profiling.md), and there is nothing of
+        # requests' to switch off — no proxies or .netrc from the environment (they would bypass the guard), no
+        # cookie jar (one subject's cookie must never travel with another's request), no retries of its own.
+        # Over HTTPS the connection goes to the checked address while TLS sends SNI for, and checks the
+        # certificate against, the connector's host name (``server_hostname``, part of every pool's key).
+        self._pools = urllib3.PoolManager(
+            num_pools=4,
+            maxsize=16,
+            retries=False,
+            ssl_context=client_context(self._tls_files),
+            server_hostname=self._origin[1] if self._origin[0] == "https" else None,
+        )
 
     def close(self) -> None:
         """Release pooled connections and delete the client credentials written for OpenSSL."""
-        self._session.close()
+        self._closed = True
+        self._pools.clear()
         if self._tls_files is not None:
             self._tls_files.remove()
 
@@ -223,7 +204,7 @@ class RestConnector:
         )
         response = self._follow(url, deadline)
         with response:
-            status = response.status_code
+            status = response.status
             if status == 404:
                 return NotHeld(f"{self._where} holds no {evidence_type} for this subject")
             if status >= 500:
@@ -246,18 +227,18 @@ class RestConnector:
         started = time.monotonic()
         try:
             with self._send(self.config.probe_url, started + timeout_s) as response:
-                status = response.status_code
+                status = response.status
         except ConnectorError as exc:
             return Health(ok=False, latency_ms=(time.monotonic() - started) * 1000, detail=exc.detail)
         latency_ms = (time.monotonic() - started) * 1000
         return Health(ok=status < 500, latency_ms=latency_ms, detail=f"{self._where} answered {status}")
 
-    def _follow(self, url: str, deadline: float) -> requests.Response:
+    def _follow(self, url: str, deadline: float) -> urllib3.BaseHTTPResponse:
         """The response to GET ``url``, following at most MAX_REDIRECTS redirects on the same origin."""
         for _ in range(MAX_REDIRECTS + 1):
             response = self._send(url, deadline)
-            location = response.headers.get("Location")
-            if not (response.is_redirect and location):
+            location = response.get_redirect_location()
+            if not location:
                 return response
             response.close()
             url = urljoin(url, location)
@@ -265,8 +246,10 @@ class RestConnector:
                 raise ConnectorError(f"{self._where} redirected off its registered host; refused", retryable=False)
         raise ConnectorError(f"{self._where} redirected more than {MAX_REDIRECTS} times", retryable=False)
 
-    def _send(self, url: str, deadline: float) -> requests.Response:
+    def _send(self, url: str, deadline: float) -> urllib3.BaseHTTPResponse:
         """One GET, headers only read, to an address the allowlist permits (checked now, not at registration)."""
+        if self._closed:
+            raise ConnectorError(f"the connector for {self._where} is closed", retryable=False)
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise ConnectorError(f"{self._where} timed out", retryable=True)
@@ -285,39 +268,46 @@ class RestConnector:
         headers = {**self.config.headers, "Host": f"{host}:{parts.port}" if parts.port else host}
         url = parts._replace(netloc=netloc).geturl()
         try:
-            return self._session.get(
-                url, headers=headers, timeout=(remaining, remaining), allow_redirects=False, stream=True
+            return self._pools.urlopen(
+                "GET",
+                url,
+                headers=headers,
+                timeout=urllib3.Timeout(connect=remaining, read=remaining),
+                redirect=False,
+                preload_content=False,
             )
-        except requests.Timeout as exc:
-            raise ConnectorError(f"{self._where} timed out", retryable=True) from exc
-        except requests.ConnectionError as exc:
-            refusal = handshake_refusal(exc)  # certificates refused, by us or by the agency: retrying cannot help
-            if refusal is not None:
-                raise ConnectorError(f"{self._where} TLS handshake refused ({refusal})", retryable=False) from exc
+        except urllib3.exceptions.SSLError as exc:
+            # Certificates refused, by us or by the agency: retrying cannot help.
+            refusal = handshake_refusal(exc) or "the connection failed"
+            raise ConnectorError(f"{self._where} TLS handshake refused ({refusal})", retryable=False) from exc
+        except urllib3.exceptions.NewConnectionError as exc:  # before the timeouts: urllib3 derives it from one
             raise ConnectorError(f"{self._where} could not be reached ({type(exc).__name__})", retryable=True) from exc
-        except requests.RequestException as exc:
+        except (urllib3.exceptions.TimeoutError, TimeoutError) as exc:
+            raise ConnectorError(f"{self._where} timed out", retryable=True) from exc
+        except urllib3.exceptions.ProtocolError as exc:
+            raise ConnectorError(f"{self._where} could not be reached ({type(exc).__name__})", retryable=True) from exc
+        except urllib3.exceptions.HTTPError as exc:
             raise ConnectorError(f"request to {self._where} failed ({type(exc).__name__})", retryable=False) from exc
-        except OSError as exc:  # requests checks that the credential files exist: they are gone once closed
+        except OSError as exc:
             raise ConnectorError(f"request to {self._where} failed locally ({type(exc).__name__})", False) from exc
 
-    def _read_body(self, response: requests.Response, deadline: float) -> bytes:
+    def _read_body(self, response: urllib3.BaseHTTPResponse, deadline: float) -> bytes:
         """The body, read in chunks, stopped past ``max_bytes`` or past the deadline."""
         limit = self.config.max_bytes
         declared = response.headers.get("Content-Length", "")
         if declared.isdigit() and int(declared) > limit:
             raise ConnectorError(f"{self._where} answered more than {limit} bytes", retryable=False)
-        raw = response.raw
         chunks: list[bytes] = []
         size = 0
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise ConnectorError(f"{self._where} took too long to send its answer", retryable=True)
-            sock = getattr(raw.connection, "sock", None)
+            sock = getattr(response.connection, "sock", None)
             if sock is not None:
                 sock.settimeout(remaining)  # each read waits no longer than what is left of the deadline
             try:
-                chunk = raw.read1(CHUNK_BYTES, decode_content=True)
+                chunk = response.read1(CHUNK_BYTES, decode_content=True)
             except (urllib3.exceptions.HTTPError, OSError) as exc:
                 if isinstance(exc, urllib3.exceptions.ReadTimeoutError | TimeoutError):
                     raise ConnectorError(f"{self._where} took too long to send its answer", retryable=True) from exc

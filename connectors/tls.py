@@ -2,7 +2,7 @@
 
 The ``tls`` object (optional, https URLs only) holds ``client_cert`` (a PEM certificate chain, the client's own
 certificate first), ``client_key`` (its PEM private key, unencrypted PKCS#8 or traditional) and ``ca`` (optional: a
-PEM bundle of the CAs to trust for the agency's server instead of the default store, requests' CA bundle). The PEM
+PEM bundle of the CAs to trust for the agency's server instead of the default store, certifi's CA bundle). The PEM
 texts are kept as given.
 
 The key is a credential. The hub stores it sealed (``sealed:v1:...``) and opens it before ``build``, as it does
@@ -24,7 +24,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import requests
+import certifi
+import urllib3
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
@@ -168,13 +169,6 @@ class TlsFiles:
             self._finalizer()
             raise
 
-    def apply(self, session: requests.Session) -> TlsFiles:
-        """Have ``session`` present the client certificate and, when ``ca`` was given, trust only those CAs."""
-        session.cert = (self.cert_path, self.key_path)
-        if self.ca_path is not None:
-            session.verify = self.ca_path
-        return self
-
     @property
     def removed(self) -> bool:
         """Whether the directory has been removed."""
@@ -188,15 +182,27 @@ class TlsFiles:
         return f"TlsFiles({self.directory!r}, removed={self.removed})"
 
 
+def client_context(files: TlsFiles | None) -> ssl.SSLContext:
+    """The TLS settings of a connector's connections, made once: urllib3's defaults (TLS 1.2 or later, the
+    server's certificate required), trusting the ``ca`` given or else the CA bundle of ``certifi`` (what
+    requests trusted), and presenting the client certificate when there is one. The host name is checked by
+    urllib3 against the connector's host (``server_hostname``)."""
+    context = urllib3.util.ssl_.create_urllib3_context(cert_reqs=ssl.CERT_REQUIRED)
+    context.load_verify_locations(cafile=certifi.where() if files is None or files.ca_path is None else files.ca_path)
+    if files is not None:
+        context.load_cert_chain(files.cert_path, files.key_path)
+    return context
+
+
 def handshake_refusal(exc: BaseException) -> str | None:
-    """Why the TLS handshake behind ``exc`` (a requests error) failed, or None when TLS is not the cause.
+    """Why the TLS handshake behind ``exc`` (a urllib3 error) failed, or None when TLS is not the cause.
 
     Refused certificates (the agency's by us, ours by the agency) fail the same way on every attempt: the caller
-    should not retry. An error while the connection is set up (requests' ``SSLError``) is taken as a refusal even
+    should not retry. An error while the connection is set up (urllib3's ``SSLError``) is taken as a refusal even
     when it is a bare EOF: under TLS 1.3 an agency refusing our certificate often closes before its alert is read.
     Later, only an explicit alert counts; an EOF or reset there may be transient.
     """
-    during_setup = isinstance(exc, requests.exceptions.SSLError)
+    during_setup = isinstance(exc, urllib3.exceptions.SSLError)
     seen: set[int] = set()
     pending: list[Any] = [exc]
     while pending:
