@@ -25,7 +25,7 @@ import urllib3
 from .api import ConfigError, ConnectorError, ConnectorSpec, Environment, Health, NotHeld, Record, Subject
 from .netguard import HostRefused, HostUnresolvable, Network, Resolver, allowed_addresses, parse_networks
 from .netguard import system_resolver as default_resolver
-from .tls import TlsConfig, TlsFiles, client_context, handshake_refusal, parse_tls
+from .tls import TlsConfig, client_context, handshake_refusal, parse_tls
 
 PLACEHOLDERS = frozenset({"evidence_type", "subject_id", "id_type", "fields"})
 CONFIG_KEYS = frozenset({"url", "headers", "field_map", "max_bytes", "probe_url", "tls"})
@@ -169,7 +169,6 @@ class RestConnector:
         self._origin = _origin(config.url)
         self._where = f"{self._origin[1]}:{self._origin[2]}"
         self._closed = False
-        self._tls_files = None if config.tls is None else TlsFiles(config.tls, owner=self)
         # urllib3 itself, not requests: a fetch costs half the CPU (docs/profiling.md), and there is nothing of
         # requests' to switch off — no proxies or .netrc from the environment (they would bypass the guard), no
         # cookie jar (one subject's cookie must never travel with another's request), no retries of its own.
@@ -179,16 +178,14 @@ class RestConnector:
             num_pools=4,
             maxsize=16,
             retries=False,
-            ssl_context=client_context(self._tls_files),
+            ssl_context=client_context(config.tls),
             server_hostname=self._origin[1] if self._origin[0] == "https" else None,
         )
 
     def close(self) -> None:
-        """Release pooled connections and delete the client credentials written for OpenSSL."""
+        """Release pooled connections; later fetches are refused."""
         self._closed = True
         self._pools.clear()
-        if self._tls_files is not None:
-            self._tls_files.remove()
 
     def fetch(
         self, evidence_type: str, subject: Subject, timeout_s: float, fields: frozenset[str] | None = None

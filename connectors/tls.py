@@ -1,4 +1,4 @@
-"""Mutual-TLS client credentials for the ``rest`` kind: checked at registration, written to private files to build.
+"""Mutual-TLS client credentials for the ``rest`` kind: checked at registration, loaded into a TLS context to build.
 
 The ``tls`` object (optional, https URLs only) holds ``client_cert`` (a PEM certificate chain, the client's own
 certificate first), ``client_key`` (its PEM private key, unencrypted PKCS#8 or traditional) and ``ca`` (optional: a
@@ -19,7 +19,6 @@ import re
 import shutil
 import ssl
 import tempfile
-import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -148,48 +147,45 @@ def _write(directory: str, name: str, text: str) -> str:
     return path
 
 
-class TlsFiles:
-    """The credentials written for OpenSSL: a private directory (0700) with files (0600), gone with ``owner``.
+class _CredentialFiles:
+    """The credentials written for OpenSSL, which loads keys from files only: a private directory (0700) with
+    files (0600), removed when the ``with`` block ends, however it ends."""
 
-    :meth:`remove` deletes the directory; a ``weakref.finalize`` on ``owner`` does it too when the owner is
-    collected (or at interpreter exit), for owners nobody closes.
-    """
-
-    def __init__(self, config: TlsConfig, owner: object) -> None:
+    def __init__(self, config: TlsConfig) -> None:
         if config.sealed:
             raise _refuse("tls.client_key", "is still sealed; the hub opens it before building the connector")
+        self._config = config
+        self.directory = ""
+
+    def __enter__(self) -> _CredentialFiles:
         self.directory = tempfile.mkdtemp(prefix="hub-mtls-")
-        self._finalizer = weakref.finalize(owner, shutil.rmtree, self.directory, ignore_errors=True)
         try:
             os.chmod(self.directory, 0o700)
-            self.cert_path = _write(self.directory, "client-cert.pem", config.client_cert)
-            self.key_path = _write(self.directory, "client-key.pem", config.client_key)
-            self.ca_path = None if config.ca is None else _write(self.directory, "ca.pem", config.ca)
+            self.cert_path = _write(self.directory, "client-cert.pem", self._config.client_cert)
+            self.key_path = _write(self.directory, "client-key.pem", self._config.client_key)
+            self.ca_path = None if self._config.ca is None else _write(self.directory, "ca.pem", self._config.ca)
         except BaseException:
-            self._finalizer()
+            shutil.rmtree(self.directory, ignore_errors=True)
             raise
+        return self
 
-    @property
-    def removed(self) -> bool:
-        """Whether the directory has been removed."""
-        return not self._finalizer.alive
-
-    def remove(self) -> None:
-        """Delete the directory and its files (once; later calls do nothing)."""
-        self._finalizer()
-
-    def __repr__(self) -> str:
-        return f"TlsFiles({self.directory!r}, removed={self.removed})"
+    def __exit__(self, *exc: object) -> None:
+        shutil.rmtree(self.directory, ignore_errors=True)
 
 
-def client_context(files: TlsFiles | None) -> ssl.SSLContext:
+def client_context(config: TlsConfig | None) -> ssl.SSLContext:
     """The TLS settings of a connector's connections, made once: urllib3's defaults (TLS 1.2 or later, the
     server's certificate required), trusting the ``ca`` given or else the CA bundle of ``certifi`` (what
     requests trusted), and presenting the client certificate when there is one. The host name is checked by
-    urllib3 against the connector's host (``server_hostname``)."""
+    urllib3 against the connector's host (``server_hostname``).
+
+    The client key is on disk only while OpenSSL reads it: the files are gone before this returns."""
     context = urllib3.util.ssl_.create_urllib3_context(cert_reqs=ssl.CERT_REQUIRED)
-    context.load_verify_locations(cafile=certifi.where() if files is None or files.ca_path is None else files.ca_path)
-    if files is not None:
+    if config is None:
+        context.load_verify_locations(cafile=certifi.where())
+        return context
+    with _CredentialFiles(config) as files:
+        context.load_verify_locations(cafile=files.ca_path or certifi.where())
         context.load_cert_chain(files.cert_path, files.key_path)
     return context
 

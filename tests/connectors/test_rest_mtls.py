@@ -8,7 +8,6 @@ agency must refuse.
 from __future__ import annotations
 
 import datetime
-import gc
 import ipaddress
 import json
 import os
@@ -440,38 +439,33 @@ def test_the_sealed_prefix_is_the_hubs() -> None:
 # -- key material and files
 def test_key_material_is_never_in_a_repr(pki, connect) -> None:
     connector = connect(tls=tls_config(pki))
-    text = repr(connector.config) + repr(connector.config.tls) + repr(connector._tls_files)
+    text = repr(connector.config) + repr(connector.config.tls) + repr(connector)
     assert_no_key_material(text, pki.client.key_pem())
     assert "client_cert=" in text  # the certificate is public
 
 
-def test_credential_files_are_private_and_removed_on_close(pki, connect) -> None:
+def test_the_client_key_is_on_disk_only_while_the_connector_is_built(pki, connect, monkeypatch) -> None:
+    # OpenSSL reads keys from files only: they are written privately for it, and gone once it has read them.
+    written: dict[str, tuple[int, int, str]] = {}
+    real_write = tls._write
+
+    def watching_write(directory: str, name: str, text: str) -> str:
+        path = real_write(directory, name, text)
+        modes = stat.S_IMODE(os.stat(directory).st_mode), stat.S_IMODE(os.stat(path).st_mode)
+        written[name] = (*modes, directory)
+        return path
+
+    monkeypatch.setattr(tls, "_write", watching_write)
     connector = connect(tls=tls_config(pki))
-    files = connector._tls_files
-    assert files is not None
-    directory = Path(files.directory)
-    assert stat.S_IMODE(directory.stat().st_mode) == 0o700
-    assert sorted(p.name for p in directory.iterdir()) == ["ca.pem", "client-cert.pem", "client-key.pem"]
-    for path in directory.iterdir():
-        assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    assert Path(files.key_path).read_text() == pki.client.key_pem()
-    assert isinstance(connector.fetch("ok", SUBJECT, 2.0), Record)
+    assert sorted(written) == ["ca.pem", "client-cert.pem", "client-key.pem"]
+    assert {modes[:2] for modes in written.values()} == {(0o700, 0o600)}
+    directory = Path(written["client-key.pem"][2])
+    assert not directory.exists()  # before the first fetch, not at close
+    assert isinstance(connector.fetch("ok", SUBJECT, 2.0), Record)  # new connections use the key read then
     connector.close()
-    assert not directory.exists() and files.removed
     connector.close()  # twice is harmless
-    error = fails(connector, pki.client.key_pem())  # a closed connector fails cleanly, not with an OSError
-    assert not error.retryable and str(directory) not in error.detail
-
-
-def test_credential_files_are_removed_when_an_unclosed_connector_is_collected(pki, agency) -> None:
-    normalised = KIND.validate_config({"url": agency.template(), "tls": tls_config(pki)}, LOCAL)
-    connector = KIND.build(ConnectorSpec("conn-mtls", "market", "rest", ("identity",), normalised, 2000), LOCAL)
-    assert connector._tls_files is not None
-    directory = Path(connector._tls_files.directory)
-    assert directory.is_dir()
-    del connector
-    gc.collect()
-    assert not directory.exists()
+    error = fails(connector, pki.client.key_pem())  # a closed connector refuses plainly
+    assert not error.retryable and "closed" in error.detail
 
 
 def test_a_build_that_fails_midway_leaves_no_files(pki, agency, monkeypatch) -> None:
