@@ -24,9 +24,9 @@ import redis
 
 REPO = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent
-# Both servers under test run gunicorn's gthread worker with these numbers.
+# Both servers under test run gunicorn's gthread worker with these numbers (the hub's defaults).
 WORKERS = 2
-THREADS = 4
+THREADS = 8
 # Variables of the caller's environment that would point a server elsewhere than the benchmark wants.
 _FOREIGN_ENV_PREFIXES = ("HUB_", "REDIS_", "BENCH_", "PROMETHEUS_")
 

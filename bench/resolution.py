@@ -9,7 +9,7 @@ sample fetch and activated, and an agency token for the lead agency of the items
 Two measurements, one hub:
 
 1. Throughput: an item of 5 materials from 5 sources, loaded by wrk in rounds like the other
-   benchmarks, with as many connections as one worker has threads and then as the hub has. The
+   benchmarks, with 4 and then 8 connections (each within one worker's request threads). The
    hub's overhead is its p50 minus the slowest source (100 ms).
 2. Growth: items of 1, 5, 10 and 20 materials, each from its own source (20 connectors active), asked
    one at a time; p50 should track the slowest source, not the sum of them.
@@ -44,6 +44,7 @@ from . import processes, wrk
 SOURCE_DELAY_S = 0.1
 SOURCES = 20
 THROUGHPUT_MATERIALS = 5
+CONNECTION_LEVELS = (4, 8)  # issue 21 asks for the overhead at 8 concurrent resolutions
 GROWTH_POINTS = (1, 5, 10, 20)
 GROWTH_SECONDS = 5  # one wrk connection, so about 45 requests per point
 LEAD = "bench-lead"
@@ -124,8 +125,7 @@ class ResolutionReport:
 
     def markdown(self) -> list[str]:
         delay_ms = SOURCE_DELAY_S * 1000
-        threads = processes.WORKERS * processes.THREADS
-        calm, full = self.levels[0], self.levels[-1]
+        full = self.levels[-1]
         alone = self.source_alone
         same = next(p for p in self.growth if p.materials == THROUGHPUT_MATERIALS)
         calls = self.source_calls["throughput"]
@@ -140,10 +140,11 @@ class ResolutionReport:
             f"- sources: one stand-in agency service per connector (`bench/agency_runner.py`, Python's"
             f" `ThreadingHTTPServer`, a process each) answering every fetch after {delay_ms:.0f} ms",
             f"- load: `wrk -t{load.threads} -cN -d{load.round_seconds}s --latency -s <POST script>` at"
-            f" {' and '.join(str(level.load.connections) for level in self.levels)} connections: with"
-            f" {calm.load.connections} no request waits for a thread even if one worker accepts them all; with"
-            f" {full.load.connections}, as many as the hub has request threads ({processes.WORKERS} ×"
-            f" {processes.THREADS}), a worker that accepts more than {processes.THREADS} makes the extra ones wait;"
+            f" {' and '.join(str(level.load.connections) for level in self.levels)} connections, on"
+            f" {processes.WORKERS} workers of {processes.THREADS} request threads each: even a worker that accepts"
+            f" every connection has a thread for each (with {processes.THREADS // 2} threads a worker, the kernel's"
+            " spreading of 8 connections over the two workers' sockets often gave one of them 5, and a request"
+            " waited for a whole resolution);"
             f" {load.rounds} round{'s' if load.rounds != 1 else ''} at each after a {load.warmup_seconds} s"
             " warm-up, each figure the median of its rounds; the one-at-a-time row is from the next section",
             "",
@@ -173,10 +174,10 @@ class ResolutionReport:
             " each overhead is the source's own HTTP stack rather than the hub. A resolution of"
             f" {THROUGHPUT_MATERIALS} materials costs the hub's workers about {same.cpu_ms:.0f} ms of CPU (next"
             " section), and with several resolutions at once the fetch threads of a worker queue for its GIL and"
-            f" the cores, which the agencies and wrk share here. Throughput follows from the request threads and"
-            f" the latency (Little's law): {threads} threads each held about {full.measured.p50_ms:.0f} ms allow"
-            f" at most {threads / (full.measured.p50_ms / 1000):.0f} req/s; more threads per worker would raise it"
-            " until the CPU runs out.",
+            " the cores, which the agencies and wrk share here. Throughput follows from the connections and the"
+            f" latency (Little's law): {full.load.connections} connections each waiting about"
+            f" {full.measured.p50_ms:.0f} ms allow at most"
+            f" {full.load.connections / (full.measured.p50_ms / 1000):.0f} req/s.",
             "",
             f"Checked: every subject's answer is 201 with all {THROUGHPUT_MATERIALS} materials resolved from their"
             f" source before the timed runs, wrk saw no error status, and the hub's per-source metrics count"
@@ -547,7 +548,7 @@ def run(load: wrk.WrkSettings) -> ResolutionReport:
         )
         before = api.source_calls()
         levels = []
-        for connections in (processes.THREADS, processes.WORKERS * processes.THREADS):
+        for connections in CONNECTION_LEVELS:
             print(f"measuring resolutions of {THROUGHPUT_MATERIALS} materials, {connections} connections", flush=True)
             level_load = replace(load, connections=connections)
             levels.append(LoadLevel(level_load, wrk.measure_interleaved([target], level_load)["hub"]))
