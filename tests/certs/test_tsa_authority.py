@@ -11,7 +11,6 @@ import asyncio
 import datetime as dt
 import hashlib
 import secrets
-import shutil
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -37,14 +36,6 @@ class TimeStampResp(core.Sequence):
     """RFC 3161 TimeStampResp. asn1crypto's own makes the token mandatory, so it cannot read a rejection."""
 
     _fields = [("status", tsp.PKIStatusInfo), ("time_stamp_token", cms.ContentInfo, {"optional": True})]
-
-
-@pytest.fixture(scope="module")
-def openssl() -> str:
-    program = shutil.which("openssl")
-    if program is None:
-        pytest.fail("the openssl command is not installed (Debian package openssl)")
-    return program
 
 
 def request(
