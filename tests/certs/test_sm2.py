@@ -8,7 +8,6 @@ applies a distinguishing ID only to the certificate it is asked about, so a chai
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import subprocess
 from pathlib import Path
@@ -16,32 +15,11 @@ from pathlib import Path
 import pytest
 from asn1crypto import crl as asn1_crl
 from asn1crypto import x509 as asn1_x509
+from sm2_support import DISTID, MOMENT, URLS, Sm2Pki, openssl_checks, pem
 
-from certs.authority import Profile, PublicUrls, RevocationReason, Revoked
-from certs.sm2 import DEFAULT_SIGNER_ID, Sm2Error, Sm2Key, Sm2PublicKey, sm3
-from certs.sm2_authority import ChainRefused, Sm2Issuer, check_chain, crl, issue, name, self_signed_root
-
-MOMENT = dt.datetime(2026, 3, 2, 9, 30, tzinfo=dt.UTC)
-URLS = PublicUrls("https://hub.example.gov.cn")
-DISTID = f"distid:{DEFAULT_SIGNER_ID.decode()}"
-
-
-def pem(der: bytes, label: str) -> str:
-    return f"-----BEGIN {label}-----\n{base64.encodebytes(der).decode()}-----END {label}-----\n"
-
-
-class Sm2Pki:
-    """An SM2 root, issuing CA and an agency's seal certificate, made as the hub makes them."""
-
-    def __init__(self, root_name: str = "政务服务平台 SM2 根证书") -> None:
-        self.root_key, self.issuing_key, self.seal_key = Sm2Key.generate(), Sm2Key.generate(), Sm2Key.generate()
-        self.root = self_signed_root(name(root_name, "省政务服务平台"), self.root_key, MOMENT, 1)
-        self.root_issuer = Sm2Issuer(self.root, self.root_key, "sm2-root", URLS)
-        subject = name("政务服务平台 SM2 签发证书", "省政务服务平台")
-        self.issuing = issue(self.root_issuer, Profile.ISSUING, subject, self.issuing_key.public_key, MOMENT, 2)
-        self.issuer = Sm2Issuer(self.issuing, self.issuing_key, "sm2-issuing", URLS)
-        agency = name("广东省市场监督管理局电子印章", "广东省市场监督管理局", "440000", "GD-SCJG")
-        self.seal = issue(self.issuer, Profile.SEAL, agency, self.seal_key.public_key, MOMENT, 3)
+from certs.authority import Profile, RevocationReason, Revoked
+from certs.sm2 import Sm2Error, Sm2Key, Sm2PublicKey, sm3
+from certs.sm2_authority import ChainRefused, Sm2Issuer, check_chain, crl, issue, name
 
 
 @pytest.fixture(scope="module")
@@ -51,16 +29,6 @@ def sm2_pki() -> Sm2Pki:
 
 def run(openssl: str, *args: str, cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.run([openssl, *args], cwd=cwd, capture_output=True, text=True, timeout=60, check=False)
-
-
-def openssl_checks(openssl: str, folder: Path, key: Sm2PublicKey, signed: bytes, signature: bytes) -> bool:
-    """Whether OpenSSL finds ``signature`` to be ``key``'s over ``signed`` (SM3, the standard ID)."""
-    (folder / "signer.pem").write_text(pem(key.spki().dump(), "PUBLIC KEY"))
-    (folder / "signed").write_bytes(signed)
-    (folder / "signature").write_bytes(signature)
-    checked = run(openssl, "dgst", "-sm3", "-verify", "signer.pem", "-sigopt", DISTID, "-signature", "signature",
-                  "signed", cwd=folder)  # fmt: skip
-    return checked.returncode == 0 and "Verified OK" in checked.stdout
 
 
 # -- keys and signatures
