@@ -11,11 +11,17 @@ the curve's OID as its parameter, as GM/T 0015 and OpenSSL write it).
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass
 
 import gmssl_pyx
+from asn1crypto import algos as asn1_algos
 from asn1crypto import core as asn1_core
 from asn1crypto import keys as asn1_keys
+from asn1crypto import pem as asn1_pem
+from cryptography.hazmat.primitives import hashes, padding
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
 
 from .api import CertsError
 
@@ -25,6 +31,7 @@ SM3_OID = "1.2.156.10197.1.401"
 DEFAULT_SIGNER_ID = b"1234567812345678"
 POINT_BYTES = 64  # x ‖ y, 32 bytes each
 PRIVATE_BYTES = 32
+PBKDF2_ITERATIONS = 600_000  # OWASP's figure for PBKDF2-HMAC-SHA256
 
 if SM2_CURVE_OID not in asn1_keys.NamedCurve._map:  # asn1crypto knows the curve by name from here on
     asn1_keys.NamedCurve.register("sm2p256v1", SM2_CURVE_OID, 32)
@@ -137,6 +144,53 @@ class Sm2Key:
         )
         return info.dump()
 
+    def encrypted_pem(self, passphrase: bytes) -> str:
+        """The key as encrypted PKCS#8 PEM (PBES2: PBKDF2-HMAC-SHA256, AES-256-CBC), as the hub keeps its other
+        software keys and as OpenSSL reads them."""
+        salt, iv = os.urandom(16), os.urandom(16)
+        padder = padding.PKCS7(128).padder()
+        plain = padder.update(self.pkcs8()) + padder.finalize()
+        encryptor = Cipher(algorithms.AES(_kek(passphrase, salt, PBKDF2_ITERATIONS)), modes.CBC(iv)).encryptor()
+        info = asn1_keys.EncryptedPrivateKeyInfo(
+            {
+                "encryption_algorithm": {
+                    "algorithm": "pbes2",
+                    "parameters": {
+                        "key_derivation_func": {
+                            "algorithm": "pbkdf2",
+                            "parameters": {
+                                "salt": asn1_algos.Pbkdf2Salt(name="specified", value=salt),
+                                "iteration_count": PBKDF2_ITERATIONS,
+                                "prf": {"algorithm": "sha256"},
+                            },
+                        },
+                        "encryption_scheme": {"algorithm": "aes256_cbc", "parameters": iv},
+                    },
+                },
+                "encrypted_data": encryptor.update(plain) + encryptor.finalize(),
+            }
+        )
+        return asn1_pem.armor("ENCRYPTED PRIVATE KEY", info.dump()).decode()
+
+    @classmethod
+    def from_encrypted_pem(cls, text: str, passphrase: bytes) -> Sm2Key:
+        """The key :meth:`encrypted_pem` wrote; Sm2Error for a wrong passphrase or anything else."""
+        try:
+            _, _, der = asn1_pem.unarmor(text.encode())
+            info = asn1_keys.EncryptedPrivateKeyInfo.load(der)
+            parameters = info["encryption_algorithm"]["parameters"]
+            kdf = parameters["key_derivation_func"]["parameters"]
+            scheme = parameters["encryption_scheme"]
+            if scheme["algorithm"].native != "aes256_cbc" or kdf["prf"]["algorithm"].native != "sha256":
+                raise Sm2Error("the key is encrypted in a way the hub does not write")
+            kek = _kek(passphrase, kdf["salt"].native, kdf["iteration_count"].native)
+            decryptor = Cipher(algorithms.AES(kek), modes.CBC(scheme["parameters"].native)).decryptor()
+            padded = decryptor.update(info["encrypted_data"].native) + decryptor.finalize()
+            unpadder = padding.PKCS7(128).unpadder()
+            return cls.from_pkcs8(unpadder.update(padded) + unpadder.finalize())
+        except (ValueError, TypeError, KeyError, AttributeError):
+            raise Sm2Error("the SM2 key could not be opened (wrong passphrase?)") from None
+
     def private_bytes(self) -> bytes:
         """The 32-byte secret, for sealing at rest."""
         return self._private
@@ -147,6 +201,10 @@ class Sm2Key:
 
     def __repr__(self) -> str:
         return f"Sm2Key(public={self.public_key.point[:8].hex()}…)"
+
+
+def _kek(passphrase: bytes, salt: bytes, iterations: int) -> bytes:
+    return PBKDF2HMAC(algorithm=hashes.SHA256(), length=32, salt=salt, iterations=iterations).derive(passphrase)
 
 
 class Sm2Signature(asn1_core.Sequence):

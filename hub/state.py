@@ -23,6 +23,7 @@ from hub.intake.workdays import Calendars
 from hub.licences import register as licences
 from hub.licences.pki import Pki
 from hub.licences.seals import Seals
+from hub.licences.sm2_pki import Sm2Pki
 from hub.licences.status_lists import StatusListService
 from hub.licences.verification import Verifier
 from hub.resolution.policy import Policies
@@ -55,6 +56,11 @@ class HubState:
     def pki(self) -> Pki:
 
         return Pki(self.settings, self.store, self.keyring)
+
+    @cached_property
+    def sm2_pki(self) -> Sm2Pki:
+
+        return Sm2Pki(self.pki)
 
     @cached_property
     def seals(self) -> Seals:

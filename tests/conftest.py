@@ -87,6 +87,7 @@ def app(session_app, settings: Settings):
     shutil.rmtree(settings.data_dir / "blobs", ignore_errors=True)  # the documents, beside the records
     state.__dict__.pop("pki", None)  # its authorities and the seals lived in the store just emptied
     state.__dict__.pop("seals", None)
+    state.__dict__.pop("sm2_pki", None)
     state.__dict__.pop("calendars", None)
     state.clock = SettableClock(TEST_START)
     auth.ensure_operator_token(store, ADMIN_TOKEN)

@@ -21,7 +21,7 @@ from hub.config import Settings
 from hub.identifiers import with_check_characters
 
 if TYPE_CHECKING:
-    pass
+    from hub.store.client import Store
 
 ADMIN_TOKEN = "operator-secret-for-tests-0123456789"
 
@@ -297,3 +297,25 @@ def commands_sent(store, request) -> list[tuple[str, str]]:
                 seen.append(("lua", name))
             elif name not in HANDSHAKE:
                 seen.append(("client", name))
+
+
+def everything_in(store: Store) -> bytes:
+    """Every key and every value the server holds, as stored (strings, lists, hashes, sets, streams)."""
+    raw = store.raw_client_for_tests()
+    parts = []
+    for key in raw.scan_iter("*"):
+        kind = raw.type(key)
+        parts.append(key)
+        if kind == b"string":
+            parts.append(raw.get(key))
+        elif kind == b"list":
+            parts.extend(raw.lrange(key, 0, -1))
+        elif kind == b"hash":
+            parts.extend(b for pair in raw.hgetall(key).items() for b in pair)
+        elif kind in (b"set",):
+            parts.extend(raw.smembers(key))
+        elif kind == b"zset":
+            parts.extend(raw.zrange(key, 0, -1))
+        elif kind == b"stream":
+            parts.extend(b for _, fields in raw.xrange(key) for pair in fields.items() for b in pair)
+    return b"\n".join(parts)

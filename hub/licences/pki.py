@@ -89,6 +89,7 @@ class Pki:
         self._settings = settings
         self._store = store
         passphrase = settings.key_passphrase or keyring.derive(b"pki-keys").hex()
+        self.key_passphrase, self.store = passphrase.encode(), store  # the SM2 side keeps its keys under it too
         self.software_keys = SoftKeyBackend(passphrase.encode())
         self.urls = authority.PublicUrls(settings.base_url)
         self._lock = threading.Lock()
@@ -238,7 +239,7 @@ class Pki:
             return cached[2]
         entries = {serial: json.loads(raw) for serial, raw in self._store.hash_get_all(keys.pki_revoked()).items()}
         revoked = [
-            _as_revoked(int(serial, 16), entry)
+            as_revoked(int(serial, 16), entry)
             for serial, entry in entries.items()
             if entry.get("issued_by", "issuing") == name
         ]
@@ -254,7 +255,7 @@ class Pki:
         revoked = self._store.hash_get_json(keys.pki_revoked(), format(serial, "x"))
         if revoked is None:
             return CertificateStatus(known=True)
-        return CertificateStatus(known=True, revoked=_as_revoked(serial, revoked))
+        return CertificateStatus(known=True, revoked=as_revoked(serial, revoked))
 
     def _responder(self) -> authority.OcspResponder:
         loaded = self.authority
@@ -381,6 +382,6 @@ class Pki:
         return {"keys": [public | {"kid": self.hub_key_id, "use": "sig", "alg": "ES256", "x5c": x5c}]}
 
 
-def _as_revoked(serial: int, entry: dict[str, Any]) -> Revoked:
+def as_revoked(serial: int, entry: dict[str, Any]) -> Revoked:
     """A stored revocation as the CRL and OCSP builders take it."""
     return Revoked(serial, dt.datetime.fromisoformat(entry["revoked_at"]), RevocationReason(entry["reason"]))

@@ -12,6 +12,7 @@ from hub.errors import NotFound
 from hub.http import hooks as http
 from hub.http.blueprint import HubBlueprint, context
 from hub.http.current import hub_state
+from hub.licences.pki import Pki
 from hub.licences.schemas import (
     RevocationRequestSchema,
     RevocationSchema,
@@ -19,6 +20,7 @@ from hub.licences.schemas import (
     SealRenewalSchema,
     SealSchema,
 )
+from hub.licences.sm2_pki import Sm2Pki
 from hub.registry import agencies
 
 blp = HubBlueprint("pki", __name__, url_prefix="/api/v1/pki", description="Trust anchors, CRLs, OCSP, TSA, seals")
@@ -43,15 +45,21 @@ def roots() -> Response:
 @blp.route("/ca/<name>.crt", methods=["GET"])
 @blp.response(200, description="DER certificate (application/pkix-cert)")
 def ca_certificate(name: str) -> Response:
-    """Public: a CA certificate (``root`` or ``issuing``), as named in AIA caIssuers."""
-    return _binary(hub_state().pki.ca_certificate(name), "application/pkix-cert", 3600)
+    """Public: a CA certificate (``root``, ``issuing``, ``sm2-root`` or ``sm2-issuing``), as named in AIA caIssuers."""
+    return _binary(_authority_of(name).ca_certificate(name), "application/pkix-cert", 3600)
 
 
 @blp.route("/crl/<name>.crl", methods=["GET"])
 @blp.response(200, description="DER CRL (application/pkix-crl)")
 def crl(name: str) -> Response:
-    """Public: the current CRL of the ``root`` or ``issuing`` CA."""
-    return _binary(hub_state().pki.crl(name), "application/pkix-crl", 300)
+    """Public: the current CRL of the ``root``, ``issuing``, ``sm2-root`` or ``sm2-issuing`` CA."""
+    return _binary(_authority_of(name).crl(name), "application/pkix-crl", 300)
+
+
+def _authority_of(name: str) -> Pki | Sm2Pki:
+    """The P-256 authorities, or the SM2 ones for an ``sm2-`` name."""
+    state = hub_state()
+    return state.sm2_pki if name.startswith("sm2-") else state.pki
 
 
 def _der_body(media_type: str, what: str) -> dict:

@@ -206,9 +206,9 @@ def idempotent_outcome(partition: str, actor: str, idempotency_key: str) -> str:
 PKI = "pki"
 
 
-def pki_authority() -> str:
-    """The root, issuing CA, TSA and OCSP responder: certificates and key references."""
-    return key(PKI, "authority")
+def pki_authority(side: str = "") -> str:
+    """The root, issuing CA, TSA and OCSP responder: certificates and key references (``sm2``: the SM2 CAs)."""
+    return key(PKI, f"authority-{side}" if side else "authority")
 
 
 def pki_certificate(serial_hex: str) -> str:

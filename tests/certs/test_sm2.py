@@ -191,3 +191,18 @@ def test_only_ca_and_seal_certificates_are_issued_on_the_sm2_side(sm2_pki: Sm2Pk
 
     with pytest.raises(CertsError, match="not tsa"):
         issue(sm2_pki.issuer, Profile.TSA, name("TSA"), Sm2Key.generate().public_key, MOMENT, 7)
+
+
+def test_a_key_at_rest_is_encrypted_pkcs8_that_openssl_opens_with_the_passphrase(openssl: str, tmp_path: Path) -> None:
+    key = Sm2Key.generate()
+    text = key.encrypted_pem(b"correct horse battery staple")
+    assert text.startswith("-----BEGIN ENCRYPTED PRIVATE KEY-----") and key.private_bytes().hex() not in text
+    assert Sm2Key.from_encrypted_pem(text, b"correct horse battery staple").public_key == key.public_key
+    with pytest.raises(Sm2Error, match="could not be opened"):
+        Sm2Key.from_encrypted_pem(text, b"another passphrase")
+    (tmp_path / "key.pem").write_text(text)
+    opened = run(openssl, "pkey", "-in", "key.pem", "-passin", "pass:correct horse battery staple", "-pubout",
+                 cwd=tmp_path)  # fmt: skip
+    assert opened.returncode == 0
+    assert "".join(opened.stdout.split()) == "".join(pem(key.public_key.spki().dump(), "PUBLIC KEY").split())
+    assert run(openssl, "pkey", "-in", "key.pem", "-passin", "pass:wrong", "-noout", cwd=tmp_path).returncode != 0

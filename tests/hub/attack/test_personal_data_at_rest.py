@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from testbed import ADMIN_TOKEN, DEMO_AGENCY_GROUP, DEMO_FOOD_FORM, backup_create
+from testbed import ADMIN_TOKEN, DEMO_AGENCY_GROUP, DEMO_FOOD_FORM, backup_create, everything_in
 
 from hub.config import Settings
 from hub.demo import TOKENS_FILE
@@ -35,28 +35,6 @@ def call(method: str, url: str, token: str, status: int = 200, **kwargs) -> requ
     response = requests.request(method, url, headers={"Authorization": f"Bearer {token}"}, timeout=60, **kwargs)
     assert response.status_code == status, response.text
     return response
-
-
-def everything_in(store: Store) -> bytes:
-    """Every key and every value the server holds, as stored (strings, lists, hashes, sets, streams)."""
-    raw = store.raw_client_for_tests()
-    parts = []
-    for key in raw.scan_iter("*"):
-        kind = raw.type(key)
-        parts.append(key)
-        if kind == b"string":
-            parts.append(raw.get(key))
-        elif kind == b"list":
-            parts.extend(raw.lrange(key, 0, -1))
-        elif kind == b"hash":
-            parts.extend(b for pair in raw.hgetall(key).items() for b in pair)
-        elif kind in (b"set",):
-            parts.extend(raw.smembers(key))
-        elif kind == b"zset":
-            parts.extend(raw.zrange(key, 0, -1))
-        elif kind == b"stream":
-            parts.extend(b for _, fields in raw.xrange(key) for pair in fields.items() for b in pair)
-    return b"\n".join(parts)
 
 
 def found_in(blob: bytes) -> list[str]:
