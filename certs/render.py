@@ -16,17 +16,17 @@ content that still does not fit, or a character the font lacks, raises
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import functools
 import math
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-import segno
 import uharfbuzz
 from fpdf import FPDF
 from fpdf.drawing import PaintedPath
@@ -34,6 +34,7 @@ from fpdf.enums import Align, MethodReturnValue, WrapMode
 from fpdf.fonts import TTFFont
 
 from .api import CertsError
+from .qr import qr_rectangles
 
 DEFAULT_FONT = "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"
 MAX_URL_LENGTH = 256
@@ -102,12 +103,36 @@ class RenderedLicence:
     qr_box: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)
 
 
+class LicencePdf(FPDF):
+    """fpdf2 with the one drawing call the licence makes that fpdf2 has no method for; the OFD writer
+    (:mod:`certs.ofd_render`) is a subclass that records every drawing call instead."""
+
+    def fill_rectangles(self, rectangles: Sequence[tuple[float, float, float, float]]) -> None:
+        """Black rectangles (x, y, width, height) filled as one path: no hairline seams between them."""
+        path = PaintedPath()
+        path.style.fill_color = "#000000"
+        path.style.paint_rule = "FILL_NONZERO"
+        for x, y, width, height in rectangles:
+            path.rectangle(x, y, width, height)
+        with self.drawing_context() as context:
+            context.add_item(path, clone=False)
+
+
 def render_licence(document: LicenceDocument, font_path: str | Path = DEFAULT_FONT) -> RenderedLicence:
     """The licence as a one-page A4 PDF, ready to be sealed."""
+    pdf = LicencePdf(unit="mm", format="A4")
+    with draw_licence(pdf, document, font_path):
+        pdf_bytes = bytes(pdf.output())
+    return RenderedLicence(pdf=pdf_bytes, seal_box=SEAL_BOX, qr_box=_pdf_box(QR_X, QR_Y, QR_SIZE, QR_SIZE))
+
+
+@contextlib.contextmanager
+def draw_licence(pdf: LicencePdf, document: LicenceDocument, font_path: str | Path) -> Iterator[bytes]:
+    """Lay the licence out on ``pdf`` (PDF, or OFD through its subclass); yields the font subset it embedded,
+    while the font's scratch file still exists (fpdf2 reads it again when the document is written)."""
     if len(document.verify_url) > MAX_URL_LENGTH:
         raise LicenceRenderError(f"verify_url is longer than {MAX_URL_LENGTH} characters")
     font_bytes = font_subset(Path(font_path), _printed_text(document))
-    pdf = FPDF(unit="mm", format="A4")
     pdf.set_auto_page_break(False)  # the layout is measured; nothing may spill onto page 2
     pdf.set_margins(LEFT, 20, 210 - RIGHT)
     _describe(pdf, document)
@@ -127,12 +152,7 @@ def render_licence(document: LicenceDocument, font_path: str | Path = DEFAULT_FO
         _draw_issuer(pdf, document)
         _draw_seal(pdf, document.issuer_name, document.issuer_region)
         _centred(pdf, 276, FOOTER, 7, GREY)
-        pdf_bytes = bytes(pdf.output())
-    return RenderedLicence(
-        pdf=pdf_bytes,
-        seal_box=_pdf_box(SEAL_X - SEAL_RADIUS, SEAL_Y - SEAL_RADIUS, 2 * SEAL_RADIUS, 2 * SEAL_RADIUS),
-        qr_box=_pdf_box(QR_X, QR_Y, QR_SIZE, QR_SIZE),
-    )
+        yield font_bytes
 
 
 def _printed_text(document: LicenceDocument) -> str:
@@ -200,6 +220,9 @@ def _pdf_box(x: float, y: float, width: float, height: float) -> tuple[float, fl
         float(math.ceil((x + width) * POINTS_PER_MM)),
         float(math.ceil((PAGE_HEIGHT - y) * POINTS_PER_MM)),
     )
+
+
+SEAL_BOX = _pdf_box(SEAL_X - SEAL_RADIUS, SEAL_Y - SEAL_RADIUS, 2 * SEAL_RADIUS, 2 * SEAL_RADIUS)
 
 
 def _centred(pdf: FPDF, y: float, text: str, size: float, colour: tuple[int, int, int]) -> float:
@@ -287,25 +310,9 @@ def _lines(pdf: FPDF, width: float, text: str) -> int:
     return max(1, len(lines)) if isinstance(lines, list) else 1
 
 
-def _draw_qr(pdf: FPDF, url: str) -> None:
+def _draw_qr(pdf: LicencePdf, url: str) -> None:
     """The verification QR code as filled vector squares, with the URL printed under it."""
-    code = segno.make_qr(url, error="m")  # error correction M or better (segno boosts when free)
-    modules = list(code.matrix_iter(scale=1, border=0))
-    module = QR_SIZE / len(modules)
-    path = PaintedPath()  # one path: no hairline seams between squares, and drawn without a copy
-    path.style.fill_color = "#000000"
-    path.style.paint_rule = "FILL_NONZERO"
-    for row_index, row in enumerate(modules):
-        run_start = None
-        for column, dark in enumerate([*row, False]):
-            if dark and run_start is None:
-                run_start = column
-            elif not dark and run_start is not None:
-                x = QR_X + run_start * module
-                path.rectangle(x, QR_Y + row_index * module, (column - run_start) * module, module)
-                run_start = None
-    with pdf.drawing_context() as context:
-        context.add_item(path, clone=False)
+    pdf.fill_rectangles(qr_rectangles(url, QR_X, QR_Y, QR_SIZE))
     width = 66.0
     pdf.set_font("licence", size=8)
     pdf.set_text_color(*INK)
