@@ -117,3 +117,19 @@ def test_a_rendered_licence_is_sealed_and_verified_over_its_seal_artwork() -> No
     sealed = ofd_seal.seal_ofd(rendered.package, seal, pki.seal_key, pki.seal, stamp, MOMENT + dt.timedelta(hours=1))
     [signature] = ofd_seal.verify_ofd(sealed, ses.SealTrust([pki.root], [pki.issuing])).signatures
     assert signature.valid and signature.boundary == rendered.seal_box
+
+
+def test_the_seal_picture_is_the_red_round_seal_of_the_pdf() -> None:
+    from PIL import Image
+
+    from certs.render import SEAL_RED
+    from certs.seal_picture import PIXELS_PER_MM, SIZE_MM, seal_png
+
+    picture = Image.open(io.BytesIO(seal_png(DOCUMENT.issuer_name, DOCUMENT.issuer_region))).convert("RGBA")
+    side = SIZE_MM * PIXELS_PER_MM
+    assert picture.size == (side, side)
+    assert picture.getpixel((2, 2))[3] == 0  # a round seal on a transparent ground
+    ring = picture.getpixel((side // 2, round(0.55 * PIXELS_PER_MM)))
+    star = picture.getpixel((side // 2, side // 2 - PIXELS_PER_MM))
+    for pixel in (ring, star):
+        assert pixel[3] == 255 and max(abs(a - b) for a, b in zip(pixel[:3], SEAL_RED, strict=True)) < 40
