@@ -24,6 +24,7 @@ from hub.licences import register as licences
 from hub.licences.pki import Pki
 from hub.licences.seals import Seals
 from hub.licences.sm2_pki import Sm2Pki
+from hub.licences.sm2_seals import Sm2Seals
 from hub.licences.status_lists import StatusListService
 from hub.licences.verification import Verifier
 from hub.resolution.policy import Policies
@@ -61,6 +62,11 @@ class HubState:
     def sm2_pki(self) -> Sm2Pki:
 
         return Sm2Pki(self.pki)
+
+    @cached_property
+    def sm2_seals(self) -> Sm2Seals:
+
+        return Sm2Seals(self.settings, self.store, self.sm2_pki, self.pki.key_passphrase)
 
     @cached_property
     def seals(self) -> Seals:

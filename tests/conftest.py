@@ -88,6 +88,7 @@ def app(session_app, settings: Settings):
     state.__dict__.pop("pki", None)  # its authorities and the seals lived in the store just emptied
     state.__dict__.pop("seals", None)
     state.__dict__.pop("sm2_pki", None)
+    state.__dict__.pop("sm2_seals", None)
     state.__dict__.pop("calendars", None)
     state.clock = SettableClock(TEST_START)
     auth.ensure_operator_token(store, ADMIN_TOKEN)

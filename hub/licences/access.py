@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from connectors.api import Subject
 from hub.context import rfc3339
-from hub.errors import Forbidden
+from hub.errors import Forbidden, NotFound
 from hub.licences import register
 from hub.resolution import access_log
 from hub.store import keys
@@ -35,6 +35,20 @@ def pdf_for_reader(
     """A licence's record and sealed PDF, for whom :func:`record_for_reader` allows."""
     record = record_for_reader(state, number, agency, roles, holder)
     return record, register.pdf(state, record["number"])
+
+
+def ofd_for_reader(
+    state: HubState, number: str, agency: str | None, roles: frozenset[str], holder: Subject | None
+) -> tuple[dict[str, Any], bytes]:
+    """A licence's record and sealed OFD, for whom :func:`record_for_reader` allows; NotFound when its type
+    issues no OFD (or did not when this version was sealed)."""
+    record = record_for_reader(state, number, agency, roles, holder)
+    if not record.get("ofd_sha256"):
+        raise NotFound(f"licence {record['number']} has no OFD: its type issues PDF only (or did when it was sealed)")
+    content = state.store.document(record["ofd_sha256"])
+    if content is None:
+        raise NotFound(f"the OFD of licence {record['number']} is missing")
+    return record, content
 
 
 def log_reads(

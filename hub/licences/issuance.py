@@ -13,12 +13,13 @@ import re
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
-from certs import identifiers, numbering
+from certs import identifiers, numbering, ofd_seal
+from certs.ofd_render import render_licence_ofd
 from certs.pades import SealRequest, last_signed_digest, seal_pdf
 from certs.render import LicenceDocument, render_licence
 from hub import metrics
 from hub.audit import log as audit
-from hub.context import Context, rfc3339
+from hub.context import Context, now, rfc3339
 from hub.errors import Conflict, Forbidden, NotFound, UnknownReference
 from hub.licences import register, status_lists
 from hub.registry import agencies, types
@@ -118,12 +119,27 @@ def seal_version(
     )
     sha256 = hashlib.sha256(sealed).hexdigest()
     state.store.put_document(sha256, [sealed])
-    return {
+    kept = {
         "identifier": identifier,
         "sha256": sha256,
         "signed_digest": last_signed_digest(sealed),
         "seal_serial": format(material.certificate.serial_number, "x"),
     }
+    if "ofd" in licence_type.get("formats", ["pdf"]):
+        kept |= _sealed_ofd(state, ctx, agency, document)
+    return kept
+
+
+def _sealed_ofd(state: HubState, ctx: Context, agency: dict[str, Any], document: LicenceDocument) -> dict[str, Any]:
+    """The same version as OFD, sealed with the agency's SM2 seal (GB/T 38540) and stored by content."""
+    rendered = render_licence_ofd(document, state.settings.licence_font)
+    sealing = state.sm2_seals.sealing(agency, ctx)
+    stamp = ofd_seal.Stamp(0, rendered.seal_box)
+    # Signed at the PKI's time, as the PDF's seal and timestamp are, not at the cases' (settable) clock's.
+    sealed = ofd_seal.seal_ofd(rendered.package, sealing.seal, sealing.key, sealing.certificate, stamp, now())
+    ofd_sha256 = hashlib.sha256(sealed).hexdigest()
+    state.store.put_document(ofd_sha256, [sealed])
+    return {"ofd_sha256": ofd_sha256, "ofd_seal_serial": sealing.serial}
 
 
 def identifier_of(agency: dict[str, Any], number: str, version: int) -> str | None:

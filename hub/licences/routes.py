@@ -31,11 +31,13 @@ blp = HubBlueprint("licences", __name__, url_prefix="/api/v1/licences", descript
 
 def _with_links(record: dict[str, Any]) -> dict[str, Any]:
     base = hub_state().settings.base_url
-    return {
-        **record,
+    links = {
         "pdf_url": base + url_for("licences.get_pdf", number=record["number"]),
         "verify_url": f"{base}/verify/{record['number']}",
     }
+    if record.get("ofd_sha256"):
+        links["ofd_url"] = base + url_for("licences.get_ofd", number=record["number"])
+    return {**record, **links}
 
 
 def named_holder(args: dict[str, Any]) -> Subject | None:
@@ -164,4 +166,20 @@ def get_pdf(args: dict[str, Any], number: str) -> Response:
     response = Response(content, mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'inline; filename="{record["number"]}.pdf"'
     response.headers["ETag"] = f'"{record["sha256"]}"'
+    return response
+
+
+@blp.route("/<number>/ofd", methods=["GET"])
+@blp.requires("agency", "operator", "portal")
+@blp.arguments(HolderArgsSchema, location="query")
+@blp.response(200, description="The sealed OFD (application/ofd), when the licence's type issues one")
+def get_ofd(args: dict[str, Any], number: str) -> Response:
+    """The licence as OFD (GB/T 33190) sealed with its issuer's SM2 electronic seal (GB/T 38540), for whom
+    the PDF is: its issuer, the operator, or a portal naming the holder it acts for."""
+    holder = named_holder(args)
+    record, content = access.ofd_for_reader(hub_state(), number, g.principal.agency, g.principal.roles, holder)
+    access.log_reads(hub_state(), [record], reader())
+    response = Response(content, mimetype="application/ofd")
+    response.headers["Content-Disposition"] = f'attachment; filename="{record["number"]}.ofd"'
+    response.headers["ETag"] = f'"{record["ofd_sha256"]}"'
     return response

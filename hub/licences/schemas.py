@@ -60,7 +60,9 @@ class LicenceSchema(Schema):
     valid_until = fields.String()
     sha256 = fields.String(metadata={"description": "SHA-256 of the signed PDF as issued"})
     seal_serial = fields.String()
+    ofd_sha256 = fields.String(metadata={"description": "SHA-256 of the sealed OFD, when the type issues one"})
     pdf_url = fields.String()
+    ofd_url = fields.String(metadata={"description": "where the OFD is, when the type issues one"})
     verify_url = fields.String()
 
 

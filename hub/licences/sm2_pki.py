@@ -56,11 +56,13 @@ def serial_number() -> int:
     return secrets.randbits(159) | 1
 
 
-def _pem(certificate: asn1_x509.Certificate) -> str:
+def certificate_pem(certificate: asn1_x509.Certificate) -> str:
+    """An SM2 certificate as PEM, as it is stored."""
     return asn1_pem.armor("CERTIFICATE", certificate.dump()).decode()
 
 
-def _certificate(text: str) -> asn1_x509.Certificate:
+def certificate_from_pem(text: str) -> asn1_x509.Certificate:
+    """A stored SM2 certificate."""
     return asn1_x509.Certificate.load(asn1_pem.unarmor(text.encode())[2])
 
 
@@ -90,7 +92,7 @@ class Sm2Pki:
             stored = self._store.get_json(keys.pki_authority(SIDE))
         parts: dict[str, object] = {}
         for role, field in ((ROOT, "root"), (ISSUING, "issuing"), (MAKER, "maker")):
-            parts[field] = _certificate(stored[role]["certificate"])
+            parts[field] = certificate_from_pem(stored[role]["certificate"])
             parts[field + "_key"] = Sm2Key.from_encrypted_pem(stored[role]["key"], self._pki.key_passphrase)
         return LoadedSm2(**parts)  # type: ignore[arg-type]
 
@@ -118,7 +120,7 @@ class Sm2Pki:
         )  # fmt: skip
         made = {ROOT: (root, root_key, ROOT), ISSUING: (issuing, issuing_key, ROOT), MAKER: (maker, maker_key, ISSUING)}
         record = {
-            role: {"certificate": _pem(certificate), "key": key.encrypted_pem(self._pki.key_passphrase)}
+            role: {"certificate": certificate_pem(certificate), "key": key.encrypted_pem(self._pki.key_passphrase)}
             for role, (certificate, key, _) in made.items()
         }
         tx.set_json(keys.pki_authority(SIDE), record)

@@ -148,6 +148,7 @@ def _ended(record: dict[str, Any], how: str, at: str) -> dict[str, Any]:
         "identifier": record.get("identifier"),
         "sha256": record["sha256"],
         "signed_digest": record.get("signed_digest"),
+        "ofd_sha256": record.get("ofd_sha256"),
         "status_index": record.get("status_index"),
         "fields": record["fields"],
         "valid_from": record["valid_from"],

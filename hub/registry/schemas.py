@@ -127,11 +127,28 @@ class EvidenceTypeSchema(Recorded):
     fields = FieldsMapField(required=True)  # last: the name shadows marshmallow.fields in the class body
 
 
+FORMATS = ("pdf", "ofd")
+
+
+def _pdf_and_no_repeats(formats: list[str]) -> None:
+    if "pdf" not in formats:
+        raise ValidationError("A licence is always issued as pdf (its record copy); ofd may be issued beside it.")
+    if len(set(formats)) != len(formats):
+        raise ValidationError("Name each format once.")
+
+
 class LicenceTypeSchema(Recorded):
     code = code_field(required=True)
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     issuer = code_field(required=True, metadata={"description": "agency code"})
     validity_days = fields.Integer(strict=True, required=True, validate=validate.Range(min=1, max=36_500))
+    formats = fields.List(
+        fields.String(validate=validate.OneOf(FORMATS)),
+        load_default=lambda: ["pdf"],
+        dump_default=["pdf"],
+        validate=_pdf_and_no_repeats,
+        metadata={"description": "the files a licence is issued as: pdf, and ofd (GB/T 33190, SM2 seal) beside it"},
+    )
     fields = FieldsMapField(required=True)  # last: the name shadows marshmallow.fields in the class body
 
 

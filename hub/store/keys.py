@@ -216,9 +216,9 @@ def pki_certificate(serial_hex: str) -> str:
     return key(PKI, "cert", serial_hex)
 
 
-def pki_seal(agency: str) -> str:
-    """An agency's current seal: certificate, key reference, validity."""
-    return key(PKI, "seal", agency)
+def pki_seal(agency: str, side: str = "") -> str:
+    """An agency's current seal: certificate, key reference, validity (``sm2``: its SM2 seal for OFD)."""
+    return key(PKI, f"seal-{side}" if side else "seal", agency)
 
 
 def pki_seal_history(agency: str) -> str:

@@ -95,6 +95,7 @@ ACCESS: dict[tuple[str, str], str | frozenset[str]] = {
     ("/api/v1/licences/<number>/status", "POST"): AG | OP,
     ("/api/v1/licences/<number>/history", "GET"): AG | OP,
     ("/api/v1/licences/<number>/pdf", "GET"): ANY_ROLE,
+    ("/api/v1/licences/<number>/ofd", "GET"): ANY_ROLE,
     ("/api/v1/licences/<number>/amendments", "POST"): AG,
     ("/api/v1/licences/<number>/renewals", "POST"): AG,
     ("/api/v1/licences/<number>/reissues", "POST"): AG,
@@ -194,6 +195,7 @@ CROSS_AGENCY = {
     ("/api/v1/licences/<number>/status", "POST"): "other-agency",
     ("/api/v1/licences/<number>/history", "GET"): "other-agency",
     ("/api/v1/licences/<number>/pdf", "GET"): "other-agency",
+    ("/api/v1/licences/<number>/ofd", "GET"): "other-agency",
     ("/api/v1/licences/<number>/amendments", "POST"): "other-agency",
     ("/api/v1/licences/<number>/renewals", "POST"): "other-agency",
     ("/api/v1/licences/<number>/reissues", "POST"): "other-agency",
@@ -309,6 +311,7 @@ PERSON_QUERY = {"applicant_id_type": APPLICANT_HOLDER["id_type"], "applicant_id"
 QUERIES = {
     "/api/v1/licences": HOLDER_QUERY,
     "/api/v1/licences/<number>/pdf": HOLDER_QUERY,
+    "/api/v1/licences/<number>/ofd": HOLDER_QUERY,
     "/api/v1/licences/<number>/credential": HOLDER_QUERY,
     "/api/v1/grants": HOLDER_QUERY,
     "/api/v1/access-log": {"id_type": APPLICANT_HOLDER["id_type"], "id": APPLICANT_HOLDER["id"]},
