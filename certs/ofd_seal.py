@@ -22,7 +22,7 @@ from xml.etree import ElementTree as ET  # nosec B405
 
 from asn1crypto import x509 as asn1_x509
 
-from . import ses
+from . import ses, sm2_tsa
 from .ofd_package import ENTRY_NAME, LIMITS, NS, OFD_NAMESPACE, Limits, OfdError, parse_xml, read, resolve, write
 from .sm2 import SM2_WITH_SM3_OID, SM3_OID, Sm2Key, sm3
 
@@ -140,6 +140,7 @@ class OfdSignatureReport:
     check: ses.SignatureCheck | None = None
     page: int | None = None  # 0-based
     boundary: tuple[float, ...] | None = None
+    time_stamped_at: dt.datetime | None = None  # when the seal's SM2 timestamp (if any, and trusted) says
     uncovered: list[str] = field(default_factory=list)  # parts changed or added after it
 
     @property
@@ -211,6 +212,13 @@ def _check_one(
         return report, own, covered
     if report.check.property_info != "/" + signature_path:
         report.failed["property_info"] = "the sealed signature was made for another Signature.xml"
+    if report.check.time_stamp is not None:
+        try:
+            value = ses.signature_value_of(parts[value_path])
+            checked = sm2_tsa.check_token(report.check.time_stamp, value, trust.roots, trust.intermediates)
+            report.time_stamped_at = checked.time
+        except sm2_tsa.TokenRefused as refused:
+            report.failed["timestamp"] = str(refused)
     return report, own, covered
 
 

@@ -108,8 +108,8 @@ def issue(
     not_after: dt.datetime | None = None,
 ) -> asn1_x509.Certificate:
     """An SM2 certificate of ``profile`` (the issuing CA or a seal) for ``public_key``, signed by ``issuer``."""
-    if profile not in (Profile.ISSUING, Profile.SEAL):
-        raise CertsError(f"the SM2 side issues CA and seal certificates, not {profile.value}")
+    if profile not in (Profile.ISSUING, Profile.SEAL, Profile.TSA):
+        raise CertsError(f"the SM2 side issues CA, seal and TSA certificates, not {profile.value}")
     expires = min(not_after or now + dt.timedelta(days=VALIDITY_DAYS[profile]), issuer.certificate.not_valid_after)
     access = [{"access_method": "ca_issuers", "access_location": _uri(issuer.urls.ca_certificate(issuer.name))}]
     extensions = [
@@ -126,6 +126,12 @@ def issue(
         extensions += [
             _extension("basic_constraints", {"ca": True, "path_len_constraint": 0}, True),
             _extension("key_usage", {"key_cert_sign", "crl_sign"}, True),
+        ]
+    elif profile is Profile.TSA:
+        extensions += [
+            _extension("basic_constraints", {"ca": False}, True),
+            _extension("key_usage", {"digital_signature"}, True),
+            _extension("extended_key_usage", ["time_stamping"], True),
         ]
     else:
         extensions += [

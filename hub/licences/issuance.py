@@ -136,7 +136,9 @@ def _sealed_ofd(state: HubState, ctx: Context, agency: dict[str, Any], document:
     sealing = state.sm2_seals.sealing(agency, ctx)
     stamp = ofd_seal.Stamp(0, rendered.seal_box)
     # Signed at the PKI's time, as the PDF's seal and timestamp are, not at the cases' (settable) clock's.
-    sealed = ofd_seal.seal_ofd(rendered.package, sealing.seal, sealing.key, sealing.certificate, stamp, now())
+    sealed = ofd_seal.seal_ofd(
+        rendered.package, sealing.seal, sealing.key, sealing.certificate, stamp, now(), state.sm2_pki.time_stamp
+    )
     ofd_sha256 = hashlib.sha256(sealed).hexdigest()
     state.store.put_document(ofd_sha256, [sealed])
     return {"ofd_sha256": ofd_sha256, "ofd_seal_serial": sealing.serial}

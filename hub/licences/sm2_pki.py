@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from asn1crypto import pem as asn1_pem
 from asn1crypto import x509 as asn1_x509
 
-from certs import sm2_authority
+from certs import sm2_authority, sm2_tsa
 from certs.authority import Profile
 from certs.ses import SealTrust
 from certs.sm2 import Sm2Key
@@ -31,11 +31,12 @@ from hub.store import keys
 from hub.store.client import Tx
 
 SIDE = "sm2"
-ROOT, ISSUING, MAKER = "sm2-root", "sm2-issuing", "sm2-maker"
+ROOT, ISSUING, MAKER, TSA = "sm2-root", "sm2-issuing", "sm2-maker", "sm2-tsa"
 NAMES = {
     ROOT: "Government Service Hub SM2 Root CA",
     ISSUING: "Government Service Hub SM2 Issuing CA",
     MAKER: "Government Service Hub Seal Maker (SM2)",
+    TSA: "Government Service Hub Time-Stamping Authority (SM2)",
 }
 
 
@@ -49,6 +50,8 @@ class LoadedSm2:
     issuing_key: Sm2Key
     maker: asn1_x509.Certificate
     maker_key: Sm2Key
+    tsa: asn1_x509.Certificate
+    tsa_key: Sm2Key
 
 
 def serial_number() -> int:
@@ -91,7 +94,7 @@ class Sm2Pki:
             self._store.atomic(self._create)
             stored = self._store.get_json(keys.pki_authority(SIDE))
         parts: dict[str, object] = {}
-        for role, field in ((ROOT, "root"), (ISSUING, "issuing"), (MAKER, "maker")):
+        for role, field in ((ROOT, "root"), (ISSUING, "issuing"), (MAKER, "maker"), (TSA, "tsa")):
             parts[field] = certificate_from_pem(stored[role]["certificate"])
             parts[field + "_key"] = Sm2Key.from_encrypted_pem(stored[role]["key"], self._pki.key_passphrase)
         return LoadedSm2(**parts)  # type: ignore[arg-type]
@@ -100,7 +103,7 @@ class Sm2Pki:
         if tx.get_json(keys.pki_authority(SIDE)) is not None:
             return
         moment = now()
-        root_key, issuing_key, maker_key = Sm2Key.generate(), Sm2Key.generate(), Sm2Key.generate()
+        root_key, issuing_key, maker_key, tsa_key = (Sm2Key.generate() for _ in range(4))
         root = sm2_authority.self_signed_root(
             sm2_authority.name(NAMES[ROOT], ORGANISATION), root_key, moment, serial_number()
         )
@@ -114,11 +117,14 @@ class Sm2Pki:
             serial_number(),
         )
         issuer = Sm2Issuer(issuing, issuing_key, ISSUING, self._pki.urls)
-        maker = sm2_authority.issue(
-            issuer, Profile.SEAL, sm2_authority.name(NAMES[MAKER], ORGANISATION), maker_key.public_key, moment,
-            serial_number(),
-        )  # fmt: skip
-        made = {ROOT: (root, root_key, ROOT), ISSUING: (issuing, issuing_key, ROOT), MAKER: (maker, maker_key, ISSUING)}
+        made = {ROOT: (root, root_key, ROOT), ISSUING: (issuing, issuing_key, ROOT)}
+        for role, profile, key in ((MAKER, Profile.SEAL, maker_key), (TSA, Profile.TSA, tsa_key)):
+            subject = sm2_authority.name(NAMES[role], ORGANISATION)
+            made[role] = (
+                sm2_authority.issue(issuer, profile, subject, key.public_key, moment, serial_number()),
+                key,
+                ISSUING,
+            )
         record = {
             role: {"certificate": certificate_pem(certificate), "key": key.encrypted_pem(self._pki.key_passphrase)}
             for role, (certificate, key, _) in made.items()
@@ -135,6 +141,11 @@ class Sm2Pki:
         if name == ROOT:
             return Sm2Issuer(loaded.root, loaded.root_key, ROOT, self._pki.urls)
         return Sm2Issuer(loaded.issuing, loaded.issuing_key, ISSUING, self._pki.urls)
+
+    def time_stamp(self, data: bytes) -> bytes:
+        """An SM2/SM3 RFC 3161 token over ``data`` from the hub's SM2 TSA, now."""
+        authority = self.authority
+        return sm2_tsa.token_for(sm2_tsa.Sm2TimeStampAuthority(authority.tsa_key, authority.tsa), data, now())
 
     def trust(self) -> SealTrust:
         """What a verifier of the hub's SM2 seals trusts: the SM2 root, through the issuing CA."""

@@ -186,11 +186,11 @@ def test_crls_are_signed_by_their_ca_as_openssl_checks_them(sm2_pki: Sm2Pki, ope
     assert not openssl_checks(openssl, tmp_path, sm2_pki.root_key.public_key, signed, signature)
 
 
-def test_only_ca_and_seal_certificates_are_issued_on_the_sm2_side(sm2_pki: Sm2Pki) -> None:
+def test_only_ca_seal_and_tsa_certificates_are_issued_on_the_sm2_side(sm2_pki: Sm2Pki) -> None:
     from certs.api import CertsError
 
-    with pytest.raises(CertsError, match="not tsa"):
-        issue(sm2_pki.issuer, Profile.TSA, name("TSA"), Sm2Key.generate().public_key, MOMENT, 7)
+    with pytest.raises(CertsError, match="not ocsp"):
+        issue(sm2_pki.issuer, Profile.OCSP, name("OCSP"), Sm2Key.generate().public_key, MOMENT, 7)
 
 
 def test_a_key_at_rest_is_encrypted_pkcs8_that_openssl_opens_with_the_passphrase(openssl: str, tmp_path: Path) -> None:

@@ -48,6 +48,7 @@ def test_a_licence_of_a_type_that_asks_for_ofd_has_a_sealed_ofd(app, client, iss
     assert seal.valid, (seal.failed, seal.uncovered, seal.check and seal.check.failed)
     assert seal.check.signer.subject.native["common_name"] == "杭州市市场监督管理局"
     assert seal.check.seal_name == "杭州市市场监督管理局电子证照专用章" and seal.check.picture.kind == "png"
+    assert seal.time_stamped_at is not None  # by the hub's SM2 TSA, over the signature value
     info = ElementTree.fromstring(ofd_package.read(answer.data)["OFD.xml"]).find("ofd:DocBody/ofd:DocInfo", NS)
     custom = {data.get("Name"): data.text for data in info.findall("ofd:CustomDatas/ofd:CustomData", NS)}
     assert custom["证照编号"] == licence["number"] and custom["持证主体"] == LICENCE_HOLDER["name"]

@@ -13,7 +13,7 @@ from sm2_support import openssl_checks, pem
 from testbed import everything_in
 
 from certs.sm2 import DEFAULT_SIGNER_ID, Sm2Key, Sm2PublicKey
-from hub.licences.sm2_pki import ISSUING, MAKER, ROOT, Sm2Pki
+from hub.licences.sm2_pki import ISSUING, MAKER, ROOT, TSA, Sm2Pki
 from hub.store import keys
 
 BASE = "http://127.0.0.1:8000"
@@ -71,11 +71,11 @@ def test_the_keys_rest_encrypted_and_no_private_key_is_in_the_store(app, store) 
     state = app.extensions["hub"]
     loaded = state.sm2_pki.authority
     stored = store.get_json(keys.pki_authority("sm2"))
-    assert set(stored) == {ROOT, ISSUING, MAKER}
+    assert set(stored) == {ROOT, ISSUING, MAKER, TSA}
     for role in stored.values():
         assert role["key"].startswith("-----BEGIN ENCRYPTED PRIVATE KEY-----")
     everything = everything_in(store)  # as an attacker with a copy of Redis would look: in any form, anywhere
-    for key in (loaded.root_key, loaded.issuing_key, loaded.maker_key):
+    for key in (loaded.root_key, loaded.issuing_key, loaded.maker_key, loaded.tsa_key):
         secret = key.private_bytes()
         assert secret not in everything and secret.hex().encode() not in everything
         assert base64.b64encode(key.pkcs8())[24:64] not in everything  # nor the key unencrypted in PEM's base64
