@@ -25,13 +25,17 @@ from pebble import ProcessPool
 from pebble.common import ProcessExpired
 
 from certs import numbering, revisions
+from certs.ofd_package import OfdError
+from certs.ofd_verify import verify_ofd_document
 from certs.pades import NotAPdf, TrustMaterial
+from certs.ses import SealTrust
 from certs.verify import DocumentReport, Indication, verdict_of, verify_pdf
 from hub import metrics
 from hub.audit import log as audit
 from hub.context import Context, rfc3339
 from hub.errors import HubError, Invalid, NotFound
 from hub.licences import register as licences
+from hub.licences import sm2_pki
 from hub.store import case_keys, keys
 
 if TYPE_CHECKING:
@@ -66,6 +70,20 @@ def _report_in_child(
         return {"report": _plain(verify_pdf(pdf, trust, own_ca_subjects=hub_subjects))}
     except NotAPdf as error:
         return {"not_a_pdf": str(error)}
+
+
+def _ofd_report_in_child(
+    ofd: bytes | str, roots: list[bytes], intermediates: list[bytes], crls: list[bytes]
+) -> dict[str, Any]:
+    if isinstance(ofd, str):
+        ofd = Path(ofd).read_bytes()
+    trust = SealTrust(
+        [asn1_x509.Certificate.load(der) for der in roots], [asn1_x509.Certificate.load(der) for der in intermediates]
+    )
+    try:
+        return {"report": _plain(verify_ofd_document(ofd, trust, crls))}
+    except OfdError as error:
+        return {"not_an_ofd": str(error)}
 
 
 def _plain(report: DocumentReport) -> dict[str, Any]:
@@ -104,13 +122,27 @@ class Verifier:
     def report(self, pdf: bytes | Path, trust: TrustMaterial) -> dict[str, Any]:
         """The signature reports of ``pdf`` (its bytes, or a file the verifier process reads); Invalid if it is
         not a PDF, VerificationFailed if it could not be done."""
+        return self._in_child(_report_in_child, pdf, trust.roots, trust.intermediates, trust.crls)
+
+    def ofd_report(self, ofd: bytes | Path, trust: SealTrust, crls: list[bytes]) -> dict[str, Any]:
+        """The reports on the seals of an OFD package, as :meth:`report` makes them for a PDF's signatures."""
+        return self._in_child(_ofd_report_in_child, ofd, trust.roots, trust.intermediates, crls)
+
+    def _in_child(
+        self,
+        work: Any,
+        document: bytes | Path,
+        roots: Any,
+        intermediates: Any,
+        crls: Any,
+    ) -> dict[str, Any]:
         arguments = (
-            str(pdf) if isinstance(pdf, Path) else pdf,
-            [root.dump() for root in trust.roots],
-            [certificate.dump() for certificate in trust.intermediates],
-            list(trust.crls),
+            str(document) if isinstance(document, Path) else document,
+            [root.dump() for root in roots],
+            [certificate.dump() for certificate in intermediates],
+            list(crls),
         )
-        future = self._get_pool().schedule(_report_in_child, args=arguments, timeout=self._timeout)
+        future = self._get_pool().schedule(work, args=arguments, timeout=self._timeout)
         try:
             outcome = future.result()
         except FutureTimeout:
@@ -126,6 +158,8 @@ class Verifier:
             raise VerificationFailed("This file could not be verified.") from None
         if "not_a_pdf" in outcome:
             raise Invalid(f"The file is not a readable PDF: {outcome['not_a_pdf']}", errors={"file": ["Not a PDF."]})
+        if "not_an_ofd" in outcome:
+            raise Invalid(f"The file is not a readable OFD: {outcome['not_an_ofd']}", errors={"file": ["Not an OFD."]})
         return outcome["report"]
 
     def close(self) -> None:
@@ -143,16 +177,24 @@ def _cached_report(state: HubState, pdf: bytes, sha256: str) -> tuple[dict[str, 
     cached = state.store.get_json(keys.verification_cache(sha256))
     if cached is not None and cached.get("revocation_version") == version and cached.get("format") == REPORT_FORMAT:
         return cached["report"], True
-    report = state.verifier.report(pdf, state.pki.verification_trust())
+    if is_ofd(pdf):
+        report = state.verifier.ofd_report(pdf, state.sm2_pki.trust(), [state.sm2_pki.crl(sm2_pki.ISSUING)])
+    else:
+        report = state.verifier.report(pdf, state.pki.verification_trust())
     entry = {"revocation_version": version, "report": report, "format": REPORT_FORMAT}
     state.store.set_json(keys.verification_cache(sha256), entry, CACHE_SECONDS)
     return report, False
 
 
+def is_ofd(document: bytes) -> bool:
+    """Whether ``document`` starts as a ZIP file does, as every OFD package does."""
+    return document[:4] == b"PK\x03\x04"
+
+
 def verify_document(state: HubState, pdf: bytes, ctx: Context) -> dict[str, Any]:
-    """The verdict on one uploaded PDF, with every signature's report and the licence it is."""
-    if not pdf.lstrip()[:5] == b"%PDF-" and b"%PDF-" not in pdf[:1024]:
-        raise Invalid("The file is not a PDF.", errors={"file": ["Not a PDF."]})
+    """The verdict on one uploaded PDF or OFD, with every signature's report and the licence it is."""
+    if not pdf.lstrip()[:5] == b"%PDF-" and b"%PDF-" not in pdf[:1024] and not is_ofd(pdf):
+        raise Invalid("The file is neither a PDF nor an OFD.", errors={"file": ["Not a PDF or OFD."]})
     sha256 = hashlib.sha256(pdf).hexdigest()
     report, from_cache = _cached_report(state, pdf, sha256)
     signatures = report["signatures"]
@@ -194,12 +236,13 @@ def _licence_of(state: HubState, report: dict[str, Any]) -> tuple[dict[str, Any]
     except NotFound:
         return None, ["licence_not_on_record"]
     summary = licences.public_view(record)
-    digests = {signature.get("signed_digest") for signature in report["signatures"]}
-    if report["sha256"] != record["sha256"] and record["signed_digest"] not in digests:
+    digests = {signature.get("signed_digest") for signature in report["signatures"]} - {None}
+    issued = {record["sha256"], record.get("ofd_sha256")}  # the PDF, and the OFD beside it
+    if report["sha256"] not in issued and record["signed_digest"] not in digests:
         earlier = [
             v
             for v in licences.versions(state, record)
-            if v["sha256"] == report["sha256"] or v["signed_digest"] in digests
+            if report["sha256"] in (v["sha256"], v.get("ofd_sha256")) or v["signed_digest"] in digests
         ]
         if earlier:  # an amended, renewed or re-issued licence's old PDF: never valid again
             return {**summary, "presented_version": earlier[-1]["version"]}, [f"licence_{earlier[-1]['ended']}"]

@@ -147,7 +147,7 @@ def form() -> Response:
 @blp.route("", methods=["POST"])
 @accepts(MULTIPART)
 def check() -> Response:
-    """Verify an uploaded PDF and show the verdict, the licence and every signature."""
+    """Verify an uploaded PDF or OFD and show the verdict, the licence and every signature."""
     upload = request.files.get(UPLOAD_FIELD)
     if upload is None or not upload.filename:
         failure = translator(current_language())("verify_no_file")
