@@ -266,7 +266,7 @@ def test_a_file_that_is_not_a_pdf_gets_a_friendly_page(client, lang: str):
     shown = text_of(response)
     assert t("verify_cannot_check", lang) in shown
     assert t("verify_unreadable", lang) in shown
-    assert "not a PDF" in shown  # and the service's own detail
+    assert "neither a PDF nor an OFD" in shown  # and the service's own detail
     assert 'name="file"' in response.get_data(as_text=True)  # and the form, to try again
     assert "Traceback" not in shown
 
