@@ -68,7 +68,10 @@ def revoke_grant(data: dict[str, Any], grant_id: str) -> Any:
 @blp.response(200, RedemptionSchema)
 def redeem_grant(data: dict[str, Any]) -> Any:
     """The relying party named in a grant uses its code, once: the credential with the granted fields, and
-    the PDF when the whole licence was granted; 410 once used, expired or revoked."""
+    the PDF (and the OFD, when its type issues one) when the whole licence was granted; 410 once used, expired
+    or revoked."""
     answer = grants.redeem(hub_state(), context(), g.principal.agency, data["code"])
-    pdf = answer["pdf"]
-    return {**answer, "pdf": base64.b64encode(pdf).decode() if pdf is not None else None}
+    files = {
+        name: base64.b64encode(answer[name]).decode() if answer[name] is not None else None for name in ("pdf", "ofd")
+    }
+    return {**answer, **files}

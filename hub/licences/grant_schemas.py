@@ -70,3 +70,7 @@ class RedemptionSchema(Schema):
     pdf = fields.String(
         allow_none=True, metadata={"description": "the sealed PDF, base64, when the whole licence was granted"}
     )
+    ofd = fields.String(
+        allow_none=True,
+        metadata={"description": "the sealed OFD, base64, when the whole licence was granted and its type issues one"},
+    )

@@ -196,6 +196,7 @@ def redeem(state: HubState, ctx: Context, redeemer: str, code: str) -> dict[str,
         "licence": register.public_view(record),
         "credential": credentials.credential(state, ctx, record, fields=disclosed),
         "pdf": register.pdf(state, record["number"]) if disclosed is None else None,
+        "ofd": state.store.document(record["ofd_sha256"]) if disclosed is None and record.get("ofd_sha256") else None,
     }
     access.log_reads(state, [record], redeemer, application=f"grant:{used['id']}", fields=disclosed)
     return answer

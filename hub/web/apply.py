@@ -345,14 +345,24 @@ def upload(application_id: str) -> Response:
 @blp.route("/licences/<number>.pdf", methods=["GET"])
 def licence_pdf(number: str) -> Response:
     """The sealed licence PDF, only for its holder."""
+    return _licence_file(number, access.pdf_for_reader, "application/pdf", "pdf")
+
+
+@blp.route("/licences/<number>.ofd", methods=["GET"])
+def licence_ofd(number: str) -> Response:
+    """The sealed licence OFD, only for its holder, when its type issues one."""
+    return _licence_file(number, access.ofd_for_reader, "application/ofd", "ofd")
+
+
+def _licence_file(number: str, read: Any, mimetype: str, suffix: str) -> Response:
     applicant = signed_in_applicant()
     holder = Subject(applicant["id_type"], applicant["id"])
     try:  # the pages act as their portal for the signed-in holder; anyone else's licence is not there
-        record, content = access.pdf_for_reader(hub_state(), number, portal(), frozenset({"portal"}), holder)
+        record, content = read(hub_state(), number, portal(), frozenset({"portal"}), holder)
     except (NotFound, Forbidden):
         abort(404)
-    response = Response(content, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'attachment; filename="{record["number"]}.pdf"'
+    response = Response(content, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{record["number"]}.{suffix}"'
     return response
 
 

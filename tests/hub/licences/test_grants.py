@@ -21,6 +21,7 @@ FIELDS = {"premises": "西湖区文三路 1 号", "seats": 20}
 def parties(person_proof, client, registry) -> dict:
     registry.agency("market", region="330100", name="杭州市市场监督管理局")
     body = {"code": "food-business", "name": "食品经营许可证", "issuer": "market", "validity_days": 365}
+    body["formats"] = ["pdf", "ofd"]  # issue 22: the OFD travels with the PDF
     fields = {"premises": {"type": "string", "required": True}, "seats": {"type": "number"}}
     registry.post("/api/v1/licence-types", body | {"fields": fields})
     registry.agency("bank", region="330100", name="杭州银行 (Bank of Hangzhou)")
@@ -60,6 +61,7 @@ def test_a_whole_licence_grant_is_redeemed_once_by_its_relying_party(client, par
     answer = used.get_json()
     assert answer["grant"]["status"] == "used" and answer["licence"]["number"] == parties["number"]
     assert base64.b64decode(answer["pdf"]).startswith(b"%PDF")
+    assert base64.b64decode(answer["ofd"]).startswith(b"PK\x03\x04")
     payload = json.loads(base64.urlsafe_b64decode(answer["credential"].split(".")[1] + "==="))
     assert payload["licence_number"] == parties["number"] and answer["credential"].count("~") == 1 + 3 + 2
     again = redeem(client, parties["bank"], made["code"])
@@ -72,7 +74,7 @@ def test_a_whole_licence_grant_is_redeemed_once_by_its_relying_party(client, par
 def test_a_grant_of_some_fields_discloses_only_those_and_no_pdf(client, parties):
     made = grant(client, parties, fields=["premises"])
     answer = redeem(client, parties["bank"], made["code"]).get_json()
-    assert answer["pdf"] is None
+    assert answer["pdf"] is None and answer["ofd"] is None
     disclosures = [json.loads(base64.urlsafe_b64decode(d + "===")) for d in answer["credential"].split("~")[1:] if d]
     assert sorted(name for _, name, _ in disclosures) == ["id_masked", "id_type", "name", "premises"]
     reads = [line for line in access_log(client) if line["agency"] == "bank"]

@@ -62,6 +62,7 @@ def province(registry):
             "issuer": "market",
             "fields": {"premises": {"type": "string", "required": True, "label": "经营场所"}},
             "validity_days": 365,
+            "formats": ["pdf", "ofd"],
         },
     )
     registry.licence_registry("market", ["biz-licence"])  # the platform's own licences answer for business licences
@@ -258,10 +259,15 @@ def test_the_licence_is_downloaded_by_its_holder_only(client, app, province):
     assert t("apply_status_approved", "en") in text_of(case)
     pdf = client.get(f"/apply/licences/{number}.pdf")
     assert pdf.status_code == 200 and pdf.mimetype == "application/pdf" and pdf.data.startswith(b"%PDF")
+    mine = client.get(f"/apply/licences/{number}?lang=en").get_data(as_text=True)
+    assert f"/apply/licences/{number}.ofd" in mine and t("apply_licence_download_ofd", "en") in mine
+    ofd = client.get(f"/apply/licences/{number}.ofd")
+    assert ofd.status_code == 200 and ofd.mimetype == "application/ofd" and ofd.data.startswith(b"PK\x03\x04")
 
     other = app.test_client()
     sign_in(other, OTHER)
     assert other.get(f"/apply/licences/{number}.pdf").status_code == 404
+    assert other.get(f"/apply/licences/{number}.ofd").status_code == 404
     assert app.test_client().get(f"/apply/licences/{number}.pdf").status_code == 303  # signed out: sign in first
     assert 'data-licence-status="valid"' in html
     revoked = client.post(
