@@ -194,6 +194,16 @@ def _archives(doc: Document) -> Figure:
     return figure
 
 
+def _ofd(doc: Document) -> Figure:
+    figure, (axis,) = _figure("OFD licences beside PAdES, one at a time", 1)
+    series = list(doc["ms"])
+    axis.boxplot([doc["ms"][name] for name in series], showfliers=True)
+    axis.set_xticks(range(1, len(series) + 1), series, fontsize=8)
+    axis.set_ylabel("ms per request")
+    axis.set_ylim(bottom=0)
+    return figure
+
+
 def _backup(doc: Document) -> Figure:
     figure, (axis,) = _figure(f"Backup and restore of {doc['licences']:,} licences", 1)
     _bars(
@@ -277,6 +287,7 @@ DRAWINGS: dict[str, Callable[[Document], Figure]] = {
     "licences": _licences,
     "intake": _intake,
     "archives": _archives,
+    "ofd": _ofd,
     "backup": _backup,
     "scaling_workers": _workers,
     "scaling_records": _records,
@@ -352,6 +363,16 @@ def ratios(name: str, doc: Document) -> list[Ratio]:
             Ratio("build a case's archive", "p50", _ms(doc["hub_p50_ms"]), _ms(doc["baseline_p50_ms"]),
                   over(doc["hub_p50_ms"], doc["baseline_p50_ms"]), "the same zip and seal from memory")
         )  # fmt: skip
+    elif name == "ofd":
+        p50 = doc["p50_ms"]
+        for label, series, baseline in (
+            ("issue a licence as PDF and OFD", "issue PDF + OFD", "issue PDF"),
+            ("verify a licence OFD", "verify OFD", "verify PDF"),
+        ):
+            rows.append(
+                Ratio(label, "p50", _ms(p50[series]), _ms(p50[baseline]), over(p50[series], p50[baseline]),
+                      f"{baseline}, the same licences")
+            )  # fmt: skip
     elif name == "scaling_workers":
         first, last = doc["points"][0], doc["points"][-1]
         for op in first["operations"]:
