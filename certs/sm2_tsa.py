@@ -19,6 +19,7 @@ from asn1crypto import x509 as asn1_x509
 from .api import CertsError
 from .sm2 import SM2_WITH_SM3_OID, SM3_OID, Sm2Error, Sm2Key, Sm2PublicKey, sm3
 from .sm2_authority import ChainRefused, check_chain
+from .tsa import rejection
 
 POLICY = "1.2.156.10197.6.1.4.2.1.1"  # the hub's TSA policy under the SM2 side (an OID of its own arc)
 
@@ -41,17 +42,50 @@ def _sm3_algorithm() -> algos.DigestAlgorithm:
 
 def token_for(authority: Sm2TimeStampAuthority, data: bytes, now: dt.datetime) -> bytes:
     """A timestamp token (DER ``ContentInfo``) over the SM3 digest of ``data``, at ``now``."""
+    return _token(authority, sm3(data), now, secrets.randbits(63), with_certificate=True).dump()
+
+
+def asks_for_sm3(request_der: bytes) -> bool:
+    """Whether ``request_der`` is an RFC 3161 request for a timestamp over an SM3 digest."""
+    try:
+        request = tsp.TimeStampReq.load(request_der)
+        return request["message_imprint"]["hash_algorithm"]["algorithm"].dotted == SM3_OID
+    except (ValueError, TypeError, KeyError):
+        return False
+
+
+def respond_der(authority: Sm2TimeStampAuthority, request_der: bytes, now: dt.datetime) -> bytes:
+    """The DER ``TimeStampResp`` to an RFC 3161 request over an SM3 digest (a rejection on a bad one)."""
+    try:
+        request = tsp.TimeStampReq.load(request_der, strict=True)
+        imprint = request["message_imprint"]
+        digest, algorithm = bytes(imprint["hashed_message"]), imprint["hash_algorithm"]["algorithm"].dotted
+        nonce, certificate_asked = request["nonce"].native, bool(request["cert_req"].native)
+    except (ValueError, TypeError, KeyError):
+        return rejection("bad_data_format", "not a DER TimeStampReq").dump()
+    if algorithm != SM3_OID or len(digest) != 32:
+        return rejection("bad_alg", "this authority stamps SM3 digests of 32 bytes").dump()
+    if request["req_policy"].native not in (None, POLICY):
+        return rejection("unaccepted_policy", f"this TSA only issues under policy {POLICY}").dump()
+    token = _token(authority, digest, now, nonce, with_certificate=certificate_asked)
+    return tsp.TimeStampResp({"status": {"status": "granted"}, "time_stamp_token": token}).dump()
+
+
+def _token(
+    authority: Sm2TimeStampAuthority, digest: bytes, now: dt.datetime, nonce: int | None, with_certificate: bool
+) -> cms.ContentInfo:
     info = tsp.TSTInfo(
         {
             "version": "v1",
             "policy": POLICY,
-            "message_imprint": {"hash_algorithm": _sm3_algorithm(), "hashed_message": sm3(data)},
+            "message_imprint": {"hash_algorithm": _sm3_algorithm(), "hashed_message": digest},
             "serial_number": secrets.randbits(127),
             "gen_time": now.astimezone(dt.UTC).replace(microsecond=0),
             "accuracy": {"seconds": 1},
-            "nonce": secrets.randbits(63),
         }
     )
+    if nonce is not None:
+        info["nonce"] = nonce
     content = info.dump()
     attributes = cms.CMSAttributes(
         [
@@ -86,11 +120,11 @@ def token_for(authority: Sm2TimeStampAuthority, data: bytes, now: dt.datetime) -
             "version": "v3",
             "digest_algorithms": [_sm3_algorithm()],
             "encap_content_info": {"content_type": "tst_info", "content": cms.ParsableOctetString(content)},
-            "certificates": [authority.certificate],
+            "certificates": [authority.certificate] if with_certificate else None,
             "signer_infos": [signer],
         }
     )
-    return cms.ContentInfo({"content_type": "signed_data", "content": signed}).dump()
+    return cms.ContentInfo({"content_type": "signed_data", "content": signed})
 
 
 @dataclass(frozen=True)

@@ -44,7 +44,7 @@ class TimeStampAuthority:
             request = tsp.TimeStampReq.load(request_der)
             request.native  # noqa: B018 - parses the whole request now, so bad DER fails here
         except (ValueError, TypeError):
-            return _rejection("bad_data_format", "not a DER TimeStampReq").dump()
+            return rejection("bad_data_format", "not a DER TimeStampReq").dump()
         return outside_loop(lambda: asyncio.run(self.respond(request))).dump()
 
     async def respond(self, request: tsp.TimeStampReq) -> tsp.TimeStampResp:
@@ -52,12 +52,12 @@ class TimeStampAuthority:
         imprint = request["message_imprint"]
         algorithm = imprint["hash_algorithm"]["algorithm"].native
         if algorithm not in ACCEPTED_DIGESTS:
-            return _rejection("bad_alg", f"digest {algorithm} is not accepted")
+            return rejection("bad_alg", f"digest {algorithm} is not accepted")
         if len(imprint["hashed_message"].native) != ACCEPTED_DIGESTS[algorithm]:
-            return _rejection("bad_data_format", "the imprint has the wrong length")
+            return rejection("bad_data_format", "the imprint has the wrong length")
         requested_policy = request["req_policy"].native
         if requested_policy is not None and requested_policy != self._policy:
-            return _rejection("unaccepted_policy", f"this TSA only issues under policy {self._policy}")
+            return rejection("unaccepted_policy", f"this TSA only issues under policy {self._policy}")
         info = {
             "version": "v1",
             "policy": self._policy,
@@ -87,7 +87,8 @@ class _Rejection(tsp.TimeStampResp):
     ]
 
 
-def _rejection(failure: str, text: str) -> tsp.TimeStampResp:
+def rejection(failure: str, text: str) -> tsp.TimeStampResp:
+    """A TimeStampResp refusing a request: the failure (RFC 3161 PKIFailureInfo) and why, in words."""
     return _Rejection(
         {
             "status": {

@@ -8,6 +8,7 @@ from typing import Any
 from flask import Response, request
 
 from certs.authority import RevocationReason
+from certs.sm2_tsa import asks_for_sm3
 from hub.errors import NotFound
 from hub.http import hooks as http
 from hub.http.blueprint import HubBlueprint, context
@@ -84,8 +85,12 @@ def ocsp_post() -> Response:
 @blp.response(200, description="DER TimeStampResp (application/timestamp-reply)")
 @http.accepts(TIMESTAMP_QUERY)
 def time_stamp() -> Response:
-    """Public: the hub's RFC 3161 time-stamping authority."""
-    answer = hub_state().pki.time_stamp_authority().respond_der(request.get_data())
+    """Public: the hub's RFC 3161 time-stamping authority; a request over an SM3 digest is answered by its SM2
+    TSA, with SM2 over SM3, any other by the P-256 one."""
+    state, query = hub_state(), request.get_data()
+    answer = (
+        state.sm2_pki.respond_der(query) if asks_for_sm3(query) else state.pki.time_stamp_authority().respond_der(query)
+    )
     return _binary(answer, "application/timestamp-reply", 0)
 
 

@@ -147,6 +147,11 @@ class Sm2Pki:
         authority = self.authority
         return sm2_tsa.token_for(sm2_tsa.Sm2TimeStampAuthority(authority.tsa_key, authority.tsa), data, now())
 
+    def respond_der(self, request_der: bytes) -> bytes:
+        """The SM2 TSA's answer to an RFC 3161 request over an SM3 digest, now."""
+        authority = self.authority
+        return sm2_tsa.respond_der(sm2_tsa.Sm2TimeStampAuthority(authority.tsa_key, authority.tsa), request_der, now())
+
     def trust(self) -> SealTrust:
         """What a verifier of the hub's SM2 seals trusts: the SM2 root, through the issuing CA."""
         return SealTrust([self.authority.root], [self.authority.issuing])

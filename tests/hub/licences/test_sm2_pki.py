@@ -8,10 +8,12 @@ import subprocess
 from pathlib import Path
 
 from asn1crypto import crl as asn1_crl
+from asn1crypto import tsp
 from asn1crypto import x509 as asn1_x509
 from sm2_support import openssl_checks, pem
 from testbed import everything_in
 
+from certs import sm2_tsa
 from certs.sm2 import DEFAULT_SIGNER_ID, Sm2Key, Sm2PublicKey
 from hub.licences.sm2_pki import ISSUING, MAKER, ROOT, TSA, Sm2Pki
 from hub.store import keys
@@ -94,3 +96,38 @@ def test_an_unknown_ca_is_not_found(client) -> None:
     for path in ("/api/v1/pki/ca/sm2-maker.crt", "/api/v1/pki/crl/sm2-nothing.crl"):
         answer = client.get(path)
         assert answer.status_code == 404 and answer.mimetype == "application/problem+json"
+
+
+def test_the_tsa_answers_an_sm3_request_with_sm2(app, client, tmp_path: Path) -> None:
+    (tmp_path / "data").write_bytes("电子证照 SM2 timestamp".encode())
+    made = subprocess.run(
+        ["openssl", "ts", "-query", "-data", "data", "-sm3", "-cert", "-out", "request.tsq"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr  # OpenSSL makes the request: an SM3 imprint, the certificate asked for
+    answer = client.post(
+        "/api/v1/pki/tsa", data=(tmp_path / "request.tsq").read_bytes(), content_type="application/timestamp-query"
+    )
+    assert answer.status_code == 200 and answer.mimetype == "application/timestamp-reply"
+    reply = tsp.TimeStampResp.load(answer.data)
+    assert reply["status"]["status"].native == "granted"
+    token = reply["time_stamp_token"].dump()
+    state = app.extensions["hub"]
+    authority = state.sm2_pki.authority
+    checked = sm2_tsa.check_token(token, (tmp_path / "data").read_bytes(), [authority.root], [authority.issuing])
+    assert checked.authority.dump() == authority.tsa.dump()
+    signature = bytes(reply["time_stamp_token"]["content"]["signer_infos"][0]["signature"])
+    key = Sm2PublicKey.from_spki(authority.tsa.public_key)
+    assert openssl_checks("openssl", tmp_path, key, sm2_tsa.signed_attributes_of(token), signature)
+    sha256 = subprocess.run(
+        ["openssl", "ts", "-query", "-data", "data", "-sha256", "-out", "p256.tsq"],
+        cwd=tmp_path,
+        check=True,
+        timeout=60,
+    )
+    assert sha256.returncode == 0  # and a SHA-256 request still goes to the P-256 TSA
+    p256 = client.post(
+        "/api/v1/pki/tsa", data=(tmp_path / "p256.tsq").read_bytes(), content_type="application/timestamp-query"
+    )
+    signed = tsp.TimeStampResp.load(p256.data)["time_stamp_token"]["content"]["signer_infos"][0]
+    assert signed["signature_algorithm"]["algorithm"].dotted != "1.2.156.10197.1.501"
