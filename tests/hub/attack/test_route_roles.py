@@ -172,6 +172,7 @@ ACCESS: dict[tuple[str, str], str | frozenset[str]] = {
     ("/apply/applications/<application_id>/sign", "POST"): APPLICANT,
     ("/apply/applications/<application_id>/documents/<reference>", "GET"): APPLICANT,
     ("/apply/licences/<number>.pdf", "GET"): APPLICANT,
+    ("/apply/licences/<number>.ofd", "GET"): APPLICANT,
     ("/apply/licences/<number>", "GET"): APPLICANT,
     ("/apply/licences/<number>.sd-jwt", "GET"): APPLICANT,
     ("/apply/licences/<number>/grants", "POST"): APPLICANT,
