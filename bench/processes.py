@@ -26,7 +26,7 @@ REPO = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent
 # Both servers under test run gunicorn's gthread worker with these numbers (the hub's defaults).
 WORKERS = 2
-THREADS = 8
+THREADS = 4
 # Variables of the caller's environment that would point a server elsewhere than the benchmark wants.
 _FOREIGN_ENV_PREFIXES = ("HUB_", "REDIS_", "BENCH_", "PROMETHEUS_")
 

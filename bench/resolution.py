@@ -45,6 +45,9 @@ SOURCE_DELAY_S = 0.1
 SOURCES = 20
 THROUGHPUT_MATERIALS = 5
 CONNECTION_LEVELS = (4, 8)  # issue 21 asks for the overhead at 8 concurrent resolutions
+# The hub here runs with the request threads a deployment where resolutions run at once would give it (README):
+# with the default 4, the kernel's spreading of 8 connections over the workers' sockets often gives one of them 5.
+HUB_THREADS = 8
 GROWTH_POINTS = (1, 5, 10, 20)
 GROWTH_SECONDS = 5  # one wrk connection, so about 45 requests per point
 LEAD = "bench-lead"
@@ -141,10 +144,9 @@ class ResolutionReport:
             f" `ThreadingHTTPServer`, a process each) answering every fetch after {delay_ms:.0f} ms",
             f"- load: `wrk -t{load.threads} -cN -d{load.round_seconds}s --latency -s <POST script>` at"
             f" {' and '.join(str(level.load.connections) for level in self.levels)} connections, on"
-            f" {processes.WORKERS} workers of {processes.THREADS} request threads each: even a worker that accepts"
-            f" every connection has a thread for each (with {processes.THREADS // 2} threads a worker, the kernel's"
-            " spreading of 8 connections over the two workers' sockets often gave one of them 5, and a request"
-            " waited for a whole resolution);"
+            f" {processes.WORKERS} workers of {HUB_THREADS} request threads each (`HUB_THREADS={HUB_THREADS}`; the"
+            " default 4 would let one worker take 5 of 8 connections, as the kernel often spreads them, and a request"
+            " wait for a whole resolution);"
             f" {load.rounds} round{'s' if load.rounds != 1 else ''} at each after a {load.warmup_seconds} s"
             " warm-up, each figure the median of its rounds; the one-at-a-time row is from the next section",
             "",
@@ -509,7 +511,13 @@ def province() -> Iterator[Province]:
             hub_port = processes.free_port()
             base = f"http://127.0.0.1:{hub_port}"
             hub_server = processes.hub_server(
-                hub_data, hub_port, admin_token, work / "hub.log", demo=False, HUB_CONNECTOR_ALLOWLIST=ALLOWLIST
+                hub_data,
+                hub_port,
+                admin_token,
+                work / "hub.log",
+                demo=False,
+                HUB_CONNECTOR_ALLOWLIST=ALLOWLIST,
+                HUB_THREADS=str(HUB_THREADS),
             )
             stack.enter_context(processes.running(hub_server))
             for server, group in zip(agencies, AGENCY_PROCESSES, strict=True):
