@@ -21,7 +21,8 @@ from .sm2 import SM2_WITH_SM3_OID, SM3_OID, Sm2Error, Sm2Key, Sm2PublicKey, sm3
 from .sm2_authority import ChainRefused, check_chain
 from .tsa import rejection
 
-POLICY = "1.2.156.10197.6.1.4.2.1.1"  # the hub's TSA policy under the SM2 side (an OID of its own arc)
+# The SM2 TSA's policy: a UUID OID (ITU-T X.667) of the hub's own, as the P-256 TSA's is.
+POLICY = "2.25.31633243207599770029594653747022902513"
 
 
 class TokenRefused(CertsError):
