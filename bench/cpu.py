@@ -99,28 +99,8 @@ def throwaway_hub(prefix: str, **environment: str) -> Iterator[Flask]:
             app.extensions["hub"].store.stop_embedded_if_last()
 
 
-def wsgi_get(app: Flask, path: str, headers: dict[str, str]) -> Callable[[int], None]:
-    """One GET of ``path`` straight through the WSGI app, which must answer 200."""
-    environ = EnvironBuilder(path=path, headers=headers).get_environ()
-
-    def once(n: int) -> None:
-        statuses: list[str] = []
-        answer = app.wsgi_app(dict(environ), lambda status, headers, exc_info=None: statuses.append(status))
-        try:
-            b"".join(answer)
-        finally:
-            getattr(answer, "close", lambda: None)()
-        if not statuses[0].startswith("200"):
-            raise RuntimeError(f"GET {path}: {statuses[0]}")
-
-    return once
-
-
-def wsgi_post_file(app: Flask, path: str, pdf: bytes) -> Callable[[int], None]:
-    """One multipart POST of ``pdf`` to ``path`` straight through the WSGI app, which must answer 200."""
-    built = EnvironBuilder(path=path, method="POST", data={"file": (io.BytesIO(pdf), "licence.pdf")})
-    environ = built.get_environ()
-    body = environ["wsgi.input"].read()
+def _wsgi_call(app: Flask, environ: dict[str, Any], body: bytes, what: str) -> Callable[[int], None]:
+    """One request of ``environ`` (and ``body``) straight through the WSGI app, which must answer 200."""
 
     def once(n: int) -> None:
         statuses: list[str] = []
@@ -131,9 +111,20 @@ def wsgi_post_file(app: Flask, path: str, pdf: bytes) -> Callable[[int], None]:
         finally:
             getattr(answer, "close", lambda: None)()
         if not statuses[0].startswith("200"):
-            raise RuntimeError(f"POST {path}: {statuses[0]}")
+            raise RuntimeError(f"{what}: {statuses[0]}")
 
     return once
+
+
+def wsgi_get(app: Flask, path: str, headers: dict[str, str]) -> Callable[[int], None]:
+    """One GET of ``path`` straight through the WSGI app, which must answer 200."""
+    return _wsgi_call(app, EnvironBuilder(path=path, headers=headers).get_environ(), b"", f"GET {path}")
+
+
+def wsgi_post_file(app: Flask, path: str, pdf: bytes) -> Callable[[int], None]:
+    """One multipart POST of ``pdf`` to ``path`` straight through the WSGI app, which must answer 200."""
+    environ = EnvironBuilder(path=path, method="POST", data={"file": (io.BytesIO(pdf), "licence.pdf")}).get_environ()
+    return _wsgi_call(app, environ, environ["wsgi.input"].read(), f"POST {path}")
 
 
 def measure(count: int, only: list[str] | None) -> dict[str, dict[str, float]]:

@@ -103,7 +103,7 @@ def _bounded(archive: zipfile.ZipFile, entry: zipfile.ZipInfo, cap: int) -> byte
     try:
         with archive.open(entry) as stream:
             content = stream.read(cap + 1)
-    except (zipfile.BadZipFile, ValueError, OSError, EOFError, NotImplementedError) as error:
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError, NotImplementedError) as error:  # a method zipfile lacks
         raise OfdError(f"{entry.filename} cannot be read ({type(error).__name__})") from None
     if len(content) > cap or len(content) != entry.file_size:
         raise OfdError(f"{entry.filename} is not the size its header says")

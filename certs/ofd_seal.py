@@ -155,16 +155,21 @@ class OfdReport:
 
     signatures: list[OfdSignatureReport]
     parts: int
+    custom_data: dict[str, str] = field(default_factory=dict)  # OFD.xml's DocInfo/CustomDatas, name -> text
 
 
 def verify_ofd(package: bytes, trust: ses.SealTrust, limits: Limits = LIMITS) -> OfdReport:
     """Check every seal of ``package``; OfdError if it is not an OFD package that may be read at all."""
     parts = read(package, limits)
     _, body, document_path = _document_root(parts)
+    custom = {
+        data.get("Name", ""): (data.text or "").strip()
+        for data in body.findall("ofd:DocInfo/ofd:CustomDatas/ofd:CustomData", NS)
+    }
     pages = _page_ids(parts, document_path)
     listing_loc = body.findtext("ofd:Signatures", namespaces=NS)
     if not listing_loc:
-        return OfdReport([], len(parts))
+        return OfdReport([], len(parts), custom)
     listing_path = resolve(ENTRY_NAME, listing_loc)
     if listing_path not in parts:
         raise OfdError(f"OFD.xml names a signature list the package does not hold ({listing_path})")
@@ -175,7 +180,7 @@ def verify_ofd(package: bytes, trust: ses.SealTrust, limits: Limits = LIMITS) ->
         # A later seal's own files were added after this one, as they had to be; anything else it does not cover was.
         later = {path for _, later_own, _ in checked[index + 1 :] for path in later_own}
         report.uncovered = sorted(set(parts) - covered - own - later - {listing_path})
-    return OfdReport([report for report, _, _ in checked], len(parts))
+    return OfdReport([report for report, _, _ in checked], len(parts), custom)
 
 
 def _check_one(

@@ -32,20 +32,8 @@ def verify_ofd_document(
     report = verify_ofd(package, trust, limits)
     revoked = _revoked_serials(crls, trust)
     signatures = [_signature_report(seal, revoked) for seal in report.signatures]
-    return DocumentReport(hashlib.sha256(package).hexdigest(), signatures, _claimed_number(package, limits))
-
-
-def _claimed_number(package: bytes, limits: ofd_package.Limits) -> str | None:
-    parts = ofd_package.read(package, limits)
-    info = ofd_package.parse_xml(parts[ofd_package.ENTRY_NAME], ofd_package.ENTRY_NAME).find(
-        "ofd:DocBody/ofd:DocInfo", ofd_package.NS
-    )
-    if info is None:
-        return None
-    for data in info.findall("ofd:CustomDatas/ofd:CustomData", ofd_package.NS):
-        if data.get("Name") == NUMBER_ITEM and data.text:
-            return data.text.strip()[:120]
-    return None
+    claimed = report.custom_data.get(NUMBER_ITEM) or None
+    return DocumentReport(hashlib.sha256(package).hexdigest(), signatures, claimed[:120] if claimed else None)
 
 
 def _revoked_serials(crls: Sequence[bytes], trust: ses.SealTrust) -> dict[int, dt.datetime]:

@@ -160,13 +160,7 @@ def get_history(number: str) -> Any:
 def get_pdf(args: dict[str, Any], number: str) -> Response:
     """The sealed PDF as issued: for its issuer, the operator, or a portal naming the holder it acts for
     (``holder_id_type`` and ``holder_id``)."""
-    holder = named_holder(args)
-    record, content = access.pdf_for_reader(hub_state(), number, g.principal.agency, g.principal.roles, holder)
-    access.log_reads(hub_state(), [record], reader())
-    response = Response(content, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'inline; filename="{record["number"]}.pdf"'
-    response.headers["ETag"] = f'"{record["sha256"]}"'
-    return response
+    return _licence_file(args, number, access.pdf_for_reader, "application/pdf", "inline", "pdf", "sha256")
 
 
 @blp.route("/<number>/ofd", methods=["GET"])
@@ -176,10 +170,16 @@ def get_pdf(args: dict[str, Any], number: str) -> Response:
 def get_ofd(args: dict[str, Any], number: str) -> Response:
     """The licence as OFD (GB/T 33190) sealed with its issuer's SM2 electronic seal (GB/T 38540), for whom
     the PDF is: its issuer, the operator, or a portal naming the holder it acts for."""
-    holder = named_holder(args)
-    record, content = access.ofd_for_reader(hub_state(), number, g.principal.agency, g.principal.roles, holder)
+    return _licence_file(args, number, access.ofd_for_reader, "application/ofd", "attachment", "ofd", "ofd_sha256")
+
+
+def _licence_file(
+    args: dict[str, Any], number: str, read: Any, mimetype: str, disposition: str, suffix: str, digest: str
+) -> Response:
+    """A licence's file for whom ``read`` allows it, the handing over in the holder's access log."""
+    record, content = read(hub_state(), number, g.principal.agency, g.principal.roles, named_holder(args))
     access.log_reads(hub_state(), [record], reader())
-    response = Response(content, mimetype="application/ofd")
-    response.headers["Content-Disposition"] = f'attachment; filename="{record["number"]}.ofd"'
-    response.headers["ETag"] = f'"{record["ofd_sha256"]}"'
+    response = Response(content, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'{disposition}; filename="{record["number"]}.{suffix}"'
+    response.headers["ETag"] = f'"{record[digest]}"'
     return response

@@ -10,10 +10,11 @@ from pathlib import Path
 import pytest
 from asn1crypto import cms, tsp
 from sm2_support import MOMENT, Sm2Pki, openssl_checks
+from test_tsa_authority import TimeStampResp  # a reply whose token may be absent, as a rejection's is
 
 from certs import sm2_tsa
 from certs.authority import Profile
-from certs.sm2 import Sm2Key
+from certs.sm2 import Sm2Key, sm3
 from certs.sm2_authority import issue, name
 
 WHEN = MOMENT + dt.timedelta(hours=3)
@@ -82,3 +83,26 @@ def test_only_a_trusted_time_stamping_certificate_makes_a_token(sm2_pki: Sm2Pki)
 def test_what_is_not_a_token_is_refused_plainly(sm2_pki: Sm2Pki, token: bytes) -> None:
     with pytest.raises(sm2_tsa.TokenRefused, match="not an SM2 timestamp token that can be read"):
         sm2_tsa.check_token(token, b"value", [sm2_pki.root])
+
+
+def test_the_tsa_answers_requests_over_sm3_and_refuses_the_rest_plainly(sm2_pki: Sm2Pki) -> None:
+    authority = authority_of(sm2_pki)
+
+    def request(digest: bytes, algorithm: str = "1.2.156.10197.1.401", **more: object) -> bytes:
+        imprint = {"hash_algorithm": {"algorithm": algorithm}, "hashed_message": digest}
+        return tsp.TimeStampReq({"version": "v1", "message_imprint": imprint, "cert_req": True, **more}).dump()
+
+    assert sm2_tsa.asks_for_sm3(request(sm3(b"value"))) and not sm2_tsa.asks_for_sm3(b"not a request")
+    granted = tsp.TimeStampResp.load(sm2_tsa.respond_der(authority, request(sm3(b"value"), nonce=7), WHEN))
+    assert granted["status"]["status"].native == "granted"
+    token = granted["time_stamp_token"]
+    assert tsp.TSTInfo.load(token["content"]["encap_content_info"]["content"].contents)["nonce"].native == 7
+    assert sm2_tsa.check_token(token.dump(), b"value", [sm2_pki.root], [sm2_pki.issuing]).time == WHEN
+    for bad, failure in (
+        (request(b"\x00" * 20), "bad_alg"),
+        (request(sm3(b"value"), req_policy="1.2.3.4"), "unaccepted_policy"),
+        (b"\x30\x03\x02\x01\x01", "bad_data_format"),
+    ):
+        refused = TimeStampResp.load(sm2_tsa.respond_der(authority, bad, WHEN))
+        assert refused["status"]["status"].native == "rejection"
+        assert refused["status"]["fail_info"].native == {failure}
