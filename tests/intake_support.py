@@ -25,10 +25,16 @@ def working_days_after(start: date, days: int) -> date:
 
 @pytest.fixture
 def province(registry, client):
+    return build_province(registry)
+
+
+def build_province(registry, licence_formats: tuple[str, ...] = ("pdf",)) -> dict[str, dict[str, str]]:
+    """The province's agencies, licence type (issued as ``licence_formats``) and service items; the tokens of the
+    hall's portal and of the agencies."""
     registry.agency("market", region="330100", name="杭州市市场监督管理局")
     registry.agency("fire", region="330100", name="杭州市消防救援支队")
     registry.agency("hall", region="330100", name="杭州市政务服务中心")
-    registry.food_licence_type("market")
+    registry.food_licence_type("market", licence_formats)
     materials = [
         {"code": "plan", "name": "经营场所平面图", "evidence_type": None, "required": True},
         {"code": "lease", "name": "租赁合同", "evidence_type": None, "required": True},

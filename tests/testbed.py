@@ -114,14 +114,15 @@ class Registry:
         }
         return self.post("/api/v1/licence-types", body)
 
-    def food_licence_type(self, issuer: str = "market") -> dict:
-        """A food business licence type (one required field, ``premises``) issued by ``issuer``."""
+    def food_licence_type(self, issuer: str = "market", formats: tuple[str, ...] = ("pdf",)) -> dict:
+        """A food business licence type (one required field, ``premises``) issued by ``issuer`` as ``formats``."""
         body = {
             "code": "food-business",
             "name": "食品经营许可证",
             "issuer": issuer,
             "fields": {"premises": {"type": "string", "required": True}},
             "validity_days": 365,
+            "formats": list(formats),
         }
         return self.post("/api/v1/licence-types", body)
 

@@ -295,10 +295,14 @@ def _licence_files(state: HubState, record: dict[str, Any]) -> list[CaseFile]:
     licence = licences.get_record(state, number)
     history = licences.history(state, None, number)
     document = _stored(state, licence["sha256"], f"The document of licence {number} is missing.")
-    return [
+    files = [
         CaseFile(f"licence/{number}.pdf", "application/pdf", licence["sha256"], document),
         json_file(f"licence/{number}.json", {"record": licence, "history": history}),
     ]
+    if licence.get("ofd_sha256"):  # issued as OFD too (GB/T 33190), sealed with the agency's SM2 seal
+        ofd = _stored(state, licence["ofd_sha256"], f"The OFD of licence {number} is missing.")
+        files.insert(1, CaseFile(f"licence/{number}.ofd", "application/ofd", licence["ofd_sha256"], ofd))
+    return files
 
 
 def _decision_files(state: HubState, record: dict[str, Any]) -> list[CaseFile]:

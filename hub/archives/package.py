@@ -29,7 +29,7 @@ from certs.cms import DetachedReport, NotASignature
 
 FORMAT = "hub-archive/1"
 MANIFEST, SIGNATURE, SUMS = "manifest.json", "manifest.json.p7s", "SHA256SUMS"
-COMPRESSED_ALREADY = {"application/pdf", "image/jpeg", "image/png", "application/zip"}
+COMPRESSED_ALREADY = {"application/pdf", "application/ofd", "image/jpeg", "image/png", "application/zip"}
 # A package is never this large; a zip claiming more is refused before anything is inflated.
 MAX_UNPACKED_BYTES = 2 * 1024**3
 READ_BYTES = 64 * 1024

@@ -4,8 +4,8 @@ Blobs are content-addressed (:func:`hub.store.keys.blob`), so a blob is intact e
 its bytes is the one in its key and in the record naming it. The check reads:
 
 - every audit chain (:func:`hub.audit.verification.verify`);
-- every licence record of every licence type, and its sealed PDF;
-- every application of every lead agency, and each uploaded material;
+- every licence record of every licence type, and its sealed PDF and OFD, and those of the versions it replaced;
+- every application of every lead agency, each uploaded material and each document the applicant was given;
 - every archive catalogue entry each agency lists, and its package (unless disposed of: then only the
   entry stays, by design).
 
@@ -116,8 +116,15 @@ def _licence_refs(store: Store, report: IntegrityReport) -> Iterator[_BlobRef]:
                 report.licences += 1
                 if record is None:
                     report.problems.append(f"licence {type_code}/{number}: indexed but its record is missing")
-                else:
-                    yield _BlobRef(f"licence {record['number']}", record["sha256"])
+                    continue
+                versions = [record]
+                if int(record.get("version", 1)) > 1:  # the documents of the versions it replaced are kept too
+                    versions += store.list_all_json(keys.licence_versions(type_code, number))
+                for version in versions:
+                    owner = f"licence {record['number']} version {version.get('version', 1)}"
+                    yield _BlobRef(owner, version["sha256"])
+                    if version.get("ofd_sha256"):
+                        yield _BlobRef(owner + " (OFD)", version["ofd_sha256"])
 
 
 def _application_refs(store: Store, report: IntegrityReport) -> Iterator[_BlobRef]:
@@ -133,6 +140,8 @@ def _application_refs(store: Store, report: IntegrityReport) -> Iterator[_BlobRe
                 report.materials += 1
                 owner = f"application {application_id} material {material['code']}"
                 yield _BlobRef(owner, upload["sha256"], upload.get("size"))
+        for document in record.get("documents") or []:  # what the applicant was given: notices, decisions
+            yield _BlobRef(f"application {application_id} document {document['reference']}", document["sha256"])
 
 
 def _archive_refs(store: Store, report: IntegrityReport) -> Iterator[_BlobRef]:

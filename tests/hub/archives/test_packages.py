@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from asn1crypto import cms
-from intake_support import HOLDER, PDF, PNG, apply, conclude, event, province, ready, upload
+from intake_support import HOLDER, PDF, PNG, apply, build_province, conclude, event, province, ready, upload
 from testbed import OPERATOR, service_item_body
 
 from hub.archives import filing
@@ -136,6 +136,20 @@ def test_a_concluded_case_is_filed_with_every_document_and_checks_out_with_stand
     (tmp_path / "saved.zip").write_bytes(content)
     verified = hub_cli("archive", "verify", str(tmp_path / "saved.zip"), "--roots", str(roots), check=True)
     assert "package: VALID" in verified.stdout and application_id in verified.stdout
+
+
+def test_a_licence_issued_as_ofd_too_is_archived_in_both_forms(client, registry, roots, tmp_path):
+    tokens = build_province(registry, licence_formats=("pdf", "ofd"))
+    application_id = conclude(client, tokens)
+    licence = client.get(f"/api/v1/applications/{application_id}", headers=tokens["market"]).get_json()["licence"]
+    folder = unpack(package_of(client, application_id), tmp_path / "package")
+    assert openssl_verifies(folder, roots).returncode == 0 and sha256sum_checks(folder).returncode == 0
+    issued = client.get(f"/api/v1/licences/{licence}/ofd", headers=tokens["market"]).get_data()
+    assert (folder / f"licence/{licence}.ofd").read_bytes() == issued
+    media = {
+        entry["path"]: entry["media_type"] for entry in json.loads((folder / "manifest.json").read_text())["entries"]
+    }
+    assert media[f"licence/{licence}.ofd"] == "application/ofd" and media[f"licence/{licence}.pdf"] == "application/pdf"
 
 
 def test_the_audit_extract_is_the_chain_s_own_entries(client, province, tmp_path):

@@ -7,7 +7,7 @@ import hashlib
 import os
 import time
 
-from intake_support import PDF, apply, upload
+from intake_support import PDF, apply, build_province, conclude, upload
 from intake_support import province as intake_province
 
 from blobstores.directory import INCOMING
@@ -61,3 +61,21 @@ def test_what_a_crash_left_half_written_is_cleared_after_the_grace_period(store)
     os.utime(stale, (old, old))
     assert blob_collection.collect(store, time.time(), GRACE).leftovers == 1
     assert not stale.exists() and fresh.exists()
+
+
+def test_no_document_a_record_names_is_collected(client, store, registry):
+    # A licence issued as PDF and OFD then amended, and a case's decision documents: each is named by a record.
+    tokens = build_province(registry, licence_formats=("pdf", "ofd"))
+    case_id = conclude(client, tokens)
+    case = client.get(f"/api/v1/applications/{case_id}", headers=tokens["market"]).get_json()
+    licence = client.get(f"/api/v1/licences/{case['licence']}", headers=tokens["market"]).get_json()
+    named = {"pdf": licence["sha256"], "ofd": licence["ofd_sha256"]}
+    named |= {document["reference"]: document["sha256"] for document in case["documents"]}
+    amendment = {"fields": {"premises": "西湖区文三路 9 号"}, "reason": "迁址"}
+    amended = client.post(f"/api/v1/licences/{case['licence']}/amendments", json=amendment, headers=tokens["market"])
+    named |= {"pdf 2": amended.get_json()["sha256"], "ofd 2": amended.get_json()["ofd_sha256"]}
+    assert len(set(named.values())) == 5  # two versions' PDF and OFD, and the acceptance notice
+
+    blob_collection.collect(store, NOW, GRACE)
+    blob_collection.collect(store, NOW + GRACE, GRACE)
+    assert {name: store.document(sha256) is not None for name, sha256 in named.items()} == dict.fromkeys(named, True)
