@@ -30,23 +30,34 @@ def pki_roots() -> None:
         click.echo(state.pki.roots_pem(), nl=False)
 
 
+SM2 = click.option("--sm2", is_flag=True, help="the agency's SM2 seal, which seals its OFD licences (GB/T 38540)")
+
+
 @pki.command("seal")
 @click.argument("agency")
-def pki_seal(agency: str) -> None:
+@SM2
+def pki_seal(agency: str, sm2: bool) -> None:
     """Show an agency's seal (made now if it has none)."""
     with open_state() as state:
-        record = agencies.get_agency(state.store, agency)
-        seal = state.seals.ensure_seal(record, Context.system("cli"))
-        click.echo(json.dumps({k: v for k, v in seal.record().items() if k != "certificate"}, ensure_ascii=False))
+        record, ctx = agencies.get_agency(state.store, agency), Context.system("cli")
+        if sm2:
+            state.sm2_seals.sealing(record, ctx)
+            shown = state.sm2_seals.seal(agency) or {}
+        else:
+            shown = state.seals.ensure_seal(record, ctx).record()
+        click.echo(json.dumps({k: v for k, v in shown.items() if k != "certificate"}, ensure_ascii=False))
 
 
 @pki.command("renew-seal")
 @click.argument("agency")
-def pki_renew(agency: str) -> None:
+@SM2
+def pki_renew(agency: str, sm2: bool) -> None:
     """Give an agency a new seal key and certificate; what the old one sealed stays valid."""
     with open_state() as state:
-        seal = state.seals.renew_seal(agencies.get_agency(state.store, agency), Context.system("cli"))
-        click.echo(f"new seal {seal.serial} for {agency}, valid until {seal.record()['not_after']}")
+        record, ctx = agencies.get_agency(state.store, agency), Context.system("cli")
+        seal = state.sm2_seals.renew(record, ctx) if sm2 else state.seals.renew_seal(record, ctx).record()
+        kind = "SM2 seal" if sm2 else "seal"
+        click.echo(f"new {kind} {seal['serial']} for {agency}, valid until {seal['not_after']}")
 
 
 @pki.command("revoke-seal")
@@ -62,13 +73,16 @@ def pki_renew(agency: str) -> None:
     type=click.DateTime(["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S"]),
     help="when the key was compromised (UTC if no offset; default now)",
 )
-def pki_revoke(agency: str, reason: str, since: dt.datetime | None) -> None:
+@SM2
+def pki_revoke(agency: str, reason: str, since: dt.datetime | None, sm2: bool) -> None:
     """Revoke an agency's seal; documents it sealed before then stay valid as of their timestamps."""
     if since is not None and since.tzinfo is None:
         since = since.replace(tzinfo=dt.UTC)
     with open_state() as state:
-        revoked = state.seals.revoke_seal(agency, RevocationReason(reason), Context.system("cli"), since)
-    click.echo(f"revoked seal {revoked['serial']} of {agency} as of {revoked['revoked_at']} ({reason})")
+        revoke = state.sm2_seals.revoke if sm2 else state.seals.revoke_seal
+        revoked = revoke(agency, RevocationReason(reason), Context.system("cli"), since)
+    kind = "SM2 seal" if sm2 else "seal"
+    click.echo(f"revoked {kind} {revoked['serial']} of {agency} as of {revoked['revoked_at']} ({reason})")
 
 
 @pki.command("import-seal")

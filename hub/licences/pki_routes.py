@@ -129,3 +129,34 @@ def revoke_seal(data: dict[str, Any], agency: str) -> Any:
     """Revoke the agency's seal (key compromise, say); documents it sealed earlier stay valid as of their
     timestamp, and the next sealing makes a new seal."""
     return hub_state().seals.revoke_seal(agency, RevocationReason(data["reason"]), context(), data.get("since"))
+
+
+@blp.route("/seals/<agency>/sm2", methods=["GET"])
+@blp.response(200, SealSchema)
+def get_sm2_seal(agency: str) -> Any:
+    """Public: an agency's current SM2 seal certificate (GM/T 0015), which seals its OFD licences, and its state."""
+    seal = hub_state().sm2_seals.seal(agency)
+    if seal is None:
+        raise NotFound(f"agency {agency!r} has no SM2 seal")
+    return seal
+
+
+@blp.route("/seals/<agency>/sm2/renewal", methods=["POST"])
+@blp.requires("operator")
+@blp.arguments(SealRenewalSchema)
+@blp.response(201, SealSchema)
+def renew_sm2_seal(_: dict[str, Any], agency: str) -> Any:
+    """A new SM2 key, seal certificate and electronic seal (GB/T 38540) for the agency; what the old one sealed
+    stays valid."""
+    state = hub_state()
+    return state.sm2_seals.renew(agencies.get_agency(state.store, agency), context()), 201
+
+
+@blp.route("/seals/<agency>/sm2/revocation", methods=["POST"])
+@blp.requires("operator")
+@blp.arguments(RevocationRequestSchema)
+@blp.response(200, RevocationSchema)
+def revoke_sm2_seal(data: dict[str, Any], agency: str) -> Any:
+    """Revoke the agency's SM2 seal on the SM2 issuing CA's CRL; OFDs it sealed earlier stay valid as of their
+    timestamps, and the next OFD makes a new seal."""
+    return hub_state().sm2_seals.revoke(agency, RevocationReason(data["reason"]), context(), data.get("since"))

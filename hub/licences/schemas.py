@@ -61,6 +61,7 @@ class LicenceSchema(Schema):
     sha256 = fields.String(metadata={"description": "SHA-256 of the signed PDF as issued"})
     seal_serial = fields.String()
     ofd_sha256 = fields.String(metadata={"description": "SHA-256 of the sealed OFD, when the type issues one"})
+    ofd_seal_serial = fields.String(metadata={"description": "serial of the SM2 seal certificate that sealed the OFD"})
     pdf_url = fields.String()
     ofd_url = fields.String(metadata={"description": "where the OFD is, when the type issues one"})
     verify_url = fields.String()

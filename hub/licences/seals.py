@@ -162,24 +162,10 @@ class Seals:
         current = self.seal(code)
         if current is None:
             raise NotFound(f"agency {code!r} has no seal")
-        moment = now()
-        revoked_at = min(since or moment, moment)
-
-        def work(tx: Tx) -> dict[str, Any]:
-            stored = tx.get_json(keys.pki_seal(code))
-            if stored is None or stored["serial"] != current.serial:
-                raise Conflict("the seal changed meanwhile; look again")
-            if stored["status"] == "revoked":
-                raise Conflict(f"seal {current.serial} is already revoked")
-            entry = {"revoked_at": rfc3339(revoked_at), "reason": reason.value, "issued_by": "issuing", "agency": code}
-            tx.hash_set_json_many(keys.pki_revoked(), {current.serial: entry})
-            tx.set_json(keys.pki_seal(code), {**stored, "status": "revoked", "revocation": entry})
-            version = int(tx.get_json(keys.pki_revocation_version()) or 0) + 1
-            tx.set_json(keys.pki_revocation_version(), version)
-            audit.append(tx, keys.PKI, ctx, "seal.revoked", f"seal:{code}", {"serial": current.serial, **entry})
-            return {"agency": code, "serial": current.serial, **entry}
-
-        return self._store.atomic(work)
+        entry = revocation_entry(code, reason, since, "issuing")
+        return self._store.atomic(
+            lambda tx: revoke_in(tx, ctx, "seal.revoked", keys.pki_seal(code), current.serial, entry)
+        )
 
     def import_seal(
         self,
@@ -247,3 +233,28 @@ def _check_chain(certificate: x509.Certificate, chain: list[x509.Certificate]) -
 
 def _spki(public_key: Any) -> bytes:
     return public_key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+def revocation_entry(
+    agency: str, reason: RevocationReason, since: dt.datetime | None, issued_by: str
+) -> dict[str, Any]:
+    """What the CRL of CA ``issued_by`` lists for an agency's seal revoked now, or from ``since`` (never later)."""
+    moment = now()
+    return {"revoked_at": rfc3339(min(since or moment, moment)), "reason": reason.value, "issued_by": issued_by,
+            "agency": agency}  # fmt: skip
+
+
+def revoke_in(tx: Tx, ctx: Context, action: str, seal_key: str, serial: str, entry: dict[str, Any]) -> dict[str, Any]:
+    """Revoke the seal stored at ``seal_key``, if it is still the one with ``serial``: its state, the CRL's entry
+    (:func:`revocation_entry`), the revocation version that validation caches key on, the audit entry."""
+    stored = tx.get_json(seal_key)
+    if stored is None or stored["serial"] != serial:
+        raise Conflict("the seal changed meanwhile; look again")
+    if stored["status"] == "revoked":
+        raise Conflict(f"seal {serial} is already revoked")
+    tx.hash_set_json_many(keys.pki_revoked(), {serial: entry})
+    tx.set_json(seal_key, {**stored, "status": "revoked", "revocation": entry})
+    version = int(tx.get_json(keys.pki_revocation_version()) or 0) + 1
+    tx.set_json(keys.pki_revocation_version(), version)
+    audit.append(tx, keys.PKI, ctx, action, f"seal:{entry['agency']}", {"serial": serial, **entry})
+    return {"agency": entry["agency"], "serial": serial, **entry}

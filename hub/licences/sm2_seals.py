@@ -17,12 +17,14 @@ from typing import Any
 from asn1crypto import x509 as asn1_x509
 
 from certs import ses, sm2_authority
-from certs.authority import Profile
+from certs.authority import Profile, RevocationReason
 from certs.seal_picture import SIZE_MM, seal_png
 from certs.sm2 import Sm2Key
 from hub.audit import log as audit
 from hub.config import Settings
 from hub.context import Context, now, rfc3339
+from hub.errors import NotFound
+from hub.licences.seals import SEAL_RENEWAL_MARGIN, revocation_entry, revoke_in
 from hub.licences.sm2_pki import (
     ISSUING,
     Sm2Pki,
@@ -55,10 +57,45 @@ class Sm2Seals:
         self._loaded: dict[str, Sm2Sealing] = {}  # by serial
         self._lock = threading.Lock()
 
+    def seal(self, code: str) -> dict[str, Any] | None:
+        """The agency's current SM2 seal as the API shows it (no key), if it has one."""
+        stored = self._store.get_json(keys.pki_seal(code, SIDE))
+        if stored is None:
+            return None
+        certificate = certificate_from_pem(stored["certificate"])
+        return {
+            "agency": code,
+            "serial": stored["serial"],
+            "status": stored["status"],
+            "subject": certificate.subject.human_friendly,
+            "not_before": rfc3339(certificate.not_valid_before),
+            "not_after": stored["not_after"],
+            "key_backend": "software",
+            "certificate": stored["certificate"],
+        }
+
+    def renew(self, agency: dict[str, Any], ctx: Context) -> dict[str, Any]:
+        """A new SM2 key, seal certificate and electronic seal for the agency; what the old one sealed stays valid."""
+        self._store.atomic(lambda tx: self._make(tx, ctx, agency, force=True))
+        return self.seal(agency["code"]) or {}
+
+    def revoke(
+        self, code: str, reason: RevocationReason, ctx: Context, since: dt.datetime | None = None
+    ) -> dict[str, Any]:
+        """Revoke the agency's SM2 seal (from ``since``, default now) on the SM2 issuing CA's CRL; OFDs it sealed
+        earlier stay valid as of their timestamps, and the next OFD makes a new seal."""
+        current = self.seal(code)
+        if current is None:
+            raise NotFound(f"agency {code!r} has no SM2 seal")
+        entry = revocation_entry(code, reason, since, ISSUING)
+        return self._store.atomic(
+            lambda tx: revoke_in(tx, ctx, "seal.sm2-revoked", keys.pki_seal(code, SIDE), current["serial"], entry)
+        )
+
     def sealing(self, agency: dict[str, Any], ctx: Context) -> Sm2Sealing:
-        """The agency's SM2 seal, made now if it has none (or its certificate is near its end)."""
+        """The agency's SM2 seal, made now if it has none (or only a revoked one, or one near its end)."""
         stored = self._store.get_json(keys.pki_seal(agency["code"], SIDE))
-        if stored is None or _expiring(stored):
+        if not _usable(stored):
             self._store.atomic(lambda tx: self._make(tx, ctx, agency))
             stored = self._store.get_json(keys.pki_seal(agency["code"], SIDE))
         with self._lock:
@@ -72,9 +109,9 @@ class Sm2Seals:
                 )
         return kept
 
-    def _make(self, tx: Tx, ctx: Context, agency: dict[str, Any]) -> None:
+    def _make(self, tx: Tx, ctx: Context, agency: dict[str, Any], force: bool = False) -> None:
         existing = tx.get_json(keys.pki_seal(agency["code"], SIDE))
-        if existing is not None and not _expiring(existing):
+        if _usable(existing) and not force:
             return  # another process made it meanwhile
         moment, key = now(), Sm2Key.generate()
         subject = sm2_authority.name(agency["name"], agency["name"], agency.get("region", ""), agency["code"])
@@ -107,13 +144,19 @@ class Sm2Seals:
             },
         )
         record_certificate(tx, certificate, "seal", ISSUING, agency=agency["code"])
-        audit.append(tx, keys.PKI, ctx, "seal.sm2-created", f"seal:{agency['code']}", {"serial": serial})
+        replaces = existing["serial"] if existing else None
+        audit.append(
+            tx, keys.PKI, ctx, "seal.sm2-created", f"seal:{agency['code']}", {"serial": serial, "replaces": replaces}
+        )
 
     @property
     def _font(self) -> str:
         return str(self._settings.licence_font)
 
 
-def _expiring(stored: dict[str, Any]) -> bool:
-    """Whether a seal's certificate ends within a month: the next sealing makes a new one."""
-    return dt.datetime.fromisoformat(stored["not_after"]) - now() < dt.timedelta(days=30)
+def _usable(stored: dict[str, Any] | None) -> bool:
+    """Whether a stored seal may seal now: not revoked, and its certificate not ending within a month (else the
+    next sealing makes a new one)."""
+    if stored is None or stored["status"] != "active":
+        return False
+    return dt.datetime.fromisoformat(stored["not_after"]) - now() >= SEAL_RENEWAL_MARGIN

@@ -53,6 +53,7 @@ ACCESS: dict[tuple[str, str], str | frozenset[str]] = {
     ("/api/v1/pki/tsa", "POST"): PUBLIC,
     ("/api/v1/pki/seals/<agency>", "GET"): PUBLIC,
     ("/api/v1/pki/seals/<agency>/history", "GET"): PUBLIC,
+    ("/api/v1/pki/seals/<agency>/sm2", "GET"): PUBLIC,
     # -- the registry: the operator writes, every role reads the catalogue
     ("/api/v1/agencies", "GET"): ANY_ROLE,
     ("/api/v1/agencies", "POST"): OP,
@@ -108,6 +109,8 @@ ACCESS: dict[tuple[str, str], str | frozenset[str]] = {
     ("/api/v1/grants/redemptions", "POST"): AG | PO,  # the relying party, by its credit code
     ("/api/v1/pki/seals/<agency>/renewal", "POST"): OP,
     ("/api/v1/pki/seals/<agency>/revocation", "POST"): OP,
+    ("/api/v1/pki/seals/<agency>/sm2/renewal", "POST"): OP,
+    ("/api/v1/pki/seals/<agency>/sm2/revocation", "POST"): OP,
     # -- intake: portals submit and upload, agencies handle, archives
     ("/api/v1/applications", "GET"): AG | PO,  # a portal: one person's, with their proof
     ("/api/v1/applications", "POST"): PO,

@@ -21,6 +21,8 @@ OPTIONAL_BODIES = {  # every field optional: a bare probe, a renewal, a revocati
     "/api/v1/applications/<application_id>/withdrawal",
     "/api/v1/pki/seals/<agency>/renewal",
     "/api/v1/pki/seals/<agency>/revocation",
+    "/api/v1/pki/seals/<agency>/sm2/renewal",
+    "/api/v1/pki/seals/<agency>/sm2/revocation",
     "/api/v1/audit/checkpoints",
 }
 
@@ -66,6 +68,7 @@ PUBLIC = (
     "/pki/tsa",
     "/seals/<agency>",
     "/seals/<agency>/history",
+    "/seals/<agency>/sm2",
     "/outcomes",
     "/status-lists/<type_code>/<list_number>",
     "/credential-pickups/<code>",
