@@ -317,6 +317,7 @@ def _application_page(record: dict[str, Any], error: str | None, status: int) ->
         status,
         record=record,
         licence=licences.public_view(licence) if licence else None,
+        licence_has_ofd=bool(licence and licence.get("ofd_sha256")),
         missing=missing,
         error=error,
         days_left=days_left,

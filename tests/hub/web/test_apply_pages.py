@@ -256,6 +256,7 @@ def test_the_licence_is_downloaded_by_its_holder_only(client, app, province):
     case = client.get(f"/apply/applications/{application_id}?lang=en")
     html = case.get_data(as_text=True)
     assert f"/apply/licences/{number}.pdf" in html and f"/verify/{number}" in html
+    assert f"/apply/licences/{number}.ofd" in html  # the type issues OFD too: the case page offers both
     assert t("apply_status_approved", "en") in text_of(case)
     pdf = client.get(f"/apply/licences/{number}.pdf")
     assert pdf.status_code == 200 and pdf.mimetype == "application/pdf" and pdf.data.startswith(b"%PDF")
