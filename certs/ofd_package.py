@@ -35,6 +35,10 @@ class OfdError(CertsError):
     """Bytes that are not an OFD package this module will read, or a part that cannot be parsed."""
 
 
+class OfdMalformed(OfdError):
+    """A part that is not well-formed XML: broken, not hostile (a hostile part is an OfdError only)."""
+
+
 @dataclass(frozen=True)
 class Limits:
     """What an OFD package may hold before it is refused unread."""
@@ -141,4 +145,4 @@ def parse_xml(data: bytes, name: str, limits: Limits = LIMITS) -> Element:
     except DefusedXmlException as error:
         raise OfdError(f"{name} declares what an OFD part may not ({type(error).__name__})") from None
     except (safe_xml.ParseError, ValueError) as error:
-        raise OfdError(f"{name} is not well-formed XML ({error})") from None
+        raise OfdMalformed(f"{name} is not well-formed XML ({error})") from None

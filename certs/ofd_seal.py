@@ -23,7 +23,19 @@ from xml.etree import ElementTree as ET  # nosec B405
 from asn1crypto import x509 as asn1_x509
 
 from . import ses, sm2_tsa
-from .ofd_package import ENTRY_NAME, LIMITS, NS, OFD_NAMESPACE, Limits, OfdError, parse_xml, read, resolve, write
+from .ofd_package import (
+    ENTRY_NAME,
+    LIMITS,
+    NS,
+    OFD_NAMESPACE,
+    Limits,
+    OfdError,
+    OfdMalformed,
+    parse_xml,
+    read,
+    resolve,
+    write,
+)
 from .sm2 import SM2_WITH_SM3_OID, SM3_OID, Sm2Key, sm3
 
 ET.register_namespace("ofd", OFD_NAMESPACE)
@@ -192,7 +204,11 @@ def _check_one(
         report.failed["format"] = "the signature list names a Signature.xml the package does not hold"
         return report, {signature_path}, set()
     signature_xml = parts[signature_path]
-    signed = parse_xml(signature_xml, signature_path)
+    try:
+        signed = parse_xml(signature_xml, signature_path)
+    except OfdMalformed as error:  # one broken seal, reported as such; a hostile part still refuses the file
+        report.failed["format"] = str(error)
+        return report, {signature_path}, set()
     info = signed.find("ofd:SignedInfo", NS)
     value_loc = signed.findtext("ofd:SignedValue", namespaces=NS)
     value_path = resolve(signature_path, value_loc) if value_loc else ""

@@ -142,6 +142,17 @@ def test_a_look_alike_sm2_ca_is_not_trusted(sm2_pki: Sm2Pki) -> None:
     assert not signature.valid
 
 
+def test_a_broken_signature_xml_is_one_failed_seal_not_an_unreadable_file(sm2_pki: Sm2Pki) -> None:
+    once = sealed(sm2_pki)
+    twice = ofd_seal.seal_ofd(once, seal_of(sm2_pki), sm2_pki.seal_key, sm2_pki.seal, STAMP, WHEN)
+    first = "Doc_0/Signs/Sign_0/Signature.xml"
+    broken = changed(twice, {first: ofd_package.read(twice)[first][:-40]})  # cut short: not well-formed
+    report = ofd_seal.verify_ofd(broken, trust_of(sm2_pki))
+    assert [signature.path for signature in report.signatures] == [first, "Doc_0/Signs/Sign_1/Signature.xml"]
+    assert "not well-formed" in report.signatures[0].failed["format"] and not report.signatures[0].valid
+    assert report.signatures[1].check is not None and report.signatures[1].check.valid  # the other seal is read
+
+
 def test_an_unsealed_package_has_no_signatures(sm2_pki: Sm2Pki) -> None:
     assert ofd_seal.verify_ofd(ofd_package.write(document()), trust_of(sm2_pki)).signatures == []
 

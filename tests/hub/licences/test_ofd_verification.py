@@ -66,6 +66,18 @@ def test_a_changed_page_is_not_valid(client, issuer) -> None:
     assert verdict["signatures"][0]["checks"]["integrity"]["sub_indication"] == "HASH_FAILURE"
 
 
+def test_a_broken_signature_xml_is_a_failed_seal_not_a_refused_file(client, issuer) -> None:
+    _, content = issued_ofd(client, issuer)
+    signature = "Doc_0/Signs/Sign_0/Signature.xml"
+    broken = repackaged(content, {signature: ofd_package.read(content)[signature][:-40]})
+    answer = verify(client, broken)
+    assert answer.status_code == 200, answer.get_json()
+    verdict = answer.get_json()
+    assert verdict["verdict"] == "invalid" and "signature_failed" in verdict["reasons"]
+    [seal] = verdict["signatures"]
+    assert seal["indication"] == "failed" and seal["checks"]["integrity"]["outcome"] == "failed"
+
+
 def test_a_seal_copied_from_another_licence_is_not_valid(client, issuer) -> None:
     _, first = issued_ofd(client, issuer)
     _, second = issued_ofd(client, issuer, premises="拱墅区湖墅南路 2 号")
