@@ -11,7 +11,10 @@ gunicorn's timeout) cannot release its claim, so a retry that finds the claim he
 of this host that is gone takes it over; a claim held on another host is taken over once it is
 older than any request could run (``ABANDONED_AFTER_S``). A live process whose Redis went away
 mid-request cannot release its claim or record its answer at once either: its :class:`Settler`
-tries that again in the background until Redis is back, so the key is not held for a day.
+tries that again in the background until Redis is back, so the key is not held for a day. The same goes
+for a claim whose acknowledgement was lost (Redis killed between keeping it and answering): the request
+cannot tell whether it holds the key, so the settler releases the claim once Redis is back if it is there;
+and a claim found on a retried SET is recognised as the request's own by its nonce.
 
 A worker killed after its work committed but before its answer was kept leaves no answer to replay:
 the services that create things note what they made in the same transaction (:mod:`hub.store.outcomes`),
@@ -25,6 +28,7 @@ import functools
 import hashlib
 import logging
 import os
+import secrets
 import socket
 import threading
 import time
@@ -104,18 +108,24 @@ class Settler:
         self._thread: threading.Thread | None = None
 
     def write(self, record_key: str, claim: dict[str, Any], value: dict[str, Any] | None, ttl: int) -> None:
-        """Replace ``claim`` at ``record_key`` by ``value`` (None: delete it), now or, if Redis is away, later."""
+        """Replace ``claim`` (held by this request) at ``record_key`` by ``value`` (None: delete it), now or, if
+        Redis is away, later."""
         try:
             if value is None:
                 self._store.delete(record_key)
             else:
                 self._store.set_json(record_key, value, ttl)
         except StoreUnavailable:
-            with self._lock:
-                self._writes[record_key] = (claim, value, ttl)
-                if self._thread is None:
-                    self._thread = threading.Thread(target=self._run, name="idempotency-settler", daemon=True)
-                    self._thread.start()
+            self.later(record_key, claim, value, ttl)
+
+    def later(self, record_key: str, claim: dict[str, Any], value: dict[str, Any] | None, ttl: int) -> None:
+        """Replace ``claim`` at ``record_key`` by ``value`` in the background, once Redis answers, if the key
+        holds that claim then (it may never have: a claim whose answer was lost may or may not have landed)."""
+        with self._lock:
+            self._writes[record_key] = (claim, value, ttl)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="idempotency-settler", daemon=True)
+                self._thread.start()
 
     def _run(self) -> None:
         while True:
@@ -145,6 +155,26 @@ def _replace_claim(tx: Tx, record_key: str, claim: dict[str, Any], value: dict[s
         tx.delete(record_key)
     else:
         tx.set_json(record_key, value, ttl)
+
+
+def _claim(store: Store, record_key: str, claim: dict[str, Any], ttl: int) -> Response | None:
+    """Claim ``record_key`` for this request (None), or the answer kept for an earlier one; Invalid for a key used
+    for another request, Conflict while another request holds it."""
+    if store.set_json_if_absent(record_key, claim, ttl):
+        return None
+    existing = store.get_json(record_key) or {}
+    if existing == claim:  # ours: the answer to the SET was lost, and the client sent it again on a new connection
+        return None
+    if existing.get("fingerprint") != claim["fingerprint"]:
+        raise Invalid(
+            f"This {HEADER} was used for a different request; use a new key for a new request.",
+            errors={HEADER: ["Reused with another body or path."]},
+        )
+    if existing.get("state") == "complete":
+        return _replay(existing)
+    if not (_abandoned(existing) and _take_over(store, record_key, existing, claim, ttl)):
+        raise Conflict(f"A request with this {HEADER} is still being processed; retry shortly.")
+    return None
 
 
 def settler(store: Store) -> Settler:
@@ -219,20 +249,19 @@ def idempotent(
                 "state": "pending",
                 "fingerprint": fingerprint,
                 "request_id": g.request_id,
+                "nonce": secrets.token_hex(8),  # this request's own: a client may send the same request id twice
                 "owner": _this_process(),
                 "claimed_at": time.time(),
             }
-            if not store.set_json_if_absent(record_key, claim, ttl_seconds()):
-                existing = store.get_json(record_key) or {}
-                if existing.get("fingerprint") != fingerprint:
-                    raise Invalid(
-                        f"This {HEADER} was used for a different request; use a new key for a new request.",
-                        errors={HEADER: ["Reused with another body or path."]},
-                    )
-                if existing.get("state") == "complete":
-                    return _replay(existing)
-                if not (_abandoned(existing) and _take_over(store, record_key, existing, claim, ttl_seconds())):
-                    raise Conflict(f"A request with this {HEADER} is still being processed; retry shortly.")
+            try:
+                replay = _claim(store, record_key, claim, ttl_seconds())
+            except StoreUnavailable:
+                # The claim may have landed and only its answer been lost (Redis killed just after): release it
+                # once Redis is back, if it is there, or the key would answer 409 until its TTL ran out.
+                settler(store).later(record_key, claim, None, ttl_seconds())
+                raise
+            if replay is not None:
+                return replay
             # Services note what they create under this key (hub.outcomes): a retry after a crash finds it.
             g.request_key = RequestKey(g.principal.actor, idempotency_key, fingerprint, ttl_seconds())
             try:
