@@ -67,11 +67,10 @@ def test_a_claim_whose_answer_was_lost_with_redis_is_released_once_it_is_back(be
     assert cutter.cut.is_set()
     assert first.status_code == 503 and first.mimetype == "application/problem+json"
     cutter.down.clear()
-    retry = wait_for(
-        lambda: (answer := client.post("/api/v1/licences", json=LICENCE, headers=market)).status_code != 409
-        and answer,
-        seconds=10,
-        what="the claim to be released",
-    )
+
+    def issue():
+        return client.post("/api/v1/licences", json=LICENCE, headers=market)
+
+    retry = wait_for(lambda: (answer := issue()).status_code != 409 and answer, seconds=10, what="the claim released")
     assert retry.status_code == 201, retry.get_json()
     assert "Idempotent-Replayed" not in retry.headers  # issued now: the cut request made nothing
