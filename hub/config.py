@@ -58,7 +58,7 @@ class Settings:
     )
     demo: bool = field(default=False, metadata={"env": "HUB_DEMO", "doc": "load the demo province"})
     workers: int = field(default=2, metadata={"env": "HUB_WORKERS", "doc": "gunicorn worker processes"})
-    threads: int = field(default=4, metadata={"env": "HUB_THREADS", "doc": "threads per worker"})
+    threads: int = field(default=8, metadata={"env": "HUB_THREADS", "doc": "threads per worker"})
     timeout: int = field(
         default=30, metadata={"env": "HUB_TIMEOUT", "doc": "seconds before a silent worker is restarted"}
     )
