@@ -22,7 +22,18 @@ class ReplyCutter:
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self.cut = threading.Event()
         self.down = threading.Event()
+        self._open: list[socket.socket] = []  # every proxied connection's two ends
         threading.Thread(target=self._accept, daemon=True).start()
+
+    def go_down(self) -> None:
+        """Redis away: every connection open now is cut, and new ones are closed as soon as they are made."""
+        self.down.set()
+        for end in self._open:
+            with contextlib.suppress(OSError):
+                end.shutdown(socket.SHUT_RDWR)
+
+    def come_back(self) -> None:
+        self.down.clear()
 
     def _accept(self) -> None:
         while True:
@@ -35,6 +46,7 @@ class ReplyCutter:
                 continue
             server = socket.socket(socket.AF_UNIX)
             server.connect(self.socket_path)
+            self._open += [client, server]
             this_one = threading.Event()  # set when this connection's command is the one cut
             threading.Thread(target=self._pump, args=(client, server, True, this_one), daemon=True).start()
             threading.Thread(target=self._pump, args=(server, client, False, this_one), daemon=True).start()

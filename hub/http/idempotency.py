@@ -104,7 +104,9 @@ class Settler:
         self._store = store
         self._interval_s = interval_s
         self._lock = threading.Lock()
-        self._writes: dict[str, tuple[dict[str, Any], dict[str, Any] | None, int]] = {}
+        # By key and claim: a retry whose own claim failed may queue a release of the same key as the request
+        # before it, and must not replace that request's write.
+        self._writes: dict[tuple[str, str | None], tuple[dict[str, Any], dict[str, Any] | None, int]] = {}
         self._thread: threading.Thread | None = None
 
     def write(self, record_key: str, claim: dict[str, Any], value: dict[str, Any] | None, ttl: int) -> None:
@@ -122,7 +124,7 @@ class Settler:
         """Replace ``claim`` at ``record_key`` by ``value`` in the background, once Redis answers, if the key
         holds that claim then (it may never have: a claim whose answer was lost may or may not have landed)."""
         with self._lock:
-            self._writes[record_key] = (claim, value, ttl)
+            self._writes[(record_key, claim.get("nonce"))] = (claim, value, ttl)
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="idempotency-settler", daemon=True)
                 self._thread.start()
@@ -132,7 +134,7 @@ class Settler:
             time.sleep(self._interval_s)
             with self._lock:
                 writes = dict(self._writes)
-            for record_key, (claim, value, ttl) in writes.items():
+            for (record_key, nonce), (claim, value, ttl) in writes.items():
                 try:
                     self._store.atomic(lambda tx, k=record_key, c=claim, v=value, t=ttl: _replace_claim(tx, k, c, v, t))
                 except StoreUnavailable:
@@ -140,8 +142,7 @@ class Settler:
                 except Exception:  # cannot ever land: the claim is left to its TTL
                     log.exception("an idempotency record could not be settled", extra={"key": record_key})
                 with self._lock:
-                    if self._writes.get(record_key) == (claim, value, ttl):
-                        del self._writes[record_key]
+                    del self._writes[(record_key, nonce)]
             with self._lock:
                 if not self._writes:
                     self._thread = None

@@ -15,7 +15,10 @@ from served_support import wait_for
 from testbed import LICENCE_HOLDER, ON_CLUSTER
 
 from hub.app import create_app
+from hub.config import Settings
+from hub.http import idempotency
 from hub.store import embedded as embedded_redis
+from hub.store.client import Store
 
 pytestmark = pytest.mark.skipif(ON_CLUSTER, reason="the proxy stands before the embedded server")
 KEY = "lost-claim"
@@ -66,7 +69,7 @@ def test_a_claim_whose_answer_was_lost_with_redis_is_released_once_it_is_back(be
     first = client.post("/api/v1/licences", json=LICENCE, headers=market)
     assert cutter.cut.is_set()
     assert first.status_code == 503 and first.mimetype == "application/problem+json"
-    cutter.down.clear()
+    cutter.come_back()
 
     def issue():
         return client.post("/api/v1/licences", json=LICENCE, headers=market)
@@ -74,3 +77,21 @@ def test_a_claim_whose_answer_was_lost_with_redis_is_released_once_it_is_back(be
     retry = wait_for(lambda: (answer := issue()).status_code != 409 and answer, seconds=10, what="the claim released")
     assert retry.status_code == 201, retry.get_json()
     assert "Idempotent-Replayed" not in retry.headers  # issued now: the cut request made nothing
+
+
+def test_a_retry_during_the_outage_does_not_cancel_the_release_of_the_claim_before_it(settings, store):
+    cutter = ReplyCutter(str(settings.data_dir / embedded_redis.SOCKET_NAME), markers=(b"never sent",))
+    proxied = Store(Settings(redis_url=cutter.url, secret_key="settler-test"))
+    record_key = "hub:{idem:agency:market}:retried-during-the-outage"
+    first, retry = ({"state": "pending", "nonce": nonce} for nonce in ("first", "retry"))
+    try:
+        proxied.set_json(record_key, first, 600)  # the first request's claim, made before Redis went away
+        cutter.go_down()
+        settler = idempotency.Settler(proxied, interval_s=0.05)
+        settler.write(record_key, first, None, 600)  # it ends: its release waits for Redis
+        settler.later(record_key, retry, None, 600)  # a retry's claim fails as unavailable: its release waits too
+        cutter.come_back()
+        wait_for(lambda: proxied.get_json(record_key) is None, seconds=10, what="the first claim to be released")
+    finally:
+        proxied.close()
+        cutter.close()
