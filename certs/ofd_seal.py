@@ -208,7 +208,10 @@ def _check_one(
         signed = parse_xml(signature_xml, signature_path)
     except OfdMalformed as error:  # one broken seal, reported as such; a hostile part still refuses the file
         report.failed["format"] = str(error)
-        return report, {signature_path}, set()
+        # Which files are its own it cannot say now: those of its folder (GB/T 33190 gives each seal one), so that
+        # a seal before it does not count them as added after it.
+        folder = posixpath.dirname(signature_path) + "/"
+        return report, {path for path in parts if path.startswith(folder)}, set()
     info = signed.find("ofd:SignedInfo", NS)
     value_loc = signed.findtext("ofd:SignedValue", namespaces=NS)
     value_path = resolve(signature_path, value_loc) if value_loc else ""

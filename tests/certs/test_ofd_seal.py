@@ -151,6 +151,11 @@ def test_a_broken_signature_xml_is_one_failed_seal_not_an_unreadable_file(sm2_pk
     assert [signature.path for signature in report.signatures] == [first, "Doc_0/Signs/Sign_1/Signature.xml"]
     assert "not well-formed" in report.signatures[0].failed["format"] and not report.signatures[0].valid
     assert report.signatures[1].check is not None and report.signatures[1].check.valid  # the other seal is read
+    second = "Doc_0/Signs/Sign_1/Signature.xml"
+    broken_later = changed(twice, {second: ofd_package.read(twice)[second][:-40]})
+    earlier, later = ofd_seal.verify_ofd(broken_later, trust_of(sm2_pki)).signatures
+    assert earlier.valid, (earlier.failed, earlier.uncovered)  # the broken seal's folder is its own, not an addition
+    assert "format" in later.failed and not later.valid
 
 
 def test_an_unsealed_package_has_no_signatures(sm2_pki: Sm2Pki) -> None:
