@@ -24,6 +24,7 @@ from hub.audit import log as audit
 from hub.config import Settings
 from hub.context import Context, now, rfc3339
 from hub.errors import NotFound
+from hub.licences.certificate_forms import load_pem
 from hub.licences.seals import SEAL_RENEWAL_MARGIN, revocation_entry, revoke_in
 from hub.licences.sm2_pki import (
     ISSUING,
@@ -62,13 +63,13 @@ class Sm2Seals:
         stored = self._store.get_json(keys.pki_seal(code, SIDE))
         if stored is None:
             return None
-        certificate = certificate_from_pem(stored["certificate"])
+        certificate = load_pem(stored["certificate"])  # read as the P-256 seals' are: the same subject form
         return {
             "agency": code,
             "serial": stored["serial"],
             "status": stored["status"],
-            "subject": certificate.subject.human_friendly,
-            "not_before": rfc3339(certificate.not_valid_before),
+            "subject": certificate.subject.rfc4514_string(),
+            "not_before": rfc3339(certificate.not_valid_before_utc),
             "not_after": stored["not_after"],
             "key_backend": "software",
             "certificate": stored["certificate"],
@@ -95,9 +96,8 @@ class Sm2Seals:
     def sealing(self, agency: dict[str, Any], ctx: Context) -> Sm2Sealing:
         """The agency's SM2 seal, made now if it has none (or only a revoked one, or one near its end)."""
         stored = self._store.get_json(keys.pki_seal(agency["code"], SIDE))
-        if not _usable(stored):
-            self._store.atomic(lambda tx: self._make(tx, ctx, agency))
-            stored = self._store.get_json(keys.pki_seal(agency["code"], SIDE))
+        if not _usable(stored):  # the seal as the transaction left it: not one revoked since
+            stored = self._store.atomic(lambda tx: self._make(tx, ctx, agency))
         with self._lock:
             kept = self._loaded.get(stored["serial"])
             if kept is None:
@@ -109,10 +109,11 @@ class Sm2Seals:
                 )
         return kept
 
-    def _make(self, tx: Tx, ctx: Context, agency: dict[str, Any], force: bool = False) -> None:
+    def _make(self, tx: Tx, ctx: Context, agency: dict[str, Any], force: bool = False) -> dict[str, Any]:
+        """A new seal for the agency, or (unless ``force``) the usable one another process made meanwhile."""
         existing = tx.get_json(keys.pki_seal(agency["code"], SIDE))
         if _usable(existing) and not force:
-            return  # another process made it meanwhile
+            return existing
         moment, key = now(), Sm2Key.generate()
         subject = sm2_authority.name(agency["name"], agency["name"], agency.get("region", ""), agency["code"])
         certificate = sm2_authority.issue(
@@ -132,22 +133,21 @@ class Sm2Seals:
         )
         authority = self._pki.authority
         seal = ses.make_seal(spec, authority.maker_key, authority.maker, moment)
-        tx.set_json(
-            keys.pki_seal(agency["code"], SIDE),
-            {
-                "serial": serial,
-                "status": "active",
-                "certificate": certificate_pem(certificate),
-                "key": key.encrypted_pem(self._passphrase),
-                "seal": base64.b64encode(seal.dump()).decode(),
-                "not_after": rfc3339(certificate.not_valid_after),
-            },
-        )
+        record = {
+            "serial": serial,
+            "status": "active",
+            "certificate": certificate_pem(certificate),
+            "key": key.encrypted_pem(self._passphrase),
+            "seal": base64.b64encode(seal.dump()).decode(),
+            "not_after": rfc3339(certificate.not_valid_after),
+        }
+        tx.set_json(keys.pki_seal(agency["code"], SIDE), record)
         record_certificate(tx, certificate, "seal", ISSUING, agency=agency["code"])
         replaces = existing["serial"] if existing else None
         audit.append(
             tx, keys.PKI, ctx, "seal.sm2-created", f"seal:{agency['code']}", {"serial": serial, "replaces": replaces}
         )
+        return record
 
     @property
     def _font(self) -> str:
