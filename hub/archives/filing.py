@@ -247,13 +247,19 @@ def _case_files(state: HubState, record: dict[str, Any], item: dict[str, Any]) -
 
 
 def _material_files(state: HubState, record: dict[str, Any]) -> list[CaseFile]:
+    """Each material's upload, and under ``materials/earlier/`` the uploads it replaced (numbered from 1)."""
     files = []
     for material in record["materials"]:
+        earlier = material.get("earlier_files") or []
+        named = [(f"materials/earlier/{material['code']}-{n}", upload) for n, upload in enumerate(earlier, start=1)]
         if material.get("file"):
-            media_type, sha256 = material["file"]["media_type"], material["file"]["sha256"]
-            path = f"materials/{material['code']}{EXTENSIONS.get(media_type, '')}"
-            missing = f"The upload for material {material['code']!r} of {record['id']} is missing."
-            files.append(CaseFile(path, media_type, sha256, _stored(state, sha256, missing)))
+            named.append((f"materials/{material['code']}", material["file"]))
+        for name, upload in named:
+            media_type, sha256 = upload["media_type"], upload["sha256"]
+            missing = f"The upload {name} of {record['id']} is missing."
+            files.append(
+                CaseFile(name + EXTENSIONS.get(media_type, ""), media_type, sha256, _stored(state, sha256, missing))
+            )
     return files
 
 

@@ -309,6 +309,7 @@ def add_material(
         material = _uploadable(record, application_id, portal, code)
         at = rfc3339(state.clock.now())
         stored = {"sha256": sha256, "media_type": media_type, "size": examined.size, "uploaded_at": at}
+        uploads.set_aside(material, at, "sent again")
         material.update(status=UPLOADED, file=stored | ({"signatures": signed} if signed is not None else {}))
         record["notice"] = notice_for(record["materials"], language)
         if record["status"] == PENDING_MATERIALS and not record["notice"]["missing"]:

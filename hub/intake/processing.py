@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from hub.context import Context, rfc3339
 from hub.errors import Conflict, Forbidden, Invalid, NotFound
-from hub.intake import clocks, decision_documents, due, queues, refetch
+from hub.intake import clocks, decision_documents, due, queues, refetch, uploads
 from hub.intake.applications import PENDING_MATERIALS, SUBMITTED, audit_case, get
 from hub.intake.cases import agency_of, publish
 from hub.licences import issuance
@@ -229,12 +229,14 @@ def _request_materials(state: HubState, record: dict[str, Any], requested: list[
         clocks.stop(record, state.calendars, state.today())
         record["resume_to"] = ACCEPTED
     by_code = {m["code"]: m for m in record["materials"]}
+    at = rfc3339(state.clock.now())
     for wanted in requested:
         material = by_code.get(wanted["code"])
         if material is None:
             material = {"code": wanted["code"], "name": wanted.get("name") or wanted["code"], "required": True}
             material |= {"evidence_type": None, "source": None, "data": None}
             record["materials"].append(material)
+        uploads.set_aside(material, at, "asked for again")
         material.update(status="missing", file=None, required=True)
     record["notice"] = notice_for(record["materials"], record.get("language", "zh"))
     record["status"] = PENDING_MATERIALS

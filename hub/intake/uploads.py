@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from hub.errors import Invalid
 
@@ -63,3 +63,11 @@ def chunks(stream: BinaryIO) -> Iterator[bytes]:
     stream.seek(0)
     while chunk := stream.read(CHUNK_BYTES):
         yield chunk
+
+
+def set_aside(material: dict[str, Any], at: str, because: str) -> None:
+    """Keep a material's upload among its earlier ones before another takes its place (asked for again, or sent
+    again): the case's record, its archive and the blob store keep what the decision makers saw."""
+    if material.get("file"):
+        earlier = {**material["file"], "replaced_at": at, "because": because}
+        material["earlier_files"] = [*(material.get("earlier_files") or []), earlier]

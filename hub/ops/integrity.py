@@ -5,7 +5,8 @@ its bytes is the one in its key and in the record naming it. The check reads:
 
 - every audit chain (:func:`hub.audit.verification.verify`);
 - every licence record of every licence type, and its sealed PDF and OFD, and those of the versions it replaced;
-- every application of every lead agency, each uploaded material and each document the applicant was given;
+- every application of every lead agency, each uploaded material (and each upload it replaced) and each
+  document the applicant was given;
 - every archive catalogue entry each agency lists, and its package (unless disposed of: then only the
   entry stays, by design).
 
@@ -135,11 +136,11 @@ def _application_refs(store: Store, report: IntegrityReport) -> Iterator[_BlobRe
         report.applications += 1
         application_id = key.rsplit(":", 1)[-1]
         for material in record.get("materials") or []:
-            upload = material.get("file")
-            if upload:
-                report.materials += 1
-                owner = f"application {application_id} material {material['code']}"
-                yield _BlobRef(owner, upload["sha256"], upload.get("size"))
+            for upload in [material.get("file"), *(material.get("earlier_files") or [])]:  # and those it replaced
+                if upload:
+                    report.materials += 1
+                    owner = f"application {application_id} material {material['code']}"
+                    yield _BlobRef(owner, upload["sha256"], upload.get("size"))
         for document in record.get("documents") or []:  # what the applicant was given: notices, decisions
             yield _BlobRef(f"application {application_id} document {document['reference']}", document["sha256"])
 

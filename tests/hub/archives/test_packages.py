@@ -152,6 +152,25 @@ def test_a_licence_issued_as_ofd_too_is_archived_in_both_forms(client, registry,
     assert media[f"licence/{licence}.ofd"] == "application/ofd" and media[f"licence/{licence}.pdf"] == "application/pdf"
 
 
+def test_an_upload_asked_for_again_is_archived_with_the_one_it_replaced(client, province, roots, tmp_path):
+    application_id = apply(client, province["portal"]).get_json()["id"]
+    first = b"%PDF-1.7 a floor plan nobody can read"
+    upload(client, province["portal"], application_id, "plan", content=first)
+    upload(client, province["portal"], application_id, "lease")
+    event(client, province["market"], application_id, "accept")
+    event(client, province["market"], application_id, "request_materials", reason="平面图不清晰",
+          materials=[{"code": "plan"}])  # fmt: skip
+    clearer = b"%PDF-1.7 the floor plan again, legible this time"
+    assert upload(client, province["portal"], application_id, "plan", content=clearer).status_code == 201
+    assert event(client, province["market"], application_id, "approve").status_code == 200
+    folder = unpack(package_of(client, application_id), tmp_path / "package")
+    assert openssl_verifies(folder, roots).returncode == 0 and sha256sum_checks(folder).returncode == 0
+    assert (folder / "materials/plan.pdf").read_bytes() == clearer
+    assert (folder / "materials/earlier/plan-1.pdf").read_bytes() == first  # what the request was about
+    [plan] = [m for m in json.loads((folder / "application.json").read_text())["materials"] if m["code"] == "plan"]
+    assert plan["earlier_files"][0]["because"] == "asked for again"
+
+
 def test_the_audit_extract_is_the_chain_s_own_entries(client, province, tmp_path):
     application_id = conclude(client, province)
     folder = unpack(package_of(client, application_id), tmp_path / "package")

@@ -7,7 +7,7 @@ import hashlib
 import os
 import time
 
-from intake_support import PDF, apply, build_province, conclude, upload
+from intake_support import PDF, apply, build_province, conclude, event, upload
 from intake_support import province as intake_province
 
 from blobstores.directory import INCOMING
@@ -79,3 +79,20 @@ def test_no_document_a_record_names_is_collected(client, store, registry):
     blob_collection.collect(store, NOW, GRACE)
     blob_collection.collect(store, NOW + GRACE, GRACE)
     assert {name: store.document(sha256) is not None for name, sha256 in named.items()} == dict.fromkeys(named, True)
+
+
+def test_an_upload_replaced_by_another_is_kept(client, store, province):
+    application_id = apply(client, province["portal"]).get_json()["id"]
+    first = b"%PDF-1.7 a floor plan nobody can read"
+    upload(client, province["portal"], application_id, "plan", content=first)
+    upload(client, province["portal"], application_id, "lease")
+    event(client, province["market"], application_id, "accept")
+    asked = event(client, province["market"], application_id, "request_materials", reason="平面图不清晰",
+                  materials=[{"code": "plan"}])  # fmt: skip
+    assert asked.status_code == 200, asked.get_json()
+    clearer = b"%PDF-1.7 the floor plan again, legible this time"
+    assert upload(client, province["portal"], application_id, "plan", content=clearer).status_code == 201
+    blob_collection.collect(store, NOW, GRACE)
+    blob_collection.collect(store, NOW + GRACE, GRACE)
+    assert store.document(hashlib.sha256(first).hexdigest()) == first  # the plan the request was about
+    assert store.document(hashlib.sha256(clearer).hexdigest()) == clearer
