@@ -15,10 +15,11 @@ from typing import Any
 from flask import Blueprint, Response, abort, flash, g, redirect, request, url_for
 from marshmallow import ValidationError
 
-from hub.errors import HubError, Invalid
+from hub.errors import HubError, Invalid, NotFound
 from hub.http.current import hub_state
 from hub.intake import applications, corrections, disclosure, discrepancies, processing, queues
 from hub.intake.schemas import DiscrepancySettlementSchema, EventSchema, TaskOutcomeSchema
+from hub.licences import access, register
 from hub.licences.register import mask_name
 from hub.web.i18n import current_language, translator
 from hub.web.pages import render_page
@@ -31,6 +32,7 @@ AREA.install(blp)
 PAGE = 50
 # the lead's actions, by the state they fit (processing.ALLOWED_FROM), in the order the page offers them
 ACTIONS = ("accept", "request_materials", "postpone", "suspend", "resume", "approve", "reject")
+LICENCE_MEDIA_TYPES = {"pdf": "application/pdf", "ofd": "application/ofd"}
 
 
 def _render(template: str, status: int = 200, **values: Any) -> Response:
@@ -93,6 +95,7 @@ def _case_page(application_id: str, error: str | None, status: int) -> Response:
         actions=allowed,
         can_refetch=lead and any(m["status"] == "unavailable" for m in record["materials"]),
         task=task if record["status"] in ("accepted", "suspended", "pending_materials") else None,
+        licence_files=_licence_files(state, record),
         error=error,
         agency_names=agency_names({record["agency"], *record["co_agencies"], *_sources(shown)}),
     )
@@ -178,6 +181,40 @@ def decision_document(application_id: str, reference: str) -> Response:
     response.headers["Content-Disposition"] = "inline"
     response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'"
     return response
+
+
+@blp.route("/cases/<application_id>/licence.<any(pdf, ofd):form>", methods=["GET"])
+def licence_file(application_id: str, form: str) -> Response:
+    """The licence the case ended in, as issued (PDF, or OFD when its type issues one), for the agency that issued
+    it: to print or hand over at the counter. Each download is in the holder's access log, naming the case."""
+    state = hub_state()
+    try:
+        licence, content = _case_licence(state, application_id, form)
+    except HubError:
+        abort(404)
+    access.log_reads(state, [licence], g.principal.agency, application=application_id)
+    response = Response(content, mimetype=LICENCE_MEDIA_TYPES[form])
+    response.headers["Content-Disposition"] = f'attachment; filename="{licence["number"]}.{form}"'
+    return response
+
+
+def _case_licence(state: Any, application_id: str, form: str) -> tuple[dict[str, Any], bytes]:
+    record = applications.get(state, application_id)
+    applications.check_reader(record, g.principal.agency, g.principal.roles)
+    if not record.get("licence"):
+        raise NotFound(f"Application {application_id} has no licence.")
+    read = access.ofd_for_reader if form == "ofd" else access.pdf_for_reader
+    return read(state, record["licence"], g.principal.agency, g.principal.roles, None)
+
+
+def _licence_files(state: Any, record: dict[str, Any]) -> list[str]:
+    """The forms of the case's licence this agency may download here: only its issuer may."""
+    if not record.get("licence"):
+        return []
+    licence = register.get_record(state, record["licence"])
+    if licence["issuer"] != g.principal.agency:
+        return []
+    return ["pdf", "ofd"] if licence.get("ofd_sha256") else ["pdf"]
 
 
 @blp.route("/discrepancies/<discrepancy_id>", methods=["GET"])

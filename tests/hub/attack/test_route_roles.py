@@ -155,6 +155,7 @@ ACCESS: dict[tuple[str, str], str | frozenset[str]] = {
     ("/desk/cases/<application_id>/documents/<reference>", "GET"): DESK,
     ("/desk/cases/<application_id>/events", "POST"): DESK,
     ("/desk/cases/<application_id>/files/<code>", "GET"): DESK,
+    ("/desk/cases/<application_id>/licence.<any(pdf, ofd):form>", "GET"): DESK,
     ("/desk/cases/<application_id>/task", "POST"): DESK,
     ("/desk/discrepancies/<discrepancy_id>", "GET"): DESK,
     ("/desk/discrepancies/<discrepancy_id>", "POST"): DESK,
@@ -256,6 +257,7 @@ def _path(rule: str, province: Province) -> str:
         "<list_number>": "1",
         "<discrepancy_id>": "d-unknown",
         "<path:filename>": "missing.css",
+        "<any(pdf, ofd):form>": "pdf",
     }
     for placeholder, value in values.items():
         rule = rule.replace(placeholder, value)

@@ -9,7 +9,7 @@ import re
 from html import unescape
 
 import pytest
-from intake_support import HOLDER, PNG, apply, event, province, ready, upload
+from intake_support import HOLDER, PNG, apply, build_province, conclude, event, province, ready, upload
 from testbed import ADMIN_TOKEN, OPERATOR
 
 from hub.web.i18n import text_of as catalogue_text
@@ -108,12 +108,35 @@ def test_an_upload_opens_inline_and_the_opening_is_logged(market_desk, client, p
     assert log[0]["fields"] == ["upload:plan.file"] and log[0]["agency"] == "market"
 
 
+def test_the_issuer_downloads_the_case_s_licence_and_the_holder_sees_it_was_handed_over(client, registry):
+    tokens = build_province(registry, licence_formats=("pdf", "ofd"))
+    application_id = conclude(client, tokens, item="joint-permit")
+    number = client.get(f"/api/v1/applications/{application_id}", headers=tokens["market"]).get_json()["licence"]
+    sign_in(client, tokens["market"])
+    page = client.get(f"/desk/cases/{application_id}").get_data(as_text=True)
+    assert 'data-licence-file="pdf"' in page and 'data-licence-file="ofd"' in page
+    for form in ("pdf", "ofd"):
+        served = client.get(f"/desk/cases/{application_id}/licence.{form}")
+        issued = client.get(f"/api/v1/licences/{number}/{form}", headers=tokens["market"]).get_data()
+        assert served.status_code == 200 and served.get_data() == issued
+        assert served.headers["Content-Disposition"] == f'attachment; filename="{number}.{form}"'
+    query = {"id_type": HOLDER["id_type"], "id": HOLDER["id"]}
+    log = client.get("/api/v1/access-log", query_string=query, headers=OPERATOR).get_json()["items"]
+    desk_reads = [line for line in log if line["application"] == application_id and line["agency"] == "market"]
+    assert len(desk_reads) >= 2  # each file handed over is a read of the holder's data, naming the case
+
+    sign_in(client, tokens["fire"])  # the co-agency took part, but did not issue the licence
+    assert "data-licence-file" not in client.get(f"/desk/cases/{application_id}").get_data(as_text=True)
+    assert client.get(f"/desk/cases/{application_id}/licence.pdf").status_code == 404
+
+
 def test_another_agency_s_case_is_not_there(client, province, registry):
     application_id = ready(client, province)
     registry.agency("tax", region="330100")
     sign_in(client, registry.token("tax", "agency"))
     assert client.get(f"/desk/cases/{application_id}").status_code == 404
     assert client.get(f"/desk/cases/{application_id}/files/plan").status_code == 404
+    assert client.get(f"/desk/cases/{application_id}/licence.pdf").status_code == 404
 
 
 def test_a_co_agency_gives_and_changes_its_opinion_from_its_tasks(client, province):
