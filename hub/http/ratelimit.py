@@ -28,10 +28,11 @@ from typing import Any
 
 from flask import Flask, Response, current_app, g, request
 
-from hub.config import RateLimit, Settings, parse_rate_limits
+from hub.config import Settings
 from hub.errors import HubError
 from hub.http import authn
 from hub.http.current import hub_state
+from hub.rate_limits import RateLimit, parse_rate_limits
 from hub.store.request_counts import Counted, ReadAhead
 
 UNLIMITED_ENDPOINTS = frozenset({"ops.healthz", "ops.readyz", "ops.metrics_view", "static", "docs_assets"})

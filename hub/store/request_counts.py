@@ -29,7 +29,8 @@ from typing import Any, NamedTuple
 
 from redis.exceptions import ResponseError
 
-from hub.config import RateLimit, Settings
+from hub.config import Settings
+from hub.rate_limits import RateLimit
 from hub.store.server import UNREACHABLE, unavailable
 from hub.store.transaction import Codec
 

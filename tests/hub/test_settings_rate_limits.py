@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from hub.config import RateLimit, load_settings, parse_rate_limits
+from hub.config import load_settings
+from hub.rate_limits import RateLimit, parse_rate_limits
 
 
 @pytest.mark.parametrize(

@@ -12,8 +12,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hub.config import RateLimit
 from hub.http.authn import hash_token
+from hub.rate_limits import RateLimit
 from hub.store import keys
 from hub.store.request_counts import _bucket_keys, _MemoryCounts, retry_after
 

@@ -9,9 +9,10 @@ import pytest
 from testbed import short_tempdir
 
 from hub.audit import log as audit
-from hub.config import RateLimit, Settings
+from hub.config import Settings
 from hub.context import Context
 from hub.errors import StoreUnavailable
+from hub.rate_limits import RateLimit
 from hub.store import keys
 from hub.store.client import Store
 
