@@ -131,6 +131,14 @@ class Settings:
     )
     pkcs11_token: str = field(default="hub", metadata={"env": "HUB_PKCS11_TOKEN", "doc": "PKCS#11 token label"})
     pkcs11_pin: str | None = field(default=None, metadata={"env": "HUB_PKCS11_PIN", "doc": "PKCS#11 user PIN"})
+    sm2_software_keys: bool = field(
+        default=False,
+        metadata={
+            "env": "HUB_SM2_SOFTWARE_KEYS",
+            "doc": "with HUB_PKCS11_MODULE: let agencies' SM2 seal keys (OFD licences) be encrypted software keys, "
+            "as no PKCS#11 token holds SM2; unset, OFD licences are refused on such a hub",
+        },
+    )
     tsa_url: str | None = field(
         default=None,
         metadata={"env": "HUB_TSA_URL", "doc": "external RFC 3161 TSA for signature timestamps (default: the hub's)"},
@@ -291,6 +299,11 @@ class Settings:
     def backups(self) -> Path:
         """The directory backups are written to."""
         return self.backup_dir or self.data_dir / "backups"
+
+    @property
+    def sm2_keys_allowed(self) -> bool:
+        """Whether SM2 seal keys may be made (in software): always, unless seal keys belong on a PKCS#11 token."""
+        return not self.pkcs11_module or self.sm2_software_keys
 
     @property
     def embedded_redis(self) -> bool:

@@ -23,7 +23,7 @@ from certs.sm2 import Sm2Key
 from hub.audit import log as audit
 from hub.config import Settings
 from hub.context import Context, now, rfc3339
-from hub.errors import NotFound
+from hub.errors import NotFound, SealUnavailable
 from hub.licences.certificate_forms import load_pem
 from hub.licences.seals import SEAL_RENEWAL_MARGIN, revocation_entry, revoke_in
 from hub.licences.sm2_pki import (
@@ -38,6 +38,11 @@ from hub.store import keys
 from hub.store.client import Store, Tx
 
 SIDE = "sm2"
+NO_SM2_KEYS_HERE = (
+    "This hub keeps its seal keys on a PKCS#11 token (HUB_PKCS11_MODULE), and no PKCS#11 token holds SM2 keys: "
+    "an OFD licence needs an SM2 seal key kept as an encrypted software key, which HUB_SM2_SOFTWARE_KEYS=1 allows; "
+    "or its type must issue PDF only."
+)
 
 
 @dataclass(frozen=True)
@@ -114,6 +119,8 @@ class Sm2Seals:
         existing = tx.get_json(keys.pki_seal(agency["code"], SIDE))
         if _usable(existing) and not force:
             return existing
+        if not self._settings.sm2_keys_allowed:
+            raise SealUnavailable(NO_SM2_KEYS_HERE)
         moment, key = now(), Sm2Key.generate()
         subject = sm2_authority.name(agency["name"], agency["name"], agency.get("region", ""), agency["code"])
         certificate = sm2_authority.issue(

@@ -7,7 +7,7 @@ import io
 
 import pkcs11
 from pkcs11.constants import Attribute, ObjectClass
-from testbed import OPERATOR, SOFTHSM_TOKEN, SOFTHSM_USER_PIN
+from testbed import LICENCE_HOLDER, OPERATOR, SOFTHSM_TOKEN, SOFTHSM_USER_PIN
 
 from hub import create_app
 
@@ -50,3 +50,38 @@ def test_seal_keys_live_on_the_token_and_licences_verify(settings, softhsm, app)
         assert private[Attribute.SENSITIVE] and not private[Attribute.EXTRACTABLE]
     assert any(label.startswith("seal:market:") for label in labels)
     hsm_app.extensions["hub"].seals.close()  # log out, so other tests see the token as they left it
+
+
+def test_a_hub_with_seal_keys_on_a_token_makes_no_sm2_key_in_software_unless_allowed(settings, softhsm, app):
+    # No PKCS#11 token holds SM2: an operator who put seal keys on one must not find SM2 seal keys in software.
+    token_settings = settings.with_overrides(
+        {"pkcs11_module": softhsm, "pkcs11_token": SOFTHSM_TOKEN, "pkcs11_pin": SOFTHSM_USER_PIN}
+    )
+    hsm_app = create_app(settings=token_settings)
+    client = hsm_app.test_client()
+    agency = {"code": "market", "name": "杭州市市场监督管理局", "region": "330100"}
+    assert client.post("/api/v1/agencies", json=agency, headers=OPERATOR).status_code == 201
+    ofd_type = {"code": "permit", "name": "许可证", "issuer": "market", "validity_days": 30,
+                "fields": {"premises": {"type": "string", "required": True}}, "formats": ["pdf", "ofd"]}  # fmt: skip
+    refused = client.post("/api/v1/licence-types", json=ofd_type, headers=OPERATOR)
+    assert refused.status_code == 422 and "HUB_SM2_SOFTWARE_KEYS" in refused.get_json()["detail"]
+    assert "formats" in refused.get_json()["errors"]
+    allowed_app = create_app(settings=token_settings.with_overrides({"sm2_software_keys": True}))
+    allowed = allowed_app.test_client()
+    assert allowed.post("/api/v1/licence-types", json=ofd_type, headers=OPERATOR).status_code == 201
+    token = client.post("/api/v1/agencies/market/tokens", json={"roles": ["agency"]}, headers=OPERATOR)
+    issuer = {"Authorization": f"Bearer {token.get_json()['token']}"}
+    body = {"type": "permit", "holder": LICENCE_HOLDER, "fields": {"premises": "西湖区文三路 1 号"}}
+    try:
+        # A type that asks for OFD (made where it was allowed, or before the token): refused, plainly, not sealed.
+        unsealed = client.post("/api/v1/licences", json=body, headers=issuer)
+        assert unsealed.status_code == 503 and unsealed.mimetype == "application/problem+json"
+        assert "HUB_SM2_SOFTWARE_KEYS" in unsealed.get_json()["detail"]
+        assert client.get("/api/v1/pki/seals/market/sm2").status_code == 404  # no SM2 key was made
+        issued = allowed.post("/api/v1/licences", json=body, headers=issuer)
+        assert issued.status_code == 201 and issued.get_json()["ofd_sha256"], issued.get_json()
+        assert allowed.get("/api/v1/pki/seals/market").get_json()["key_backend"] == "pkcs11"  # the PDF's, as before
+        assert allowed.get("/api/v1/pki/seals/market/sm2").get_json()["key_backend"] == "software"
+    finally:
+        for made in (hsm_app, allowed_app):
+            made.extensions["hub"].seals.close()  # log out, so other tests see the token as they left it
