@@ -15,12 +15,11 @@ from typing import Any
 from flask import Blueprint, Response, abort, flash, g, redirect, request, url_for
 from marshmallow import ValidationError
 
-from hub.errors import HubError, Invalid, NotFound
+from hub.errors import Forbidden, HubError, Invalid, NotFound
 from hub.http.current import hub_state
 from hub.intake import applications, corrections, disclosure, discrepancies, processing, queues
 from hub.intake.schemas import DiscrepancySettlementSchema, EventSchema, TaskOutcomeSchema
 from hub.licences import access, register
-from hub.licences.register import mask_name
 from hub.web.i18n import current_language, translator
 from hub.web.pages import render_page
 from hub.web.staff import StaffArea, acting
@@ -63,7 +62,7 @@ def overview() -> Response:
 
 
 def _masked(applicant: dict[str, Any]) -> str:
-    return f"{mask_name(applicant.get('name') or '')} · {applicant['id_masked']}"
+    return f"{register.mask_name(applicant.get('name') or '')} · {applicant['id_masked']}"
 
 
 @blp.route("/cases/<application_id>", methods=["GET"])
@@ -190,7 +189,7 @@ def licence_file(application_id: str, form: str) -> Response:
     state = hub_state()
     try:
         licence, content = _case_licence(state, application_id, form)
-    except HubError:
+    except (NotFound, Forbidden):  # not this agency's to hand over, or not there
         abort(404)
     access.log_reads(state, [licence], g.principal.agency, application=application_id)
     response = Response(content, mimetype=LICENCE_MEDIA_TYPES[form])
@@ -209,10 +208,11 @@ def _case_licence(state: Any, application_id: str, form: str) -> tuple[dict[str,
 
 def _licence_files(state: Any, record: dict[str, Any]) -> list[str]:
     """The forms of the case's licence this agency may download here: only its issuer may."""
-    if not record.get("licence"):
-        return []
-    licence = register.get_record(state, record["licence"])
-    if licence["issuer"] != g.principal.agency:
+    try:
+        licence = register.get_record(state, record["licence"]) if record.get("licence") else None
+    except NotFound:
+        licence = None
+    if licence is None or licence["issuer"] != g.principal.agency:
         return []
     return ["pdf", "ofd"] if licence.get("ofd_sha256") else ["pdf"]
 
