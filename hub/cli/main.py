@@ -183,7 +183,12 @@ def registry_import(file: Path, dry_run: bool) -> None:
         document = catalogue.read_file(file)
         total = sum(len(v) for v in document.values() if isinstance(v, list))
         with click.progressbar(length=total, label="validating", file=sys.stderr) as bar:
-            records = catalogue.validate(document, progress=bar.update, check_connector=state.sources.checked)
+            records = catalogue.validate(
+                document,
+                progress=bar.update,
+                check_connector=state.sources.checked,
+                sm2_keys_allowed=state.settings.sm2_keys_allowed,
+            )
         if dry_run:
             click.echo(f"{file}: {total} records are valid; nothing written (--dry-run)")
             return

@@ -47,7 +47,12 @@ def load(state: HubState) -> dict[str, str]:
     """Import the demo province, activate the connectors that answer, and return holder -> demo token."""
     store, ctx = state.store, Context.system("demo")
     catalogue.import_document(
-        store, ctx, catalogue.read_file(PROVINCE_FILE), state.today(), check_connector=state.sources.checked
+        store,
+        ctx,
+        catalogue.read_file(PROVINCE_FILE),
+        state.today(),
+        check_connector=state.sources.checked,
+        sm2_keys_allowed=state.settings.sm2_keys_allowed,
     )
     _activate_answering_connectors(state, ctx)
     tokens_path = Path(state.settings.data_dir) / TOKENS_FILE

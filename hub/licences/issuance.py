@@ -21,7 +21,7 @@ from hub import metrics
 from hub.audit import log as audit
 from hub.context import Context, now, rfc3339
 from hub.errors import Conflict, Forbidden, NotFound, UnknownReference
-from hub.licences import register, status_lists
+from hub.licences import register, sm2_seals, status_lists
 from hub.registry import agencies, types
 from hub.store import keys, outcomes
 from hub.store.client import Tx
@@ -54,6 +54,7 @@ def issue_for_subject(
     if licence_type["issuer"] != issuer_agency:
         raise Forbidden(f"{body['type']!r} licences are issued by {licence_type['issuer']!r}, not {issuer_agency!r}.")
     values = types.check_values(licence_type["fields"], body.get("fields") or {})
+    check_sealable(state, licence_type)
     partition = keys.licence_partition(licence_type["code"])
     issued_before = outcomes.earlier(store, ctx, partition)
     if issued_before is not None:  # a retry of a request whose licence committed before its worker died
@@ -128,6 +129,13 @@ def seal_version(
     if "ofd" in licence_type.get("formats", ["pdf"]):
         kept |= _sealed_ofd(state, ctx, agency, document)
     return kept
+
+
+def check_sealable(state: HubState, licence_type: dict[str, Any]) -> None:
+    """Conflict, before any number is taken or anything sealed, for a type that asks for OFD on a hub that may not
+    make the SM2 seal keys that seal it (seal keys on a PKCS#11 token, software SM2 keys not allowed)."""
+    if "ofd" in licence_type.get("formats", ["pdf"]) and not state.settings.sm2_keys_allowed:
+        raise Conflict(sm2_seals.NO_SM2_KEYS_HERE)
 
 
 def _sealed_ofd(state: HubState, ctx: Context, agency: dict[str, Any], document: LicenceDocument) -> dict[str, Any]:

@@ -92,6 +92,7 @@ def _new_version(
     if current["status"] == "revoked" or (current["status"] == "expired" and not renewal):
         raise Conflict(f"A {current['status']} licence cannot be {kind}; issue a new one.")
     licence_type = types.get_licence_type(state.store, current["type"])
+    issuance.check_sealable(state, licence_type)
     issuer = agencies.get_agency(state.store, current["issuer"])
     now = rfc3339(state.clock.now())
     stored = state.store.get_json(keys.licence(current["type"], numbering.canonical(current["number"])))

@@ -25,7 +25,7 @@ from hub.registry.records import content_of
 from hub.registry.schemas import AgencySchema, ConnectorSchema, EvidenceTypeSchema, LicenceTypeSchema
 from hub.registry.service_item_schemas import ServiceItemSchema
 from hub.registry.service_items import put_service_item
-from hub.registry.types import put_evidence_type, put_licence_type
+from hub.registry.types import check_formats, put_evidence_type, put_licence_type
 from hub.store import keys
 from hub.store.client import Store, Tx
 
@@ -70,10 +70,12 @@ def validate(
     document: dict[str, Any],
     progress: Progress | None = None,
     check_connector: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+    sm2_keys_allowed: bool = True,
 ) -> dict[str, list[dict[str, Any]]]:
     """Every record of every section loaded through its schema; Invalid listing every error with its place.
 
-    ``check_connector`` has each connector's kind check (and normalise) its configuration.
+    ``check_connector`` has each connector's kind check (and normalise) its configuration; ``sm2_keys_allowed``
+    is False on a hub that may not seal OFD licences (:func:`~hub.registry.types.check_formats`).
     """
     unknown = set(document) - set(SECTIONS)
     errors: dict[str, list[str]] = {}
@@ -92,6 +94,8 @@ def validate(
                 record = schema.load(row)
                 if section == "connectors" and check_connector is not None:
                     record = check_connector(record)
+                if section == "licence_types":
+                    check_formats(record, sm2_keys_allowed)
                 loaded[section].append(record)
             except ValidationError as exc:
                 for name, messages in _flatten(exc.messages).items():
@@ -152,9 +156,11 @@ def import_document(
     document: dict[str, Any],
     today: date,
     check_connector: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+    sm2_keys_allowed: bool = True,
 ) -> ImportReport:
     """Validate and apply a parsed catalogue document."""
-    return apply(store, ctx, validate(document, check_connector=check_connector), today)
+    loaded = validate(document, check_connector=check_connector, sm2_keys_allowed=sm2_keys_allowed)
+    return apply(store, ctx, loaded, today)
 
 
 DERIVED = {"level", "supplementary", "active", "licence_type", "last_test"}

@@ -6,7 +6,6 @@ from typing import Any
 
 from flask import url_for
 
-from hub.errors import Invalid
 from hub.http.blueprint import HubBlueprint, context
 from hub.http.current import hub_state
 from hub.http.schemas import PageArgsSchema
@@ -52,12 +51,7 @@ def get_evidence_type(code: str) -> Any:
 @blp.response(201, LicenceTypeSchema)
 def create_licence_type(data: dict[str, Any]) -> tuple[dict[str, Any], int, dict[str, str]]:
     """Register a licence type; it becomes an evidence type of the same code too."""
-    if "ofd" in data["formats"] and not hub_state().settings.sm2_keys_allowed:
-        raise Invalid(
-            "This hub keeps its seal keys on a PKCS#11 token, which cannot hold the SM2 keys OFD licences are sealed "
-            "with: issue PDF only, or set HUB_SM2_SOFTWARE_KEYS=1 to keep SM2 seal keys in software.",
-            errors={"formats": ["OFD needs SM2 seal keys, which this hub's token cannot hold."]},
-        )
+    types.check_formats(data, hub_state().settings.sm2_keys_allowed)
     record = types.create_licence_type(hub_state().store, context(), data)
     return record, 201, {"Location": url_for("types.get_licence_type", code=record["code"])}
 

@@ -61,6 +61,17 @@ def put_licence_type(tx: Tx, ctx: Context, data: dict[str, Any], replace: bool =
     return outcome
 
 
+def check_formats(data: dict[str, Any], sm2_keys_allowed: bool) -> None:
+    """Invalid for a licence type that asks for OFD on a hub that may not make the SM2 seal keys that seal it
+    (its seal keys are on a PKCS#11 token, which holds no SM2, and HUB_SM2_SOFTWARE_KEYS does not allow software)."""
+    if "ofd" in data.get("formats", ["pdf"]) and not sm2_keys_allowed:
+        raise Invalid(
+            "This hub keeps its seal keys on a PKCS#11 token, which cannot hold the SM2 keys OFD licences are sealed "
+            "with: issue PDF only, or set HUB_SM2_SOFTWARE_KEYS=1 to keep SM2 seal keys in software.",
+            errors={"formats": ["OFD needs SM2 seal keys, which this hub's token cannot hold."]},
+        )
+
+
 def create_evidence_type(store: Store, ctx: Context, data: dict[str, Any]) -> dict[str, Any]:
     return records.create(store, lambda tx: put_evidence_type(tx, ctx, data), keys.evidence_type(data["code"]))
 

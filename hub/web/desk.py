@@ -94,7 +94,7 @@ def _case_page(application_id: str, error: str | None, status: int) -> Response:
         actions=allowed,
         can_refetch=lead and any(m["status"] == "unavailable" for m in record["materials"]),
         task=task if record["status"] in ("accepted", "suspended", "pending_materials") else None,
-        licence_files=_licence_files(state, record),
+        licence=_case_licence_view(state, record),
         error=error,
         agency_names=agency_names({record["agency"], *record["co_agencies"], *_sources(shown)}),
     )
@@ -203,18 +203,24 @@ def _case_licence(state: Any, application_id: str, form: str) -> tuple[dict[str,
     if not record.get("licence"):
         raise NotFound(f"Application {application_id} has no licence.")
     read = access.ofd_for_reader if form == "ofd" else access.pdf_for_reader
-    return read(state, record["licence"], g.principal.agency, g.principal.roles, None)
+    licence, content = read(state, record["licence"], g.principal.agency, g.principal.roles, None)
+    if licence["status"] == "revoked":  # never handed over again, as on the applicant's pages
+        raise NotFound(f"Licence {licence['number']} is revoked.")
+    return licence, content
 
 
-def _licence_files(state: Any, record: dict[str, Any]) -> list[str]:
-    """The forms of the case's licence this agency may download here: only its issuer may."""
+def _case_licence_view(state: Any, record: dict[str, Any]) -> dict[str, Any] | None:
+    """The case's licence as its issuer sees it on the page: its state, and the forms it may download here (none
+    once revoked); None for any other agency."""
     try:
         licence = register.get_record(state, record["licence"]) if record.get("licence") else None
     except NotFound:
         licence = None
     if licence is None or licence["issuer"] != g.principal.agency:
-        return []
-    return ["pdf", "ofd"] if licence.get("ofd_sha256") else ["pdf"]
+        return None
+    licence = register.with_effective_status(state, licence)
+    forms = ["pdf", "ofd"] if licence.get("ofd_sha256") else ["pdf"]
+    return {"status": licence["status"], "forms": [] if licence["status"] == "revoked" else forms}
 
 
 @blp.route("/discrepancies/<discrepancy_id>", methods=["GET"])

@@ -6,10 +6,13 @@ from __future__ import annotations
 import io
 
 import pkcs11
+import pytest
 from pkcs11.constants import Attribute, ObjectClass
 from testbed import LICENCE_HOLDER, OPERATOR, SOFTHSM_TOKEN, SOFTHSM_USER_PIN
 
 from hub import create_app
+from hub.errors import Invalid
+from hub.registry import catalogue
 
 
 def test_seal_keys_live_on_the_token_and_licences_verify(settings, softhsm, app):
@@ -73,13 +76,18 @@ def test_a_hub_with_seal_keys_on_a_token_makes_no_sm2_key_in_software_unless_all
     issuer = {"Authorization": f"Bearer {token.get_json()['token']}"}
     body = {"type": "permit", "holder": LICENCE_HOLDER, "fields": {"premises": "西湖区文三路 1 号"}}
     try:
-        # A type that asks for OFD (made where it was allowed, or before the token): refused, plainly, not sealed.
+        # A type that asks for OFD (made where it was allowed, or before the token): refused plainly, before a number
+        # is taken or anything sealed; and no catalogue import brings one in either.
         unsealed = client.post("/api/v1/licences", json=body, headers=issuer)
-        assert unsealed.status_code == 503 and unsealed.mimetype == "application/problem+json"
+        assert unsealed.status_code == 409 and unsealed.mimetype == "application/problem+json"
         assert "HUB_SM2_SOFTWARE_KEYS" in unsealed.get_json()["detail"]
         assert client.get("/api/v1/pki/seals/market/sm2").status_code == 404  # no SM2 key was made
+        with pytest.raises(Invalid) as refused_import:
+            catalogue.validate({"licence_types": [ofd_type]}, sm2_keys_allowed=token_settings.sm2_keys_allowed)
+        assert "licence_types[0].formats" in refused_import.value.errors
         issued = allowed.post("/api/v1/licences", json=body, headers=issuer)
         assert issued.status_code == 201 and issued.get_json()["ofd_sha256"], issued.get_json()
+        assert issued.get_json()["number"].split("-")[-2] == "000001"  # the refused tries took no number
         assert allowed.get("/api/v1/pki/seals/market").get_json()["key_backend"] == "pkcs11"  # the PDF's, as before
         assert allowed.get("/api/v1/pki/seals/market/sm2").get_json()["key_backend"] == "software"
     finally:

@@ -124,6 +124,13 @@ def test_the_issuer_downloads_the_case_s_licence_and_the_holder_sees_it_was_hand
     log = client.get("/api/v1/access-log", query_string=query, headers=OPERATOR).get_json()["items"]
     desk_reads = [line for line in log if line["application"] == application_id and line["agency"] == "market"]
     assert len(desk_reads) >= 2  # each file handed over is a read of the holder's data, naming the case
+    assert 'data-licence-status="valid"' in page
+
+    revoke = {"status": "revoked", "reason": "以欺骗手段取得"}
+    assert client.post(f"/api/v1/licences/{number}/status", json=revoke, headers=tokens["market"]).status_code == 200
+    page = client.get(f"/desk/cases/{application_id}").get_data(as_text=True)
+    assert 'data-licence-status="revoked"' in page and "data-licence-file" not in page  # never handed over again
+    assert client.get(f"/desk/cases/{application_id}/licence.pdf").status_code == 404
 
     sign_in(client, tokens["fire"])  # the co-agency took part, but did not issue the licence
     assert "data-licence-file" not in client.get(f"/desk/cases/{application_id}").get_data(as_text=True)
