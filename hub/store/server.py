@@ -148,8 +148,11 @@ class ServerAdmin:
         return self._client  # a single server, or the master the Sentinels name
 
     def acquire_lease(self, key: str, holder: str, ttl_ms: int) -> bool:
-        """Take ``key`` for ``holder`` for ``ttl_ms`` milliseconds unless someone holds it (SET NX PX)."""
-        return bool(self._guard(self._client.set, key, holder, nx=True, px=ttl_ms))
+        """Take ``key`` for ``holder`` for ``ttl_ms`` milliseconds unless someone else holds it (SET NX PX). True
+        when ``holder`` holds it already: the answer to its SET was lost, and the client sent it again."""
+        if self._guard(self._client.set, key, holder, nx=True, px=ttl_ms):
+            return True
+        return self._guard(self._client.get, key) in (holder, holder.encode())
 
     def snapshot_to(self, path: Path) -> None:
         """Write a point-in-time RDB of the whole server to ``path``, while it keeps serving.
