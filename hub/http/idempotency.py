@@ -164,8 +164,6 @@ def _claim(store: Store, record_key: str, claim: dict[str, Any], ttl: int) -> Re
     if store.set_json_if_absent(record_key, claim, ttl):
         return None
     existing = store.get_json(record_key) or {}
-    if existing == claim:  # ours: the answer to the SET was lost, and the client sent it again on a new connection
-        return None
     if existing.get("fingerprint") != claim["fingerprint"]:
         raise Invalid(
             f"This {HEADER} was used for a different request; use a new key for a new request.",
@@ -250,7 +248,9 @@ def idempotent(
                 "state": "pending",
                 "fingerprint": fingerprint,
                 "request_id": g.request_id,
-                "nonce": secrets.token_hex(8),  # this request's own: a client may send the same request id twice
+                # This request's own (a client may send the same request id twice): a claim whose answer was lost
+                # and that redis-py sent again is found as ours (Store.set_json_if_absent).
+                "nonce": secrets.token_hex(8),
                 "owner": _this_process(),
                 "claimed_at": time.time(),
             }

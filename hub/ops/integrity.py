@@ -113,15 +113,16 @@ def _licence_refs(store: Store, report: IntegrityReport) -> Iterator[_BlobRef]:
         for start in range(0, len(numbers), PAGE):
             batch = numbers[start : start + PAGE]
             records = store.get_many_json([keys.licence(type_code, number) for number in batch])
+            # The documents of the versions each amended one replaced are kept too: their lists, in one round trip.
+            amended = [n for n, r in zip(batch, records, strict=True) if r and int(r.get("version", 1)) > 1]
+            lists = store.list_all_many_json([keys.licence_versions(type_code, n) for n in amended])
+            earlier = dict(zip(amended, lists, strict=True))
             for number, record in zip(batch, records, strict=True):
                 report.licences += 1
                 if record is None:
                     report.problems.append(f"licence {type_code}/{number}: indexed but its record is missing")
                     continue
-                versions = [record]
-                if int(record.get("version", 1)) > 1:  # the documents of the versions it replaced are kept too
-                    versions += store.list_all_json(keys.licence_versions(type_code, number))
-                for version in versions:
+                for version in [record, *earlier.get(number, [])]:
                     owner = f"licence {record['number']} version {version.get('version', 1)}"
                     yield _BlobRef(owner, version["sha256"])
                     if version.get("ofd_sha256"):

@@ -190,6 +190,16 @@ class Store(ServerAdmin, Documents, RequestCounts, Transactions):
     def list_all_json(self, key: str) -> list[Any]:
         return [self.codec.load(key, raw) for raw in self._guard(self._client.lrange, key, 0, -1)]
 
+    def list_all_many_json(self, list_keys: list[str]) -> list[list[Any]]:
+        """Every element of each list, in one round trip."""
+        pipe = self._client.pipeline(transaction=False)
+        for key in list_keys:
+            pipe.lrange(key, 0, -1)
+        return [
+            [self.codec.load(key, raw) for raw in raws]
+            for key, raws in zip(list_keys, self._guard(pipe.execute), strict=True)
+        ]
+
     def index_page(self, key: str, after: str | None, limit: int) -> list[str]:
         """Up to ``limit`` members of a lexicographic index that sort after ``after``."""
         start = "-" if after is None else "(" + after
@@ -296,8 +306,12 @@ class Store(ServerAdmin, Documents, RequestCounts, Transactions):
 
     # -- plain writes outside transactions (idempotency records, caches)
     def set_json_if_absent(self, key: str, value: Any, ttl_seconds: int | None) -> bool:
-        """Store ``value`` only if ``key`` is free; True if stored."""
-        return bool(self._guard(self._client.set, key, self.codec.dump(key, value), nx=True, ex=ttl_seconds))
+        """Store ``value`` only if ``key`` is free; True if stored. Also True when ``key`` holds ``value`` already:
+        the answer to the SET was lost, and redis-py sent it again on a new connection, finding its first send's
+        write (so ``value`` should be the caller's own: a nonce, a random name)."""
+        if self._guard(self._client.set, key, self.codec.dump(key, value), nx=True, ex=ttl_seconds):
+            return True
+        return bool(self.get_json(key) == value)
 
     def set_json(self, key: str, value: Any, ttl_seconds: int | None = None) -> None:
         self._guard(self._client.set, key, self.codec.dump(key, value), ex=ttl_seconds)

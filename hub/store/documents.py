@@ -106,10 +106,8 @@ class Documents:
             self.put_document(mine, [content])
             if self.set_json_if_absent(keys.blob_store_marker(), mine, None):
                 return mine
-            named = self.get_json(keys.blob_store_marker())
-            if named == mine:  # ours: the answer to the SET was lost, and the client sent it again
-                return mine
             self.delete_document(mine)  # another hub named its marker first
+            named = self.get_json(keys.blob_store_marker())
         if not self.blobs.exists(named):
             raise BlobStoreUnshared(
                 f"this hub's blob store ({self.settings.blob_store_url}) is not the one the hubs sharing its store "
